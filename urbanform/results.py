@@ -1,0 +1,198 @@
+"""What an analysis returns, shared by analyses, grid, maps and outputs.
+
+An analysis reports its indicators through *units*: points in the working CRS, each
+carrying, for every indicator ``K``, a numerator ``K__num`` and a denominator
+``K__den`` (for example covered population and population). The city value of ``K`` is
+``sum(num) / sum(den)``, a district value the same sum over the units of that district,
+and an H3 cell value the same sum over the units in the cell, so cell, district and city
+figures always add up.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "Target",
+    "IndicatorValue",
+    "Indicator",
+    "AnalysisResult",
+    "indicator_values",
+    "NUM",
+    "DEN",
+]
+
+NUM = "__num"
+DEN = "__den"
+
+_OPS = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A planning target: ``indicator op value`` (for example ``pop_share >= 0.9``)."""
+
+    indicator: str
+    op: str
+    value: float
+    year: int | None = None
+    source: str | None = None
+
+    def met(self, value: float | None) -> bool | None:
+        """Whether ``value`` meets the target (``None`` when the value is missing)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        return bool(_OPS[self.op](value, self.value))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping, as in ``summary.json``."""
+        return {
+            "indicator": self.indicator,
+            "op": self.op,
+            "value": self.value,
+            "year": self.year,
+            "source": self.source,
+        }
+
+
+@dataclass
+class IndicatorValue:
+    """One value of an indicator (city or district) with whether it meets the target."""
+
+    value: float | None
+    met: bool | None
+    numerator: float = 0.0
+    denominator: float = 0.0
+
+
+@dataclass
+class Indicator:
+    """An indicator of one analysis: its unit, target, city and district values."""
+
+    key: str
+    unit: str
+    label: str
+    target: Target | None
+    city: IndicatorValue
+    districts: dict[str, IndicatorValue] = field(default_factory=dict)
+
+
+@dataclass
+class AnalysisResult:
+    """Everything one analysis run produced.
+
+    Attributes
+    ----------
+    name
+        The run's key (the ``analyses/NAME.yml`` stem).
+    kind
+        ``park_coverage``, ``living_circle``, ``tod``, ``jobs_housing`` or ``forest_cover``.
+    params
+        The effective parameters (defaults filled in), JSON-ready.
+    indicators
+        Key -> :class:`Indicator`.
+    units
+        Points in the working CRS with a ``district`` column (``None`` outside every
+        district) and ``K__num`` / ``K__den`` columns for every indicator ``K``; the
+        H3 summaries are built from them.
+    layers
+        Result layers for the GeoPackage and maps, name -> GeoDataFrame in the working
+        CRS (for example ``gaps``, ``service_areas``, ``districts``).
+    method
+        The method in plain words, for the report.
+    warnings
+        Counted warnings from the run (unsnapped units, ...), for the report.
+    extra
+        Other JSON-ready figures (for example the minimum commute distance).
+    """
+
+    name: str
+    kind: str
+    params: dict[str, Any]
+    indicators: dict[str, Indicator]
+    units: gpd.GeoDataFrame
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    method: str = ""
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return float(num / den) if den > 0 else None
+
+
+def indicator_values(
+    units: pd.DataFrame,
+    key: str,
+    *,
+    unit: str = "share",
+    label: str = "",
+    target: Target | None = None,
+    districts: list[str] | None = None,
+) -> Indicator:
+    """Aggregate the ``key__num`` / ``key__den`` columns of ``units`` into an indicator.
+
+    Parameters
+    ----------
+    units
+        Frame with ``district``, ``{key}__num`` and ``{key}__den`` columns.
+    key
+        Indicator key, for example ``pop_share``.
+    unit
+        Unit of the value (``share`` for fractions in [0, 1], ``ratio``, ...).
+    label
+        Human-readable label.
+    target
+        The target, if any, applied to city and district values.
+    districts
+        District names to report even when they hold no unit (value ``None``).
+
+    Returns
+    -------
+    Indicator
+        City value = sum of numerators / sum of denominators; the same per district.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> u = pd.DataFrame({"district": ["a", "a", "b"],
+    ...                   "x__num": [1.0, 0.0, 2.0], "x__den": [1.0, 1.0, 2.0]})
+    >>> ind = indicator_values(u, "x", target=Target("x", ">=", 0.9))
+    >>> ind.city.value, ind.districts["a"].value, ind.districts["b"].met
+    (0.75, 0.5, True)
+    """
+    num_col, den_col = f"{key}{NUM}", f"{key}{DEN}"
+    num = units[num_col].to_numpy(dtype=float)
+    den = units[den_col].to_numpy(dtype=float)
+    cn, cd = float(np.nansum(num)), float(np.nansum(den))
+    cv = _ratio(cn, cd)
+    city = IndicatorValue(cv, target.met(cv) if target else None, cn, cd)
+    out: dict[str, IndicatorValue] = {}
+    if "district" in units.columns:
+        grouped = (
+            pd.DataFrame({"d": units["district"].to_numpy(), "n": num, "q": den})
+            .dropna(subset=["d"])
+            .groupby("d", sort=True)[["n", "q"]]
+            .sum()
+        )
+        for d, row in grouped.iterrows():
+            v = _ratio(float(row["n"]), float(row["q"]))
+            out[str(d)] = IndicatorValue(
+                v, target.met(v) if target else None, float(row["n"]), float(row["q"])
+            )
+    for d in districts or []:
+        out.setdefault(d, IndicatorValue(None, None))
+    return Indicator(key, unit, label or key, target, city, dict(sorted(out.items())))
