@@ -168,6 +168,8 @@ class Layers:
         Counted, human-readable warnings (repaired geometries, unmapped classes, ...).
     provenance
         One record per input layer.
+    osm_roles
+        Roles whose source was an OpenStreetMap extract.
     """
 
     crs: pyproj.CRS
@@ -175,6 +177,8 @@ class Layers:
     rasters: dict[str, RasterLayer] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     provenance: list[Provenance] = field(default_factory=list)
+    osm_roles: set[str] = field(default_factory=set)
+    """Roles read from an OpenStreetMap extract (streets there connect only at shared nodes)."""
 
     def has(self, role: str) -> bool:
         """Whether a vector or raster layer of ``role`` was given."""

@@ -1,0 +1,64 @@
+"""What every analysis of one run shares: the layers and the lazily built walk graph."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+
+from urbanform.layers.types import Layers
+
+if TYPE_CHECKING:
+    from urbanform.network import WalkGraph
+
+__all__ = ["Context"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    """Inputs shared by the analyses of one run.
+
+    The walk graph is built once, on first use, and reused by every analysis that
+    walks. Nothing here is mutated by an analysis.
+
+    Attributes
+    ----------
+    layers
+        The harmonised input layers.
+    cache
+        Per-run memo for expensive intermediate results shared between analyses
+        (keyed by a descriptive string, for example ``"population_units"``).
+    """
+
+    layers: Layers
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def walk_graph(self, *, needed_by: str = "") -> WalkGraph:
+        """The walk network built from the ``streets`` layer (cached for the run)."""
+        if "walk_graph" not in self.cache:
+            from urbanform.network import graph_from_lines
+
+            streets = self.layers.vector("streets", needed_by=needed_by)
+            osm = "streets" in self.layers.osm_roles
+            log.info("building the walk network from %d street lines", len(streets))
+            graph = graph_from_lines(streets, node_crossings=not osm)
+            log.info("walk network: %d nodes, %d edges", graph.n_nodes, graph.n_edges)
+            self.cache["walk_graph"] = graph
+        graph_: WalkGraph = self.cache["walk_graph"]
+        return graph_
+
+    def districts(self) -> gpd.GeoDataFrame | None:
+        """Districts (``name``, geometry) or ``None`` when the workspace has none."""
+        d = self.layers.vectors.get("districts")
+        if d is None:
+            return None
+        return d[["name", "geometry"]]
+
+    def district_names(self) -> list[str]:
+        """Sorted district names (empty without districts)."""
+        d = self.districts()
+        return [] if d is None else sorted(str(n) for n in d["name"])
