@@ -1,0 +1,368 @@
+"""Harmonising input layers: fields, classes, geometries and the working CRS.
+
+:func:`load_layers` reads every layer of a workspace, checks it against its role,
+maps fields and classes onto the canonical names of DESIGN.md, repairs what can be
+repaired (counting it), and reprojects everything once to the metric working CRS.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from urbanform.errors import CRSError, LayerError, WorkspaceError
+from urbanform.layers.gcj02 import gcj02_geometries_to_wgs84, is_gcj02
+from urbanform.layers.read import checksum, read_source
+from urbanform.layers.types import LANDUSE_CLASSES, Layers, LayerSpec, Provenance, RasterLayer
+
+__all__ = ["load_layers", "harmonise_vector", "working_crs", "ROLE_FIELDS"]
+
+log = logging.getLogger(__name__)
+
+# role -> (required canonical fields, optional canonical fields)
+ROLE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "boundary": ((), ("name",)),
+    "districts": (("name",), ()),
+    "landuse": (("class",), ()),
+    "parks": ((), ("name",)),
+    "stations": ((), ("name", "line")),
+    "population": (("population",), ("dwellings", "workers")),
+    "jobs": (("jobs",), ()),
+    "facilities": (("category",), ("name",)),
+    "streets": ((), ("name", "highway", "bridge", "tunnel", "layer")),
+    "landcover": ((), ()),
+}
+
+_POLYGONAL = {"boundary", "districts", "landuse", "parks"}
+_POINTS = {"stations", "facilities"}
+_LINES = {"streets"}
+_RASTER_ROLES = {"landcover", "population", "jobs"}
+_NUMERIC = {"population", "dwellings", "workers", "jobs", "layer"}
+
+
+def working_crs(spec_crs: str | None, vectors: Iterable[gpd.GeoDataFrame]) -> pyproj.CRS:
+    """The metric working CRS: the workspace's, else the UTM zone of the data."""
+    if spec_crs:
+        try:
+            crs = pyproj.CRS.from_user_input(spec_crs)
+        except pyproj.exceptions.CRSError:
+            raise WorkspaceError(
+                f"urbanform.yml: crs {spec_crs!r} is not a known CRS; use for example EPSG:32648"
+            ) from None
+        if not crs.is_projected:
+            raise WorkspaceError(
+                f"urbanform.yml: crs {spec_crs!r} is geographic (degrees); use a metric CRS "
+                "such as the UTM zone of the city, or leave 'crs' out to choose it automatically"
+            )
+        log.info("working CRS: %s (from urbanform.yml)", crs.to_string())
+        return crs
+    frames = [v for v in vectors if len(v) and v.crs is not None]
+    if not frames:
+        raise WorkspaceError("urbanform.yml: no vector layer to choose a CRS from; set 'crs'")
+    bounds = np.array([f.to_crs(4326).total_bounds for f in frames[:3]])
+    lon = (bounds[:, 0].min() + bounds[:, 2].max()) / 2
+    lat = (bounds[:, 1].min() + bounds[:, 3].max()) / 2
+    crs = gpd.GeoSeries(shapely.points([[lon, lat]]), crs=4326).estimate_utm_crs()
+    log.info(
+        "working CRS: %s (UTM zone of the data; set 'crs' in urbanform.yml to change)",
+        crs.to_string(),
+    )
+    return crs
+
+
+def _where(spec: LayerSpec) -> str:
+    return f"layer {spec.name!r} ({spec.file or spec.source})"
+
+
+def _set_crs(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    if is_gcj02(spec.crs):
+        if gdf.crs is not None and not gdf.crs.is_geographic:
+            raise CRSError(
+                f"{_where(spec)}: declared GCJ-02 but the file is in a projected CRS "
+                f"({gdf.crs.to_string()}); remove 'crs: GCJ-02'"
+            )
+        geoms = gcj02_geometries_to_wgs84(gdf.geometry.values)
+        return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index), crs=4326)
+    if gdf.crs is None:
+        if spec.crs is None:
+            raise CRSError(
+                f"{_where(spec)}: the source has no CRS; add 'crs:' to its YAML "
+                "(for example 'crs: EPSG:4326')"
+            )
+        try:
+            return gdf.set_crs(spec.crs)
+        except pyproj.exceptions.CRSError:
+            raise CRSError(f"{_where(spec)}: crs {spec.crs!r} is not a known CRS") from None
+    if spec.crs is not None and pyproj.CRS.from_user_input(spec.crs) != gdf.crs:
+        raise CRSError(
+            f"{_where(spec)}: 'crs: {spec.crs}' contradicts the file's own CRS "
+            f"({gdf.crs.to_string()}); 'crs' is only for sources without one: remove it"
+        )
+    return gdf
+
+
+def _map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    required, optional = ROLE_FIELDS[spec.role]
+    cols: dict[str, Any] = {}
+    for canon in (*required, *optional):
+        src = spec.fields.get(canon, canon)
+        if src in gdf.columns:
+            cols[canon] = gdf[src].to_numpy()
+        elif canon in required:
+            available = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
+            hint = f"map it with 'fields: {{{canon}: COLUMN}}'"
+            raise LayerError(
+                f"{_where(spec)}: missing field {canon!r} (looked for column {src!r}); {hint}; "
+                f"columns: {available[:200]}"
+            )
+        elif canon in spec.fields:
+            raise LayerError(
+                f"{_where(spec)}: field {canon!r} maps to column {src!r}, which the "
+                "source lacks; fix 'fields'"
+            )
+    out = gpd.GeoDataFrame(cols, geometry=gdf.geometry.values, crs=gdf.crs)
+    for canon in out.columns.intersection(list(_NUMERIC)):
+        values = pd.to_numeric(out[canon], errors="coerce")
+        if canon in required and values.isna().any():
+            n = int(values.isna().sum())
+            raise LayerError(
+                f"{_where(spec)}: field {canon!r} has {n} non-numeric or empty "
+                "values; fill them with numbers"
+            )
+        if (values < 0).any():
+            raise LayerError(
+                f"{_where(spec)}: field {canon!r} has negative values; counts must be >= 0"
+            )
+        out[canon] = values.astype(float)
+    return out
+
+
+def _map_classes(
+    gdf: gpd.GeoDataFrame, spec: LayerSpec, warn: Callable[[str], None]
+) -> gpd.GeoDataFrame:
+    key = {"landuse": "class", "facilities": "category"}.get(spec.role)
+    if key is None:
+        return gdf
+    raw = gdf[key].astype(str).str.strip()
+    lookup = {str(v).strip(): canon for canon, values in spec.classes.items() for v in values}
+    if spec.role == "landuse":
+        canonical = set(LANDUSE_CLASSES)
+        bad = sorted(set(spec.classes) - canonical)
+        if bad:
+            raise LayerError(
+                f"{_where(spec)}: unknown land-use class {bad[0]!r} in 'classes'; "
+                f"use {', '.join(LANDUSE_CLASSES)}"
+            )
+        mapped = raw.map(lambda v: lookup.get(v, v.lower() if v.lower() in canonical else None))
+        unmapped = mapped.isna()
+        if unmapped.any():
+            values = ", ".join(sorted(raw[unmapped].unique())[:6])
+            warn(
+                f"{_where(spec)}: {int(unmapped.sum())} features with unmapped {key} values "
+                f"({values}) count as 'other'; map them under 'classes'"
+            )
+        gdf[key] = mapped.fillna("other").to_numpy()
+        return gdf
+    if not lookup:
+        gdf[key] = raw.to_numpy()
+        return gdf
+    mapped = raw.map(lookup)
+    unmapped = mapped.isna()
+    if unmapped.any():
+        values = ", ".join(sorted(raw[unmapped].unique())[:6])
+        warn(
+            f"{_where(spec)}: {int(unmapped.sum())} facilities with unmapped category values "
+            f"({values}) were left out; map them under 'classes' to use them"
+        )
+    gdf = gdf[~unmapped.to_numpy()].copy()
+    gdf[key] = mapped[~unmapped].to_numpy()
+    return gdf
+
+
+def _repair(
+    gdf: gpd.GeoDataFrame, spec: LayerSpec, warn: Callable[[str], None]
+) -> gpd.GeoDataFrame:
+    geoms = gdf.geometry.values
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        warn(f"{_where(spec)}: {int(missing.sum())} features without geometry were dropped")
+        gdf = gdf[~missing].copy()
+        geoms = gdf.geometry.values
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid])
+        if spec.role in _POLYGONAL:
+            fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
+        geoms = np.array(geoms, dtype=object)
+        geoms[invalid] = fixed
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+        warn(f"{_where(spec)}: {int(invalid.sum())} invalid geometries were repaired")
+        gdf = gdf[~gdf.geometry.is_empty].copy()
+    return gdf
+
+
+def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
+    if g.geom_type in ("Polygon", "MultiPolygon"):
+        return g
+    parts = [p for p in getattr(g, "geoms", [g]) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _check_geometry_type(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    types = set(gdf.geom_type.unique())
+    polys, points, lines = (
+        {"Polygon", "MultiPolygon"},
+        {"Point", "MultiPoint"},
+        {"LineString", "MultiLineString"},
+    )
+    role = spec.role
+    expected = (
+        "polygons"
+        if role in _POLYGONAL
+        else "points"
+        if role in _POINTS
+        else "lines"
+        if role in _LINES
+        else "points or polygons"
+    )
+    ok = (
+        types <= polys
+        if role in _POLYGONAL
+        else types <= points | polys
+        if role in _POINTS
+        else types <= lines
+        if role in _LINES
+        else types <= points | polys
+    )
+    if not ok:
+        found = ", ".join(sorted(types))
+        raise LayerError(
+            f"{_where(spec)}: role {role!r} needs {expected}, found {found}; "
+            "check 'source' and 'layer'"
+        )
+    if role in _POINTS and types & polys:
+        gdf = gdf.set_geometry(gdf.geometry.representative_point())
+    if types & {"MultiPoint", "MultiLineString"}:
+        gdf = gdf.explode(index_parts=False).reset_index(drop=True)
+    return gdf
+
+
+def harmonise_vector(
+    raw: gpd.GeoDataFrame, spec: LayerSpec, crs: pyproj.CRS, warn: Callable[[str], None]
+) -> gpd.GeoDataFrame:
+    """One raw vector layer -> canonical fields, valid geometries, working CRS."""
+    if len(raw) == 0:
+        raise LayerError(f"{_where(spec)}: the layer is empty; check 'source' and 'layer'")
+    gdf = _set_crs(raw, spec)
+    gdf = _map_fields(gdf, spec)
+    gdf = _map_classes(gdf, spec, warn)
+    gdf = _repair(gdf, spec, warn)
+    if len(gdf) == 0:
+        raise LayerError(f"{_where(spec)}: no usable feature is left after checks")
+    gdf = _check_geometry_type(gdf, spec)
+    if spec.role == "streets":
+        for flag in ("bridge", "tunnel"):
+            if flag in gdf.columns:
+                gdf[flag] = _truthy(gdf[flag])
+    return gdf.to_crs(crs) if gdf.crs != crs else gdf
+
+
+def _truthy(values: pd.Series) -> np.ndarray:
+    s = values.astype(str).str.strip().str.lower()
+    return (~s.isin(["", "0", "no", "false", "none", "nan", "0.0"])).to_numpy()
+
+
+def _check_raster(raster: RasterLayer, spec: LayerSpec) -> RasterLayer:
+    if spec.role not in _RASTER_ROLES:
+        raise LayerError(
+            f"{_where(spec)}: role {spec.role!r} cannot be a raster; use a vector file"
+        )
+    if raster.nodata is None:
+        raise LayerError(f"{_where(spec)}: the raster has no nodata value; set one")
+    if spec.role == "landcover" and spec.classes:
+        raster.classes = dict(spec.classes)
+    return raster
+
+
+def _combine(role: str, frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    gdf = (
+        frames[0]
+        if len(frames) == 1
+        else gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    )
+    if role == "districts":
+        gdf["name"] = gdf["name"].astype(str)
+        if gdf["name"].duplicated().any():
+            gdf = gdf.dissolve(by="name", as_index=False)
+    return gdf.reset_index(drop=True)
+
+
+def load_layers(
+    specs: Iterable[LayerSpec],
+    *,
+    crs: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Layers:
+    """Read, check and harmonise every layer.
+
+    Parameters
+    ----------
+    specs
+        The layer specs of a workspace.
+    crs
+        The workspace's working CRS (``None``: the UTM zone of the data).
+    progress
+        Called with a short message before each layer is read.
+
+    Returns
+    -------
+    Layers
+        Vectors combined per role in the working CRS, rasters, warnings, provenance.
+    """
+    specs = list(specs)
+    warnings: list[str] = []
+    raws: list[tuple[LayerSpec, gpd.GeoDataFrame | RasterLayer]] = []
+    for spec in specs:
+        if progress:
+            progress(f"reading layer {spec.name} ({spec.role})")
+        raws.append((spec, read_source(spec)))
+    vec_raw = [r for _, r in raws if isinstance(r, gpd.GeoDataFrame)]
+    work = working_crs(
+        crs,
+        [_set_crs(r, s) for s, r in raws if isinstance(r, gpd.GeoDataFrame)]
+        if crs is None
+        else vec_raw,
+    )
+    layers = Layers(crs=work, warnings=warnings)
+    per_role: dict[str, list[gpd.GeoDataFrame]] = {}
+    for spec, raw in raws:
+        if isinstance(raw, RasterLayer):
+            if spec.role in layers.rasters:
+                raise LayerError(
+                    f"{_where(spec)}: only one raster per role {spec.role!r} is allowed"
+                )
+            layers.rasters[spec.role] = _check_raster(raw, spec)
+            n, crs_str = int(np.count_nonzero(raw.data != raw.nodata)), raw.crs.to_string()
+        else:
+            gdf = harmonise_vector(raw, spec, work, warnings.append)
+            per_role.setdefault(spec.role, []).append(gdf)
+            n, crs_str = len(raw), raw.crs.to_string() if raw.crs else str(spec.crs)
+            if spec.source.startswith("osm:"):
+                layers.osm_roles.add(spec.role)
+        layers.provenance.append(
+            Provenance(spec.name, spec.role, spec.source, n, crs_str, checksum(spec, raw))
+        )
+    for role, frames in per_role.items():
+        if role in layers.rasters:
+            raise LayerError(f"role {role!r} is given both as raster and vector; keep one")
+        layers.vectors[role] = _combine(role, frames)
+    for w in warnings:
+        log.warning(w)
+    return layers

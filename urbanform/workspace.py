@@ -1,0 +1,344 @@
+"""Reading a workspace folder into typed, validated specs.
+
+A workspace is a folder with ``urbanform.yml`` and the folders ``layers/``,
+``analyses/`` and ``maps/``, one YAML file per layer, analysis run and map (see
+DESIGN.md). Every error names the file and the key.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from urbanform.errors import WorkspaceError
+from urbanform.layers.types import ROLES, LayerSpec
+from urbanform.results import Target
+
+__all__ = [
+    "AnalysisSpec",
+    "MapSpec",
+    "ReportConfig",
+    "Workspace",
+    "load_workspace",
+    "read_yaml",
+]
+
+log = logging.getLogger(__name__)
+
+_WORKSPACE_KEYS = {"name", "crs", "h3_resolutions", "out", "report"}
+_REPORT_KEYS = {"language", "tiles", "attribution", "title"}
+_LAYER_KEYS = {"role", "source", "layer", "crs", "fields", "classes", "description"}
+_ANALYSIS_KEYS = {"kind", "target", "params", "title", "description"}
+_TARGET_KEYS = {"indicator", "op", "value", "year", "source"}
+_MAP_KEYS = {"analysis", "title", "title_zh", "indicators", "layers", "h3"}
+_OPS = (">=", ">", "<=", "<", "==")
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """The ``report`` section of ``urbanform.yml``."""
+
+    language: str = "en"
+    tiles: str | None = None
+    attribution: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """One ``analyses/NAME.yml``: the run's key, kind, target and raw parameters."""
+
+    name: str
+    kind: str
+    target: Target | None
+    params: dict[str, Any]
+    file: str
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """One ``maps/NAME.yml``: which analysis a map shows and how."""
+
+    name: str
+    analysis: str
+    file: str
+    title: str | None = None
+    title_zh: str | None = None
+    indicators: tuple[str, ...] | None = None
+    layers: tuple[str, ...] | None = None
+    h3: bool = True
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A validated workspace.
+
+    Attributes
+    ----------
+    root
+        The workspace folder.
+    name
+        The city or project name.
+    crs
+        The metric working CRS as given (``None``: the UTM zone of the data).
+    h3_resolutions
+        H3 resolutions of the grid summaries.
+    out
+        The output folder (absolute).
+    report
+        Report settings.
+    layers, analyses, maps
+        The specs, sorted by file name.
+    """
+
+    root: Path
+    name: str
+    crs: str | None
+    h3_resolutions: tuple[int, ...]
+    out: Path
+    report: ReportConfig
+    layers: tuple[LayerSpec, ...] = field(default_factory=tuple)
+    analyses: tuple[AnalysisSpec, ...] = field(default_factory=tuple)
+    maps: tuple[MapSpec, ...] = field(default_factory=tuple)
+
+    def analysis(self, name: str) -> AnalysisSpec:
+        """The analysis run called ``name``, or a :class:`WorkspaceError` listing the runs."""
+        for a in self.analyses:
+            if a.name == name:
+                return a
+        names = ", ".join(a.name for a in self.analyses) or "none"
+        raise WorkspaceError(f"no analysis {name!r} in {self.root / 'analyses'}; runs: {names}")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from ``path``; an empty file gives ``{}``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkspaceError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise WorkspaceError(f"{path}: invalid YAML{where}; check indentation and quotes") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"{path}: expected a mapping of keys, found {type(data).__name__}")
+    return data
+
+
+def _check_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise WorkspaceError(
+            f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(allowed))}"
+        )
+
+
+def _require(data: dict[str, Any], key: str, where: str, kind: type | tuple = str) -> Any:
+    if key not in data or data[key] in (None, ""):
+        raise WorkspaceError(f"{where}: missing required key {key!r}")
+    if not isinstance(data[key], kind):
+        raise WorkspaceError(f"{where}: {key!r} must be a {_typename(kind)}, got {data[key]!r}")
+    return data[key]
+
+
+def _typename(kind: type | tuple) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(
+        {"str": "string", "dict": "mapping", "list": "list"}.get(k.__name__, k.__name__)
+        for k in kinds
+    )
+
+
+def _parse_report(data: Any, where: str) -> ReportConfig:
+    if data is None:
+        return ReportConfig()
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"{where}: 'report' must be a mapping, got {data!r}")
+    _check_keys(data, _REPORT_KEYS, f"{where}: report")
+    lang = data.get("language", "en")
+    if lang not in ("en", "zh"):
+        raise WorkspaceError(f"{where}: report.language must be 'en' or 'zh', got {lang!r}")
+    tiles = data.get("tiles")
+    if tiles is not None and not isinstance(tiles, str):
+        raise WorkspaceError(f"{where}: report.tiles must be a tile URL string or absent")
+    return ReportConfig(lang, tiles or None, data.get("attribution"), data.get("title"))
+
+
+def _parse_resolutions(value: Any, where: str) -> tuple[int, ...]:
+    if value is None:
+        return (8, 9)
+    values = value if isinstance(value, list) else [value]
+    ok = all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 15 for v in values)
+    if not ok or not values:
+        raise WorkspaceError(
+            f"{where}: h3_resolutions must be a list of integers from 0 to 15, got {value!r}"
+        )
+    return tuple(sorted(set(values)))
+
+
+def _parse_layer(path: Path, root: Path) -> LayerSpec:
+    where = str(path)
+    data = read_yaml(path)
+    _check_keys(data, _LAYER_KEYS, where)
+    role = _require(data, "role", where)
+    if role not in ROLES:
+        raise WorkspaceError(f"{where}: unknown role {role!r}; use one of {', '.join(ROLES)}")
+    source = str(_require(data, "source", where, (str,)))
+    if not source.startswith("demo:"):
+        prefix = "osm:" if source.startswith("osm:") else ""
+        p = Path(source[len(prefix) :]).expanduser()
+        source = prefix + str(p if p.is_absolute() else (root / p).resolve())
+    fields = data.get("fields") or {}
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise WorkspaceError(f"{where}: 'fields' must map canonical fields to column names")
+    classes = data.get("classes") or {}
+    if not isinstance(classes, dict):
+        raise WorkspaceError(f"{where}: 'classes' must map class names to lists of source values")
+    classes = {str(k): (v if isinstance(v, list) else [v]) for k, v in classes.items()}
+    layer = data.get("layer")
+    crs = data.get("crs")
+    return LayerSpec(
+        name=path.stem,
+        role=role,
+        source=source,
+        layer=None if layer is None else str(layer),
+        crs=None if crs is None else str(crs),
+        fields={str(k): str(v) for k, v in fields.items()},
+        classes=classes,
+        file=where,
+    )
+
+
+def _parse_target(data: Any, where: str) -> Target | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"{where}: 'target' must be a mapping with indicator, op and value")
+    _check_keys(data, _TARGET_KEYS, f"{where}: target")
+    indicator = _require(data, "indicator", f"{where}: target")
+    op = data.get("op", ">=")
+    if op not in _OPS:
+        raise WorkspaceError(f"{where}: target.op must be one of {', '.join(_OPS)}, got {op!r}")
+    value = data.get("value")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise WorkspaceError(f"{where}: target.value must be a number, got {value!r}")
+    year = data.get("year")
+    if year is not None and not isinstance(year, int):
+        raise WorkspaceError(f"{where}: target.year must be a year like 2025, got {year!r}")
+    source = data.get("source")
+    return Target(str(indicator), op, float(value), year, None if source is None else str(source))
+
+
+def _parse_analysis(path: Path) -> AnalysisSpec:
+    where = str(path)
+    data = read_yaml(path)
+    _check_keys(data, _ANALYSIS_KEYS, where)
+    kind = _require(data, "kind", where)
+    params = data.get("params") or {}
+    if not isinstance(params, dict):
+        raise WorkspaceError(f"{where}: 'params' must be a mapping of parameter: value")
+    return AnalysisSpec(
+        name=path.stem,
+        kind=kind,
+        target=_parse_target(data.get("target"), where),
+        params=params,
+        file=where,
+        title=data.get("title"),
+    )
+
+
+def _str_tuple(value: Any, key: str, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise WorkspaceError(f"{where}: {key!r} must be a list of names")
+    return tuple(value)
+
+
+def _parse_map(path: Path) -> MapSpec:
+    where = str(path)
+    data = read_yaml(path)
+    _check_keys(data, _MAP_KEYS, where)
+    return MapSpec(
+        name=path.stem,
+        analysis=_require(data, "analysis", where),
+        file=where,
+        title=data.get("title"),
+        title_zh=data.get("title_zh"),
+        indicators=_str_tuple(data.get("indicators"), "indicators", where),
+        layers=_str_tuple(data.get("layers"), "layers", where),
+        h3=bool(data.get("h3", True)),
+    )
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
+
+
+def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Workspace:
+    """Read and validate the workspace in ``root``.
+
+    Parameters
+    ----------
+    root
+        The workspace folder (holding ``urbanform.yml``).
+    out
+        Output folder overriding the workspace's ``out``.
+
+    Returns
+    -------
+    Workspace
+
+    Raises
+    ------
+    WorkspaceError
+        Naming the file and key for anything missing or invalid.
+    """
+    root = Path(root).expanduser().resolve()
+    if not root.is_dir():
+        raise WorkspaceError(
+            f"workspace folder {root} does not exist; create one with 'urbanform init DIR'"
+        )
+    cfg_path = root / "urbanform.yml"
+    if not cfg_path.is_file():
+        raise WorkspaceError(
+            f"{root} is not a workspace: urbanform.yml is missing; create one "
+            "with 'urbanform init DIR'"
+        )
+    where = str(cfg_path)
+    cfg = read_yaml(cfg_path)
+    _check_keys(cfg, _WORKSPACE_KEYS, where)
+    name = str(cfg.get("name") or root.name)
+    crs = cfg.get("crs")
+    out_path = Path(out if out is not None else cfg.get("out") or "out").expanduser()
+    if not out_path.is_absolute():
+        out_path = (Path.cwd() if out is not None else root) / out_path
+    analyses = tuple(_parse_analysis(p) for p in _yaml_files(root / "analyses"))
+    maps = tuple(_parse_map(p) for p in _yaml_files(root / "maps"))
+    names = {a.name for a in analyses}
+    for m in maps:
+        if m.analysis not in names:
+            runs = ", ".join(sorted(names)) or "none"
+            raise WorkspaceError(f"{m.file}: analysis {m.analysis!r} does not exist; runs: {runs}")
+    return Workspace(
+        root=root,
+        name=name,
+        crs=None if crs is None else str(crs),
+        h3_resolutions=_parse_resolutions(cfg.get("h3_resolutions"), where),
+        out=out_path.resolve(),
+        report=_parse_report(cfg.get("report"), where),
+        layers=tuple(_parse_layer(p, root) for p in _yaml_files(root / "layers")),
+        analyses=analyses,
+        maps=maps,
+    )
