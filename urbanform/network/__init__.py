@@ -1,0 +1,32 @@
+"""Walk network engine: graph from street lines or OSM, snapping, multi-source distances.
+
+Typical use::
+
+    graph = graph_from_lines(streets)                  # or graph_from_osm("city.osm.pbf")
+    homes = snap_points(graph, population.geometry, max_snap_m=100)
+    parks = snap_points(graph, park_access_points, max_snap_m=100)
+    walk_m = nearest_distance(graph, homes, parks, cutoff_m=500)   # inf beyond 500 m
+"""
+
+from __future__ import annotations
+
+from urbanform.network.catchment import reached_edges, substrings
+from urbanform.network.distances import component_report, distance_from_sources, nearest_distance
+from urbanform.network.graph import WalkGraph, graph_from_arrays
+from urbanform.network.noding import graph_from_lines
+from urbanform.network.osm import graph_from_osm
+from urbanform.network.snapping import Snapped, snap_points
+
+__all__ = [
+    "Snapped",
+    "WalkGraph",
+    "component_report",
+    "distance_from_sources",
+    "graph_from_arrays",
+    "graph_from_lines",
+    "graph_from_osm",
+    "nearest_distance",
+    "reached_edges",
+    "snap_points",
+    "substrings",
+]

@@ -1,0 +1,181 @@
+"""The walk graph: an undirected street network held as flat numpy arrays.
+
+Nodes are street intersections and dead ends; edges are the street pieces between
+them, each with its geometry in the ``edge_u -> edge_v`` direction and its length in
+metres. The shortest-path engine works on :meth:`WalkGraph.csgraph`, a symmetric
+``scipy.sparse`` matrix, so every search runs in compiled code.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components
+
+from urbanform.errors import NetworkError
+
+__all__ = ["WalkGraph", "graph_from_arrays"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WalkGraph:
+    """An undirected walk network in a metric CRS.
+
+    Attributes
+    ----------
+    crs
+        The metric working CRS of ``node_xy`` and ``edge_geometry``.
+    node_xy
+        ``(n_nodes, 2)`` node coordinates.
+    edge_u, edge_v
+        ``(n_edges,)`` node index of each edge's start and end.
+    edge_length_m
+        ``(n_edges,)`` length of each edge's geometry in metres.
+    edge_geometry
+        ``(n_edges,)`` shapely LineStrings drawn from ``edge_u`` to ``edge_v``.
+    component
+        ``(n_nodes,)`` connected-component label; 0 is the largest component.
+    """
+
+    crs: pyproj.CRS
+    node_xy: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length_m: np.ndarray
+    edge_geometry: np.ndarray
+    component: np.ndarray
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.node_xy.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges."""
+        return int(self.edge_u.shape[0])
+
+    def csgraph(self) -> sp.csr_matrix:
+        """Symmetric ``(n_nodes, n_nodes)`` adjacency matrix of edge lengths in metres.
+
+        Parallel edges keep their shortest length; self-loops are left out (they never
+        shorten a path). The matrix is built once and cached.
+        """
+        if "csgraph" not in self._cache:
+            self._cache["csgraph"] = _adjacency(
+                self.edge_u, self.edge_v, self.edge_length_m, self.n_nodes
+            )
+        return self._cache["csgraph"]
+
+    def edge_tree(self) -> shapely.STRtree:
+        """STRtree over :attr:`edge_geometry` (built once and cached)."""
+        if "tree" not in self._cache:
+            self._cache["tree"] = shapely.STRtree(self.edge_geometry)
+        return self._cache["tree"]
+
+    def edges_gdf(self) -> gpd.GeoDataFrame:
+        """Edges as a GeoDataFrame (``u``, ``v``, ``length_m``, ``component``) for maps."""
+        return gpd.GeoDataFrame(
+            {
+                "u": self.edge_u,
+                "v": self.edge_v,
+                "length_m": self.edge_length_m,
+                "component": self.component[self.edge_u],
+            },
+            geometry=gpd.GeoSeries(self.edge_geometry, crs=self.crs),
+            crs=self.crs,
+        )
+
+
+def _adjacency(u: np.ndarray, v: np.ndarray, length_m: np.ndarray, n_nodes: int) -> sp.csr_matrix:
+    """Symmetric CSR matrix with the minimum length per node pair, no self-loops."""
+    keep = u != v
+    rows = np.concatenate([u[keep], v[keep]])
+    cols = np.concatenate([v[keep], u[keep]])
+    data = np.concatenate([length_m[keep], length_m[keep]])
+    order = np.lexsort((data, cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, data = rows[first], cols[first], data[first]
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_nodes), out=indptr[1:])
+    return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
+
+
+def label_components(u: np.ndarray, v: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Connected-component label per node, 0 for the largest, then by decreasing size."""
+    if n_nodes == 0:
+        return np.zeros(0, dtype=np.int64)
+    ones = np.ones(u.size, dtype=np.int8)
+    adj = sp.csr_matrix((ones, (u, v)), shape=(n_nodes, n_nodes))
+    _, labels = connected_components(adj, directed=False)
+    sizes = np.bincount(labels)
+    # rank by size descending; ties by first appearance (stable)
+    rank = np.empty(sizes.size, dtype=np.int64)
+    rank[np.argsort(-sizes, kind="stable")] = np.arange(sizes.size)
+    return rank[labels]
+
+
+def graph_from_arrays(
+    node_xy: np.ndarray,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    *,
+    crs: pyproj.CRS | str,
+    edge_geometry: np.ndarray | None = None,
+) -> WalkGraph:
+    """Build a :class:`WalkGraph` from node coordinates and edge node pairs.
+
+    Parameters
+    ----------
+    node_xy
+        ``(n_nodes, 2)`` coordinates in the metric ``crs``.
+    edge_u, edge_v
+        Node index of each edge's ends.
+    crs
+        Metric CRS of the coordinates.
+    edge_geometry
+        Optional LineStrings from ``u`` to ``v``; straight segments when omitted.
+
+    Returns
+    -------
+    WalkGraph
+        Lengths measured on the geometries, components labelled.
+
+    Raises
+    ------
+    NetworkError
+        If there is no edge or an edge refers to a missing node.
+    """
+    node_xy = np.asarray(node_xy, dtype=np.float64).reshape(-1, 2)
+    edge_u = np.asarray(edge_u, dtype=np.int64)
+    edge_v = np.asarray(edge_v, dtype=np.int64)
+    n = node_xy.shape[0]
+    if edge_u.size == 0:
+        raise NetworkError("walk graph: no edge given; give at least one street segment")
+    if min(edge_u.min(), edge_v.min()) < 0 or max(edge_u.max(), edge_v.max()) >= n:
+        raise NetworkError(f"walk graph: an edge refers to a node outside 0..{n - 1}")
+    if edge_geometry is None:
+        pairs = np.stack([node_xy[edge_u], node_xy[edge_v]], axis=1)
+        edge_geometry = shapely.linestrings(pairs)
+    length_m = shapely.length(edge_geometry).astype(np.float64)
+    return WalkGraph(
+        crs=pyproj.CRS.from_user_input(crs),
+        node_xy=node_xy,
+        edge_u=edge_u,
+        edge_v=edge_v,
+        edge_length_m=length_m,
+        edge_geometry=np.asarray(edge_geometry, dtype=object),
+        component=label_components(edge_u, edge_v, n),
+    )

@@ -1,0 +1,289 @@
+"""Build a :class:`~urbanform.network.graph.WalkGraph` from street lines.
+
+Street centrelines from a GIS are often not noded: two streets cross without a shared
+vertex. :func:`graph_from_lines` inserts a vertex where ground-level lines truly cross or
+touch (an STRtree finds the candidate pairs, GEOS computes the intersections, all
+vectorised), and then splits every line at each vertex it shares with another line.
+Bridges and tunnels are left out of the crossing step, so they join the network only at
+their ends and at vertices they share with other lines, as in OSM.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from urbanform.errors import CRSError, LayerError, NetworkError
+from urbanform.network.graph import WalkGraph, label_components
+
+__all__ = ["graph_from_lines"]
+
+logger = logging.getLogger(__name__)
+
+_FALSY = {"", "no", "false", "0", "none", "nan", "null", "n", "f"}
+
+
+def graph_from_lines(
+    lines: gpd.GeoDataFrame,
+    *,
+    node_crossings: bool = True,
+    bridge_field: str | None = "bridge",
+    tunnel_field: str | None = "tunnel",
+    layer_field: str | None = "layer",
+) -> WalkGraph:
+    """Build the walk graph from a ``streets`` line layer.
+
+    Parameters
+    ----------
+    lines
+        LineStrings / MultiLineStrings in a metric CRS (MultiLineStrings are exploded;
+        empty and missing geometries are skipped, Z is dropped).
+    node_crossings
+        True for GIS centrelines: lines are noded where they cross or touch, except
+        where either line is a bridge or tunnel. False for OSM ways: lines connect only
+        where they share a vertex (exact coordinate match).
+    bridge_field, tunnel_field
+        Columns whose truthy values (anything but empty, ``no``, ``false``, ``0``)
+        mark a line as a bridge / tunnel; None or a missing column: not used.
+    layer_field
+        Column with the OSM-style vertical layer; a non-zero value marks the line as
+        off the ground. None or a missing column: not used.
+
+    Returns
+    -------
+    WalkGraph
+        Nodes at intersections and line ends, duplicate and zero-length edges removed,
+        components labelled (0 = largest).
+
+    Raises
+    ------
+    CRSError
+        If ``lines`` has no CRS or a geographic one.
+    LayerError
+        If ``lines`` holds geometries other than lines.
+    NetworkError
+        If no edge of non-zero length remains.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import LineString
+    >>> lines = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (200, 0)]),
+    ...                                    LineString([(100, -100), (100, 100)])],
+    ...                          crs="EPSG:32648")
+    >>> g = graph_from_lines(lines)
+    >>> g.n_nodes, g.n_edges
+    (5, 4)
+    """
+    geoms, elevated = _prepare_lines(lines, bridge_field, tunnel_field, layer_field)
+    if node_crossings and (~elevated).sum() > 1:
+        ground = np.flatnonzero(~elevated)
+        geoms = geoms.copy()
+        geoms[ground] = _insert_crossings(geoms[ground])
+    coords, line_id = _clean_coordinates(geoms)
+    node_xy, edge_u, edge_v, edge_geoms = _split_at_shared_vertices(coords, line_id)
+    edge_u, edge_v, edge_geoms = _drop_duplicate_edges(edge_u, edge_v, edge_geoms)
+    if edge_u.size == 0:
+        raise NetworkError(
+            "streets layer: no street segment of non-zero length remains; "
+            "check that the layer holds street centrelines"
+        )
+    used, edge_u, edge_v = _compact_nodes(node_xy.shape[0], edge_u, edge_v)
+    node_xy = node_xy[used]
+    logger.info("walk graph: %d nodes, %d edges", node_xy.shape[0], edge_u.size)
+    return WalkGraph(
+        crs=lines.crs,
+        node_xy=node_xy,
+        edge_u=edge_u,
+        edge_v=edge_v,
+        edge_length_m=shapely.length(edge_geoms).astype(np.float64),
+        edge_geometry=edge_geoms,
+        component=label_components(edge_u, edge_v, node_xy.shape[0]),
+    )
+
+
+def _truthy(values: pd.Series) -> np.ndarray:
+    """Whether each flag value is set (True, 1, 'yes', 'viaduct', ...)."""
+    text = values.astype("string").str.strip().str.lower().fillna("")
+    return (~text.isin(_FALSY)).to_numpy(dtype=bool)
+
+
+def _elevation_flags(
+    lines: gpd.GeoDataFrame,
+    bridge_field: str | None,
+    tunnel_field: str | None,
+    layer_field: str | None,
+) -> np.ndarray:
+    """Per row: whether the line is a bridge, a tunnel or on a non-zero layer."""
+    flags = np.zeros(len(lines), dtype=bool)
+    for name in (bridge_field, tunnel_field):
+        if name is not None and name in lines.columns:
+            flags |= _truthy(lines[name])
+    if layer_field is not None and layer_field in lines.columns:
+        layer = pd.to_numeric(lines[layer_field], errors="coerce").fillna(0.0)
+        flags |= layer.to_numpy(dtype=np.float64) != 0.0
+    return flags
+
+
+def _prepare_lines(
+    lines: gpd.GeoDataFrame,
+    bridge_field: str | None,
+    tunnel_field: str | None,
+    layer_field: str | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validated single-part 2-D lines and their elevated flags."""
+    if lines.crs is None:
+        raise CRSError("streets layer has no CRS; set one (e.g. layers/streets.yml 'crs:')")
+    if lines.crs.is_geographic:
+        raise CRSError(
+            f"streets layer is in geographic CRS {lines.crs.to_string()}; "
+            "reproject it to the workspace's metric CRS first"
+        )
+    geoms = lines.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    types = shapely.get_type_id(geoms)
+    bad = present & ~np.isin(types, [1, 5])
+    if bad.any():
+        found = sorted(set(shapely.get_type_id(geoms[bad]).tolist()))
+        names = ", ".join(shapely.GeometryType(t).name for t in found)
+        raise LayerError(
+            f"streets layer: {int(bad.sum())} features are {names}, not lines; "
+            "give LineString or MultiLineString geometries"
+        )
+    flags = _elevation_flags(lines, bridge_field, tunnel_field, layer_field)
+    parts, row = shapely.get_parts(geoms[present], return_index=True)
+    parts = shapely.force_2d(parts)
+    return np.asarray(parts, dtype=object), flags[present][row]
+
+
+def _insert_crossings(geoms: np.ndarray) -> np.ndarray:
+    """Insert, into each line, a vertex at every point where it meets another line.
+
+    The same intersection coordinates go into both lines, so the later shared-vertex
+    split joins them exactly.
+    """
+    tree = shapely.STRtree(geoms)
+    i, j = tree.query(geoms, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    if i.size == 0:
+        return geoms
+    meet = shapely.intersection(geoms[i], geoms[j])
+    pts, pair = shapely.get_coordinates(meet, return_index=True)
+    if pts.shape[0] == 0:
+        return geoms
+    line = np.concatenate([i[pair], j[pair]])
+    pts = np.concatenate([pts, pts])
+    pos = shapely.line_locate_point(geoms[line], shapely.points(pts))
+    coords, vid = shapely.get_coordinates(geoms, return_index=True)
+    vpos = _cumulative_length(coords, vid)
+    all_line = np.concatenate([vid, line])
+    all_pos = np.concatenate([vpos, pos])
+    is_new = np.concatenate([np.zeros(vid.size, np.int8), np.ones(line.size, np.int8)])
+    order = np.lexsort((is_new, all_pos, all_line))
+    all_xy = np.concatenate([coords, pts])[order]
+    logger.debug("noding: %d crossing points inserted", pts.shape[0] // 2)
+    return shapely.linestrings(all_xy, indices=all_line[order])
+
+
+def _cumulative_length(coords: np.ndarray, line_id: np.ndarray) -> np.ndarray:
+    """Distance along its line of every vertex (0 at each line's first vertex)."""
+    step = np.zeros(coords.shape[0])
+    same = line_id[1:] == line_id[:-1]
+    step[1:] = np.where(same, np.hypot(*(coords[1:] - coords[:-1]).T), 0.0)
+    total = np.cumsum(step)
+    first = np.ones(line_id.size, dtype=bool)
+    first[1:] = ~same
+    start = np.maximum.accumulate(np.where(first, np.arange(line_id.size), 0))
+    return total - total[start]
+
+
+def _clean_coordinates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices with consecutive duplicates removed; lines left with < 2 vertices dropped."""
+    coords, line_id = shapely.get_coordinates(geoms, return_index=True)
+    keep = np.ones(line_id.size, dtype=bool)
+    keep[1:] = (line_id[1:] != line_id[:-1]) | np.any(coords[1:] != coords[:-1], axis=1)
+    coords, line_id = coords[keep], line_id[keep]
+    counts = np.bincount(line_id, minlength=len(geoms))
+    ok = counts[line_id] >= 2
+    return coords[ok], line_id[ok]
+
+
+def _coordinate_groups(coords: np.ndarray) -> np.ndarray:
+    """Integer id per vertex, equal for equal coordinates."""
+    order = np.lexsort((coords[:, 1], coords[:, 0]))
+    srt = coords[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = np.any(srt[1:] != srt[:-1], axis=1)
+    gid = np.empty(order.size, dtype=np.int64)
+    gid[order] = np.cumsum(new) - 1
+    return gid
+
+
+def _split_at_shared_vertices(
+    coords: np.ndarray, line_id: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split lines at their ends and at every vertex used more than once.
+
+    Returns node coordinates, edge end nodes and edge geometries.
+    """
+    gid = _coordinate_groups(coords)
+    n = line_id.size
+    first = np.ones(n, dtype=bool)
+    first[1:] = line_id[1:] != line_id[:-1]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = first[1:]
+    is_node = first | last | (np.bincount(gid)[gid] > 1)
+    interior = is_node & ~first & ~last
+    rep = np.where(interior, 2, 1)
+    xy = np.repeat(coords, rep, axis=0)
+    vgid = np.repeat(gid, rep)
+    # an edge starts at each line's first vertex and at the 2nd copy of an interior node
+    starts_v = np.repeat(first, rep)
+    second = np.zeros(xy.shape[0], dtype=bool)
+    second[np.cumsum(rep)[interior] - 1] = True
+    edge_id = np.cumsum(starts_v | second) - 1
+    e_first = np.flatnonzero(np.r_[True, edge_id[1:] != edge_id[:-1]])
+    e_last = np.r_[e_first[1:], edge_id.size] - 1
+    node_groups, node_of = np.unique(vgid[np.r_[e_first, e_last]], return_inverse=True)
+    n_e = e_first.size
+    edge_u, edge_v = node_of[:n_e].astype(np.int64), node_of[n_e:].astype(np.int64)
+    node_xy = np.empty((node_groups.size, 2))
+    node_xy[node_of] = np.concatenate([xy[e_first], xy[e_last]])
+    edge_geoms = shapely.linestrings(xy, indices=edge_id)
+    return node_xy, edge_u, edge_v, np.asarray(edge_geoms, dtype=object)
+
+
+def _drop_duplicate_edges(
+    edge_u: np.ndarray, edge_v: np.ndarray, geoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Remove zero-length edges and edges equal to another between the same nodes."""
+    length = shapely.length(geoms)
+    ok = length > 0
+    edge_u, edge_v, geoms, length = edge_u[ok], edge_v[ok], geoms[ok], length[ok]
+    a, b = np.minimum(edge_u, edge_v), np.maximum(edge_u, edge_v)
+    order = np.lexsort((length, b, a))
+    a_s, b_s, g_s = a[order], b[order], geoms[order]
+    dup = np.zeros(order.size, dtype=bool)
+    cand = np.flatnonzero((a_s[1:] == a_s[:-1]) & (b_s[1:] == b_s[:-1])) + 1
+    if cand.size:
+        dup[cand] = shapely.equals(g_s[cand], g_s[cand - 1])
+    keep = np.sort(order[~dup])
+    if dup.any():
+        logger.debug("noding: %d duplicate edges removed", int(dup.sum()))
+    return edge_u[keep], edge_v[keep], geoms[keep]
+
+
+def _compact_nodes(
+    n_nodes: int, edge_u: np.ndarray, edge_v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop nodes no edge uses; renumber the edges' nodes."""
+    used = np.zeros(n_nodes, dtype=bool)
+    used[edge_u] = True
+    used[edge_v] = True
+    new_id = np.cumsum(used) - 1
+    return used, new_id[edge_u], new_id[edge_v]
