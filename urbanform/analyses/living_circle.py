@@ -1,0 +1,536 @@
+"""Living circles (GB 50180-2018): residents within walking reach of everyday facilities.
+
+GB 50180-2018 defines 5-, 10- and 15-minute living circles by walking distance (about
+300 m, 500 m and 800-1,000 m) and by the facilities each circle must hold. A population
+unit is *covered* for a category when a facility of that category lies within the
+walking distance along the street network (snap + along-edge + network + along-edge +
+snap, see :mod:`urbanform.network`). One compiled multi-source shortest-path pass per
+category answers every unit at once; everything after it is vectorised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from urbanform import network
+from urbanform.analyses.common import POP_FIELDS, value_units
+from urbanform.analyses.context import Context
+from urbanform.analyses.params import merge_params, positive_number
+from urbanform.errors import AnalysisError, LayerError
+from urbanform.results import DEN, NUM, AnalysisResult, Indicator, Target, indicator_values
+
+__all__ = [
+    "DEFAULTS",
+    "INDICATORS",
+    "LEVELS",
+    "DEFAULT_SPEED_M_S",
+    "validate_params",
+    "category_distances",
+    "missing_labels",
+    "run",
+]
+
+log = logging.getLogger(__name__)
+
+LEVELS: dict[int, tuple[float, tuple[str, ...]]] = {
+    5: (300.0, ("kindergarten", "convenience_store", "community_service", "playground")),
+    10: (500.0, ("primary_school", "fresh_market", "sports_ground")),
+    15: (
+        1000.0,
+        ("middle_school", "health_centre", "market", "elderly_care", "sports", "culture"),
+    ),
+}
+"""Level (minutes) -> (walking distance in metres, required facility categories)."""
+
+DEFAULT_SPEED_M_S = 1.0
+"""Walking speed used with ``minutes``: 1.0 m/s, the pace behind GB 50180-2018's
+"5 minutes, 300 m" (children and elderly people are the main users of the circle)."""
+
+DEFAULTS: dict[str, Any] = {
+    "level": 15,
+    "distance_m": None,  # None: by level (300, 500, 1000 m)
+    "minutes": None,  # alternative to distance_m: distance = minutes * 60 * speed_m_s
+    "speed_m_s": DEFAULT_SPEED_M_S,
+    "categories": None,  # None: by level
+    "max_snap_m": 100.0,
+}
+
+INDICATORS: dict[str, tuple[str, str]] = {
+    "pop_share_all": ("share", "Residents within reach of every required facility"),
+    **{
+        f"pop_share_{c}": ("share", f"Residents within reach of {c.replace('_', ' ')}")
+        for _, cats in LEVELS.values()
+        for c in cats
+    },
+}
+
+_CATEGORY_RE = re.compile(r"\w+")
+
+
+def validate_params(params: dict | None, *, where: str) -> dict:
+    """The effective living-circle parameters, defaults by level filled in.
+
+    Parameters
+    ----------
+    params
+        ``params`` from ``analyses/NAME.yml``: ``level`` (5, 10, 15), ``distance_m`` or
+        ``minutes`` (with ``speed_m_s``), ``categories``, ``max_snap_m``.
+    where
+        The file name, for messages.
+
+    Returns
+    -------
+    dict
+        JSON-ready parameters; ``distance_m`` is always set (from the level, or
+        ``minutes * 60 * speed_m_s``) and ``categories`` is a list.
+
+    Raises
+    ------
+    AnalysisError
+        For an unknown key, a bad level, both ``distance_m`` and ``minutes``, a
+        non-positive number or a bad category list.
+
+    Examples
+    --------
+    >>> p = validate_params({"level": 5, "minutes": 5, "speed_m_s": 1.2}, where="c.yml")
+    >>> p["distance_m"], p["categories"][0]
+    (360.0, 'kindergarten')
+    """
+    given = dict(params or {})
+    out = merge_params(given, DEFAULTS, where=where)
+    level = out["level"]
+    if isinstance(level, bool) or level not in LEVELS:
+        raise AnalysisError(f"{where}: params.level must be one of 5, 10, 15, got {level!r}")
+    out["level"] = int(level)
+    out["max_snap_m"] = positive_number(out["max_snap_m"], key="max_snap_m", where=where)
+    out["speed_m_s"] = positive_number(out["speed_m_s"], key="speed_m_s", where=where)
+    out["distance_m"] = _distance_m(given, out, where=where)
+    cats = out["categories"]
+    out["categories"] = list(LEVELS[out["level"]][1]) if cats is None else _categories(
+        cats, where=where
+    )
+    return out
+
+
+def _distance_m(given: dict, out: dict, *, where: str) -> float:
+    if given.get("distance_m") is not None and given.get("minutes") is not None:
+        raise AnalysisError(
+            f"{where}: params.distance_m and params.minutes exclude each other; give only one"
+        )
+    if given.get("speed_m_s") is not None and given.get("minutes") is None:
+        raise AnalysisError(
+            f"{where}: params.speed_m_s applies only with params.minutes; remove it or "
+            "give minutes instead of distance_m"
+        )
+    if out["minutes"] is not None:
+        minutes = positive_number(out["minutes"], key="minutes", where=where)
+        out["minutes"] = minutes
+        return minutes * 60.0 * out["speed_m_s"]
+    if out["distance_m"] is not None:
+        return positive_number(out["distance_m"], key="distance_m", where=where)
+    return LEVELS[out["level"]][0]
+
+
+def _categories(cats: Any, *, where: str) -> list[str]:
+    if not isinstance(cats, list | tuple) or not cats:
+        raise AnalysisError(
+            f"{where}: params.categories must be a non-empty list of facility categories, "
+            f"got {cats!r}"
+        )
+    bad = [c for c in cats if not isinstance(c, str) or not _CATEGORY_RE.fullmatch(c)]
+    if bad:
+        raise AnalysisError(
+            f"{where}: params.categories holds {bad[0]!r}; use names of letters, digits "
+            "and underscores (for example fresh_market)"
+        )
+    if len(set(cats)) != len(cats):
+        dup = next(c for c in cats if cats.count(c) > 1)
+        raise AnalysisError(f"{where}: params.categories lists {dup!r} twice")
+    return list(cats)
+
+
+@contextmanager
+def _step(label: str) -> Iterator[None]:
+    """Log how long one step took (benchmarks read ``urbanform_step``/``elapsed_s``)."""
+    t0 = time.perf_counter()
+    yield
+    dt = time.perf_counter() - t0
+    log.info("living circle: %s took %.2f s", label, dt,
+             extra={"urbanform_step": label, "elapsed_s": dt})
+
+
+def _take(snapped: network.Snapped, idx: np.ndarray) -> network.Snapped:
+    """The snaps of ``idx`` only (every per-point array of the dataclass is indexed)."""
+    n = len(snapped.edge)
+    kwargs = {}
+    for f in dataclasses.fields(snapped):
+        value = getattr(snapped, f.name)
+        is_array = isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == n
+        kwargs[f.name] = value[idx] if is_array else value
+    return type(snapped)(**kwargs)
+
+
+def _points_xy(geoms: gpd.GeoSeries) -> np.ndarray:
+    """(n, 2) coordinates of points; other geometries give their representative point."""
+    values = geoms.values
+    if not (shapely.get_type_id(values) == 0).all():
+        values = shapely.point_on_surface(values)
+    return shapely.get_coordinates(values).reshape(len(geoms), 2)
+
+
+def category_distances(
+    graph: network.WalkGraph,
+    origins: network.Snapped,
+    facilities: network.Snapped,
+    facility_category: np.ndarray,
+    *,
+    categories: list[str],
+    cutoff_m: float,
+) -> dict[str, np.ndarray]:
+    """Walking distance from every origin to the nearest facility of each category.
+
+    Parameters
+    ----------
+    graph
+        The walk network.
+    origins
+        Snapped population units.
+    facilities
+        Snapped facilities (unsnapped ones are ignored).
+    facility_category
+        Category of each facility, aligned with ``facilities``.
+    categories
+        The categories to answer.
+    cutoff_m
+        Walking distance beyond which nothing is searched.
+
+    Returns
+    -------
+    dict
+        Category -> ``(n_origins,)`` distances in metres, ``inf`` beyond ``cutoff_m``,
+        where unreachable, or where the category has no usable facility.
+    """
+    usable = facilities.ok
+    out: dict[str, np.ndarray] = {}
+    for cat in categories:
+        idx = np.flatnonzero(usable & (facility_category == cat))
+        if idx.size == 0:
+            out[cat] = np.full(len(origins.edge), np.inf)
+            continue
+        dist = network.nearest_distance(
+            graph, origins, _take(facilities, idx), cutoff_m=cutoff_m
+        )
+        out[cat] = np.where(dist <= cutoff_m + 1e-6, dist, np.inf)
+        log.info("living circle: %s reached from %d of %d units (%d facilities)",
+                 cat, int(np.isfinite(out[cat]).sum()), len(dist), idx.size)
+    return out
+
+
+def missing_labels(missing: np.ndarray, categories: list[str]) -> np.ndarray:
+    """Comma-separated names of the missing categories of each row of a boolean matrix.
+
+    Vectorised: one label per distinct row pattern, then a gather.
+
+    Examples
+    --------
+    >>> m = np.array([[True, False, True], [False, False, False], [True, False, True]])
+    >>> missing_labels(m, ["a", "b", "c"]).tolist()
+    ['a,c', '', 'a,c']
+    """
+    if len(missing) == 0:
+        return np.array([], dtype=object)
+    patterns, inverse = np.unique(missing, axis=0, return_inverse=True)
+    names = np.array(categories, dtype=object)
+    labels = np.array([",".join(names[p]) for p in patterns], dtype=object)
+    return labels[inverse.reshape(-1)]
+
+
+def _population(ctx: Context, name: str) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    units = value_units(ctx, "population", fields=POP_FIELDS, needed_by=name)
+    pop = np.nan_to_num(units["population"].to_numpy(dtype=float), nan=0.0)
+    if not np.isfinite(pop).all() or pop.sum() <= 0:
+        raise AnalysisError(
+            f"analysis {name!r}: the population layer holds no residents (total "
+            f"{pop.sum():g}); check its 'population' field mapping in layers/*.yml"
+        )
+    units = units[["district", "geometry"]].copy()
+    units["population"] = pop
+    return units, pop
+
+
+def _facilities(ctx: Context, name: str, categories: list[str]) -> gpd.GeoDataFrame:
+    fac = ctx.layers.vector("facilities", needed_by=name)
+    if "category" not in fac.columns:
+        raise LayerError(
+            f"analysis {name!r}: the facilities layer has no 'category' field; map it in "
+            "layers/*.yml with 'fields: {category: YOUR_COLUMN}'"
+        )
+    fac = fac[fac.geometry.notna() & ~fac.geometry.is_empty]
+    if (fac.geom_type == "MultiPoint").any():
+        fac = fac.explode(index_parts=False)
+    cat = fac["category"].astype(str)
+    keep = [c for c in ("name",) if c in fac.columns]
+    sel = fac.loc[cat.isin(categories).to_numpy(), [*keep, "geometry"]].copy()
+    sel.insert(0, "category", cat[cat.isin(categories)].to_numpy())
+    log.info("living circle: %d of %d facilities are of a required category",
+             len(sel), len(fac))
+    return sel.reset_index(drop=True)
+
+
+def _coverage_units(
+    units: gpd.GeoDataFrame,
+    snapped: network.Snapped,
+    dists: dict[str, np.ndarray],
+    categories: list[str],
+) -> gpd.GeoDataFrame:
+    """Units with distances, ``n_missing`` and the ``K__num``/``K__den`` of every indicator."""
+    pop = units["population"].to_numpy(dtype=float)
+    covered = np.column_stack([np.isfinite(dists[c]) for c in categories])
+    cols: dict[str, Any] = {
+        "district": units["district"].to_numpy(),
+        "population": pop,
+        "snap_m": np.where(snapped.ok, snapped.snap_m, np.nan),
+    }
+    for c in categories:
+        cols[f"dist_{c}"] = np.where(np.isfinite(dists[c]), dists[c], np.nan)
+    cols["n_missing"] = (~covered).sum(axis=1).astype(np.int64)
+    cols[f"pop_share_all{NUM}"] = pop * covered.all(axis=1)
+    cols[f"pop_share_all{DEN}"] = pop
+    for i, c in enumerate(categories):
+        cols[f"pop_share_{c}{NUM}"] = pop * covered[:, i]
+        cols[f"pop_share_{c}{DEN}"] = pop
+    return gpd.GeoDataFrame(pd.DataFrame(cols), geometry=units.geometry.values, crs=units.crs)
+
+
+def _deficits_layer(units: gpd.GeoDataFrame, categories: list[str]) -> gpd.GeoDataFrame:
+    """Residents' units that miss at least one category, with what they miss."""
+    sel = units[(units["n_missing"].to_numpy() > 0) & (units["population"].to_numpy() > 0)]
+    dist_cols = [f"dist_{c}" for c in categories]
+    missing = ~np.isfinite(sel[dist_cols].to_numpy(dtype=float))
+    out = gpd.GeoDataFrame(
+        {
+            "district": sel["district"].to_numpy(),
+            "population": sel["population"].to_numpy(),
+            "missing": missing_labels(missing, categories),
+            "n_missing": sel["n_missing"].to_numpy(),
+            **{c: sel[c].to_numpy() for c in dist_cols},
+        },
+        geometry=sel.geometry.values,
+        crs=units.crs,
+    )
+    labels_en = {"population": "Residents", "missing": "Missing facilities",
+                 "n_missing": "Categories missing",
+                 **{f"dist_{c}": f"Walk to {c.replace('_', ' ')} (m)" for c in categories}}
+    labels_zh = {"population": "人口", "missing": "缺少的设施", "n_missing": "缺少类别数",
+                 **{f"dist_{c}": f"至{c}步行距离(米)" for c in categories}}
+    out.attrs["urbanform"] = {
+        "title": "Residents missing a living-circle facility within walking distance",
+        "title_zh": "生活圈设施步行可达不足的居住人口",
+        "value_field": "n_missing",
+        "ramp": "bad",
+        "popup_fields": ["district", "population", "missing", "n_missing", *dist_cols],
+        "labels": {"en": labels_en, "zh": labels_zh},
+    }
+    return out
+
+
+def _facilities_layer(fac: gpd.GeoDataFrame, snapped: network.Snapped) -> gpd.GeoDataFrame:
+    """The facilities attached to the walk network, with their snap distance."""
+    ok = snapped.ok
+    out = fac.loc[ok].copy()
+    out["snap_m"] = np.asarray(snapped.snap_m, dtype=float)[ok]
+    out = out.reset_index(drop=True)
+    out.attrs["urbanform"] = {
+        "title": "Living-circle facilities on the walk network",
+        "title_zh": "生活圈设施",
+        "color": "#1f78b4",
+        "label_field": "category",
+        "popup_fields": [c for c in ("name", "category", "snap_m") if c in out.columns],
+        "labels": {"en": {"category": "Category", "snap_m": "Distance to street (m)"},
+                   "zh": {"category": "类别", "snap_m": "至道路距离(米)"}},
+    }
+    return out
+
+
+def _units_phrase(n: int, residents: float) -> str:
+    unit = "population unit" if n == 1 else "population units"
+    return f"{n:,} {unit} ({residents:,.0f} residents)"
+
+
+def _facility_warnings(
+    fac: gpd.GeoDataFrame, snapped: network.Snapped, categories: list[str], max_snap_m: float
+) -> list[str]:
+    """One line per category that has unattached facilities or no usable facility."""
+    out: list[str] = []
+    cat = fac["category"].to_numpy()
+    ok = snapped.ok
+    for c in categories:
+        n_all = int((cat == c).sum())
+        n_far = int(((cat == c) & ~ok).sum())
+        if n_all == 0:
+            out.append(f"no {c} facility in the facilities layer: pop_share_{c} is 0")
+        elif n_far == n_all:
+            out.append(f"all {n_far:,} {c} facilities lie farther than {max_snap_m:g} m "
+                       f"from any street and are not used: pop_share_{c} is 0")
+        elif n_far:
+            out.append(f"{n_far:,} of {n_all:,} {c} facilities lie farther than "
+                       f"{max_snap_m:g} m from any street and are not used")
+    return out
+
+
+def _network_warnings(
+    graph: network.WalkGraph,
+    units: network.Snapped,
+    facilities: network.Snapped,
+    pop: np.ndarray,
+    max_snap_m: float,
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Warnings about units off the network, and the disconnected pieces with residents."""
+    out: list[str] = []
+    ok = units.ok
+    if (~ok).any():
+        out.append(f"{_units_phrase(int((~ok).sum()), float(pop[~ok].sum()))} lie farther "
+                   f"than {max_snap_m:g} m from any street and count as not covered")
+    comp = np.full(len(ok), -1, dtype=np.int64)
+    comp[ok] = graph.component[graph.edge_u[units.edge[ok]]]
+    fac_comp = np.unique(graph.component[graph.edge_u[facilities.edge[facilities.ok]]])
+    lonely = ok & ~np.isin(comp, fac_comp)
+    if lonely.any():
+        out.append(f"{_units_phrase(int(lonely.sum()), float(pop[lonely].sum()))} lie on "
+                   "street pieces without any facility and count as not covered")
+    report = network.component_report(graph, units, pop)
+    pieces = _component_records(report)
+    if pieces:
+        n = sum(p["n_origins"] for p in pieces)
+        r = sum(p["population"] for p in pieces)
+        out.append(f"{len(pieces):,} street pieces cut off from the main network hold "
+                   f"{_units_phrase(int(n), float(r))}")
+    return out, pieces
+
+
+def _component_records(report: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows of the component report that hold population units."""
+    if report is None or len(report) == 0 or "n_origins" not in report.columns:
+        return []
+    rep = report[report["n_origins"].to_numpy() > 0]
+    if rep.index.name is None and "component" not in rep.columns:
+        rep = rep.rename_axis("component")
+    rep = rep.reset_index() if "component" not in rep.columns else rep
+    return [
+        {
+            "component": int(row["component"]),
+            "n_nodes": int(row.get("n_nodes", 0)),
+            "n_origins": int(row["n_origins"]),
+            "population": float(row.get("weight", 0.0)),
+        }
+        for row in rep.to_dict(orient="records")
+    ]
+
+
+def _method(params: dict, categories: list[str]) -> str:
+    dist = f"{params['distance_m']:,.0f} m"
+    if params.get("minutes") is not None:
+        dist += f" ({params['minutes']:g} minutes at {params['speed_m_s']:g} m/s)"
+    return (
+        f"Following GB 50180-2018's {params['level']}-minute living circle, each population "
+        f"unit is checked for a facility of every required category ({', '.join(categories)}) "
+        f"within {dist} of walking along the street network. The walk counts the straight "
+        "line from the home to the nearest street, the way along the streets, and the "
+        "straight line from the street to the facility. Homes and facilities farther than "
+        f"{params['max_snap_m']:g} m from any street are not attached: such homes count as "
+        "not covered and such facilities are not used. pop_share_all is the share of "
+        "residents who reach every category; pop_share_<category> the share who reach that "
+        "category."
+    )
+
+
+def _check_target(target: Target | None, categories: list[str], name: str) -> None:
+    keys = ["pop_share_all", *(f"pop_share_{c}" for c in categories)]
+    if target is not None and target.indicator not in keys:
+        raise AnalysisError(
+            f"analysis {name!r}: target indicator {target.indicator!r} is not computed; "
+            f"use one of {', '.join(keys)}"
+        )
+
+
+def _indicators(
+    units: gpd.GeoDataFrame, categories: list[str], target: Target | None, districts: list[str]
+) -> dict[str, Indicator]:
+    out: dict[str, Indicator] = {}
+    for key in ["pop_share_all", *(f"pop_share_{c}" for c in categories)]:
+        default = ("share", f"Residents within reach of {key[10:].replace('_', ' ')}")
+        unit, label = INDICATORS.get(key, default)
+        tgt = target if target is not None and target.indicator == key else None
+        out[key] = indicator_values(units, key, unit=unit, label=label, target=tgt,
+                                    districts=districts)
+    return out
+
+
+def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> AnalysisResult:
+    """Share of residents who reach each required facility category on foot.
+
+    Parameters
+    ----------
+    ctx
+        The run context (layers ``population``, ``facilities``, ``streets``; optional
+        ``districts``).
+    name
+        The run's key.
+    params
+        Parameters from :func:`validate_params`.
+    target
+        Target of one indicator (``pop_share_all`` or ``pop_share_<category>``), if any.
+
+    Returns
+    -------
+    AnalysisResult
+        Indicators ``pop_share_all`` and ``pop_share_<category>``; layers ``deficits``
+        (units missing a category) and ``facilities`` (facilities on the network).
+
+    Raises
+    ------
+    AnalysisError
+        Without residents, or for a target on an indicator that is not computed.
+    LayerError
+        For a missing layer or a facilities layer without ``category``.
+    """
+    cats = list(params["categories"])
+    cutoff_m, max_snap_m = float(params["distance_m"]), float(params["max_snap_m"])
+    _check_target(target, cats, name)
+    units, pop = _population(ctx, name)
+    fac = _facilities(ctx, name, cats)
+    with _step("graph build"):
+        graph = ctx.walk_graph(needed_by=name)
+    with _step("snapping"):
+        usnap = network.snap_points(graph, _points_xy(units.geometry), max_snap_m=max_snap_m)
+        fsnap = network.snap_points(graph, _points_xy(fac.geometry), max_snap_m=max_snap_m)
+    log.info("living circle: %d of %d units and %d of %d facilities snapped",
+             int(usnap.ok.sum()), len(units), int(fsnap.ok.sum()), len(fac))
+    with _step("distances"):
+        dists = category_distances(graph, usnap, fsnap, fac["category"].to_numpy(),
+                                   categories=cats, cutoff_m=cutoff_m)
+    with _step("aggregation"):
+        cov = _coverage_units(units, usnap, dists, cats)
+        indicators = _indicators(cov, cats, target, ctx.district_names())
+        layers = {"deficits": _deficits_layer(cov, cats),
+                  "facilities": _facilities_layer(fac, fsnap)}
+        net_warn, pieces = _network_warnings(graph, usnap, fsnap, pop, max_snap_m)
+    warnings = [*_facility_warnings(fac, fsnap, cats, max_snap_m), *net_warn]
+    for w in warnings:
+        log.warning("%s: %s", name, w)
+    return AnalysisResult(
+        name=name, kind="living_circle", params=dict(params), indicators=indicators,
+        units=cov, layers=layers, method=_method(params, cats), warnings=warnings,
+        extra={"disconnected_components": pieces},
+    )
