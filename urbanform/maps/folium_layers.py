@@ -1,0 +1,601 @@
+"""Folium maps built from small pieces, rendered as offline HTML.
+
+Each piece takes a GeoDataFrame (any CRS: it is brought to EPSG:4326 here, at the edge)
+and returns the Folium elements to add to a map, in order: :func:`district_layers`
+(one choropleth and legend per indicator), :func:`result_layer` (any other result
+layer, styled from its ``attrs["urbanform"]`` hints), :func:`h3_layer` (H3 cells).
+:func:`base_map` makes the map (no tiles unless a tile URL is given) and
+:func:`analysis_map` composes the pieces for one :class:`AnalysisResult`.
+
+Every text taken from data (names, values, titles) is HTML-escaped before it reaches
+the page, and the page references no external script, style sheet or icon: Leaflet is
+inlined from the vendored ``assets/`` (see ``assets/README.md``).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import os
+import re
+from collections.abc import Iterator
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import folium
+import geopandas as gpd
+import numpy as np
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+
+from urbanform.errors import CRSError, OutputError
+from urbanform.maps import i18n, palette
+from urbanform.results import AnalysisResult
+
+__all__ = [
+    "Legend",
+    "analysis_map",
+    "base_map",
+    "district_layers",
+    "h3_layer",
+    "legend_html",
+    "offline_assets_html",
+    "render_map_html",
+    "result_layer",
+    "to_wgs84",
+    "write_map",
+    "write_text_atomic",
+]
+
+logger = logging.getLogger(__name__)
+
+WGS84 = "EPSG:4326"
+DEFAULT_COLOR = "#3366cc"
+_RAMP_BY_UNIT = {"share": "good", "ratio": "diverging"}
+_MAX_POPUP_FIELDS = 12
+
+
+# --------------------------------------------------------------------------- assets
+
+
+def _asset(name: str) -> bytes:
+    return (files("urbanform.maps") / "assets" / name).read_bytes()
+
+
+@cache
+def offline_assets_html() -> str:
+    """Return ``<style>`` and ``<script>`` elements inlining Leaflet and the map styles.
+
+    Leaflet's CSS refers to its images by relative URL; they are replaced by
+    ``data:`` URIs so the page requests nothing.
+    """
+
+    def data_uri(match: re.Match[str]) -> str:
+        png = base64.b64encode(_asset(f"images/{match.group(1)}")).decode("ascii")
+        return f"url(data:image/png;base64,{png})"
+
+    css = re.sub(r"url\(images/([\w.-]+\.png)\)", data_uri, _asset("leaflet.css").decode())
+    return (
+        f"<style>{css}</style>\n<style>{_asset('map.css').decode()}</style>\n"
+        f"<script>{_asset('leaflet.js').decode()}</script>"
+    )
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def to_wgs84(gdf: gpd.GeoDataFrame, *, name: str = "layer") -> gpd.GeoDataFrame:
+    """Return ``gdf`` in EPSG:4326 (a copy; unchanged input), for the map edge.
+
+    Raises
+    ------
+    CRSError
+        When ``gdf`` has no CRS.
+    """
+    if gdf.crs is None:
+        raise CRSError(
+            f"result layer {name!r} has no CRS; results must be in the working CRS "
+            "(set one with GeoDataFrame.set_crs before mapping)"
+        )
+    if gdf.crs.equals(WGS84):
+        return gdf.copy()
+    return gdf.to_crs(WGS84)
+
+
+def _walk(element: Element) -> Iterator[Element]:
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
+
+
+def render_map_html(fmap: folium.Map) -> str:
+    """Render ``fmap`` as one standalone offline HTML page.
+
+    Every element's CDN links (Folium's jQuery, Bootstrap, Font Awesome, ...) are
+    dropped; Leaflet comes inlined from :func:`offline_assets_html` (added by
+    :func:`base_map`).
+    """
+    root = fmap.get_root()
+    for element in _walk(root):
+        if isinstance(element, JSCSSMixin):
+            element.default_js = []
+            element.default_css = []
+    return root.render()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to a temporary name beside ``path``, then move it in place.
+
+    Raises
+    ------
+    OutputError
+        When the folder is missing or not writable.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(
+            f"cannot write {path}: {exc.strerror or exc}; check the folder exists and "
+            "is writable"
+        ) from exc
+
+
+def write_map(fmap: folium.Map, path: Path) -> None:
+    """Write ``fmap`` as a standalone offline HTML file (``maps/NAME.html``)."""
+    write_text_atomic(Path(path), render_map_html(fmap))
+
+
+# --------------------------------------------------------------------------- base
+
+
+def base_map(
+    bounds: tuple[float, float, float, float],
+    *,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    title: str = "",
+) -> folium.Map:
+    """Make an empty map fitted to ``bounds`` (minx, miny, maxx, maxy in EPSG:4326).
+
+    Parameters
+    ----------
+    bounds
+        Longitude/latitude bounds to fit.
+    tiles
+        A tile URL template (``https://.../{z}/{x}/{y}.png``) of a server the readers
+        can reach; without one the map has no basemap and requests nothing.
+    attribution
+        Attribution shown for ``tiles`` (default: the tile server's host name).
+    title
+        Page title of the standalone map.
+    """
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    fmap = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=12,
+        tiles=None,
+        control_scale=True,
+    )
+    fmap.default_js = []
+    fmap.default_css = []
+    root = fmap.get_root()
+    root.header.add_child(Element(offline_assets_html()), name="urbanform_assets")
+    if title:
+        root.title = html.escape(title)
+    if tiles:
+        host = urlsplit(tiles.replace("{s}", "a")).netloc or "tiles"
+        folium.TileLayer(
+            tiles=tiles,
+            attr=html.escape(attribution or host),
+            name=html.escape(host),
+            overlay=False,
+            control=True,
+        ).add_to(fmap)
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
+    return fmap
+
+
+# --------------------------------------------------------------------------- legend
+
+
+class Legend(MacroElement):
+    """A small HTML legend in the map's corner, shown while ``layer`` is on the map.
+
+    Built as plain HTML/CSS (branca's colormap legend pulls d3 from a CDN).
+
+    Parameters
+    ----------
+    html_text
+        The legend's inner HTML, already escaped (see :func:`legend_html`).
+    layer
+        The layer the legend describes.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var layer = {{ this.layer.get_name() }};
+            var ctl = L.control({position: "bottomright"});
+            ctl.onAdd = function () {
+                var div = L.DomUtil.create("div", "uf-legend");
+                div.innerHTML = {{ this.html_text|tojson }};
+                return div;
+            };
+            ctl.addTo(map);
+            function sync() {
+                ctl.getContainer().style.display = map.hasLayer(layer) ? "" : "none";
+            }
+            map.on("layeradd layerremove", sync);
+            sync();
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, *, layer: folium.Layer) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html_text = html_text
+        self.layer = layer
+
+
+def legend_html(
+    title: str,
+    *,
+    colors: list[str],
+    labels: list[str],
+    point: bool = False,
+) -> str:
+    """Build the escaped inner HTML of a legend: a title and one swatch row per class."""
+    shape = "uf-swatch uf-point" if point else "uf-swatch"
+    rows = [f'<div class="uf-legend-title">{html.escape(title)}</div>']
+    for colour, label in zip(colors, labels, strict=True):
+        rows.append(
+            f'<div class="uf-legend-row"><span class="{shape}" '
+            f'style="background:{html.escape(colour)}"></span>{html.escape(label)}</div>'
+        )
+    return "".join(rows)
+
+
+def _class_labels(breaks: list[float], *, unit: str | None, language: str) -> list[str]:
+    fmt = [i18n.format_value(b, unit=unit, language=language) for b in breaks]
+    if len(breaks) == 2 and breaks[0] == breaks[1]:
+        return [fmt[0]]
+    return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]
+
+
+def _graduated_legend(
+    title: str, breaks: list[float], ramp: str, *, unit: str | None, language: str, point: bool
+) -> str:
+    colours = palette.class_colors(breaks, ramp) + [palette.NODATA_COLOR]
+    labels = _class_labels(breaks, unit=unit, language=language) + [i18n.t("no_data", language)]
+    return legend_html(title, colors=colours, labels=labels, point=point)
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def _display_frame(
+    gdf: gpd.GeoDataFrame, fields: list[str], *, units: dict[str, str], language: str
+) -> gpd.GeoDataFrame:
+    """Make a popup-ready copy: fields ``f0..fn`` as escaped display strings."""
+    data = {
+        f"f{i}": [
+            html.escape(i18n.format_value(v, unit=units.get(f), language=language))
+            for v in gdf[f].tolist()
+        ]
+        for i, f in enumerate(fields)
+    }
+    return gpd.GeoDataFrame(data, geometry=gdf.geometry.to_numpy(), crs=gdf.crs, index=gdf.index)
+
+
+def _geojson(
+    shown: gpd.GeoDataFrame,
+    *,
+    name: str,
+    aliases: list[str],
+    style: dict[str, Any],
+    show: bool,
+) -> folium.GeoJson:
+    """Build a GeoJson layer: per-feature ``_fill`` colours, popup table, tooltip on field 0."""
+    fields = [c for c in shown.columns if re.fullmatch(r"f\d+", c)]
+    is_point = bool(len(shown)) and set(shown.geom_type.unique()) <= {"Point", "MultiPoint"}
+
+    def style_function(feature: dict[str, Any]) -> dict[str, Any]:
+        fill = feature["properties"].get("_fill", style.get("fillColor", DEFAULT_COLOR))
+        line = style.get("color") or fill
+        return {**style, "fillColor": fill, "color": line}
+
+    layer = folium.GeoJson(
+        shown,
+        name=html.escape(name),
+        show=show,
+        style_function=style_function,
+        marker=folium.CircleMarker(radius=6) if is_point else None,
+        popup=folium.GeoJsonPopup(fields=fields, aliases=[html.escape(a) for a in aliases])
+        if fields
+        else None,
+        tooltip=folium.GeoJsonTooltip(fields=fields[:1], labels=False) if fields else None,
+    )
+    return layer
+
+
+def _ramp_for(unit: str | None) -> str:
+    return _RAMP_BY_UNIT.get(unit or "", "seq")
+
+
+def _colour_column(values: np.ndarray, breaks: list[float], ramp: str) -> list[str]:
+    return [palette.color_for(v, breaks, ramp) for v in values.tolist()]
+
+
+def district_layers(
+    districts: gpd.GeoDataFrame,
+    indicators: dict[str, tuple[str, str]],
+    *,
+    language: str = "en",
+) -> list[Element]:
+    """Build one choropleth layer and its legend per indicator of the ``districts`` layer.
+
+    Parameters
+    ----------
+    districts
+        Polygons with ``name``, optional ``population``, and a value column per
+        indicator key (see ``notes/results_layers.md``).
+    indicators
+        Indicator key -> (label, unit), in display order; keys without a column in
+        ``districts`` are skipped. Shares use the ``good`` ramp, ratios ``diverging``,
+        others ``seq``.
+    language
+        ``en`` or ``zh``.
+
+    Returns
+    -------
+    list of Element
+        ``[layer, legend, layer, legend, ...]``; only the first layer is shown at start.
+    """
+    gdf = to_wgs84(districts, name="districts")
+    keys = [k for k in indicators if k in gdf.columns]
+    base = [f for f in ("name", "population") if f in gdf.columns]
+    fields = base + keys
+    units = {k: indicators[k][1] for k in keys}
+    aliases = [i18n.field_label(f, None, language) for f in base] + [indicators[k][0] for k in keys]
+    out: list[Element] = []
+    for i, key in enumerate(keys):
+        label, unit = indicators[key]
+        ramp = _ramp_for(unit)
+        values = gdf[key].to_numpy(dtype=float)
+        breaks = palette.class_breaks(values, ramp=ramp)
+        shown = _display_frame(gdf, fields, units=units, language=language)
+        shown["_fill"] = _colour_column(values, breaks, ramp)
+        style = {"color": "#333333", "weight": 1.2, "fillOpacity": 0.72}
+        layer = _geojson(shown, name=label, aliases=aliases, style=style, show=i == 0)
+        legend = _graduated_legend(label, breaks, ramp, unit=unit, language=language, point=False)
+        out += [layer, Legend(legend, layer=layer)]
+    return out
+
+
+def _hints(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+    hints = gdf.attrs.get("urbanform") or {}
+    return hints if isinstance(hints, dict) else {}
+
+
+def _layer_title(name: str, hints: dict[str, Any], language: str) -> str:
+    if language == "zh" and hints.get("title_zh"):
+        return str(hints["title_zh"])
+    return str(hints.get("title") or name)
+
+
+def result_layer(
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    language: str = "en",
+    units: dict[str, str] | None = None,
+    show: bool = True,
+) -> list[Element]:
+    """Build a result layer and its legend, styled from ``gdf.attrs["urbanform"]`` hints.
+
+    Graduated colours when the hints name a ``value_field`` (palette ``ramp``,
+    default ``seq``), else one ``color``. Points are drawn as circle markers. The
+    popup shows ``popup_fields`` (default: every non-geometry field), labelled by the
+    hints' ``labels``.
+
+    Parameters
+    ----------
+    gdf
+        The layer, in any CRS.
+    name
+        The layer's key, used as title when the hints give none.
+    language
+        ``en`` or ``zh``.
+    units
+        Field -> unit (``share``, ``ratio``) for value formatting.
+    show
+        Whether the layer is on at start.
+
+    Returns
+    -------
+    list of Element
+        ``[layer, legend]``, or ``[]`` for an empty layer.
+    """
+    if gdf.empty:
+        logger.info("result layer %r is empty: not mapped", name)
+        return []
+    hints = _hints(gdf)
+    wgs = to_wgs84(gdf, name=name)
+    title = _layer_title(name, hints, language)
+    columns = [c for c in wgs.columns if c != wgs.geometry.name]
+    fields = [f for f in hints.get("popup_fields") or columns if f in wgs.columns]
+    fields = fields[:_MAX_POPUP_FIELDS]
+    units = units or {}
+    shown = _display_frame(wgs, fields, units=units, language=language)
+    aliases = [i18n.field_label(f, hints.get("labels"), language) for f in fields]
+    point = set(wgs.geom_type.unique()) <= {"Point", "MultiPoint"}
+    line = set(wgs.geom_type.unique()) <= {"LineString", "MultiLineString"}
+    value_field = hints.get("value_field")
+    if value_field and value_field in wgs.columns:
+        ramp = str(hints.get("ramp", "seq"))
+        values = wgs[value_field].to_numpy(dtype=float)
+        breaks = palette.class_breaks(values, ramp=ramp)
+        shown["_fill"] = _colour_column(values, breaks, ramp)
+        legend = _graduated_legend(
+            title, breaks, ramp, unit=units.get(value_field), language=language, point=point
+        )
+        colour = None
+    else:
+        colour = str(hints.get("color", DEFAULT_COLOR))
+        shown["_fill"] = colour
+        legend = legend_html(title, colors=[colour], labels=[title], point=point)
+    if point:
+        style = {"color": "#ffffff", "weight": 1.5, "fillOpacity": 0.95}
+    elif line:
+        style = {"color": colour, "weight": 2.5, "opacity": 0.9}
+    else:
+        style = {"color": colour, "weight": 1, "fillOpacity": 0.55}
+    layer = _geojson(shown, name=title, aliases=aliases, style=style, show=show)
+    return [layer, Legend(legend, layer=layer)]
+
+
+def h3_layer(
+    cells: gpd.GeoDataFrame,
+    *,
+    value_field: str | None = None,
+    unit: str | None = None,
+    label: str | None = None,
+    language: str = "en",
+    show: bool = False,
+) -> list[Element]:
+    """Draw H3 cells coloured by ``value_field``, with a popup of every value.
+
+    Parameters
+    ----------
+    cells
+        Cell polygons (EPSG:4326 or any CRS) with ``hex_id``, ``population`` and
+        indicator columns.
+    value_field
+        Column to colour by (default: the first indicator column, else ``population``).
+    unit
+        Unit of ``value_field`` (``share`` uses the ``good`` ramp with fixed breaks).
+    label
+        Human name of ``value_field`` for the layer title (default: the column name).
+    language
+        ``en`` or ``zh``.
+    show
+        Whether the layer is on at start (off by default: cells cover the districts).
+
+    Raises
+    ------
+    OutputError
+        When ``hex_id`` or ``value_field`` is missing.
+    """
+    columns = [c for c in cells.columns if c != cells.geometry.name]
+    if "hex_id" not in columns:
+        raise OutputError(
+            f"H3 cells need a 'hex_id' column; found {columns}; build them with "
+            "urbanform.grid"
+        )
+    others = [c for c in columns if c not in ("hex_id", "population")]
+    field = value_field or (others[0] if others else "population")
+    if field not in columns:
+        raise OutputError(f"H3 cells have no column {field!r} to colour by; found {columns}")
+    hints = {
+        "title": f"{i18n.t('h3_cells', 'en')}: {label or field}",
+        "title_zh": f"{i18n.t('h3_cells', 'zh')}：{label or field}",
+        "value_field": field,
+        "ramp": _ramp_for(unit),
+        "popup_fields": columns,
+    }
+    framed = cells.copy()
+    framed.attrs = {"urbanform": hints}
+    units = {field: unit} if unit else {}
+    return result_layer(framed, name="h3", language=language, units=units, show=show)
+
+
+# --------------------------------------------------------------------------- compose
+
+
+def _bounds(frames: list[gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
+    boxes = np.array([f.total_bounds for f in frames if not f.empty], dtype=float)
+    boxes = boxes[np.isfinite(boxes).all(axis=1)] if len(boxes) else boxes
+    if not len(boxes):
+        raise OutputError("nothing to map: every result layer is empty; check the analysis")
+    return (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
+
+
+def _draw_order(gdf: gpd.GeoDataFrame) -> int:
+    kinds = set(gdf.geom_type.unique())
+    if kinds <= {"Point", "MultiPoint"}:
+        return 2
+    return 1 if kinds <= {"LineString", "MultiLineString"} else 0
+
+
+def analysis_map(
+    result: AnalysisResult,
+    *,
+    h3_cells: gpd.GeoDataFrame | None = None,
+    tiles: str | None = None,
+    language: str = "en",
+) -> folium.Map:
+    """Build the map of one analysis: district choropleths, result layers, optional H3 cells.
+
+    Parameters
+    ----------
+    result
+        The analysis result; its layers are in the working CRS.
+    h3_cells
+        Optional H3 cells (``hex_id``, ``population``, indicator columns).
+    tiles
+        Optional tile URL template; without one the map has no basemap.
+    language
+        ``en`` or ``zh`` (legends, popups, layer names).
+
+    Returns
+    -------
+    folium.Map
+        Fitted to the mapped layers, with a layer control; render it with
+        :func:`write_map` or :func:`render_map_html` (offline, no CDN).
+    """
+    i18n.check_language(language)
+    layers = {k: to_wgs84(v, name=k) for k, v in result.layers.items() if not v.empty}
+    frames = [layers["districts"]] if "districts" in layers else list(layers.values())
+    if h3_cells is not None and not frames:
+        frames = [to_wgs84(h3_cells, name="h3")]
+    if not frames and not result.units.empty:
+        frames = [to_wgs84(result.units, name="units")]
+    title = f"{result.name} — {i18n.kind_label(result.kind, language)}"
+    fmap = base_map(_bounds(frames), tiles=tiles, title=title)
+    indicators = {
+        k: (i18n.indicator_label(k, ind.label, language), ind.unit)
+        for k, ind in result.indicators.items()
+    }
+    units = {k: u for k, (_, u) in indicators.items()}
+    elements: list[Element] = []
+    if "districts" in layers:
+        elements += district_layers(layers["districts"], indicators, language=language)
+    others = sorted((k for k in layers if k != "districts"), key=lambda k: _draw_order(layers[k]))
+    for key in others:
+        gdf = layers[key]
+        gdf.attrs = result.layers[key].attrs
+        elements += result_layer(gdf, name=key, language=language, units=units)
+    if h3_cells is not None and not h3_cells.empty:
+        field = next((k for k in indicators if k in h3_cells.columns), None)
+        unit = indicators[field][1] if field else None
+        label = indicators[field][0] if field else None
+        elements += h3_layer(
+            h3_cells, value_field=field, unit=unit, label=label, language=language
+        )
+    for element in elements:
+        fmap.add_child(element)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
