@@ -136,7 +136,7 @@ def _distance_m(given: dict, out: dict, *, where: str) -> float:
     if out["minutes"] is not None:
         minutes = positive_number(out["minutes"], key="minutes", where=where)
         out["minutes"] = minutes
-        return minutes * 60.0 * out["speed_m_s"]
+        return round(minutes * 60.0 * out["speed_m_s"], 6)
     if out["distance_m"] is not None:
         return positive_number(out["distance_m"], key="distance_m", where=where)
     return LEVELS[out["level"]][0]
