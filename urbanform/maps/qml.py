@@ -1,0 +1,406 @@
+"""QGIS layer styles (QML) for result layers, built as plain XML.
+
+A result layer's display hints (``gdf.attrs["urbanform"]``, see the result-layer
+conventions) become the QML QGIS stores as a layer's default style: a graduated renderer
+on ``value_field`` with the class breaks and colours of the HTML maps
+(:mod:`urbanform.maps.palette`), or a single symbol in ``color``; labels on
+``label_field``; field aliases in the report language. Nothing here needs QGIS.
+
+Graduated ranges are written from the highest class down. QGIS gives a value the first
+range whose closed interval ``[lower, upper]`` holds it, so in this order a value equal
+to a break falls in the class *above* it, as :func:`urbanform.maps.palette.class_index`
+decides for the HTML maps (a share of exactly 0.9 is drawn in the 0.9-1.0 colour).
+"""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from urbanform.errors import OutputError
+from urbanform.maps import palette
+
+__all__ = [
+    "DEFAULT_COLOR",
+    "QML_VERSION",
+    "symbol_kind",
+    "layer_hints",
+    "layer_qml",
+    "style_title",
+]
+
+logger = logging.getLogger(__name__)
+
+#: QGIS version written into the QML and project files (the oldest one tested).
+QML_VERSION = "3.22.0-Białowieża"
+
+#: Colour of a layer that has neither ``value_field`` nor ``color`` in its hints.
+DEFAULT_COLOR = "#3182bd"
+
+_OUTLINE = "35,35,35,255"
+_GEOMETRY_TYPE = {"marker": "0", "line": "1", "fill": "2"}
+_LAYER_TYPE = {"marker": "PointGeometry", "line": "LineGeometry", "fill": "PolygonGeometry"}
+# QgsPalLayerSettings placement: 0 around point, 2 parallel to line, 1 over centroid
+_PLACEMENT = {"marker": "0", "line": "2", "fill": "1"}
+_SHARE_RAMPS = ("good", "bad")
+
+
+def symbol_kind(geometry_type: str) -> str:
+    """QGIS symbol type for a geometry type name.
+
+    Parameters
+    ----------
+    geometry_type
+        A GeoPackage / OGC name such as ``MULTIPOLYGON``, ``Point`` or ``LineString``.
+
+    Returns
+    -------
+    str
+        ``fill`` for polygons, ``line`` for lines, ``marker`` for points.
+
+    Raises
+    ------
+    OutputError
+        For a generic or unknown type (``GEOMETRY``, ``GEOMETRYCOLLECTION``).
+
+    Examples
+    --------
+    >>> symbol_kind("MULTIPOLYGON"), symbol_kind("LineString"), symbol_kind("POINT")
+    ('fill', 'line', 'marker')
+    """
+    name = geometry_type.upper().removeprefix("MULTI").rstrip("ZM ")
+    kinds = {"POLYGON": "fill", "LINESTRING": "line", "POINT": "marker"}
+    if name in kinds:
+        return kinds[name]
+    raise OutputError(
+        f"cannot style geometry type {geometry_type!r}; write polygons, lines or points "
+        "(one kind per layer)"
+    )
+
+
+def layer_hints(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+    """The display hints of a result layer (``gdf.attrs["urbanform"]``, or ``{}``)."""
+    hints = gdf.attrs.get("urbanform") or {}
+    return dict(hints) if isinstance(hints, dict) else {}
+
+
+def style_title(gdf: gpd.GeoDataFrame, *, language: str = "en") -> str:
+    """Human title of a layer in ``language`` (``title_zh`` for ``zh``, else ``title``)."""
+    hints = layer_hints(gdf)
+    if language == "zh" and hints.get("title_zh"):
+        return str(hints["title_zh"])
+    return str(hints.get("title") or "")
+
+
+def _rgba(hex_color: str) -> str:
+    """``#rrggbb`` -> ``r,g,b,255`` as QGIS writes colours."""
+    h = hex_color.lstrip("#")
+    if len(h) != 6:
+        raise OutputError(f"colour {hex_color!r} is not a '#rrggbb' hex colour")
+    return ",".join(str(int(h[i : i + 2], 16)) for i in (0, 2, 4)) + ",255"
+
+
+def _options(parent: ET.Element, props: dict[str, str]) -> None:
+    opt = ET.SubElement(parent, "Option", type="Map")
+    for key, value in props.items():
+        ET.SubElement(opt, "Option", name=key, type="QString", value=value)
+
+
+def _symbol_props(hex_color: str, kind: str) -> tuple[str, dict[str, str]]:
+    color = _rgba(hex_color)
+    if kind == "fill":
+        return "SimpleFill", {
+            "color": color,
+            "style": "solid",
+            "outline_color": _OUTLINE,
+            "outline_style": "solid",
+            "outline_width": "0.26",
+            "outline_width_unit": "MM",
+            "joinstyle": "bevel",
+        }
+    if kind == "line":
+        return "SimpleLine", {
+            "line_color": color,
+            "line_style": "solid",
+            "line_width": "0.6",
+            "line_width_unit": "MM",
+            "capstyle": "round",
+            "joinstyle": "round",
+        }
+    return "SimpleMarker", {
+        "name": "circle",
+        "color": color,
+        "outline_color": _OUTLINE,
+        "outline_style": "solid",
+        "outline_width": "0.2",
+        "outline_width_unit": "MM",
+        "size": "2.6",
+        "size_unit": "MM",
+    }
+
+
+def _symbol(hex_color: str, *, kind: str, name: str) -> ET.Element:
+    sym = ET.Element(
+        "symbol", type=kind, name=name, alpha="1", clip_to_extent="1", force_rhr="0"
+    )
+    cls, props = _symbol_props(hex_color, kind)
+    layer = ET.SubElement(sym, "layer", {"class": cls, "enabled": "1", "locked": "0", "pass": "0"})
+    _options(layer, props)
+    return sym
+
+
+def _fmt(value: float, *, percent: bool) -> str:
+    if percent:
+        return f"{value * 100:.0f}%"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def _range_labels(breaks: list[float], *, ramp: str) -> list[str]:
+    percent = ramp in _SHARE_RAMPS and breaks[0] >= 0.0 and breaks[-1] <= 1.0
+    pairs = zip(breaks[:-1], breaks[1:], strict=True) if len(breaks) > 1 else []
+    return [f"{_fmt(lo, percent=percent)} – {_fmt(hi, percent=percent)}" for lo, hi in pairs]
+
+
+def graduated_renderer(
+    field: str, breaks: list[float], colors: list[str], *, kind: str, ramp: str
+) -> ET.Element:
+    """A ``graduatedSymbol`` renderer: one range per class, highest class first.
+
+    Parameters
+    ----------
+    field
+        The numeric field classified.
+    breaks
+        Ascending class breaks (``len(colors) + 1`` of them).
+    colors
+        Hex colour of each class, low -> high.
+    kind
+        ``fill``, ``line`` or ``marker``.
+    ramp
+        Palette name, used to label share classes as percentages.
+
+    Returns
+    -------
+    xml.etree.ElementTree.Element
+        The ``renderer-v2`` element.
+    """
+    rend = ET.Element(
+        "renderer-v2",
+        type="graduatedSymbol",
+        attr=field,
+        graduatedMethod="GraduatedColor",
+        symbollevels="0",
+        enableorderby="0",
+        forceraster="0",
+        referencescale="-1",
+    )
+    ranges = ET.SubElement(rend, "ranges")
+    symbols = ET.SubElement(rend, "symbols")
+    labels = _range_labels(breaks, ramp=ramp)
+    for i in reversed(range(len(colors))):
+        ET.SubElement(
+            ranges,
+            "range",
+            symbol=str(i),
+            lower=repr(float(breaks[i])),
+            upper=repr(float(breaks[i + 1])),
+            label=labels[i],
+            render="true",
+        )
+        symbols.append(_symbol(colors[i], kind=kind, name=str(i)))
+    method = ET.SubElement(rend, "classificationMethod", id="Custom")
+    ET.SubElement(method, "labelFormat", format="%1 - %2", labelprecision="4",
+                  trimtrailingzeroes="1")
+    ET.SubElement(rend, "rotation")
+    ET.SubElement(rend, "sizescale")
+    return rend
+
+
+def single_renderer(hex_color: str, *, kind: str) -> ET.Element:
+    """A ``singleSymbol`` renderer drawing every feature in ``hex_color``."""
+    rend = ET.Element(
+        "renderer-v2",
+        type="singleSymbol",
+        symbollevels="0",
+        enableorderby="0",
+        forceraster="0",
+        referencescale="-1",
+    )
+    ET.SubElement(rend, "symbols").append(_symbol(hex_color, kind=kind, name="0"))
+    ET.SubElement(rend, "rotation")
+    ET.SubElement(rend, "sizescale")
+    return rend
+
+
+def labeling(field: str, *, kind: str) -> ET.Element:
+    """Simple labeling on ``field``: dark text with a white buffer (pal settings)."""
+    lab = ET.Element("labeling", type="simple")
+    settings = ET.SubElement(lab, "settings", calloutType="simple")
+    style = ET.SubElement(
+        settings,
+        "text-style",
+        fieldName=field,
+        isExpression="0",
+        fontSize="9",
+        fontSizeUnit="Point",
+        textColor="50,50,50,255",
+        textOpacity="1",
+        fontWeight="50",
+        fontItalic="0",
+        namedStyle="Regular",
+        multilineHeight="1",
+        blendMode="0",
+        capitalization="0",
+    )
+    ET.SubElement(
+        style,
+        "text-buffer",
+        bufferDraw="1",
+        bufferSize="0.8",
+        bufferSizeUnits="MM",
+        bufferColor="255,255,255,255",
+        bufferOpacity="1",
+        bufferNoFill="1",
+        bufferJoinStyle="128",
+        bufferBlendMode="0",
+    )
+    ET.SubElement(
+        settings, "text-format", wrapChar="", multilineAlign="3", formatNumbers="0",
+        decimals="3", plussign="0", addDirectionSymbol="0", autoWrapLength="0",
+    )
+    ET.SubElement(
+        settings,
+        "placement",
+        placement=_PLACEMENT[kind],
+        layerType=_LAYER_TYPE[kind],
+        placementFlags="10",
+        dist="1" if kind == "marker" else "0",
+        distUnits="MM",
+        centroidInside="1",
+        centroidWhole="0",
+        priority="5",
+        quadOffset="4",
+        polygonPlacementFlags="2",
+    )
+    ET.SubElement(
+        settings,
+        "rendering",
+        drawLabels="1",
+        obstacle="1",
+        obstacleFactor="1",
+        obstacleType="1",
+        scaleVisibility="0",
+        displayAll="0",
+        upsidedownLabels="0",
+        labelPerPart="0",
+        mergeLines="0",
+        limitNumLabels="0",
+        maxNumLabels="2000",
+        minFeatureSize="0",
+        zIndex="0",
+    )
+    return lab
+
+
+def aliases(columns: list[str], labels: dict[str, str]) -> ET.Element:
+    """The ``<aliases>`` element: one ``alias`` per column that has a label."""
+    elem = ET.Element("aliases")
+    for i, col in enumerate(columns):
+        if col in labels:
+            ET.SubElement(elem, "alias", field=col, index=str(i), name=str(labels[col]))
+    return elem
+
+
+def _check_field(gdf: gpd.GeoDataFrame, field: str, *, layer: str, hint: str) -> None:
+    if field not in gdf.columns or field == gdf.geometry.name:
+        raise OutputError(
+            f"layer {layer!r}: attrs['urbanform'][{hint!r}] names field {field!r}, which "
+            f"is not a column (columns: {', '.join(map(str, gdf.columns))}); fix the hint"
+        )
+
+
+def _renderer(
+    gdf: gpd.GeoDataFrame, hints: dict[str, Any], *, kind: str, layer: str
+) -> ET.Element:
+    field = hints.get("value_field")
+    if not field:
+        return single_renderer(str(hints.get("color") or DEFAULT_COLOR), kind=kind)
+    _check_field(gdf, field, layer=layer, hint="value_field")
+    if not pd.api.types.is_numeric_dtype(gdf[field]) or pd.api.types.is_bool_dtype(gdf[field]):
+        raise OutputError(
+            f"layer {layer!r}: value_field {field!r} has dtype {gdf[field].dtype}, not a "
+            "number; point value_field at a numeric column"
+        )
+    ramp = str(hints.get("ramp") or "seq")
+    values = gdf[field].to_numpy(dtype=float, na_value=np.nan)
+    breaks = palette.class_breaks(values, ramp=ramp)
+    colors = palette.class_colors(breaks, ramp)
+    n_missing = int((~np.isfinite(values)).sum())
+    if n_missing:
+        logger.info("layer %s: %d features without %s are not drawn in QGIS",
+                    layer, n_missing, field)
+    return graduated_renderer(field, breaks, colors, kind=kind, ramp=ramp)
+
+
+def layer_qml(
+    gdf: gpd.GeoDataFrame, *, kind: str, language: str = "en", layer: str = ""
+) -> str:
+    """The QML of a result layer's default QGIS style.
+
+    Parameters
+    ----------
+    gdf
+        The layer as written to the GeoPackage, with ``attrs["urbanform"]`` hints.
+    kind
+        Symbol type: ``fill``, ``line`` or ``marker`` (see :func:`symbol_kind`).
+    language
+        Report language (``en`` or ``zh``) of the field aliases.
+    layer
+        Layer name, for messages.
+
+    Returns
+    -------
+    str
+        A QML document (``<!DOCTYPE qgis ...><qgis ...>``).
+
+    Raises
+    ------
+    OutputError
+        When a hint names a missing or non-numeric field or an unknown ramp.
+    """
+    if kind not in _GEOMETRY_TYPE:
+        raise OutputError(f"layer {layer!r}: unknown symbol kind {kind!r}")
+    hints = layer_hints(gdf)
+    label_field = hints.get("label_field")
+    root = ET.Element(
+        "qgis",
+        version=QML_VERSION,
+        styleCategories="AllStyleCategories",
+        labelsEnabled="1" if label_field else "0",
+        hasScaleBasedVisibilityFlag="0",
+        minScale="100000000",
+        maxScale="0",
+    )
+    root.append(_renderer(gdf, hints, kind=kind, layer=layer))
+    if label_field:
+        _check_field(gdf, label_field, layer=layer, hint="label_field")
+        root.append(labeling(label_field, kind=kind))
+    all_labels = hints.get("labels") or {}
+    labels = all_labels.get(language) or all_labels.get("en") or {}
+    columns = ["fid"] + [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    root.append(aliases(columns, labels))
+    ET.SubElement(root, "layerOpacity").text = "1"
+    ET.SubElement(root, "layerGeometryType").text = _GEOMETRY_TYPE[kind]
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
+
