@@ -1,0 +1,162 @@
+"""park_coverage on hand-made layers in EPSG:32648 (answers worked out by hand).
+
+Base layout (metres): a 100 m x 100 m park at (0..100, 0..100) -> 10,000 m², serves 500 m,
+so its straight-line service area has straight edges at x = 600 (for 0 <= y <= 100),
+x = -500, y = 600 and y = -500.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import pyproj
+import pytest
+import shapely
+
+from urbanform.analyses import park_coverage
+from urbanform.analyses.context import Context
+from urbanform.errors import AnalysisError
+from urbanform.layers.types import Layers
+from urbanform.results import Target
+
+CRS = pyproj.CRS(32648)
+
+
+def gdf(geoms, **cols):
+    return gpd.GeoDataFrame(cols, geometry=list(geoms), crs=CRS)
+
+
+def make_ctx(parks, residential, *, population=None, districts=None, other_land=()):
+    land = gdf(
+        [*residential, *other_land],
+        **{"class": ["residential"] * len(residential) + ["industrial"] * len(other_land)},
+    )
+    vectors = {"parks": parks, "landuse": land}
+    if population is not None:
+        vectors["population"] = population
+    if districts is not None:
+        vectors["districts"] = districts
+    return Context(Layers(crs=CRS, vectors=vectors))
+
+
+def run(ctx, **params):
+    p = park_coverage.validate_params(params, where="analyses/park.yml")
+    return park_coverage.run(ctx, name="park", params=p, target=None)
+
+
+PARK = gdf([shapely.box(0, 0, 100, 100)], name=["Central"])
+R_IN = shapely.box(200, 20, 260, 80)  # 3,600 m², 100 m from the park: covered
+R_HALF = shapely.box(550, 20, 650, 80)  # 6,000 m², x 550..600 covered: 3,000 m²
+R_OUT = shapely.box(700, 0, 800, 100)  # 10,000 m², 600 m and more away: not covered
+
+
+def test_area_share_exact_with_straddling_square():
+    res = run(make_ctx(PARK, [R_IN, R_HALF, R_OUT], other_land=[shapely.box(0, 200, 50, 250)]))
+    # covered 3,600 + 3,000 = 6,600 of 3,600 + 6,000 + 10,000 = 19,600 (industrial ignored)
+    assert res.indicators["area_share"].city.value == pytest.approx(6600 / 19600, abs=1e-9)
+
+
+def test_pop_share_points_by_location():
+    pop = gdf([shapely.Point(230, 50), shapely.Point(750, 50)], population=[100.0, 300.0])
+    res = run(make_ctx(PARK, [R_IN, R_HALF, R_OUT], population=pop))
+    assert res.indicators["pop_share"].city.value == pytest.approx(100 / 400)
+
+
+def test_pop_share_polygons_by_covered_area():
+    pop = gdf([R_HALF, R_IN], population=[600.0, 200.0])
+    res = run(make_ctx(PARK, [R_IN, R_HALF, R_OUT], population=pop))
+    # half of R_HALF is covered: 300 of its 600; all 200 of R_IN
+    assert res.indicators["pop_share"].city.value == pytest.approx(500 / 800, abs=1e-9)
+
+
+def test_gaps_hold_uncovered_land_and_its_population():
+    pop = gdf([shapely.Point(230, 50), shapely.Point(750, 50)], population=[100.0, 300.0])
+    res = run(make_ctx(PARK, [R_IN, R_HALF, R_OUT], population=pop))
+    gaps = res.layers["gaps"]
+    # the east half of R_HALF (3,000 m², nobody) and R_OUT (10,000 m², 300 people)
+    assert (gaps["area_m2"].sum(), gaps["population"].sum()) == pytest.approx((13000, 300))
+
+
+def test_mid_size_park_serves_300_m_only():
+    park = gdf([shapely.box(0, 0, 60, 50)], name=["Pocket"])  # 3,000 m² -> 300 m
+    res = run(make_ctx(park, [shapely.box(300, 0, 400, 50)]))
+    # service edge at x = 60 + 300 = 360: 60 x 50 of 100 x 50 covered (500 m would cover all)
+    assert res.indicators["area_share"].city.value == pytest.approx(0.6, abs=1e-9)
+
+
+def test_small_park_counts_nothing():
+    park = gdf([shapely.box(0, 0, 50, 30)], name=["Tiny"])  # 1,500 m² < 2,000 m²
+    res = run(make_ctx(park, [R_IN]))
+    assert res.indicators["area_share"].city.value == 0.0
+    assert res.layers["parks"]["counts"].tolist() == [False]
+
+
+def test_district_split_of_a_straddling_square():
+    districts = gdf(
+        [shapely.box(-1000, -1000, 400, 1000), shapely.box(400, -1000, 2000, 1000)],
+        name=["West", "East"],
+    )
+    res = run(make_ctx(PARK, [shapely.box(350, 0, 650, 100)], districts=districts))
+    ind = res.indicators["area_share"]
+    # West: x 350..400, all covered; East: x 400..650, covered to 600 -> 20,000 / 25,000
+    got = (ind.districts["West"].value, ind.districts["East"].value, ind.city.value)
+    assert got == pytest.approx((1.0, 0.8, 25000 / 30000), abs=1e-9)
+
+
+TWIN = [shapely.box(0, 0, 25, 100), shapely.box(25, 0, 50, 100)]  # 2,500 m² each
+R_NEAR_TWIN = shapely.box(500, 0, 550, 100)  # 450..500 m from the east edge (x = 50)
+
+
+def test_same_name_touching_parks_are_merged():
+    res = run(make_ctx(gdf(TWIN, name=["Twin", "Twin"]), [R_NEAR_TWIN]))
+    # merged: one 5,000 m² park serving 500 m, edge at x = 550 covers the whole square
+    assert res.indicators["area_share"].city.value == pytest.approx(1.0, abs=1e-9)
+
+
+def test_differently_named_touching_parks_stay_apart():
+    res = run(make_ctx(gdf(TWIN, name=["A", "B"]), [R_NEAR_TWIN]))
+    # two 2,500 m² parks serving 300 m: edge at x = 350, the square starts at 500
+    assert res.indicators["area_share"].city.value == 0.0
+
+
+def test_units_carry_area_and_population_rows():
+    pop = gdf([shapely.Point(230, 50)], population=[100.0])
+    res = run(make_ctx(PARK, [R_IN, R_OUT], population=pop))
+    u = res.units
+    land = u[u["unit"] == "residential_land"]
+    people = u[u["unit"] == "population"]
+    assert (land["area_share__den"].sum(), land["pop_share__den"].sum()) == (13600, 0)
+    assert (people["pop_share__den"].sum(), people["area_share__den"].sum()) == (100, 0)
+
+
+def test_target_applies_to_its_indicator_only():
+    pop = gdf([shapely.Point(230, 50)], population=[100.0])
+    ctx = make_ctx(PARK, [R_IN, R_OUT], population=pop)
+    p = park_coverage.validate_params({}, where="analyses/park.yml")
+    res = park_coverage.run(ctx, name="park", params=p, target=Target("pop_share", ">=", 0.9))
+    assert (res.indicators["pop_share"].city.met, res.indicators["area_share"].target) == (
+        True,
+        None,
+    )
+
+
+def test_service_areas_one_per_tier():
+    parks = gdf([shapely.box(0, 0, 100, 100), shapely.box(1000, 0, 1060, 50)], name=["L", "M"])
+    res = run(make_ctx(parks, [R_IN]))
+    areas = res.layers["service_areas"]
+    assert areas["radius_m"].tolist() == [500, 300]
+    # a 100 m square buffered by 500 m: 100² + 4 x 100 x 500 + the corner circle drawn as a
+    # 64-gon (16 segments a quarter): 64/2 x 500² x sin(2 pi / 64)
+    circle = 32 * 500**2 * math.sin(2 * math.pi / 64)
+    assert areas["area_m2"].iloc[0] == pytest.approx(10000 + 200000 + circle, rel=1e-9)
+
+
+def test_unknown_distance_is_rejected():
+    with pytest.raises(AnalysisError, match="params.distance must be one of"):
+        park_coverage.validate_params({"distance": "manhattan"}, where="analyses/park.yml")
+
+
+def test_tier_without_radius_is_rejected():
+    with pytest.raises(AnalysisError, match=r"tiers\[0\] must have exactly the keys"):
+        park_coverage.validate_params({"tiers": [{"min_area_m2": 10}]}, where="analyses/p.yml")

@@ -1,0 +1,382 @@
+"""Park service coverage after GB/T 50563: residential land and residents near a park.
+
+A park serves the radius of the largest tier whose ``min_area_m2`` its area reaches
+(defaults: 5,000 m² -> 500 m, 2,000 m² -> 300 m); smaller parks do not count. A park's
+area is its polygon area after park polygons that touch or overlap *and* carry the same
+``name`` are merged into one park (unnamed polygons are never merged). The parks layer
+gives no entrances (no layer role holds them), so park access is taken along the whole
+park edge: straight-line from the edge (``distance: euclidean``) or from access points
+every ``access_spacing_m`` along the outer edge (``distance: network``).
+
+Indicators
+----------
+``area_share``
+    Residential land (land-use class ``residential``) inside any service area / all
+    residential land. Euclidean: exact polygon overlay, units are the residential pieces
+    split by district and by coverage. Network: residential pieces are sampled with a
+    grid of points every ``sample_spacing_m``; each point weighs its piece's area divided
+    by the piece's number of points, and is covered when it walks to a park in reach.
+``pop_share``
+    Residents covered / residents, when a ``population`` layer exists. Euclidean:
+    polygons count by the share of their area inside, points and raster pixel centroids
+    by location. Network: population points and polygon/pixel centroids walk.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from urbanform.analyses import zonal
+from urbanform.analyses.common import landuse_pieces, value_pieces
+from urbanform.analyses.context import Context
+from urbanform.analyses.params import merge_params, one_of, positive_number
+from urbanform.errors import AnalysisError, LayerError
+from urbanform.results import AnalysisResult, Target, indicator_values
+
+__all__ = [
+    "DEFAULTS",
+    "INDICATORS",
+    "validate_params",
+    "run",
+    "classify_parks",
+    "service_areas",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "distance": "euclidean",
+    "tiers": [{"min_area_m2": 5000, "radius_m": 500}, {"min_area_m2": 2000, "radius_m": 300}],
+    "access_spacing_m": 25,
+    "max_snap_m": 100,
+    "sample_spacing_m": 25,
+}
+
+INDICATORS: dict[str, tuple[str, str]] = {
+    "area_share": ("share", "Residential land within a park's service radius"),
+    "pop_share": ("share", "Residents within a park's service radius"),
+}
+
+_QUAD_SEGS = 16
+"""Segments per quarter circle of a buffer (chord error 0.5 m at 500 m)."""
+
+
+def _check_tiers(tiers: Any, *, where: str) -> list[dict[str, float]]:
+    if not isinstance(tiers, list) or not tiers:
+        raise AnalysisError(
+            f"{where}: params.tiers must be a non-empty list of {{min_area_m2, radius_m}}, "
+            f"got {tiers!r}"
+        )
+    out = []
+    for i, tier in enumerate(tiers):
+        if not isinstance(tier, dict) or set(tier) != {"min_area_m2", "radius_m"}:
+            raise AnalysisError(
+                f"{where}: params.tiers[{i}] must have exactly the keys min_area_m2 and "
+                f"radius_m, got {tier!r}"
+            )
+        key = f"tiers[{i}]"
+        out.append(
+            {
+                "min_area_m2": positive_number(
+                    tier["min_area_m2"], key=f"{key}.min_area_m2", where=where, allow_zero=True
+                ),
+                "radius_m": positive_number(tier["radius_m"], key=f"{key}.radius_m", where=where),
+            }
+        )
+    areas = [t["min_area_m2"] for t in out]
+    if len(set(areas)) != len(areas):
+        raise AnalysisError(f"{where}: params.tiers repeat a min_area_m2 value: {areas}")
+    return sorted(out, key=lambda t: -t["min_area_m2"])
+
+
+def validate_params(params: dict | None, *, where: str) -> dict:
+    """Effective parameters: defaults overlaid with ``params``, each value checked.
+
+    Tiers come back sorted by ``min_area_m2``, largest first.
+
+    Raises
+    ------
+    AnalysisError
+        Naming ``where`` and the parameter, for an unknown key or a bad value.
+
+    Examples
+    --------
+    >>> validate_params({"distance": "network"}, where="a.yml")["tiers"][0]
+    {'min_area_m2': 5000.0, 'radius_m': 500.0}
+    """
+    p = merge_params(params, DEFAULTS, where=where)
+    p["distance"] = one_of(p["distance"], ("euclidean", "network"), key="distance", where=where)
+    p["tiers"] = _check_tiers(p["tiers"], where=where)
+    for key in ("access_spacing_m", "max_snap_m", "sample_spacing_m"):
+        p[key] = positive_number(p[key], key=key, where=where)
+    return p
+
+
+def classify_parks(parks: gpd.GeoDataFrame, *, tiers: list[dict[str, float]]) -> gpd.GeoDataFrame:
+    """Merge same-name touching parks, then give each park its tier and radius.
+
+    Parameters
+    ----------
+    parks
+        Park polygons in a metric CRS, optionally with a ``name`` column.
+    tiers
+        ``{min_area_m2, radius_m}`` sorted by ``min_area_m2``, largest first.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One polygon per park with ``name``, ``area_m2``, ``tier`` (1 = first tier, 0 =
+        too small to count), ``radius_m`` (NaN when not counting) and ``counts``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> p = gpd.GeoDataFrame({"name": ["a", "a", None]}, geometry=[shapely.box(0, 0, 50, 50),
+    ...     shapely.box(50, 0, 100, 50), shapely.box(500, 0, 530, 30)], crs=32648)
+    >>> t = [{"min_area_m2": 5000, "radius_m": 500}, {"min_area_m2": 2000, "radius_m": 300}]
+    >>> classify_parks(p, tiers=t)[["name", "area_m2", "tier", "counts"]].values.tolist()
+    [['a', 5000.0, 1, True], [None, 900.0, 0, False]]
+    """
+    polys = parks[parks.geom_type.isin(["Polygon", "MultiPolygon"])]
+    names = polys["name"] if "name" in polys.columns else pd.Series(None, index=polys.index)
+    names = names.where(names.notna() & (names.astype(str).str.strip() != ""), None)
+    g = gpd.GeoDataFrame({"name": names}, geometry=polys.geometry.values, crs=parks.crs)
+    named = g[g["name"].notna()].dissolve(by="name", as_index=False)
+    merged = _concat([named, g[g["name"].isna()]], crs=parks.crs)
+    merged = merged.explode(index_parts=False).reset_index(drop=True)
+    merged["name"] = merged["name"].astype(object).where(merged["name"].notna(), None)
+    merged["area_m2"] = merged.geometry.area
+    tier = np.zeros(len(merged), dtype=np.int64)
+    radius = np.full(len(merged), np.nan)
+    for rank in range(len(tiers), 0, -1):  # smallest tier first, larger ones overwrite
+        hit = merged["area_m2"].to_numpy() >= tiers[rank - 1]["min_area_m2"]
+        tier[hit], radius[hit] = rank, tiers[rank - 1]["radius_m"]
+    merged["tier"], merged["radius_m"], merged["counts"] = tier, radius, tier > 0
+    return merged[["name", "area_m2", "tier", "radius_m", "counts", "geometry"]]
+
+
+def service_areas(parks: gpd.GeoDataFrame, *, tiers: list[dict[str, float]]) -> gpd.GeoDataFrame:
+    """Straight-line service areas: park polygons buffered by their radius, one per tier.
+
+    Parameters
+    ----------
+    parks
+        The output of :func:`classify_parks`.
+    tiers
+        The same tiers.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One (multi)polygon per tier with counting parks: ``tier``, ``min_area_m2``,
+        ``radius_m``, ``parks`` (number of parks) and ``area_m2``.
+    """
+    rows = []
+    for rank, t in enumerate(tiers, start=1):
+        sel = parks[parks["tier"] == rank]
+        if sel.empty:
+            continue
+        buffers = shapely.buffer(sel.geometry.values, t["radius_m"], quad_segs=_QUAD_SEGS)
+        geom = shapely.union_all(buffers)
+        rows.append((rank, t["min_area_m2"], t["radius_m"], len(sel), geom.area, geom))
+    cols = ["tier", "min_area_m2", "radius_m", "parks", "area_m2"]
+    frame = pd.DataFrame([r[:5] for r in rows], columns=cols)
+    return gpd.GeoDataFrame(frame, geometry=[r[5] for r in rows], crs=parks.crs)
+
+
+def _population(ctx: Context, name: str) -> gpd.GeoDataFrame | None:
+    if not ctx.layers.has("population"):
+        return None
+    pop = value_pieces(ctx, "population", fields=("population",), needed_by=name)
+    pop = pop[pop["population"].fillna(0) > 0].reset_index(drop=True)
+    if pop.empty:
+        raise LayerError(
+            f"analysis {name!r}: the population layer holds no positive 'population' value; "
+            "check its 'fields: {population: COLUMN}' mapping"
+        )
+    return pop[["population", "district", "geometry"]]
+
+
+def _euclidean(
+    land: gpd.GeoDataFrame, pop: gpd.GeoDataFrame | None, areas: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame]:
+    """Area units, population units and gaps by exact straight-line overlay."""
+    cover = shapely.union_all(areas.geometry.values) if len(areas) else None
+    parts = zonal.split_by_cover(land[["district", "geometry"]], cover)
+    log.info("residential land split into %d pieces by service-area coverage", len(parts))
+    area_units = parts[["district", "covered", "area_m2"]].copy()
+    area_units["area_share__num"] = np.where(parts["covered"], parts["area_m2"], 0.0)
+    area_units["area_share__den"] = parts["area_m2"].to_numpy()
+    area_units = gpd.GeoDataFrame(
+        area_units, geometry=parts.geometry.representative_point().values, crs=land.crs
+    )
+    gaps = parts.loc[~parts["covered"], ["district", "area_m2", "geometry"]]
+    pop_units = None
+    if pop is not None:
+        is_pt = pop.geom_type.eq("Point").to_numpy()
+        pts = pop[is_pt].copy()
+        pts["covered"] = zonal.points_in_cover(pts.geometry, cover)
+        polys = zonal.split_by_cover(pop[~is_pt], cover, prorate=("population",))
+        polys = polys[pts.columns]
+        uncovered = _concat([pts[~pts["covered"]], polys[~polys["covered"]]], crs=land.crs)
+        gaps = gaps.assign(
+            population=zonal.sum_into_polygons(uncovered, "population", gaps.geometry)
+        )
+        polys = polys.set_geometry(polys.geometry.representative_point())
+        pop_units = _concat([pts, polys], crs=land.crs)
+    return area_units, pop_units, gaps.reset_index(drop=True)
+
+
+def _units_frame(
+    area_units: gpd.GeoDataFrame, pop_units: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """One units frame: land units then population units, 0 for the other's num/den."""
+    a = area_units.copy()
+    a["unit"] = "residential_land"
+    frames = [a]
+    if pop_units is not None:
+        p = pop_units.copy()
+        p["unit"] = "population"
+        p["pop_share__num"] = np.where(p["covered"], p["population"], 0.0)
+        p["pop_share__den"] = p["population"].to_numpy(dtype=float)
+        a["pop_share__num"] = a["pop_share__den"] = a["population"] = 0.0
+        frames.append(p)
+    units = pd.concat(frames, ignore_index=True)
+    keys = ["area_share"] + (["pop_share"] if pop_units is not None else [])
+    for key in keys:
+        for col in (f"{key}__num", f"{key}__den"):
+            units[col] = units[col].fillna(0.0).astype(float)
+    units["district"] = units["district"].astype(object).where(units["district"].notna(), None)
+    return gpd.GeoDataFrame(units, geometry="geometry", crs=area_units.crs)
+
+
+def _tier_text(tiers: list[dict[str, float]]) -> str:
+    parts = [f"parks of at least {t['min_area_m2']:,.0f} m² serve {t['radius_m']:,.0f} m"
+             for t in tiers]
+    return "; ".join(parts) + f"; parks under {tiers[-1]['min_area_m2']:,.0f} m² do not count"
+
+
+def _method(params: dict, *, has_pop: bool) -> str:
+    tiers = params["tiers"]
+    head = (
+        f"Park service areas after GB/T 50563: {_tier_text(tiers)} (a park's area is its "
+        "polygon area, touching or overlapping polygons with the same name merged). "
+    )
+    if params["distance"] == "euclidean":
+        how = (
+            "Distance is the straight line from the park edge (each park polygon buffered "
+            "by its radius). Residential land (land-use class residential) is split exactly "
+            "at service-area and district edges. "
+        )
+    else:
+        how = (
+            f"Distance is walked on the street network to access points every "
+            f"{params['access_spacing_m']:g} m along each park's outer edge (no entrance layer "
+            f"is used), from points snapped to the nearest street within "
+            f"{params['max_snap_m']:g} m; farther points count as not covered. Residential land "
+            f"is sampled with a {params['sample_spacing_m']:g} m grid of points, each weighing "
+            "its share of its piece's area. "
+        )
+    pop = (
+        "Residents count where they live: population polygons by the share of their area "
+        "covered, points and raster pixels by location."
+        if params["distance"] == "euclidean"
+        else "Residents walk from population points and polygon or pixel centroids."
+    )
+    return head + how + (pop if has_pop else "No population layer: only area_share.")
+
+
+def _result_layers(
+    parks: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame
+) -> dict[str, gpd.GeoDataFrame]:
+    parks.attrs["urbanform"] = {
+        "title": "Parks by service tier", "title_zh": "公园（按服务半径等级）",
+        "value_field": "radius_m", "ramp": "seq", "label_field": "name",
+        "popup_fields": ["name", "area_m2", "tier", "radius_m", "counts"],
+    }
+    areas.attrs["urbanform"] = {
+        "title": "Park service areas", "title_zh": "公园服务范围", "color": "#31a354",
+        "popup_fields": ["tier", "min_area_m2", "radius_m", "parks", "area_m2"],
+    }
+    gaps.attrs["urbanform"] = {
+        "title": "Residential land outside every park service area",
+        "title_zh": "公园服务范围外的居住用地", "ramp": "bad",
+        "value_field": "population" if "population" in gaps.columns else "area_m2",
+    }
+    return {"parks": parks, "service_areas": areas, "gaps": gaps}
+
+
+def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> AnalysisResult:
+    """Park coverage of residential land and residents (GB/T 50563).
+
+    Parameters
+    ----------
+    ctx
+        The run context (layers ``parks``, ``landuse``, optional ``population``,
+        ``districts``; ``streets`` for ``distance: network``).
+    name
+        The run's key.
+    params
+        Validated parameters (see :func:`validate_params`).
+    target
+        Target for ``target.indicator`` (``area_share`` or ``pop_share``).
+
+    Returns
+    -------
+    AnalysisResult
+        Indicators ``area_share`` and (with population) ``pop_share``; layers
+        ``parks``, ``service_areas`` and ``gaps``.
+    """
+    tiers = params["tiers"]
+    parks = classify_parks(ctx.layers.vector("parks", needed_by=name), tiers=tiers)
+    log.info("%d parks, %d large enough to count", len(parks), int(parks["counts"].sum()))
+    land = landuse_pieces(ctx, ("residential",), needed_by=name)
+    pop = _population(ctx, name)
+    warnings = _park_warnings(parks, tiers)
+    if params["distance"] == "euclidean":
+        areas = service_areas(parks, tiers=tiers)
+        area_units, pop_units, gaps = _euclidean(land, pop, areas)
+    else:
+        from urbanform.analyses.park_network import network_coverage
+
+        net = network_coverage(ctx, parks, land, pop, params=params, needed_by=name)
+        area_units, pop_units, gaps, areas = net.area_units, net.pop_units, net.gaps, net.areas
+        warnings += net.warnings
+    units = _units_frame(area_units, pop_units)
+    indicators = {}
+    for key in ["area_share"] + (["pop_share"] if pop is not None else []):
+        unit, label = INDICATORS[key]
+        tgt = target if target is not None and target.indicator == key else None
+        indicators[key] = indicator_values(
+            units, key, unit=unit, label=label, target=tgt, districts=ctx.district_names()
+        )
+    out_params = {**params, "tiers": [dict(t) for t in tiers]}
+    return AnalysisResult(
+        name=name, kind="park_coverage", params=out_params, indicators=indicators,
+        units=units, layers=_result_layers(parks, areas, gaps),
+        method=_method(params, has_pop=pop is not None), warnings=warnings,
+    )
+
+
+def _park_warnings(parks: gpd.GeoDataFrame, tiers: list[dict[str, float]]) -> list[str]:
+    small = int((~parks["counts"]).sum())
+    if not parks["counts"].any():
+        return [f"no park reaches {tiers[-1]['min_area_m2']:,.0f} m²: nothing is covered"]
+    if small:
+        return [f"{small} parks under {tiers[-1]['min_area_m2']:,.0f} m² do not count"]
+    return []
+
+
+def _concat(frames: list[gpd.GeoDataFrame], *, crs: Any) -> gpd.GeoDataFrame:
+    """Concatenate frames, skipping empty ones (pandas warns on empty entries)."""
+    full = [f for f in frames if len(f)]
+    if not full:
+        return frames[0].iloc[:0].copy()
+    out = pd.concat(full, ignore_index=True) if len(full) > 1 else full[0].reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
