@@ -1,0 +1,1 @@
+"""The ``urbanform`` command: one module per subcommand, thin wrappers over the library."""

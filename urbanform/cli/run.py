@@ -1,0 +1,36 @@
+"""``urbanform run``: run a workspace and print the scorecard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from urbanform.cli.options import handle_errors, progress_echo, verbosity, workspace_arg
+from urbanform.pipeline import run_workspace
+from urbanform.scorecard import format_scorecard
+from urbanform.workspace import load_workspace
+
+
+@click.command()
+@workspace_arg
+@click.option("--only", multiple=True, metavar="NAME", help="Run only this analysis (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--force", is_flag=True, help="Replace an output folder urbanform did not write.")
+@click.pass_context
+@handle_errors
+def run(
+    ctx: click.Context, workspace: Path, only: tuple[str, ...], out: Path | None, force: bool
+) -> None:
+    """Run the analyses of WORKSPACE (default: the current folder) and write the outputs."""
+    ws = load_workspace(workspace, out=out)
+    echo = progress_echo(ctx)
+    if echo:
+        click.echo(f"urbanform: running {ws.name!r} from {ws.root}", err=True)
+    result = run_workspace(ws, only=list(only) or None, force=force, progress=echo)
+    if verbosity(ctx) >= 0:
+        click.echo(format_scorecard(result.summary))
+        click.echo(
+            f"\nOutputs in {result.out} ({result.seconds:.1f} s): summary.json, "
+            "report.html, results.gpkg, results.qgz, maps/, h3/"
+        )

@@ -1,0 +1,31 @@
+"""``urbanform validate``: check a workspace and its layers without running analyses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from urbanform.cli.options import handle_errors, progress_echo, workspace_arg
+from urbanform.layers.harmonise import load_layers
+from urbanform.pipeline import validate_analyses
+from urbanform.workspace import load_workspace
+
+
+@click.command()
+@workspace_arg
+@click.pass_context
+@handle_errors
+def validate(ctx: click.Context, workspace: Path) -> None:
+    """Check WORKSPACE: its YAML files, every layer and every analysis's parameters."""
+    ws = load_workspace(workspace)
+    checked = validate_analyses(ws)
+    layers = load_layers(ws.layers, crs=ws.crs, progress=progress_echo(ctx))
+    click.echo(f"Workspace {ws.name!r}: working CRS {layers.crs.to_string()}")
+    for p in layers.provenance:
+        click.echo(f"  layer {p.name:<16} {p.role:<11} {p.features:>9,} features  {p.crs}")
+    for spec, _ in checked:
+        click.echo(f"  analysis {spec.name:<13} {spec.kind}")
+    for w in layers.warnings:
+        click.echo(f"  warning: {w}")
+    click.echo("OK" if not layers.warnings else f"OK with {len(layers.warnings)} warning(s)")

@@ -1,0 +1,200 @@
+"""Writing a run's outputs: summary.json, results.gpkg, H3 summaries, maps, report.
+
+Everything is written into a temporary folder next to the output folder and moved
+into place only when every file is complete, so a failed run never leaves a
+half-written output behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from urbanform import __version__
+from urbanform.errors import OutputError
+from urbanform.results import AnalysisResult, Indicator
+
+__all__ = [
+    "SUMMARY_SCHEMA",
+    "build_summary",
+    "staged_output",
+    "write_summary",
+    "write_gpkg",
+    "write_h3",
+    "gpkg_layers",
+]
+
+log = logging.getLogger(__name__)
+
+SUMMARY_SCHEMA = "urbanform.summary/1"
+_MARKER = "summary.json"
+
+
+def _num(v: float | None) -> float | None:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return None
+    return float(v)
+
+
+def _indicator_json(ind: Indicator) -> dict[str, Any]:
+    return {
+        "unit": ind.unit,
+        "label": ind.label,
+        "target": ind.target.to_dict() if ind.target else None,
+        "city": {"value": _num(ind.city.value), "met": ind.city.met},
+        "districts": {d: {"value": _num(v.value), "met": v.met} for d, v in ind.districts.items()},
+    }
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return _jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def build_summary(*, workspace: str, crs: str, results: list[AnalysisResult]) -> dict[str, Any]:
+    """The scorecard as a JSON-ready mapping (schema ``urbanform.summary/1``)."""
+    analyses: dict[str, Any] = {}
+    for r in results:
+        entry: dict[str, Any] = {
+            "kind": r.kind,
+            "params": _jsonable(r.params),
+            "indicators": {k: _indicator_json(ind) for k, ind in r.indicators.items()},
+        }
+        if r.extra:
+            entry["extra"] = _jsonable(r.extra)
+        analyses[r.name] = entry
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "urbanform_version": __version__,
+        "workspace": workspace,
+        "crs": crs,
+        "analyses": analyses,
+    }
+
+
+@contextmanager
+def staged_output(out: Path, *, force: bool = False) -> Iterator[Path]:
+    """A temporary folder that replaces ``out`` when the block finishes without error.
+
+    An existing ``out`` is replaced only when it is an earlier urbanform output (it
+    holds ``summary.json``) or is empty, unless ``force`` is given.
+
+    Raises
+    ------
+    OutputError
+        When ``out`` exists, is not an urbanform output and ``force`` is not set.
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        if not out.is_dir() or (any(out.iterdir()) and not (out / _MARKER).is_file()):
+            raise OutputError(
+                f"{out} exists and is not an urbanform output folder; choose another --out "
+                "or pass --force to replace it"
+            )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out.parent} ({exc.strerror})") from None
+    try:
+        yield tmp
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_summary(summary: dict[str, Any], path: Path) -> None:
+    """Write ``summary.json`` (UTF-8, indented, no NaN)."""
+    path.write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8"
+    )
+
+
+def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Columns converted to types every GeoPackage reader understands."""
+    out = gdf.copy()
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        s = out[col]
+        if s.dtype == object:
+            vals = s.dropna()
+            if len(vals) and vals.map(lambda v: isinstance(v, bool | np.bool_)).all():
+                out[col] = s.map(lambda v: None if v is None else int(bool(v))).astype("Int8")
+            elif len(vals) and vals.map(lambda v: isinstance(v, list | tuple | dict)).any():
+                out[col] = s.map(lambda v: v if v is None else json.dumps(_jsonable(v)))
+            else:
+                out[col] = s.map(lambda v: None if v is None or v is pd.NA else str(v))
+        elif s.dtype == bool:
+            out[col] = s.astype("int8")
+    return out
+
+
+def gpkg_layers(
+    results: list[AnalysisResult], h3: dict[str, dict[int, gpd.GeoDataFrame]]
+) -> dict[str, gpd.GeoDataFrame]:
+    """GeoPackage layer name -> frame: ``{analysis}__{layer}`` and ``{analysis}__h3_r{res}``."""
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for r in results:
+        for lname, gdf in r.layers.items():
+            if gdf is not None and len(gdf):
+                layers[f"{r.name}__{lname}"] = gdf
+        for res, cells in h3.get(r.name, {}).items():
+            layers[f"{r.name}__h3_r{res}"] = cells
+    return layers
+
+
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, *, crs: Any) -> None:
+    """Write every layer into one GeoPackage, in the working CRS ``crs``."""
+    for name, gdf in layers.items():
+        frame = _gpkg_ready(gdf.to_crs(crs) if gdf.crs != crs else gdf)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+
+
+def write_h3(cells: gpd.GeoDataFrame, folder: Path, stem: str) -> None:
+    """Write one H3 summary as GeoParquet and CSV (CSV without geometry)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cells.to_parquet(folder / f"{stem}.parquet", index=False)
+    pd.DataFrame(cells.drop(columns=cells.geometry.name)).to_csv(
+        folder / f"{stem}.csv", index=False
+    )
+
+
+def progress_step(total: int, echo: Callable[[str], None] | None) -> Callable[[str], None]:
+    """A callback that reports numbered steps ``[i/total] message`` through ``echo``."""
+    count = {"i": 0}
+
+    def step(msg: str) -> None:
+        count["i"] += 1
+        if echo:
+            echo(f"[{count['i']}/{total}] {msg}")
+
+    return step

@@ -1,0 +1,240 @@
+"""Running a workspace: validate, load layers, run analyses, summarise, write outputs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from urbanform.analyses import kind_module
+from urbanform.analyses.context import Context
+from urbanform.errors import AnalysisError, WorkspaceError
+from urbanform.grid import h3_summary
+from urbanform.layers.harmonise import load_layers
+from urbanform.layers.types import Layers
+from urbanform.outputs import (
+    build_summary,
+    gpkg_layers,
+    staged_output,
+    write_gpkg,
+    write_h3,
+    write_summary,
+)
+from urbanform.results import AnalysisResult
+from urbanform.workspace import AnalysisSpec, Workspace
+
+__all__ = ["RunResult", "validate_analyses", "run_analyses", "run_workspace", "districts_layer"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_workspace` produced."""
+
+    workspace: Workspace
+    layers: Layers
+    results: list[AnalysisResult]
+    summary: dict[str, Any]
+    h3: dict[str, dict[int, gpd.GeoDataFrame]] = field(default_factory=dict)
+    out: Path | None = None
+    seconds: float = 0.0
+
+
+def validate_analyses(
+    ws: Workspace, *, only: list[str] | None = None
+) -> list[tuple[AnalysisSpec, dict]]:
+    """Each selected analysis with its effective parameters (defaults filled in).
+
+    Raises
+    ------
+    WorkspaceError, AnalysisError
+        Naming the file and key of an unknown kind, parameter or target indicator.
+    """
+    specs = [ws.analysis(n) for n in only] if only else list(ws.analyses)
+    if not specs:
+        raise WorkspaceError(f"{ws.root / 'analyses'}: no analysis to run; add analyses/NAME.yml")
+    checked = []
+    for spec in specs:
+        mod = kind_module(spec.kind, where=spec.file)
+        params = mod.validate_params(spec.params, where=spec.file)
+        if spec.target is not None and spec.target.indicator not in _indicator_keys(mod, params):
+            keys = ", ".join(_indicator_keys(mod, params))
+            raise AnalysisError(
+                f"{spec.file}: target.indicator {spec.target.indicator!r} is not an "
+                f"indicator of {spec.kind}; use one of {keys}"
+            )
+        checked.append((spec, params))
+    return checked
+
+
+def _indicator_keys(mod: Any, params: dict) -> list[str]:
+    keys = getattr(mod, "indicator_keys", None)
+    return list(keys(params)) if callable(keys) else list(mod.INDICATORS)
+
+
+def districts_layer(ctx: Context, result: AnalysisResult) -> gpd.GeoDataFrame | None:
+    """District polygons with each indicator's value and whether it meets its target."""
+    d = ctx.districts()
+    if d is None:
+        return None
+    out = d[["name", "geometry"]].copy()
+    names = out["name"].astype(str)
+    units = result.units
+    if "population" in units.columns and "district" in units.columns:
+        pop = units.groupby("district")["population"].sum()
+        out["population"] = names.map(pop).fillna(0.0).to_numpy()
+    for key, ind in result.indicators.items():
+        out[key] = names.map(lambda n, i=ind: _value(i, n)).astype(float).to_numpy()
+        out[f"{key}_met"] = names.map(
+            lambda n, i=ind: i.districts[n].met if n in i.districts else None
+        ).to_numpy()
+    main = result.indicators.get(next(iter(result.indicators), ""), None)
+    out.attrs["urbanform"] = {
+        "title": f"{result.name}: district values",
+        "value_field": main.key if main else None,
+        "ramp": "good" if main and main.unit == "share" else "diverging",
+        "label_field": "name",
+    }
+    return out
+
+
+def _value(ind: Any, name: str) -> float:
+    v = ind.districts[name].value if name in ind.districts else None
+    return np.nan if v is None else float(v)
+
+
+def run_analyses(
+    ctx: Context, checked: list[tuple[AnalysisSpec, dict]], *, progress: Progress | None = None
+) -> list[AnalysisResult]:
+    """Run each analysis on the shared context; add its ``districts`` layer."""
+    results = []
+    for spec, params in checked:
+        if progress:
+            progress(f"analysis {spec.name} ({spec.kind})")
+        t0 = time.perf_counter()
+        result = kind_module(spec.kind).run(ctx, name=spec.name, params=params, target=spec.target)
+        layer = districts_layer(ctx, result)
+        if layer is not None:
+            result.layers = {"districts": layer, **result.layers}
+        log.info("analysis %s done in %.1f s", spec.name, time.perf_counter() - t0)
+        results.append(result)
+    return results
+
+
+def _h3(
+    results: list[AnalysisResult], resolutions: tuple[int, ...]
+) -> dict[str, dict[int, gpd.GeoDataFrame]]:
+    out: dict[str, dict[int, gpd.GeoDataFrame]] = {}
+    for r in results:
+        if r.units is None or len(r.units) == 0:
+            continue
+        out[r.name] = {res: h3_summary(r.units, resolution=res) for res in resolutions}
+    return out
+
+
+def run_workspace(
+    ws: Workspace,
+    *,
+    only: list[str] | None = None,
+    write: bool = True,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run a workspace end to end.
+
+    Parameters
+    ----------
+    ws
+        The loaded workspace.
+    only
+        Names of the analyses to run (default: all).
+    write
+        Write the outputs to ``ws.out``.
+    force
+        Replace an output folder that is not an earlier urbanform output.
+    progress
+        Called with a short message at each step.
+
+    Returns
+    -------
+    RunResult
+    """
+    t0 = time.perf_counter()
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    checked = validate_analyses(ws, only=only)
+    layers = load_layers(ws.layers, crs=ws.crs, progress=progress)
+    ctx = Context(layers)
+    results = run_analyses(ctx, checked, progress=progress)
+    if progress:
+        progress(f"H3 summaries at resolutions {', '.join(map(str, ws.h3_resolutions))}")
+    h3 = _h3(results, ws.h3_resolutions)
+    crs = layers.crs.to_string()
+    summary = build_summary(workspace=ws.name, crs=crs, results=results)
+    run = RunResult(ws, layers, results, summary, h3, None, 0.0)
+    if write:
+        with staged_output(ws.out, force=force) as tmp:
+            _write_all(run, tmp, started=started, t0=t0, progress=progress)
+        run.out = ws.out
+    run.seconds = time.perf_counter() - t0
+    return run
+
+
+def _write_all(
+    run: RunResult, tmp: Path, *, started: str, t0: float, progress: Progress | None
+) -> None:
+    ws, layers = run.workspace, run.layers
+    if progress:
+        progress(f"writing outputs to {ws.out}")
+    write_summary(run.summary, tmp / "summary.json")
+    for name, by_res in run.h3.items():
+        for res, cells in by_res.items():
+            write_h3(cells, tmp / "h3", f"{name}_r{res}")
+    gl = gpkg_layers(run.results, run.h3)
+    write_gpkg(gl, tmp / "results.gpkg", crs=layers.crs)
+    from urbanform.maps import deliverables
+
+    deliverables.write_all(
+        run, tmp, gpkg_layers=gl, started=started, seconds=time.perf_counter() - t0
+    )
+
+
+def scorecard_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """City-level scorecard rows: analysis, indicator, value, target, met."""
+    rows = []
+    for name, a in summary["analyses"].items():
+        for key, ind in a["indicators"].items():
+            t = ind["target"]
+            rows.append(
+                {
+                    "analysis": name,
+                    "indicator": key,
+                    "unit": ind["unit"],
+                    "value": ind["city"]["value"],
+                    "target": f"{t['op']} {t['value']:g}"
+                    + (f" ({t['year']})" if t.get("year") else "")
+                    if t
+                    else "",
+                    "met": ind["city"]["met"],
+                    "districts_met": sum(1 for d in ind["districts"].values() if d["met"])
+                    if t
+                    else None,
+                    "districts": len(ind["districts"]),
+                }
+            )
+    return rows
+
+
+def scorecard_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """The scorecard rows as a DataFrame."""
+    return pd.DataFrame(scorecard_rows(summary))

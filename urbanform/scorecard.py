@@ -1,0 +1,88 @@
+"""The scorecard as a plain-text table for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["format_value", "format_scorecard"]
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A value for display: shares as percentages, other units with 2 decimals.
+
+    Examples
+    --------
+    >>> format_value(0.8765, "share"), format_value(1.2, "ratio"), format_value(None, "share")
+    ('87.7%', '1.20', '-')
+    """
+    if value is None:
+        return "-"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.2f}"
+
+
+def _target(t: dict[str, Any] | None, unit: str) -> str:
+    if not t:
+        return ""
+    year = f" by {t['year']}" if t.get("year") else ""
+    return f"{t['op']} {format_value(t['value'], unit)}{year}"
+
+
+def _met(m: bool | None) -> str:
+    return {True: "yes", False: "NO", None: ""}[m]
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for j, r in enumerate(rows):
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def format_scorecard(summary: dict[str, Any]) -> str:
+    """The city scorecard and the district values of every targeted indicator."""
+    head = ["analysis", "indicator", "city", "target", "met", "districts meeting"]
+    rows = [head]
+    targeted: list[tuple[str, str, dict[str, Any]]] = []
+    for name, a in summary["analyses"].items():
+        for key, ind in a["indicators"].items():
+            t = ind["target"]
+            n_met = sum(1 for d in ind["districts"].values() if d["met"])
+            rows.append(
+                [
+                    name,
+                    key,
+                    format_value(ind["city"]["value"], ind["unit"]),
+                    _target(t, ind["unit"]),
+                    _met(ind["city"]["met"]),
+                    f"{n_met}/{len(ind['districts'])}" if t and ind["districts"] else "",
+                ]
+            )
+            if t and ind["districts"]:
+                targeted.append((name, key, ind))
+    lines = [f"Scorecard: {summary['workspace']}", "", *_table(rows, {2, 5})]
+    if targeted:
+        districts = sorted({d for _, _, ind in targeted for d in ind["districts"]})
+        head2 = ["district", *[f"{n}.{k}" for n, k, _ in targeted]]
+        rows2 = [head2]
+        for d in districts:
+            row = [d]
+            for _, _, ind in targeted:
+                v = ind["districts"].get(d, {"value": None, "met": None})
+                flag = "" if v["met"] is None else (" ok" if v["met"] else " NO")
+                row.append(format_value(v["value"], ind["unit"]) + flag)
+            rows2.append(row)
+        lines += [
+            "",
+            "Districts (targeted indicators; NO = short of the target)",
+            "",
+            *_table(rows2, set(range(1, len(head2)))),
+        ]
+    return "\n".join(lines)
