@@ -207,20 +207,21 @@ def _pyrosm_osm(path: str, mtime_ns: int, bbox: tuple[float, ...] | None) -> Any
     import pyrosm
 
     del mtime_ns  # part of the cache key only
-    return pyrosm.OSM(path, bounding_box=list(bbox) if bbox else None)
+    return pyrosm.OSM(path, bounding_box=list(bbox) if bbox else None, keep_metadata=False,
+                      complete_relations=bbox is not None)
 
 
 def _read_pbf(path: Path, keys: set[str], *, bbox: tuple[float, ...] | None,
               element_types: tuple[str, ...]) -> gpd.GeoDataFrame:
     from pyrosm.exceptions import PBFException
 
-    osm = _pyrosm_osm(str(path), path.stat().st_mtime_ns, bbox)
     with warnings.catch_warnings():
         # pyrosm warns (UserWarning) when nothing matches: an empty result says that here
         warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
         warnings.filterwarnings("ignore", category=FutureWarning, module="pyrosm")
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="pyrosm")
         try:
+            osm = _pyrosm_osm(str(path), path.stat().st_mtime_ns, bbox)
             frame = osm.get_data_by_custom_criteria(
                 custom_filter={k: True for k in sorted(keys)},
                 filter_type="keep",
