@@ -108,6 +108,19 @@ def test_streets_flag_bridges(helsinki, raw_ways):
     assert flagged == bridges & set(streets["osm_id"])
 
 
+def test_streets_building_passage_is_not_a_tunnel(helsinki, raw_ways):
+    passages = set(raw_ways.loc[raw_ways["tunnel"] == "building_passage", "id"])
+    streets = helsinki["streets"]
+    kept = streets[streets["osm_id"].isin(passages)]
+    assert len(kept) > 0 and set(kept["tunnel"]) == {0}
+
+
+def test_streets_include_from_classes(raw_ways):
+    corridors = set(raw_ways.loc[raw_ways["highway"] == "corridor", "id"])
+    streets = read_osm(HELSINKI, "streets", classes={"include": ["highway=corridor"]})
+    assert set(streets["osm_id"]) == corridors
+
+
 def test_streets_are_linestrings(helsinki):
     assert set(helsinki["streets"].geom_type) == {"LineString"}
 
@@ -334,7 +347,8 @@ def test_xml_parks(tiny):
 
 def test_xml_station(tiny):
     st = read_osm(tiny, "stations")
-    assert st[["osm_id", "name", "line", "kind"]].values.tolist() == [[12, "Asema", "M1", "station"]]
+    got = st[["osm_id", "name", "line", "kind"]].values.tolist()
+    assert got == [[12, "Asema", "M1", "station"]]
 
 
 def test_xml_landuse(tiny):
