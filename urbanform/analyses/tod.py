@@ -1,0 +1,625 @@
+"""Transit-oriented development: walking catchments around rail stations.
+
+Features of the ``stations`` layer that share a ``name`` are the entrances of one
+station; its lines are joined ("Line 1; Line 2"). For each station and ring radius the
+analysis counts the residents, dwellings and jobs whose walking distance to the nearest
+entrance is within the radius, and describes the catchment: activity density, land-use
+mix and walkable share. The city and district indicators ``pop_share`` and ``jobs_share``
+count every resident and job within reach of *any* station once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from urbanform.analyses.common import POP_FIELDS, value_units
+from urbanform.analyses.context import Context
+from urbanform.analyses.params import merge_params, one_of, positive_number
+from urbanform.errors import AnalysisError, LayerError
+from urbanform.network import WalkGraph, nearest_distance, reached_edges, snap_points
+from urbanform.results import AnalysisResult, Target, indicator_values
+
+__all__ = [
+    "DEFAULTS",
+    "INDICATORS",
+    "CATCHMENT_BUFFER_M",
+    "validate_params",
+    "run",
+    "station_entrances",
+    "landuse_mix",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "radius_m": [500, 800],
+    "distance": "network",
+    "max_snap_m": 100,
+    "indicator_radius_m": None,
+}
+"""Default parameters: a 500 m core and an 800 m station area (the usual TOD rings and
+the GB 50180 15-minute walking distance of 800-1,000 m); ``indicator_radius_m`` defaults
+to the largest ring."""
+
+INDICATORS: dict[str, tuple[str, str]] = {
+    "pop_share": ("share", "Residents within walking distance of a rail station"),
+    "jobs_share": ("share", "Jobs within walking distance of a rail station"),
+}
+
+CATCHMENT_BUFFER_M = 50.0
+"""Half-width (m) of the band drawn around the walked street segments for catchment
+polygons (the polygon is then clipped to the straight-line circle)."""
+
+_DISTANCES = ("network", "euclidean")
+
+
+def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
+    """Effective parameters (defaults filled in), checked.
+
+    ``radius_m`` becomes an ascending list of ring radii; ``indicator_radius_m`` the
+    largest ring when not given.
+
+    Raises
+    ------
+    AnalysisError
+        Naming ``where`` and the parameter when a value is invalid.
+
+    Examples
+    --------
+    >>> validate_params({"radius_m": 600}, where="tod.yml")["radius_m"]
+    [600.0]
+    """
+    p = merge_params(params, DEFAULTS, where=where)
+    radii = p["radius_m"] if isinstance(p["radius_m"], list | tuple) else [p["radius_m"]]
+    if not radii:
+        raise AnalysisError(f"{where}: params.radius_m must be a number or a non-empty list")
+    p["radius_m"] = sorted({positive_number(r, key="radius_m", where=where) for r in radii})
+    p["distance"] = one_of(p["distance"], _DISTANCES, key="distance", where=where)
+    p["max_snap_m"] = positive_number(
+        p["max_snap_m"], key="max_snap_m", where=where, allow_zero=True
+    )
+    if p["indicator_radius_m"] is None:
+        p["indicator_radius_m"] = p["radius_m"][-1]
+    p["indicator_radius_m"] = positive_number(
+        p["indicator_radius_m"], key="indicator_radius_m", where=where
+    )
+    return p
+
+
+def _ring(r: float) -> str:
+    return f"{r:g}"
+
+
+def _lines(values: pd.Series) -> str:
+    parts = {s.strip() for v in values.dropna() for s in str(v).split(";")}
+    return "; ".join(sorted(p for p in parts if p))
+
+
+def station_entrances(stations: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Group station features into stations and their entrances.
+
+    Features sharing a ``name`` form one station; a feature without a name is a station
+    of its own. Polygons and lines stand for their representative point.
+
+    Returns
+    -------
+    tuple of geopandas.GeoDataFrame
+        Stations (``name``, ``line``, ``entrances``; the centroid of the entrances),
+        sorted by name, and entrances (``station``: row of the station; point geometry).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> s = gpd.GeoDataFrame({"name": ["A", "A", "B"], "line": ["L2", "L1", "L1"]},
+    ...     geometry=shapely.points([[0, 0], [10, 0], [500, 0]]), crs=32648)
+    >>> st, ent = station_entrances(s)
+    >>> st[["name", "line", "entrances"]].values.tolist()
+    [['A', 'L1; L2', 2], ['B', 'L1', 1]]
+    """
+    s = stations.explode(index_parts=False).reset_index(drop=True)
+    s = s[~s.geometry.is_empty & s.geometry.notna()]
+    names = s["name"] if "name" in s.columns else pd.Series(np.nan, index=s.index)
+    lines = s["line"] if "line" in s.columns else pd.Series(np.nan, index=s.index)
+    blank = names.isna() | (names.astype(str).str.strip() == "")
+    key = names.astype(str).str.strip().where(~blank, [f"station {i + 1}" for i in s.index])
+    geom = s.geometry.where(s.geom_type == "Point", s.geometry.representative_point())
+    frame = pd.DataFrame(
+        {"name": key.to_numpy(), "line": lines.to_numpy(), "geometry": geom.to_numpy()}
+    )
+    grouped = frame.groupby("name", sort=True)
+    table = pd.DataFrame(
+        {
+            "name": list(grouped.groups),
+            "line": grouped["line"].agg(_lines).to_numpy(),
+            "entrances": grouped.size().to_numpy(),
+            "geometry": grouped["geometry"].agg(lambda g: shapely.MultiPoint(list(g)).centroid),
+        }
+    )
+    st = gpd.GeoDataFrame(table.reset_index(drop=True), geometry="geometry", crs=stations.crs)
+    row = pd.Series(np.arange(len(st)), index=st["name"])
+    ent = gpd.GeoDataFrame(
+        {"station": row.loc[frame["name"]].to_numpy()},
+        geometry=frame["geometry"].to_numpy(),
+        crs=stations.crs,
+    )
+    return st, ent
+
+
+@dataclass(frozen=True)
+class _Units:
+    """Population and job units of one run, in one frame (0 for the other kind)."""
+
+    frame: gpd.GeoDataFrame  # population, dwellings, jobs, district, is_job, geometry
+    has_jobs: bool
+    has_dwellings: bool
+
+
+def _units(ctx: Context, *, name: str) -> _Units:
+    pop = value_units(ctx, "population", fields=POP_FIELDS, needed_by=name)
+    if pop["population"].fillna(0).sum() <= 0:
+        raise LayerError(
+            f"analysis {name!r}: the population layer holds no residents (total 0); "
+            "check its 'population' field mapping"
+        )
+    has_dwellings = bool(pop["dwellings"].notna().any())
+    pop = pop.assign(
+        jobs=0.0,
+        is_job=False,
+        population=pop["population"].fillna(0.0),
+        dwellings=pop["dwellings"].fillna(0.0),
+    )
+    parts = [pop[["population", "dwellings", "jobs", "is_job", "district", "geometry"]]]
+    has_jobs = ctx.layers.has("jobs")
+    if has_jobs:
+        jobs = value_units(ctx, "jobs", fields=("jobs",), needed_by=name)
+        jobs = jobs.assign(
+            population=0.0, dwellings=0.0, is_job=True, jobs=jobs["jobs"].fillna(0.0)
+        )
+        parts.append(jobs[["population", "dwellings", "jobs", "is_job", "district", "geometry"]])
+    frame = gpd.GeoDataFrame(
+        pd.concat(parts, ignore_index=True), geometry="geometry", crs=ctx.layers.crs
+    )
+    log.info(
+        "tod: %d population units, %d job units",
+        int((~frame["is_job"]).sum()),
+        int(frame["is_job"].sum()),
+    )
+    return _Units(frame, has_jobs, has_dwellings)
+
+
+def _candidate_pairs(units: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, r_max: float) -> tuple:
+    """(station, unit) pairs within ``r_max`` straight line of an entrance.
+
+    The distance returned is the straight line, a lower bound of the walking distance.
+    """
+    tree = shapely.STRtree(units.geometry.values)
+    ei, ui = tree.query(ent.geometry.values, predicate="dwithin", distance=r_max)
+    dist = shapely.distance(ent.geometry.values[ei], units.geometry.values[ui])
+    pairs = pd.DataFrame({"st": ent["station"].to_numpy()[ei], "ui": ui, "d": dist})
+    pairs = pairs.groupby(["st", "ui"], sort=True, as_index=False)["d"].min()
+    return pairs["st"].to_numpy(), pairs["ui"].to_numpy(), pairs["d"].to_numpy()
+
+
+def _station_distances(
+    ctx: Context,
+    graph: WalkGraph | None,
+    units: gpd.GeoDataFrame,
+    ent: gpd.GeoDataFrame,
+    snaps: tuple,
+    *,
+    p: dict,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (station, unit) pair within reach: distance to that station's nearest entrance."""
+    r_max = p["radius_m"][-1]
+    st, ui, d = _candidate_pairs(units, ent, r_max)
+    if p["distance"] == "network":
+        unit_snap, ent_snap = snaps
+        d = np.full(len(st), np.inf)
+        for s in np.unique(st):
+            sel = np.flatnonzero(st == s)
+            d[sel] = nearest_distance(
+                graph,
+                unit_snap.subset(ui[sel]),
+                ent_snap.subset(ent["station"].to_numpy() == s),
+                cutoff_m=r_max,
+            )
+    keep = d <= r_max
+    log.info("tod: %d station-unit pairs within %g m", int(keep.sum()), r_max)
+    return st[keep], ui[keep], d[keep]
+
+
+def _nearest_station_m(
+    graph: WalkGraph | None,
+    units: gpd.GeoDataFrame,
+    ent: gpd.GeoDataFrame,
+    snaps: tuple,
+    *,
+    p: dict,
+) -> np.ndarray:
+    """Distance from each unit to the nearest entrance of any station, in one pass.
+
+    ``inf`` beyond the indicator radius.
+    """
+    r = p["indicator_radius_m"]
+    if p["distance"] == "network":
+        return nearest_distance(graph, snaps[0], snaps[1], cutoff_m=r)
+    out = np.full(len(units), np.inf)
+    ui, ei = shapely.STRtree(ent.geometry.values).query_nearest(
+        units.geometry.values, max_distance=r, all_matches=False
+    )
+    out[ui] = shapely.distance(units.geometry.values[ui], ent.geometry.values[ei])
+    out[out > r] = np.inf
+    return out
+
+
+def _circles(ent: gpd.GeoDataFrame, n: int, r: float) -> np.ndarray:
+    """Union of the straight-line circles of radius ``r`` around each station's entrances."""
+    discs = shapely.buffer(ent.geometry.values, r, quad_segs=16)
+    st = ent["station"].to_numpy()
+    return np.array([shapely.union_all(discs[st == s]) for s in range(n)], dtype=object)
+
+
+def _network_catchments(
+    graph: WalkGraph, ent: gpd.GeoDataFrame, ent_snap, n: int, r: float, circles: np.ndarray
+) -> np.ndarray:
+    """Walked street pieces (and entrance connectors) buffered, clipped to the circles."""
+    st = ent["station"].to_numpy()
+    ok = ent_snap.ok & (ent_snap.snap_m <= r)
+    snap_pt = np.full(len(ent), None, dtype=object)
+    snap_pt[ok] = shapely.line_interpolate_point(
+        graph.edge_geometry[ent_snap.edge[ok]], ent_snap.offset_m[ok]
+    )
+    connectors = np.full(len(ent), None, dtype=object)
+    connectors[ok] = shapely.shortest_line(ent.geometry.values[ok], snap_pt[ok])
+    out = np.empty(n, dtype=object)
+    for s in range(n):
+        sel = st == s
+        walked = reached_edges(graph, ent_snap.subset(sel), cutoff_m=r).geometry.values
+        lines = np.concatenate([walked, connectors[sel & ok]])
+        if len(lines) == 0:
+            out[s] = shapely.Polygon()
+            continue
+        band = shapely.buffer(shapely.union_all(lines), CATCHMENT_BUFFER_M, quad_segs=4)
+        out[s] = shapely.intersection(band, circles[s])
+    return out
+
+
+def landuse_mix(polygons: np.ndarray, landuse: gpd.GeoDataFrame) -> np.ndarray:
+    """Normalised Shannon entropy of land-use class areas within each polygon.
+
+    ``H = -sum(p_i ln p_i) / ln k`` over the class shares ``p_i`` of the land-use area
+    inside the polygon, where ``k`` is the number of classes present in the whole
+    ``landuse`` layer. NaN for an empty polygon, no land use inside, or ``k < 2``.
+
+    Examples
+    --------
+    >>> lu = gpd.GeoDataFrame({"class": ["residential", "commercial"]},
+    ...     geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)], crs=32648)
+    >>> landuse_mix(np.array([shapely.box(5, 0, 15, 10)]), lu).round(6).tolist()
+    [1.0]
+    """
+    lu = landuse[~landuse.geometry.is_empty & landuse.geometry.notna()]
+    lu = lu[lu.geometry.area > 0]
+    classes = lu["class"].astype(str).to_numpy()
+    k = len(np.unique(classes))
+    out = np.full(len(polygons), np.nan)
+    if k < 2 or len(polygons) == 0:
+        return out
+    pi, li = shapely.STRtree(lu.geometry.values).query(polygons, predicate="intersects")
+    area = shapely.area(shapely.intersection(polygons[pi], lu.geometry.values[li]))
+    tab = pd.DataFrame({"p": pi, "c": classes[li], "a": area}).groupby(["p", "c"])["a"].sum()
+    tab = tab[tab > 0]
+    share = tab / tab.groupby(level="p").transform("sum")
+    h = (-(share * np.log(share))).groupby(level="p").sum() / math.log(k)
+    out[h.index.to_numpy(dtype=int)] = np.clip(h.to_numpy(), 0.0, 1.0)
+    return out
+
+
+def _ring_table(
+    u: _Units,
+    pairs: tuple,
+    *,
+    n: int,
+    r: float,
+    catchments: np.ndarray,
+    circles: np.ndarray,
+    mix: np.ndarray,
+    network: bool,
+) -> pd.DataFrame:
+    """Residents, dwellings, jobs and catchment figures of every station for one ring."""
+    st, ui, d = pairs
+    m = d <= r
+    f = u.frame
+
+    def total(col: str) -> np.ndarray:
+        return np.bincount(st[m], weights=f[col].to_numpy(float)[ui[m]], minlength=n)
+
+    residents, jobs = total("population"), total("jobs")
+    area_m2 = shapely.area(catchments)
+    circle_m2 = shapely.area(circles)
+    area_ha = area_m2 / 1e4
+    activity = np.divide(residents + jobs, area_ha, out=np.full(n, np.nan), where=area_ha > 0)
+    walkable = (
+        np.divide(area_m2, circle_m2, out=np.full(n, np.nan), where=circle_m2 > 0)
+        if network
+        else np.full(n, np.nan)
+    )
+    return pd.DataFrame(
+        {
+            "residents": residents,
+            "dwellings": total("dwellings") if u.has_dwellings else np.full(n, np.nan),
+            "jobs": jobs if u.has_jobs else np.full(n, np.nan),
+            "area_ha": area_ha,
+            "activity_per_ha": activity,
+            "landuse_mix": mix,
+            "walkable_share": walkable,
+        }
+    )
+
+
+def _rings(
+    ctx: Context,
+    graph: WalkGraph | None,
+    u: _Units,
+    stations: gpd.GeoDataFrame,
+    ent: gpd.GeoDataFrame,
+    snaps: tuple,
+    pairs: tuple,
+    *,
+    p: dict,
+) -> dict[float, tuple[np.ndarray, pd.DataFrame]]:
+    """Catchment polygons and the ring table of every ring radius."""
+    n = len(stations)
+    landuse = ctx.layers.vectors.get("landuse")
+    network = p["distance"] == "network"
+    out = {}
+    for r in p["radius_m"]:
+        circles = _circles(ent, n, r)
+        polys = _network_catchments(graph, ent, snaps[1], n, r, circles) if network else circles
+        mix = landuse_mix(polys, landuse) if landuse is not None else np.full(n, np.nan)
+        out[r] = (
+            polys,
+            _ring_table(
+                u, pairs, n=n, r=r, catchments=polys, circles=circles, mix=mix, network=network
+            ),
+        )
+        log.info("tod: ring %g m, %d catchments", r, n)
+    return out
+
+
+_LABELS = {
+    "en": {
+        "residents": "Residents",
+        "dwellings": "Dwellings",
+        "jobs": "Jobs",
+        "area_ha": "Catchment area (ha)",
+        "activity_per_ha": "Residents + jobs per ha",
+        "landuse_mix": "Land-use mix (0-1)",
+        "walkable_share": "Walkable share of the circle",
+        "radius_m": "Radius (m)",
+    },
+    "zh": {
+        "residents": "居住人口",
+        "dwellings": "住宅套数",
+        "jobs": "就业岗位",
+        "area_ha": "服务范围面积（公顷）",
+        "activity_per_ha": "每公顷人口与岗位",
+        "landuse_mix": "用地混合度",
+        "walkable_share": "可步行比例",
+        "radius_m": "半径（米）",
+    },
+}
+
+
+def _catchment_layer(stations: gpd.GeoDataFrame, rings: dict, crs) -> gpd.GeoDataFrame:
+    parts = []
+    for r, (polys, table) in sorted(rings.items(), reverse=True):
+        t = table.assign(
+            station=stations["name"].to_numpy(), line=stations["line"].to_numpy(), radius_m=r
+        )
+        parts.append(gpd.GeoDataFrame(t, geometry=list(polys), crs=crs))
+    layer = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
+    cols = ["station", "line", "radius_m", *rings[next(iter(rings))][1].columns, "geometry"]
+    layer = layer[cols]
+    layer.attrs["urbanform"] = {
+        "title": "Station walking catchments",
+        "title_zh": "轨道站点步行服务范围",
+        "value_field": "activity_per_ha",
+        "ramp": "seq",
+        "label_field": "station",
+        "popup_fields": [c for c in cols if c != "geometry"],
+        "labels": _LABELS,
+    }
+    return layer
+
+
+def _station_layer(stations: gpd.GeoDataFrame, rings: dict) -> gpd.GeoDataFrame:
+    layer = stations.copy()
+    for r, (_, table) in sorted(rings.items()):
+        for col in table.columns:
+            layer[f"{col}_{_ring(r)}"] = table[col].to_numpy()
+    big = _ring(max(rings))
+    layer = layer[[c for c in layer.columns if c != "geometry"] + ["geometry"]]
+    layer.attrs["urbanform"] = {
+        "title": "Rail stations: residents and jobs within walking distance",
+        "title_zh": "轨道站点周边居住人口与就业岗位",
+        "value_field": f"residents_{big}",
+        "ramp": "seq",
+        "label_field": "name",
+        "popup_fields": ["name", "line", *[c for c in layer.columns if c.endswith(f"_{big}")]],
+    }
+    return layer
+
+
+def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict) -> tuple:
+    """The walk graph and the snapped units and entrances (network distance only)."""
+    if p["distance"] != "network":
+        return None, (None, None)
+    graph = ctx.walk_graph(needed_by=name)
+    snaps = (
+        snap_points(graph, u.frame.geometry, max_snap_m=p["max_snap_m"]),
+        snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"]),
+    )
+    return graph, snaps
+
+
+def _snap_warnings(
+    u: _Units, stations: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, snaps: tuple, *, max_snap_m: float
+) -> list[str]:
+    out = []
+    if snaps[0] is None:
+        return out
+    f, lost = u.frame, ~snaps[0].ok
+    for is_job, what, col in ((False, "population", "residents"), (True, "job", "jobs")):
+        sel = lost & (f["is_job"].to_numpy() == is_job)
+        if sel.any():
+            total = f["jobs" if is_job else "population"].to_numpy()[sel].sum()
+            out.append(
+                f"{int(sel.sum()):,} {what} units ({total:,.0f} {col}) lie farther than "
+                f"{max_snap_m:g} m from any street and count as not within reach"
+            )
+    snapped = np.bincount(ent["station"].to_numpy()[snaps[1].ok], minlength=len(stations))
+    none = stations["name"].to_numpy()[snapped == 0]
+    if len(none):
+        shown = ", ".join(map(str, none[:5])) + (", ..." if len(none) > 5 else "")
+        out.append(
+            f"{len(none):,} stations have no entrance within {max_snap_m:g} m of a street "
+            f"and get empty catchments: {shown}"
+        )
+    return out
+
+
+def _indicator_units(u: _Units, nearest_m: np.ndarray) -> gpd.GeoDataFrame:
+    f = u.frame.copy()
+    within = np.isfinite(nearest_m)
+    f["station_m"] = np.where(within, nearest_m, np.nan)
+    f["pop_share__num"] = np.where(within, f["population"], 0.0)
+    f["pop_share__den"] = f["population"]
+    f["jobs_share__num"] = np.where(within, f["jobs"], 0.0)
+    f["jobs_share__den"] = f["jobs"]
+    return f
+
+
+def _method(p: dict, n_stations: int, *, has_landuse: bool) -> str:
+    rings = ", ".join(f"{r:g}" for r in p["radius_m"])
+    if p["distance"] == "network":
+        how = (
+            f"walking distance on the street network (snap of at most {p['max_snap_m']:g} m "
+            "+ along the street + network + along the street + snap) from each resident or "
+            "job unit to the nearest entrance of the station; a catchment polygon is the "
+            f"street length walked within the radius, widened by {CATCHMENT_BUFFER_M:g} m on "
+            "each side and clipped to the straight-line circle, and its walkable share is its "
+            "area over the straight-line circle's (pi r^2, or the union of circles around "
+            "all entrances)"
+        )
+    else:
+        how = (
+            "straight-line distance from each resident or job unit to the nearest entrance; "
+            "the catchment is the straight-line circle (the union of circles around all "
+            "entrances), so no walkable share is given"
+        )
+    mix = (
+        "land-use mix is the Shannon entropy of land-use class areas in the catchment divided "
+        "by ln k, k being the number of land-use classes present in the city; "
+        if has_landuse
+        else ""
+    )
+    return (
+        f"Transit-oriented development catchments of {rings} m around {n_stations:,} rail "
+        f"stations (features sharing a name are one station's entrances), by {how}. Per station "
+        f"and ring: residents, dwellings and jobs within reach; activity density = (residents + "
+        f"jobs) per hectare of catchment; {mix}pop_share and jobs_share count the residents and "
+        f"jobs within {p['indicator_radius_m']:g} m of any station, once where catchments overlap."
+    )
+
+
+def _stations(ctx: Context, *, name: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    raw = ctx.layers.vector("stations", needed_by=name)
+    if raw.empty:
+        raise LayerError(
+            f"analysis {name!r}: the stations layer has no feature; "
+            "check its source and layers/*.yml"
+        )
+    stations, ent = station_entrances(raw)
+    log.info("tod: %d stations from %d entrances", len(stations), len(ent))
+    return stations, ent
+
+
+def run(
+    ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
+) -> AnalysisResult:
+    """Walking catchments around rail stations and the residents and jobs within them.
+
+    Parameters
+    ----------
+    ctx
+        The run's layers (``stations``, ``population`` and, for network distance,
+        ``streets`` are required; ``jobs`` and ``landuse`` are used when present).
+    name
+        The run's key.
+    params
+        Validated parameters (:func:`validate_params`).
+    target
+        Target of ``pop_share`` or ``jobs_share``, if any.
+
+    Returns
+    -------
+    AnalysisResult
+        Indicators ``pop_share`` and ``jobs_share``; layers ``catchments`` (one polygon
+        per station and ring) and ``stations`` (the station table, one point per station).
+    """
+    stations, ent = _stations(ctx, name=name)
+    u = _units(ctx, name=name)
+    graph, snaps = _snap(ctx, u, ent, name=name, p=params)
+    pairs = _station_distances(ctx, graph, u.frame, ent, snaps, p=params)
+    rings = _rings(ctx, graph, u, stations, ent, snaps, pairs, p=params)
+    units = _indicator_units(u, _nearest_station_m(graph, u.frame, ent, snaps, p=params))
+    warnings = _snap_warnings(u, stations, ent, snaps, max_snap_m=params["max_snap_m"])
+    if not u.has_jobs:
+        warnings.append(
+            "no jobs layer: jobs and jobs_share are not computed and activity "
+            "density counts residents only"
+        )
+    indicators = {}
+    for key, (unit, label) in INDICATORS.items():
+        t = target if target is not None and target.indicator == key else None
+        indicators[key] = indicator_values(
+            units, key, unit=unit, label=label, target=t, districts=ctx.district_names()
+        )
+    log.info(
+        "tod: pop_share %s, jobs_share %s",
+        indicators["pop_share"].city.value,
+        indicators["jobs_share"].city.value,
+    )
+    json_params = {
+        **params,
+        "radius_m": [_num(r) for r in params["radius_m"]],
+        "max_snap_m": _num(params["max_snap_m"]),
+        "indicator_radius_m": _num(params["indicator_radius_m"]),
+    }
+    return AnalysisResult(
+        name=name,
+        kind="tod",
+        params=json_params,
+        indicators=indicators,
+        units=units,
+        layers={
+            "catchments": _catchment_layer(stations, rings, ctx.layers.crs),
+            "stations": _station_layer(stations, rings),
+        },
+        method=_method(params, len(stations), has_landuse=ctx.layers.has("landuse")),
+        warnings=warnings,
+        extra={"stations": len(stations), "entrances": len(ent)},
+    )
+
+
+def _num(v: float) -> int | float:
+    return int(v) if float(v).is_integer() else float(v)
