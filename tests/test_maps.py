@@ -320,6 +320,11 @@ def test_legend_lists_share_classes_and_no_data():
     ]
 
 
+def test_zh_legend_labels_missing_values_in_chinese():
+    fmap = fl.analysis_map(make_park_result(), language="zh")
+    assert _layers(fmap, fl.Legend)[0].html_text.endswith("无数据</div>")
+
+
 def test_single_colour_layer_legend_names_layer():
     (_, legend) = fl.result_layer(make_park_result().layers["gaps"], name="gaps")
     assert "Residential land outside every park service area" in legend.html_text

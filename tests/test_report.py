@@ -1,0 +1,281 @@
+"""Tests of the offline HTML report: scorecard, district table, languages, no fetches."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from test_maps import EVIL, fetched_urls, make_h3_cells, make_park_result, make_tod_result
+
+from urbanform.errors import OutputError
+from urbanform.layers.types import Provenance
+from urbanform.maps import analysis_map, render_report, write_report
+from urbanform.maps.report import district_table, population_short, scorecard_rows
+from urbanform.results import Indicator, IndicatorValue, Target
+
+PROVENANCE = [
+    Provenance("districts", "districts", "data/districts.gpkg", 3, "EPSG:32648", "ab" * 32),
+    Provenance("parks", "parks", "data/parks.gpkg", 2, "EPSG:4490", "cd" * 32),
+]
+
+
+def build(language: str = "en", **overrides) -> str:
+    park, tod = make_park_result(), make_tod_result()
+    args = {
+        "workspace_name": "Chengdu demo",
+        "crs": "EPSG:32648",
+        "results": [park, tod],
+        "maps": {
+            park.name: analysis_map(park, h3_cells=make_h3_cells(), language=language),
+            tod.name: analysis_map(tod, language=language),
+        },
+        "provenance": PROVENANCE,
+        "warnings": ["2 geometries repaired in layer parks", f"class {EVIL} unmapped"],
+        "language": language,
+        "version": "0.1.0",
+        "run_seconds": 12.34,
+        "started_at": "2026-11-25T15:00:00Z",
+    }
+    return render_report(**{**args, **overrides})
+
+
+@pytest.fixture(scope="module")
+def page_en() -> str:
+    return build("en")
+
+
+@pytest.fixture(scope="module")
+def page_zh() -> str:
+    return build("zh")
+
+
+class _Tables(HTMLParser):
+    """Text of every cell, per table class: {class: [[cell, ...], ...]}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self._table = dict(attrs).get("class", "")
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table is not None:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self._table is not None:
+            self.tables[self._table][-1].append(" ".join(" ".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables(page: str) -> dict[str, list[list[str]]]:
+    parser = _Tables()
+    parser.feed(page)
+    return parser.tables
+
+
+# ----------------------------------------------------------------- scorecard
+
+
+def test_population_short_is_ceil_of_target_times_population_minus_covered():
+    # 0.9 * 2500 - 2050 = 200 residents
+    (pop,) = [i for k, i in make_park_result().indicators.items() if k == "pop_share"]
+    assert population_short(pop) == 200
+
+
+def test_population_short_rounds_up():
+    ind = Indicator(
+        "pop_share", "share", "", Target("pop_share", ">=", 0.9),
+        IndicatorValue(0.8, False, 8, 10.5),
+    )
+    # 0.9 * 10.5 - 8 = 1.45 -> 2
+    assert population_short(ind) == 2
+
+
+def test_population_short_zero_when_met():
+    ind = Indicator(
+        "pop_share", "share", "", Target("pop_share", ">=", 0.5), IndicatorValue(0.8, True, 8, 10)
+    )
+    assert population_short(ind) == 0
+
+
+def test_population_short_none_for_area_share():
+    ind = Indicator(
+        "area_share", "share", "", Target("area_share", ">=", 0.9),
+        IndicatorValue(0.8, False, 8, 10),
+    )
+    assert population_short(ind) is None
+
+
+def test_scorecard_has_one_row_per_target():
+    rows = scorecard_rows([make_park_result(), make_tod_result()])
+    assert [(r.analysis, r.indicator) for r in rows] == [
+        ("parks_500m", "Share of residents covered"),
+        ("tod_800m", "Share of residents covered"),
+    ]
+
+
+def test_scorecard_table_rows(page_en: str):
+    rows = tables(page_en)["uf-scorecard"]
+    # park: 2050 / 2500 = 82.0% < 90%, 200 short; tod: area-as-pop 240/300 = 80.0% >= 50%
+    assert rows[1:] == [
+        ["parks_500m Park green space coverage", "Share of residents covered", "82.0%",
+         "≥ 90.0%", "2025", "Chengdu decision 2021, art. 6", "Not met", "200"],
+        ["tod_800m Transit-oriented development", "Share of residents covered", "80.0%",
+         "≥ 50.0%", "–", "–", "Met", "0"],
+    ]
+
+
+def test_scorecard_comes_before_districts_and_maps(page_en: str):
+    positions = [page_en.index(m) for m in ('id="scorecard"', 'id="districts"', "<iframe")]
+    assert positions == sorted(positions)
+
+
+# ----------------------------------------------------------------- district table
+
+
+def test_district_table_columns_span_analyses():
+    columns, _ = district_table([make_park_result(), make_tod_result()])
+    assert [(c["analysis"], c["label"]) for c in columns] == [
+        ("parks_500m", "Share of residents covered"),
+        ("parks_500m", "Share of residential land covered"),
+        ("tod_800m", "Share of residents covered"),
+        ("tod_800m", "Share of jobs covered"),
+    ]
+
+
+def test_district_table_rows(page_en: str):
+    rows = tables(page_en)["uf-sortable uf-districts"]
+    # pop 950/1000, 600/1000, 500/500; area 90/100, 50/100, 100/100 (tod swaps them)
+    assert rows[1:] == [
+        ["Jinjiang", "95.0%", "90.0%", "90.0%", "95.0%"],
+        ["Qingyang", "60.0%", "50.0%", "50.0%", "60.0%"],
+        ["Wuhou", "100.0%", "100.0%", "100.0%", "100.0%"],
+    ]
+
+
+def test_district_table_marks_unmet_cells(page_en: str):
+    assert re.search(r'class="num unmet" data-sort="0\.6">60\.0%', page_en)
+
+
+def test_district_table_is_sortable_by_inline_script(page_en: str):
+    assert 'class="uf-sortable' in page_en and "thead th" in page_en
+
+
+def test_district_names_escaped_in_table():
+    park = make_park_result()
+    park.indicators["pop_share"].districts[EVIL] = IndicatorValue(0.5, False, 1, 2)
+    page = build(results=[park], maps={})
+    assert EVIL not in page and html.escape(EVIL) in page
+
+
+# ----------------------------------------------------------------- sections
+
+
+def test_each_analysis_has_map_method_parameters_warnings(page_en: str):
+    sections = re.findall(r'<section id="analysis-\d+".*?</section>', page_en, flags=re.S)
+    assert [("<iframe" in s, "<h3>Method</h3>" in s, "uf-params" in s) for s in sections] == [
+        (True, True, True),
+        (True, True, True),
+    ]
+
+
+def test_analysis_warning_listed(page_en: str):
+    assert "3 population points farther than 100 m" in page_en
+
+
+def test_global_warnings_escaped(page_en: str):
+    assert f"class {html.escape(EVIL)} unmapped" in page_en
+
+
+def test_provenance_rows(page_en: str):
+    rows = tables(page_en)["uf-provenance"]
+    assert rows[1:] == [
+        ["districts", "districts", "data/districts.gpkg", "3", "EPSG:32648", "ab" * 32],
+        ["parks", "parks", "data/parks.gpkg", "2", "EPSG:4490", "cd" * 32],
+    ]
+
+
+def test_version_and_run_time_shown(page_en: str):
+    assert "<dd>0.1.0</dd>" in page_en and "<dd>12.3 s</dd>" in page_en
+
+
+def test_parameters_shown_as_json(page_en: str):
+    assert "<td>tiers</td><td>[{&#34;min_area_m2&#34;: 5000, &#34;radius_m&#34;: 500}]</td>" in (
+        page_en
+    )
+
+
+def test_raw_script_never_in_page(page_en: str):
+    assert EVIL not in page_en
+
+
+def test_raw_script_never_in_embedded_maps(page_en: str):
+    srcdocs = re.findall(r'srcdoc="([^"]*)"', page_en)
+    assert [EVIL in html.unescape(doc) for doc in srcdocs] == [False, False]
+
+
+# ----------------------------------------------------------------- languages
+
+
+def test_chinese_report_labels(page_zh: str):
+    rows = tables(page_zh)["uf-scorecard"]
+    assert rows[0][:3] == ["分析", "指标", "全市数值"] and rows[1][6] == "未达标"
+
+
+def test_chinese_report_lang_attribute(page_zh: str):
+    assert page_zh.startswith('<!DOCTYPE html>\n<html lang="zh-CN">')
+
+
+def test_unknown_language_raises():
+    with pytest.raises(OutputError, match="language 'de' is not supported"):
+        build("de")
+
+
+# ----------------------------------------------------------------- offline
+
+
+def test_report_fetches_nothing(page_en: str):
+    assert fetched_urls(page_en) == []
+
+
+def test_report_embeds_leaflet_in_each_map(page_en: str):
+    assert html.unescape(page_en).count("Leaflet 1.9.4, a JS library") == 2
+
+
+def test_report_with_tiles_references_only_given_server():
+    park = make_park_result()
+    tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
+    page = build(results=[park], maps={park.name: analysis_map(park, tiles=tiles)})
+    assert fetched_urls(page) == [tiles]
+
+
+def test_write_report_writes_one_file(tmp_path: Path):
+    park = make_park_result()
+    write_report(
+        tmp_path / "report.html",
+        workspace_name="w",
+        crs="EPSG:32648",
+        results=[park],
+        maps={},
+        provenance=[],
+        warnings=[],
+        version="0.1.0",
+        run_seconds=1.0,
+        started_at="2026-11-25T15:00:00Z",
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]

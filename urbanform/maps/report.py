@@ -1,0 +1,305 @@
+"""The self-contained offline HTML report.
+
+One file: the target scorecard, a sortable district table, one section per analysis
+(map, method, parameters, warnings), the data warnings and the provenance of every
+input. Maps are embedded as ``<iframe srcdoc>`` pages with Leaflet inlined; scripts and
+styles come from the packaged ``assets/``, so opening the report requests nothing
+(unless a map was built with a tile URL). Every text from data is HTML-escaped by the
+template (Jinja2 autoescape).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import folium
+import jinja2
+from markupsafe import Markup
+
+from urbanform.layers.types import Provenance
+from urbanform.maps import i18n
+from urbanform.maps.folium_layers import render_map_html, write_text_atomic
+from urbanform.results import AnalysisResult, Indicator
+
+__all__ = [
+    "ScorecardRow",
+    "district_table",
+    "population_short",
+    "render_report",
+    "scorecard_rows",
+    "write_report",
+]
+
+_EPS = 1e-9
+_HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    """One target of the scorecard, formatted for display."""
+
+    analysis: str
+    kind: str
+    indicator: str
+    city: str
+    target: str
+    year: str
+    source: str
+    status: str
+    status_class: str
+    short: str
+
+
+def population_short(indicator: Indicator) -> int | None:
+    """Residents who must be covered in addition for the city to meet a share target.
+
+    Defined for population shares (keys ``pop_share*``, unit ``share``, whose
+    denominator is population) with a ``>=`` or ``>`` target: ``ceil(target * den -
+    num)`` for ``>=`` (one more resident for ``>`` at equality), 0 when met.
+
+    Returns
+    -------
+    int or None
+        ``None`` when the indicator has no such target.
+
+    Examples
+    --------
+    >>> from urbanform.results import IndicatorValue, Target
+    >>> ind = Indicator("pop_share", "share", "", Target("pop_share", ">=", 0.9),
+    ...                 IndicatorValue(0.82, False, 2050.0, 2500.0))
+    >>> population_short(ind)
+    200
+    """
+    target = indicator.target
+    if (
+        target is None
+        or not indicator.key.startswith("pop_share")
+        or indicator.unit != "share"
+        or target.op not in (">=", ">")
+    ):
+        return None
+    need = target.value * indicator.city.denominator - indicator.city.numerator
+    if target.op == ">=":
+        return max(0, math.ceil(need - _EPS))
+    return max(0, math.floor(need + _EPS) + 1)
+
+
+def _status(met: bool | None, language: str) -> tuple[str, str]:
+    if met is None:  # a target but no value (no population, ...)
+        return i18n.format_value(None), "none"
+    return (i18n.t("met", language), "met") if met else (i18n.t("not_met", language), "unmet")
+
+
+def scorecard_rows(results: list[AnalysisResult], *, language: str = "en") -> list[ScorecardRow]:
+    """One row per indicator that has a target, in the order of ``results``."""
+    rows = []
+    for result in results:
+        for key, ind in result.indicators.items():
+            if ind.target is None:
+                continue
+            status, css = _status(ind.city.met, language)
+            short = population_short(ind)
+            rows.append(
+                ScorecardRow(
+                    analysis=result.name,
+                    kind=i18n.kind_label(result.kind, language),
+                    indicator=i18n.indicator_label(key, ind.label, language),
+                    city=i18n.format_value(ind.city.value, unit=ind.unit, language=language),
+                    target=i18n.format_target(ind.target.op, ind.target.value, unit=ind.unit),
+                    year=str(ind.target.year) if ind.target.year is not None else "–",
+                    source=ind.target.source or "–",
+                    status=status,
+                    status_class=css,
+                    short="-" if short is None else f"{short:,}",
+                )
+            )
+    return rows
+
+
+def district_table(
+    results: list[AnalysisResult], *, language: str = "en"
+) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """District x indicator table over every analysis.
+
+    Returns
+    -------
+    columns
+        One ``{"analysis", "label"}`` per indicator with district values.
+    rows
+        One ``{"name", "cells"}`` per district (sorted by name); a cell is
+        ``{"text", "sort", "css"}``: the formatted value, the raw value for sorting
+        (``""`` when missing) and ``met`` / ``unmet`` / ``""``.
+    """
+    columns: list[dict[str, str]] = []
+    indicators: list[Indicator] = []
+    for result in results:
+        for key, ind in result.indicators.items():
+            if ind.districts:
+                columns.append(
+                    {
+                        "analysis": result.name,
+                        "label": i18n.indicator_label(key, ind.label, language),
+                    }
+                )
+                indicators.append(ind)
+    names = sorted({d for ind in indicators for d in ind.districts})
+    rows = []
+    for name in names:
+        cells = []
+        for ind in indicators:
+            val = ind.districts.get(name)
+            value = None if val is None else val.value
+            met = None if val is None else val.met
+            cells.append(
+                {
+                    "text": i18n.format_value(value, unit=ind.unit, language=language),
+                    "sort": "" if value is None or math.isnan(value) else repr(float(value)),
+                    "css": {True: "met", False: "unmet"}.get(met, ""),
+                }
+            )
+        rows.append({"name": name, "cells": cells})
+    return columns, rows
+
+
+def _param_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
+    def show(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    return [(str(k), show(v)) for k, v in params.items()]
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("urbanform.maps", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _asset(name: str) -> Markup:
+    # trusted, packaged files: not escaped (they never hold "</" sequences)
+    return Markup((files("urbanform.maps") / "assets" / name).read_text(encoding="utf-8"))
+
+
+def _analysis_sections(
+    results: list[AnalysisResult], maps: dict[str, folium.Map], *, language: str
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": r.name,
+            "kind": i18n.kind_label(r.kind, language),
+            "map_html": render_map_html(maps[r.name]) if r.name in maps else "",
+            "method": r.method,
+            "params": _param_rows(r.params),
+            "warnings": list(r.warnings),
+        }
+        for r in results
+    ]
+
+
+def render_report(  # noqa: PLR0913 - the report's facts, all keyword-only
+    *,
+    workspace_name: str,
+    crs: str,
+    results: list[AnalysisResult],
+    maps: dict[str, folium.Map],
+    provenance: list[Provenance],
+    warnings: list[str],
+    language: str = "en",
+    version: str,
+    run_seconds: float,
+    started_at: str,
+) -> str:
+    """Render the report as one HTML string (see :func:`write_report`)."""
+    i18n.check_language(language)
+    columns, rows = district_table(results, language=language)
+    return _environment().get_template("report.html.j2").render(
+        s=i18n.STRINGS[language],
+        html_lang=_HTML_LANG[language],
+        workspace_name=workspace_name,
+        crs=crs,
+        version=version,
+        started_at=started_at,
+        run_time=f"{run_seconds:.1f} {i18n.t('seconds', language)}",
+        scorecard=scorecard_rows(results, language=language),
+        district_columns=columns,
+        district_rows=rows,
+        analyses=_analysis_sections(results, maps, language=language),
+        warnings=list(warnings),
+        provenance=provenance,
+        css=_asset("report.css"),
+        js=_asset("report.js"),
+    )
+
+
+def write_report(  # noqa: PLR0913 - the report's facts, all keyword-only
+    path: Path,
+    *,
+    workspace_name: str,
+    crs: str,
+    results: list[AnalysisResult],
+    maps: dict[str, folium.Map],
+    provenance: list[Provenance],
+    warnings: list[str],
+    language: str = "en",
+    version: str,
+    run_seconds: float,
+    started_at: str,
+) -> None:
+    """Write the self-contained offline report (``report.html``).
+
+    Parameters
+    ----------
+    path
+        Output file; written to a temporary name, then moved into place.
+    workspace_name
+        The workspace's ``name``.
+    crs
+        The working CRS, as text (for example ``EPSG:32648``).
+    results
+        The analysis results, in report order.
+    maps
+        Analysis name -> map (from :func:`urbanform.maps.analysis_map`); an analysis
+        without a map gets no map in its section.
+    provenance
+        One record per input layer (source, feature count, CRS, SHA-256).
+    warnings
+        Data warnings of the layers (repaired geometries, unmapped classes, ...).
+    language
+        ``en`` or ``zh``.
+    version
+        The urbanform version.
+    run_seconds
+        Run time in seconds.
+    started_at
+        When the run started (ISO 8601 text).
+
+    Raises
+    ------
+    OutputError
+        When the language is unsupported or the file cannot be written.
+    """
+    page = render_report(
+        workspace_name=workspace_name,
+        crs=crs,
+        results=results,
+        maps=maps,
+        provenance=provenance,
+        warnings=warnings,
+        language=language,
+        version=version,
+        run_seconds=run_seconds,
+        started_at=started_at,
+    )
+    write_text_atomic(Path(path), page)
