@@ -277,7 +277,9 @@ def _numpy_source(raster: RasterLayer) -> NumPyRasterSource:
     data = np.asarray(raster.data)
     if t.e > 0:  # south-up: flip to north-up
         data = data[::-1]
-    xmin, ymin, xmax, ymax = raster.bounds
+    h, w = data.shape  # RasterLayer.bounds uses affine's deprecated `*`: computed here
+    xs, ys = (t.c, t.c + w * t.a), (t.f, t.f + h * t.e)
+    xmin, xmax, ymin, ymax = min(xs), max(xs), min(ys), max(ys)
     return NumPyRasterSource(
         data, xmin, ymin, xmax, ymax, nodata=raster.nodata, srs_wkt=raster.crs.to_wkt()
     )

@@ -1,0 +1,321 @@
+"""Forest cover: the share of land area (water left out) classed as forest.
+
+Two sources:
+
+``landcover`` (default when a land-cover raster exists)
+    Per district (and over the study area), the area of forest pixels over the area of
+    land pixels (valid pixels whose class is not excluded), every pixel weighted by the
+    exact fraction of it inside the district (exactextract coverage fractions). Pixel
+    areas are in square metres (computed on the ellipsoid for a geographic raster).
+``landuse``
+    The area of land-use polygons of the forest classes over the land area: the study
+    area minus the polygons of the excluded classes (forest overlapping water counts as
+    water).
+
+The study area is the ``boundary`` layer (split at district edges) or, without it, the
+union of the districts; the city value is over the study area, so land inside the
+boundary but outside every district counts in the city value only.
+
+Units: the raster pixels inside each district, grouped in blocks of about 50 m x 50 m
+per district, each carrying forest area x coverage (``share__num``) and land area x
+coverage (``share__den``) at its area-weighted centre, so that sums over units equal the
+exact district figures; for polygons, the land pieces split by forest cover.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from urbanform.analyses import zonal
+from urbanform.analyses.common import split_by_districts
+from urbanform.analyses.context import Context
+from urbanform.analyses.params import merge_params, one_of
+from urbanform.errors import AnalysisError, LayerError
+from urbanform.layers.types import RasterLayer
+from urbanform.results import AnalysisResult, Target, indicator_values
+
+__all__ = ["DEFAULTS", "INDICATORS", "validate_params", "run", "study_zones", "raster_share_units"]
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {"classes": ["forest"], "exclude": ["water"], "source": "auto"}
+
+INDICATORS: dict[str, tuple[str, str]] = {
+    "share": ("share", "Forest cover (share of land area)"),
+}
+
+_UNIT_BLOCK_M = 50.0
+"""Side of the pixel blocks that become units (H3 cells are larger)."""
+
+
+def _class_list(value: Any, *, key: str, where: str, allow_empty: bool) -> list[Any]:
+    if isinstance(value, str | int):
+        value = [value]
+    ok = isinstance(value, list) and all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+    )
+    if not ok or (not value and not allow_empty):
+        raise AnalysisError(
+            f"{where}: params.{key} must be a list of class names or raster codes, got {value!r}"
+        )
+    return list(value)
+
+
+def validate_params(params: dict | None, *, where: str) -> dict:
+    """Effective parameters: defaults overlaid with ``params``, each value checked.
+
+    ``classes`` and ``exclude`` list canonical class names (``forest``, ``water``)
+    or raw raster codes; ``source`` is ``auto``, ``landcover`` or ``landuse``.
+
+    Raises
+    ------
+    AnalysisError
+        Naming ``where`` and the parameter.
+
+    Examples
+    --------
+    >>> validate_params({"exclude": []}, where="a.yml")
+    {'classes': ['forest'], 'exclude': [], 'source': 'auto'}
+    """
+    p = merge_params(params, DEFAULTS, where=where)
+    p["classes"] = _class_list(p["classes"], key="classes", where=where, allow_empty=False)
+    p["exclude"] = _class_list(p["exclude"], key="exclude", where=where, allow_empty=True)
+    p["source"] = one_of(p["source"], ("auto", "landcover", "landuse"), key="source", where=where)
+    return p
+
+
+def study_zones(ctx: Context, *, needed_by: str) -> gpd.GeoDataFrame:
+    """The study area split at district edges: ``district`` (None outside) and geometry.
+
+    The ``boundary`` layer when given, else the districts.
+    """
+    boundary = ctx.layers.vectors.get("boundary")
+    districts = ctx.districts()
+    if boundary is not None:
+        area = shapely.union_all(boundary.geometry.values)
+        b = gpd.GeoDataFrame(geometry=[area], crs=boundary.crs)
+        zones = split_by_districts(b, districts)
+    elif districts is not None:
+        zones = districts.rename(columns={"name": "district"})
+    else:
+        raise LayerError(
+            f"analysis {needed_by!r} needs a 'boundary' or a 'districts' layer to know the "
+            "land area; add layers/boundary.yml with 'role: boundary'"
+        )
+    zones = zones[["district", "geometry"]].reset_index(drop=True)
+    zones["district"] = zones["district"].astype(object).where(zones["district"].notna(), None)
+    return zones
+
+
+def _codes(raster: RasterLayer, names: list[Any], *, key: str, where: str) -> list[Any]:
+    codes: list[Any] = []
+    for name in names:
+        if not isinstance(name, str):
+            codes.append(name)
+            continue
+        found = raster.codes_for(name)
+        if not found:
+            raise AnalysisError(
+                f"{where}: params.{key} names class {name!r} but raster layer "
+                f"{raster.name!r} maps no code to it; add 'classes: {{{name}: [CODE]}}' to its "
+                "layers/*.yml or list raw codes"
+            )
+        codes.extend(found)
+    return codes
+
+
+def _cell_area_m2(raster: RasterLayer, ys: np.ndarray) -> np.ndarray:
+    """Pixel area in m² at pixel-centre ``ys`` (ellipsoidal for a geographic raster)."""
+    crs = pyproj.CRS(raster.crs)
+    if not crs.is_geographic:
+        return np.full(len(ys), raster.pixel_area_m2)
+    geod = crs.get_geod() or pyproj.Geod(ellps="WGS84")
+    dx, dy = abs(raster.transform.a), abs(raster.transform.e)
+    uniq, inv = np.unique(ys, return_inverse=True)
+    areas = np.array(
+        [abs(geod.polygon_area_perimeter([0, dx, dx, 0], [y - dy / 2] * 2 + [y + dy / 2] * 2)[0])
+         for y in uniq]
+    )
+    return areas[inv]
+
+
+def _block(raster: RasterLayer) -> int:
+    size = abs(raster.transform.a)
+    if pyproj.CRS(raster.crs).is_geographic:
+        size *= 111_000.0
+    return max(1, int(_UNIT_BLOCK_M // size))
+
+
+def raster_share_units(
+    raster: RasterLayer,
+    zones: gpd.GeoDataFrame,
+    *,
+    forest_codes: list[Any],
+    exclude_codes: list[Any],
+    crs: Any,
+) -> gpd.GeoDataFrame:
+    """Units of forest and land area from a land-cover raster, exact at zone edges.
+
+    Parameters
+    ----------
+    raster
+        The land-cover raster.
+    zones
+        Polygons with ``district`` in ``crs``.
+    forest_codes, exclude_codes
+        Raster codes counted as forest, and left out of the land area.
+    crs
+        The working CRS of the units.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Points with ``district``, ``share__num`` (forest m²) and ``share__den`` (land m²),
+        one per block of pixels per zone.
+    """
+    cells = zonal.raster_cells(raster, zones.geometry)
+    area = cells["coverage"].to_numpy() * _cell_area_m2(raster, cells["y"].to_numpy())
+    land = ~np.isin(cells["value"].to_numpy(), exclude_codes)
+    forest = land & np.isin(cells["value"].to_numpy(), forest_codes)
+    k, ncols = _block(raster), raster.data.shape[1]
+    cell = cells["cell"].to_numpy(dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            "zone": cells["zone"].to_numpy(dtype=np.int64),
+            "br": cell // ncols // k,
+            "bc": cell % ncols // k,
+            "share__num": np.where(forest, area, 0.0),
+            "share__den": np.where(land, area, 0.0),
+            "w": area,
+            "wx": area * cells["x"].to_numpy(),
+            "wy": area * cells["y"].to_numpy(),
+        }
+    )
+    g = frame.groupby(["zone", "br", "bc"], sort=True).sum().reset_index()
+    xs, ys = (g["wx"] / g["w"]).to_numpy(), (g["wy"] / g["w"]).to_numpy()
+    if pyproj.CRS(raster.crs) != pyproj.CRS(crs):
+        tr = pyproj.Transformer.from_crs(raster.crs, crs, always_xy=True)
+        xs, ys = tr.transform(xs, ys)
+    district = zones["district"].to_numpy(dtype=object)[g["zone"].to_numpy()]
+    log.info("forest cover: %d pixels in %d unit blocks", len(cells), len(g))
+    return gpd.GeoDataFrame(
+        {"district": district, "share__num": g["share__num"], "share__den": g["share__den"]},
+        geometry=shapely.points(xs, ys),
+        crs=crs,
+    )
+
+
+def _landuse_units(
+    ctx: Context, zones: gpd.GeoDataFrame, params: dict, *, name: str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Units and forest pieces from land-use polygons."""
+    lu = ctx.layers.vector("landuse", needed_by=name)
+    bad = [c for c in params["classes"] + params["exclude"] if not isinstance(c, str)]
+    if bad:
+        raise AnalysisError(
+            f"analysis {name!r}: params.classes/exclude hold raster codes {bad} but the source "
+            "is the landuse layer; use land-use class names such as 'forest' and 'water'"
+        )
+    water = shapely.union_all(lu.geometry.values[lu["class"].isin(params["exclude"]).to_numpy()])
+    forest = shapely.union_all(lu.geometry.values[lu["class"].isin(params["classes"]).to_numpy()])
+    land = zonal.split_by_cover(zones, water)
+    land = land.loc[~land["covered"], ["district", "geometry"]].reset_index(drop=True)
+    parts = zonal.split_by_cover(land, forest)
+    units = gpd.GeoDataFrame(
+        {
+            "district": parts["district"].to_numpy(dtype=object),
+            "share__num": np.where(parts["covered"], parts["area_m2"], 0.0),
+            "share__den": parts["area_m2"].to_numpy(),
+        },
+        geometry=parts.geometry.representative_point().values,
+        crs=zones.crs,
+    )
+    pieces = parts.loc[parts["covered"], ["district", "area_m2", "geometry"]]
+    return units, pieces.reset_index(drop=True)
+
+
+def _source(ctx: Context, params: dict) -> str:
+    if params["source"] != "auto":
+        return str(params["source"])
+    return "landcover" if "landcover" in ctx.layers.rasters else "landuse"
+
+
+def _method(source: str, params: dict, codes: tuple[list[Any], list[Any]] | None) -> str:
+    cls, exc = ", ".join(map(str, params["classes"])), ", ".join(map(str, params["exclude"]))
+    left_out = f"classes {exc} left out of the land area" if exc else "no class left out"
+    if source == "landcover" and codes is not None:
+        return (
+            f"Forest cover = area of land-cover pixels of {cls} (codes "
+            f"{', '.join(map(str, codes[0]))}) / land area ({left_out}; codes "
+            f"{', '.join(map(str, codes[1])) or 'none'}; nodata ignored). Each pixel counts by "
+            "the exact fraction of it inside the district (exactextract coverage), in m². "
+            "The city value is over the boundary (or the union of the districts)."
+        )
+    return (
+        f"Forest cover = area of land-use polygons of class {cls} / land area: the district "
+        f"(or study area) minus the land-use polygons of class {exc or 'none'} (forest "
+        "overlapping them counts as excluded), split exactly at district edges."
+    )
+
+
+def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> AnalysisResult:
+    """Forest cover per district and over the study area.
+
+    Parameters
+    ----------
+    ctx
+        The run context (``landcover`` raster or ``landuse`` polygons; ``boundary``
+        and/or ``districts``).
+    name
+        The run's key.
+    params
+        Validated parameters (see :func:`validate_params`).
+    target
+        Target for the ``share`` indicator (for example ``>= 0.41`` by 2025).
+
+    Returns
+    -------
+    AnalysisResult
+        Indicator ``share``; with polygons, a ``forest`` layer of forest pieces.
+    """
+    source = _source(ctx, params)
+    zones = study_zones(ctx, needed_by=name)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    codes = None
+    if source == "landcover":
+        raster = ctx.layers.raster("landcover", needed_by=name)
+        where = f"analysis {name!r}"
+        codes = (
+            _codes(raster, params["classes"], key="classes", where=where),
+            _codes(raster, params["exclude"], key="exclude", where=where),
+        )
+        units = raster_share_units(
+            raster, zones, forest_codes=codes[0], exclude_codes=codes[1], crs=ctx.layers.crs
+        )
+    else:
+        units, forest = _landuse_units(ctx, zones, params, name=name)
+        forest.attrs["urbanform"] = {
+            "title": "Forest land", "title_zh": "林地", "color": "#1b7837",
+            "popup_fields": ["district", "area_m2"],
+        }
+        layers["forest"] = forest
+    warnings = []
+    if units["share__den"].sum() <= 0:
+        warnings.append("no land area found in the study area: forest cover is undefined")
+    unit, label = INDICATORS["share"]
+    tgt = target if target is not None and target.indicator == "share" else None
+    ind = indicator_values(
+        units, "share", unit=unit, label=label, target=tgt, districts=ctx.district_names()
+    )
+    return AnalysisResult(
+        name=name, kind="forest_cover", params={**params, "source": source},
+        indicators={"share": ind}, units=units, layers=layers,
+        method=_method(source, params, codes), warnings=warnings,
+    )
