@@ -154,6 +154,12 @@ def test_ranges_are_written_highest_class_first(gpkg: Path) -> None:
     assert [float(r.get("lower")) for r in rend.find("ranges")] == [0.9, 0.8, 0.7, 0.5, 0.0]
 
 
+def test_share_classes_are_labelled_as_percentages(gpkg: Path) -> None:
+    write_layer_styles(gpkg, _layers())
+    rend = _qml(gpkg, "park__districts").find("renderer-v2")
+    assert [r.get("label") for r in rend.find("ranges")][-1] == "0.0% – 50.0%"
+
+
 def test_quantile_breaks_for_a_non_share_ramp(tmp_path: Path) -> None:
     # six values 10..60: the quantiles at 0, 0.2, ..., 1 are the values themselves
     gdf = gpd.GeoDataFrame(

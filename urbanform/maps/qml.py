@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from urbanform.errors import OutputError
-from urbanform.maps import palette
+from urbanform.maps import i18n, palette
 
 __all__ = [
     "DEFAULT_COLOR",
@@ -32,6 +32,7 @@ __all__ = [
     "layer_hints",
     "layer_qml",
     "style_title",
+    "value_unit",
 ]
 
 logger = logging.getLogger(__name__)
@@ -154,24 +155,36 @@ def _symbol(hex_color: str, *, kind: str, name: str) -> ET.Element:
     return sym
 
 
-def _fmt(value: float, *, percent: bool) -> str:
-    if percent:
-        return f"{value * 100:.0f}%"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if float(value).is_integer():
-        return f"{value:.0f}"
-    return f"{value:.3g}"
+def _range_labels(breaks: list[float], *, unit: str | None, language: str) -> list[str]:
+    """Legend labels of the classes, formatted as the HTML map legends format them."""
+    fmt = [i18n.format_value(b, unit=unit, language=language) for b in breaks]
+    if len(breaks) == 2 and breaks[0] == breaks[1]:
+        return [fmt[0]]
+    return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]
 
 
-def _range_labels(breaks: list[float], *, ramp: str) -> list[str]:
-    percent = ramp in _SHARE_RAMPS and breaks[0] >= 0.0 and breaks[-1] <= 1.0
-    pairs = zip(breaks[:-1], breaks[1:], strict=True) if len(breaks) > 1 else []
-    return [f"{_fmt(lo, percent=percent)} – {_fmt(hi, percent=percent)}" for lo, hi in pairs]
+def value_unit(values: pd.Series, breaks: list[float], *, ramp: str) -> str | None:
+    """Display unit of a value field: ``share``, ``ratio`` or ``None`` (plain numbers).
+
+    Fractional values in [0, 1] drawn with a share ramp (``good``, ``bad``) are shares;
+    values drawn with ``diverging`` are ratios.
+    """
+    if ramp == "diverging":
+        return "ratio"
+    fractional = pd.api.types.is_float_dtype(values)
+    if ramp in _SHARE_RAMPS and fractional and breaks[0] >= 0.0 and breaks[-1] <= 1.0:
+        return "share"
+    return None
 
 
 def graduated_renderer(
-    field: str, breaks: list[float], colors: list[str], *, kind: str, ramp: str
+    field: str,
+    breaks: list[float],
+    colors: list[str],
+    *,
+    kind: str,
+    unit: str | None = None,
+    language: str = "en",
 ) -> ET.Element:
     """A ``graduatedSymbol`` renderer: one range per class, highest class first.
 
@@ -185,8 +198,10 @@ def graduated_renderer(
         Hex colour of each class, low -> high.
     kind
         ``fill``, ``line`` or ``marker``.
-    ramp
-        Palette name, used to label share classes as percentages.
+    unit
+        Display unit of the values (``share``, ``ratio`` or ``None``) for the labels.
+    language
+        Language of the labels (``en`` or ``zh``).
 
     Returns
     -------
@@ -205,7 +220,7 @@ def graduated_renderer(
     )
     ranges = ET.SubElement(rend, "ranges")
     symbols = ET.SubElement(rend, "symbols")
-    labels = _range_labels(breaks, ramp=ramp)
+    labels = _range_labels(breaks, unit=unit, language=language)
     for i in reversed(range(len(colors))):
         ET.SubElement(
             ranges,
@@ -329,7 +344,7 @@ def _check_field(gdf: gpd.GeoDataFrame, field: str, *, layer: str, hint: str) ->
 
 
 def _renderer(
-    gdf: gpd.GeoDataFrame, hints: dict[str, Any], *, kind: str, layer: str
+    gdf: gpd.GeoDataFrame, hints: dict[str, Any], *, kind: str, layer: str, language: str
 ) -> ET.Element:
     field = hints.get("value_field")
     if not field:
@@ -348,7 +363,8 @@ def _renderer(
     if n_missing:
         logger.info("layer %s: %d features without %s are not drawn in QGIS",
                     layer, n_missing, field)
-    return graduated_renderer(field, breaks, colors, kind=kind, ramp=ramp)
+    unit = value_unit(gdf[field], breaks, ramp=ramp)
+    return graduated_renderer(field, breaks, colors, kind=kind, unit=unit, language=language)
 
 
 def layer_qml(
@@ -390,7 +406,7 @@ def layer_qml(
         minScale="100000000",
         maxScale="0",
     )
-    root.append(_renderer(gdf, hints, kind=kind, layer=layer))
+    root.append(_renderer(gdf, hints, kind=kind, layer=layer, language=language))
     if label_field:
         _check_field(gdf, label_field, layer=layer, hint="label_field")
         root.append(labeling(label_field, kind=kind))
