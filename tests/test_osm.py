@@ -225,6 +225,13 @@ def test_corrupt_pbf_raises(tmp_path):
         read_osm(bad, "streets")
 
 
+def test_truncated_pbf_raises(tmp_path):
+    cut = tmp_path / "cut.osm.pbf"
+    cut.write_bytes(HELSINKI.read_bytes()[:300_000])
+    with pytest.raises(LayerError, match=r"cut\.osm\.pbf: cannot be read as \.osm\.pbf"):
+        read_osm(cut, "streets")
+
+
 def test_corrupt_xml_raises(tmp_path):
     bad = tmp_path / "bad.osm"
     bad.write_text("this is not OSM XML")

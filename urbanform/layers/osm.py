@@ -193,6 +193,12 @@ def _raw_frame(types: Sequence[str], ids: Sequence[Any], tags: Sequence[dict[str
     )
 
 
+def _brief(err: Exception) -> str:
+    """The first clause of a library's error message, to keep ours on one line."""
+    text = " ".join(str(err).split()).split("; ")[0].split(". ")[0]
+    return f"{type(err).__name__}: {text[:200]}"
+
+
 def _tag_value(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -213,8 +219,6 @@ def _pyrosm_osm(path: str, mtime_ns: int, bbox: tuple[float, ...] | None) -> Any
 
 def _read_pbf(path: Path, keys: set[str], *, bbox: tuple[float, ...] | None,
               element_types: tuple[str, ...]) -> gpd.GeoDataFrame:
-    from pyrosm.exceptions import PBFException
-
     with warnings.catch_warnings():
         # pyrosm warns (UserWarning) when nothing matches: an empty result says that here
         warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
@@ -229,9 +233,9 @@ def _read_pbf(path: Path, keys: set[str], *, bbox: tuple[float, ...] | None,
                 keep_ways="way" in element_types,
                 keep_relations="relation" in element_types,
             )
-        except (PBFException, OSError, ValueError, KeyError) as err:
-            raise LayerError(f"OSM file {path}: cannot be read as .osm.pbf ({err}); check that "
-                             f"it is a complete OpenStreetMap PBF extract") from err
+        except Exception as err:  # pyrosm and protobuf raise many types on a broken file
+            raise LayerError(f"OSM file {path}: cannot be read as .osm.pbf ({_brief(err)}); "
+                             f"check that it is a complete OpenStreetMap PBF extract") from err
     if frame is None or frame.empty:
         return _raw_frame([], [], [], [])
     tag_cols = [c for c in frame.columns if c not in _META]
@@ -259,8 +263,8 @@ def _read_xml_all(path: str, mtime_ns: int) -> gpd.GeoDataFrame:
             try:
                 df = pyogrio.read_dataframe(path, layer=layer, CONFIG_FILE=str(conf))
             except (DataSourceError, DataLayerError) as err:
-                raise LayerError(f"OSM file {path}: cannot be read as .osm XML ({err}); check "
-                                 f"that it is a complete OpenStreetMap XML file") from err
+                raise LayerError(f"OSM file {path}: cannot be read as .osm XML ({_brief(err)}); "
+                                 f"check that it is a complete OpenStreetMap XML file") from err
             if df.empty:
                 continue
             if osm_type is None:  # areas: a relation id, or the id of a closed way
