@@ -24,6 +24,12 @@ __all__ = ["graph_from_lines"]
 
 logger = logging.getLogger(__name__)
 
+_NO_EDGE = (
+    "streets layer: no street segment of non-zero length remains; "
+    "check that the layer holds street centrelines"
+)
+_TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+               "MultiLineString", "MultiPolygon", "GeometryCollection")  # fmt: skip
 _FALSY = {"", "no", "false", "0", "none", "nan", "null", "n", "f"}
 
 
@@ -85,13 +91,12 @@ def graph_from_lines(
         geoms = geoms.copy()
         geoms[ground] = _insert_crossings(geoms[ground])
     coords, line_id = _clean_coordinates(geoms)
+    if line_id.size == 0:
+        raise NetworkError(_NO_EDGE)
     node_xy, edge_u, edge_v, edge_geoms = _split_at_shared_vertices(coords, line_id)
     edge_u, edge_v, edge_geoms = _drop_duplicate_edges(edge_u, edge_v, edge_geoms)
     if edge_u.size == 0:
-        raise NetworkError(
-            "streets layer: no street segment of non-zero length remains; "
-            "check that the layer holds street centrelines"
-        )
+        raise NetworkError(_NO_EDGE)
     used, edge_u, edge_v = _compact_nodes(node_xy.shape[0], edge_u, edge_v)
     node_xy = node_xy[used]
     logger.info("walk graph: %d nodes, %d edges", node_xy.shape[0], edge_u.size)
@@ -149,15 +154,45 @@ def _prepare_lines(
     bad = present & ~np.isin(types, [1, 5])
     if bad.any():
         found = sorted(set(shapely.get_type_id(geoms[bad]).tolist()))
-        names = ", ".join(shapely.GeometryType(t).name for t in found)
+        names = ", ".join(_TYPE_NAMES[t] for t in found)
         raise LayerError(
             f"streets layer: {int(bad.sum())} features are {names}, not lines; "
             "give LineString or MultiLineString geometries"
         )
     flags = _elevation_flags(lines, bridge_field, tunnel_field, layer_field)
     parts, row = shapely.get_parts(geoms[present], return_index=True)
-    parts = shapely.force_2d(parts)
+    if shapely.has_z(parts).any():
+        parts = shapely.force_2d(parts)
     return np.asarray(parts, dtype=object), flags[present][row]
+
+
+def _segment_candidates(coords: np.ndarray, line_id: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Segments of all lines and the pairs (a, b) of segments of different lines that may meet.
+
+    Pairs come from an STRtree of segment envelopes; pairs that are clearly apart (strict
+    orientation test) or that only share an end vertex without overlapping are dropped in
+    numpy, so GEOS only sees true crossings, touches and overlaps.
+    """
+    s0 = np.flatnonzero(line_id[1:] == line_id[:-1])
+    p0, p1 = coords[s0], coords[s0 + 1]
+    tree = shapely.STRtree(shapely.linestrings(np.stack([p0, p1], axis=1)))
+    a, b = tree.query(tree.geometries)
+    keep = line_id[s0][a] < line_id[s0][b]
+    a, b = a[keep], b[keep]
+
+    def orient(o: np.ndarray, d: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return (d[:, 0] - o[:, 0]) * (q[:, 1] - o[:, 1]) - (d[:, 1] - o[:, 1]) * (q[:, 0] - o[:, 0])
+
+    o1, o2 = orient(p0[a], p1[a], p0[b]), orient(p0[a], p1[a], p1[b])
+    o3, o4 = orient(p0[b], p1[b], p0[a]), orient(p0[b], p1[b], p1[a])
+    apart = (o1 * o2 > 0) | (o3 * o4 > 0)
+    shared_end = np.zeros(a.size, dtype=bool)
+    for pa in (p0, p1):
+        for pb in (p0, p1):
+            shared_end |= np.all(pa[a] == pb[b], axis=1)
+    collinear = (o1 == 0) & (o2 == 0)
+    keep = ~apart & ~(shared_end & ~collinear)
+    return s0, p0, a[keep], b[keep]
 
 
 def _insert_crossings(geoms: np.ndarray) -> np.ndarray:
@@ -166,21 +201,20 @@ def _insert_crossings(geoms: np.ndarray) -> np.ndarray:
     The same intersection coordinates go into both lines, so the later shared-vertex
     split joins them exactly.
     """
-    tree = shapely.STRtree(geoms)
-    i, j = tree.query(geoms, predicate="intersects")
-    keep = i < j
-    i, j = i[keep], j[keep]
-    if i.size == 0:
+    coords, vid = shapely.get_coordinates(geoms, return_index=True)
+    s0, p0, a, b = _segment_candidates(coords, vid)
+    if a.size == 0:
         return geoms
-    meet = shapely.intersection(geoms[i], geoms[j])
+    seg = shapely.linestrings(np.stack([coords[s0], coords[s0 + 1]], axis=1))
+    meet = shapely.intersection(seg[a], seg[b])
     pts, pair = shapely.get_coordinates(meet, return_index=True)
     if pts.shape[0] == 0:
         return geoms
-    line = np.concatenate([i[pair], j[pair]])
-    pts = np.concatenate([pts, pts])
-    pos = shapely.line_locate_point(geoms[line], shapely.points(pts))
-    coords, vid = shapely.get_coordinates(geoms, return_index=True)
     vpos = _cumulative_length(coords, vid)
+    on_seg = np.concatenate([a[pair], b[pair]])
+    pts = np.concatenate([pts, pts])
+    pos = vpos[s0[on_seg]] + np.hypot(*(pts - p0[on_seg]).T)
+    line = vid[s0[on_seg]]
     all_line = np.concatenate([vid, line])
     all_pos = np.concatenate([vpos, pos])
     is_new = np.concatenate([np.zeros(vid.size, np.int8), np.ones(line.size, np.int8)])

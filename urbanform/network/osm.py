@@ -136,6 +136,9 @@ def _read_xml(path: Path, network_type: str) -> gpd.GeoDataFrame | None:
         )
     import osmnx as ox
 
+    # osmnx keeps only the way tags listed in its settings; the filter needs foot too
+    saved = list(ox.settings.useful_tags_way)
+    ox.settings.useful_tags_way = sorted(set(saved) | {"foot", "access", "area", "service"})
     try:
         graph: Any = ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
         edges = ox.graph_to_gdfs(graph, nodes=False)
@@ -144,6 +147,8 @@ def _read_xml(path: Path, network_type: str) -> gpd.GeoDataFrame | None:
             f"OSM extract {path} cannot be read as .osm XML ({type(exc).__name__}: "
             f"{str(exc)[:120]}); check that the file is complete"
         ) from exc
+    finally:
+        ox.settings.useful_tags_way = saved
     if network_type != "all":
         edges = edges[_walkable(edges)]
     return edges.reset_index(drop=True)[["geometry"]]
