@@ -169,6 +169,8 @@ def _read_raster(spec: LayerSpec, path: Path) -> RasterLayer:
         if spec.crs is None:
             raise CRSError(f"{_where(spec)}: raster {path.name} has no CRS; add 'crs:' to its YAML")
         crs = spec.crs
+    if np.issubdtype(data.dtype, np.integer) and float(nodata).is_integer():
+        nodata = int(nodata)
     return RasterLayer(
         name=spec.name,
         role=spec.role,
