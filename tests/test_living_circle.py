@@ -317,3 +317,12 @@ def test_no_residents():
 def test_shares_are_fractions(grid_result):
     vals = [i.city.value for i in grid_result.indicators.values()]
     assert all(0.0 <= v <= 1.0 and not math.isnan(v) for v in vals)
+
+
+def test_units_outside_districts_count_for_the_city_only():
+    # only a west district (x < 300): B (200, covered) lies outside it
+    d = gpd.GeoDataFrame({"name": ["west"]}, crs=CRS,
+                         geometry=[shapely.box(X0 - 50, Y0 - 50, X0 + 300, Y0 + 550)])
+    ind = _run(_population(RESIDENTS), _facilities(FACILITIES), PARAMS,
+               districts=d).indicators["pop_share_all"]
+    assert (ind.city.value, list(ind.districts)) == (pytest.approx(200 / 350), ["west"])
