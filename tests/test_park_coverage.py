@@ -160,3 +160,63 @@ def test_unknown_distance_is_rejected():
 def test_tier_without_radius_is_rejected():
     with pytest.raises(AnalysisError, match=r"tiers\[0\] must have exactly the keys"):
         park_coverage.validate_params({"tiers": [{"min_area_m2": 10}]}, where="analyses/p.yml")
+
+
+# -- network distance -------------------------------------------------------------------
+# Streets: y = 0 from x = -200 to 1600, and x = 400 from y = -300 to 300 (crossing at
+# (400, 0)). Park L = (0..100, 10..110), 10,000 m², 500 m; its access point (100, 10)
+# (every 25 m along the edge, starting at the ring's first vertex) snaps 10 m to (100, 0).
+# Park M = (1000..1060, 10..60), 3,000 m², 300 m; nearest access point to the east is
+# (1060, 10), 10 m from the street.
+STREETS = gdf([shapely.LineString([(-200, 0), (1600, 0)]),
+               shapely.LineString([(400, -300), (400, 300)])])
+NET_PARKS = gdf([shapely.box(0, 10, 100, 110), shapely.box(1000, 10, 1060, 60)], name=["L", "M"])
+NET_POP = gdf(
+    [shapely.Point(400, 5),     # 5 + 300 + 10 = 315 to L: covered
+     shapely.Point(590, 5),     # 5 + 490 + 10 = 505: not covered (490 m in a straight line)
+     shapely.Point(250, 150),   # 150 m from any street: unsnapped
+     shapely.Point(580, -5),    # 5 + 480 + 10 = 495: covered
+     shapely.Point(405, 200),   # 5 + 200 + 300 + 10 = 515: not covered
+     shapely.Point(1150, 5),    # 5 + 90 + 10 = 105 to M (300 m): covered
+     shapely.Point(1400, 5)],   # 5 + 340 + 10 = 355 to M: beyond its 300 m
+    population=[100.0, 200.0, 50.0, 150.0, 100.0, 40.0, 60.0],
+)
+# Residential: (375..425, -40..-10): 4 samples of 375 m², all within ~360 m: covered.
+# (500..600, -50..-25): samples at x 512.5, 537.5, 562.5, 587.5 (y -37.5), 625 m² each,
+# walking 37.5 + (x - 100) + 10 = 460, 485, 510, 535: two covered.
+NET_LAND = [shapely.box(375, -40, 425, -10), shapely.box(500, -50, 600, -25)]
+
+
+def network_result():
+    ctx = make_ctx(NET_PARKS, NET_LAND, population=NET_POP)
+    ctx.layers.vectors["streets"] = STREETS
+    return run(ctx, distance="network")
+
+
+def test_network_pop_share_walked():
+    res = network_result()
+    # covered 100 + 150 + 40 of 700
+    assert res.indicators["pop_share"].city.value == pytest.approx(290 / 700)
+
+
+def test_network_area_share_from_grid_samples():
+    res = network_result()
+    # (1,500 + 2 x 625) / (1,500 + 2,500)
+    assert res.indicators["area_share"].city.value == pytest.approx(2750 / 4000)
+
+
+def test_network_walk_distance_of_a_unit():
+    units = network_result().units
+    people = units[units["unit"] == "population"]
+    assert people["walk_m"].iloc[0] == pytest.approx(315)
+
+
+def test_network_reports_unsnapped_residents():
+    res = network_result()
+    assert any("1 population units (50 residents) lie farther" in w for w in res.warnings)
+
+
+def test_network_gaps_hold_unwalkable_land_and_people():
+    gaps = network_result().layers["gaps"]
+    # two 625 m² samples of the second square; nobody lives in it
+    assert (gaps["area_m2"].sum(), gaps["population"].sum()) == pytest.approx((1250, 0))

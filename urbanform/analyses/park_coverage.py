@@ -25,7 +25,8 @@ Indicators
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -62,6 +63,9 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "area_share": ("share", "Residential land within a park's service radius"),
     "pop_share": ("share", "Residents within a park's service radius"),
 }
+
+if TYPE_CHECKING:
+    from urbanform.network import Snapped, WalkGraph
 
 _QUAD_SEGS = 16
 """Segments per quarter circle of a buffer (chord error 0.5 m at 500 m)."""
@@ -343,9 +347,7 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
         areas = service_areas(parks, tiers=tiers)
         area_units, pop_units, gaps = _euclidean(land, pop, areas)
     else:
-        from urbanform.analyses.park_network import network_coverage
-
-        net = network_coverage(ctx, parks, land, pop, params=params, needed_by=name)
+        net = _network(ctx, parks, land, pop, params=params, needed_by=name)
         area_units, pop_units, gaps, areas = net.area_units, net.pop_units, net.gaps, net.areas
         warnings += net.warnings
     units = _units_frame(area_units, pop_units)
@@ -380,3 +382,166 @@ def _concat(frames: list[gpd.GeoDataFrame], *, crs: Any) -> gpd.GeoDataFrame:
         return frames[0].iloc[:0].copy()
     out = pd.concat(full, ignore_index=True) if len(full) > 1 else full[0].reset_index(drop=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
+
+
+# -- network distance ------------------------------------------------------------------
+
+_CORRIDOR_M = 25.0
+"""Half-width of the street corridors drawn as network service areas."""
+
+
+@dataclass
+class _Network:
+    area_units: gpd.GeoDataFrame
+    pop_units: gpd.GeoDataFrame | None
+    gaps: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def _access_points(
+    graph: WalkGraph, parks: gpd.GeoDataFrame, params: dict
+) -> tuple[Snapped, np.ndarray, list[str]]:
+    """Snapped access points along counting parks' edges, their tier, and warnings."""
+    from urbanform.network import snap_points
+
+    counting = np.flatnonzero(parks["counts"].to_numpy())
+    pts, src = zonal.boundary_points(
+        parks.geometry.iloc[counting], spacing_m=params["access_spacing_m"]
+    )
+    snapped = snap_points(graph, gpd.GeoSeries(pts, crs=parks.crs), max_snap_m=params["max_snap_m"])
+    n_ok = np.bincount(counting[src][snapped.ok], minlength=len(parks))
+    parks["access_points"] = n_ok
+    warnings = []
+    if snapped.n_unsnapped:
+        warnings.append(
+            f"{snapped.n_unsnapped} of {len(snapped)} park access points lie farther than "
+            f"{params['max_snap_m']:g} m from any street and are not used"
+        )
+    lost = int((parks["counts"].to_numpy() & (n_ok == 0)).sum())
+    if lost:
+        warnings.append(
+            f"{lost} counting parks have no access point near a street: they serve nobody"
+        )
+    return snapped, parks["tier"].to_numpy()[counting][src], warnings
+
+
+def _walk(
+    graph: WalkGraph, origins: Snapped, access: Snapped, tier: np.ndarray, tiers: list[dict]
+) -> np.ndarray:
+    """Walking distance to the nearest park in reach: one multi-source pass per tier."""
+    from urbanform.network import nearest_distance
+
+    walk = np.full(len(origins), np.inf)
+    for rank, t in enumerate(tiers, start=1):
+        sel = access.ok & (tier <= rank)  # parks of this tier or a larger one
+        if sel.any():
+            d = nearest_distance(graph, origins, access.subset(sel), cutoff_m=t["radius_m"])
+            walk = np.minimum(walk, d)
+            log.info("tier %d: %d origins in reach", rank, int(np.isfinite(d).sum()))
+    return walk
+
+
+def _unit_warnings(
+    graph: WalkGraph, origins: Snapped, weight: np.ndarray, what: str, unit: str
+) -> list[str]:
+    out = []
+    bad = ~origins.ok
+    if bad.any():
+        out.append(
+            f"{int(bad.sum())} {what} ({weight[bad].sum():,.0f} {unit}) lie farther than the "
+            "snapping limit from any street and count as not covered"
+        )
+    comp = np.full(len(origins), -1)
+    comp[origins.ok] = graph.component[graph.edge_u[origins.edge[origins.ok]]]
+    cut = comp > 0
+    if cut.any():
+        out.append(
+            f"{int(cut.sum())} {what} ({weight[cut].sum():,.0f} {unit}) snap to streets cut off "
+            "from the main network"
+        )
+    return out
+
+
+def _network_gaps(
+    land: gpd.GeoDataFrame, samples: gpd.GeoDataFrame, spacing_m: float
+) -> gpd.GeoDataFrame:
+    """Uncovered sample cells (clipped to their piece), dissolved per residential piece."""
+    out = samples[~samples["covered"]]
+    piece = out["piece"].to_numpy()
+    lone = np.bincount(samples["piece"], minlength=len(land))[piece] == 1
+    xy, h = shapely.get_coordinates(out.geometry.values), spacing_m / 2
+    cells = shapely.box(xy[:, 0] - h, xy[:, 1] - h, xy[:, 0] + h, xy[:, 1] + h)
+    pieces = np.asarray(land.geometry.values, dtype=object)[piece]
+    geoms = np.where(lone, pieces, shapely.intersection(cells, pieces))
+    frame = gpd.GeoDataFrame(
+        {"piece": piece, "district": out["district"].to_numpy(dtype=object),
+         "area_m2": out["weight_m2"].to_numpy()},
+        geometry=geoms, crs=land.crs,
+    )
+    if frame.empty:
+        return frame[["district", "area_m2", "geometry"]]
+    gaps = frame.dissolve(by="piece", aggfunc={"district": "first", "area_m2": "sum"})
+    return gaps.reset_index(drop=True)[["district", "area_m2", "geometry"]]
+
+
+def _network_areas(
+    graph: WalkGraph, access: Snapped, tier: np.ndarray, tiers: list[dict], crs: Any
+) -> gpd.GeoDataFrame:
+    """Street corridors walkable within each tier's radius of its parks' access points."""
+    from urbanform.network import reached_edges
+
+    rows = []
+    for rank, t in enumerate(tiers, start=1):
+        sel = access.ok & (tier == rank)
+        if not sel.any():
+            continue
+        lines = reached_edges(graph, access.subset(sel), cutoff_m=t["radius_m"])
+        geom = shapely.union_all(shapely.buffer(lines.geometry.values, _CORRIDOR_M, quad_segs=4))
+        rows.append((rank, t["min_area_m2"], t["radius_m"], geom.area, geom))
+    cols = ["tier", "min_area_m2", "radius_m", "area_m2"]
+    frame = pd.DataFrame([r[:4] for r in rows], columns=cols)
+    return gpd.GeoDataFrame(frame, geometry=[r[4] for r in rows], crs=crs)
+
+
+def _network(
+    ctx: Context,
+    parks: gpd.GeoDataFrame,
+    land: gpd.GeoDataFrame,
+    pop: gpd.GeoDataFrame | None,
+    *,
+    params: dict,
+    needed_by: str,
+) -> _Network:
+    """Area units, population units, gaps and service areas by walking distance."""
+    from urbanform.network import snap_points
+
+    graph, tiers = ctx.walk_graph(needed_by=needed_by), params["tiers"]
+    access, tier, warnings = _access_points(graph, parks, params)
+    samples = zonal.grid_samples(land, spacing_m=params["sample_spacing_m"])
+    samples["district"] = land["district"].to_numpy(dtype=object)[samples["piece"].to_numpy()]
+    pts = samples.geometry.values
+    if pop is not None:
+        pop = pop.set_geometry(pop.geometry.representative_point().values)
+        pts = np.r_[np.asarray(pts, dtype=object), np.asarray(pop.geometry.values, dtype=object)]
+    origins = snap_points(graph, gpd.GeoSeries(pts, crs=land.crs), max_snap_m=params["max_snap_m"])
+    log.info("walking from %d origins to %d park access points", len(origins), len(access))
+    walk = _walk(graph, origins, access, tier, tiers)
+    n = len(samples)
+    samples["walk_m"], samples["covered"] = walk[:n], np.isfinite(walk[:n])
+    weight = samples["weight_m2"].to_numpy()
+    warnings += _unit_warnings(graph, origins.subset(np.arange(n)), weight, "land samples", "m²")
+    area_units = samples[["district", "covered", "walk_m", "geometry"]].assign(
+        area_share__num=np.where(samples["covered"], weight, 0.0), area_share__den=weight
+    )
+    gaps = _network_gaps(land, samples, params["sample_spacing_m"])
+    if pop is not None:
+        pop = pop.assign(walk_m=walk[n:], covered=np.isfinite(walk[n:]))
+        people = pop["population"].to_numpy(dtype=float)
+        sub = origins.subset(np.arange(n, len(origins)))
+        warnings += _unit_warnings(graph, sub, people, "population units", "residents")
+        gaps["population"] = zonal.sum_into_polygons(
+            pop[~pop["covered"]], "population", gaps.geometry
+        )
+    areas = _network_areas(graph, access, tier, tiers, land.crs)
+    return _Network(area_units, pop, gaps, areas, warnings)

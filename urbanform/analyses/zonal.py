@@ -34,6 +34,7 @@ __all__ = [
     "points_in_cover",
     "sum_into_polygons",
     "grid_samples",
+    "boundary_points",
     "raster_cells",
 ]
 
@@ -265,6 +266,36 @@ def grid_samples(pieces: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.GeoDataFr
     return gpd.GeoDataFrame(
         {"piece": piece[order], "weight_m2": weight[order]}, geometry=pts[order], crs=pieces.crs
     )
+
+
+def boundary_points(
+    polygons: gpd.GeoSeries, *, spacing_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points every ~``spacing_m`` along the outer edge of each polygon.
+
+    Each ring of length L gets ``ceil(L / spacing_m)`` evenly spaced points (at least
+    one), starting at its first vertex.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Point geometries and, for each, the row position of its polygon.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> pts, src = boundary_points(gpd.GeoSeries([shapely.box(0, 0, 100, 100)]), spacing_m=25)
+    >>> len(pts), shapely.get_coordinates(pts[:2]).tolist()
+    (16, [[100.0, 0.0], [100.0, 25.0]])
+    """
+    parts = shapely.get_parts(_geoms(polygons), return_index=True)
+    rings, src = shapely.get_exterior_ring(parts[0]), parts[1]
+    length = shapely.length(rings)
+    n = np.maximum(1, np.ceil(length / spacing_m)).astype(np.int64)
+    ring = np.repeat(np.arange(len(rings)), n)
+    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    pts = shapely.line_interpolate_point(rings[ring], k * (length / n)[ring])
+    return pts, src[ring]
 
 
 def _numpy_source(raster: RasterLayer) -> NumPyRasterSource:
