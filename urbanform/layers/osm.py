@@ -248,23 +248,36 @@ def _read_pbf(path: Path, keys: set[str], *, bbox: tuple[float, ...] | None,
     return _raw_frame(frame["osm_type"], frame["id"], tags, frame.geometry.values)
 
 
-@functools.lru_cache(maxsize=2)
-def _read_xml_all(path: str, mtime_ns: int) -> gpd.GeoDataFrame:
-    """Every point, line and area of an .osm XML file, in the raw form."""
+def _xml_layer(path: str, layer: str, conf: Path) -> gpd.GeoDataFrame:
+    """One layer of the GDAL OSM driver; broken geometries of the extract are dropped."""
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
+    with warnings.catch_warnings(record=True) as caught:
+        # GDAL reports each unclosed ring or incomplete relation as a RuntimeWarning
+        warnings.simplefilter("always", RuntimeWarning)
+        try:
+            df = pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore",
+                                        CONFIG_FILE=str(conf))
+        except (DataSourceError, DataLayerError) as err:
+            raise LayerError(f"OSM file {path}: cannot be read as .osm XML ({_brief(err)}); "
+                             f"check that it is a complete OpenStreetMap XML file") from err
+    if caught:
+        logger.info("%s, layer %s: GDAL reported %d geometry problems (first: %s)",
+                    path, layer, len(caught), caught[0].message)
+    return df[df.geometry.notna()]
+
+
+@functools.lru_cache(maxsize=2)
+def _read_xml_all(path: str, mtime_ns: int) -> gpd.GeoDataFrame:
+    """Every point, line and area of an .osm XML file, in the raw form."""
     del mtime_ns  # part of the cache key only
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "osmconf.ini"
         conf.write_text(_GDAL_OSMCONF, encoding="utf-8")
         for layer, osm_type in (("points", "node"), ("lines", "way"), ("multipolygons", None)):
-            try:
-                df = pyogrio.read_dataframe(path, layer=layer, CONFIG_FILE=str(conf))
-            except (DataSourceError, DataLayerError) as err:
-                raise LayerError(f"OSM file {path}: cannot be read as .osm XML ({_brief(err)}); "
-                                 f"check that it is a complete OpenStreetMap XML file") from err
+            df = _xml_layer(path, layer, conf)
             if df.empty:
                 continue
             if osm_type is None:  # areas: a relation id, or the id of a closed way
@@ -324,7 +337,11 @@ def _read_raw(path: Path, keys: set[str], *, bbox: tuple[float, ...] | None,
         raw = _read_pbf(path, keys, bbox=bbox, element_types=element_types)
     else:
         raw = _read_xml(path, keys, element_types=element_types)
-    raw = raw[~raw.geometry.is_empty & raw.geometry.notna()]
+    geoms = raw.geometry.values
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    # drop empty geometries and areas collapsed to a line (ways cut at the extract's edge)
+    raw = raw[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+              & ~(polygonal & (shapely.area(geoms) == 0))]
     if bbox is not None and len(raw):
         raw = raw[shapely.intersects(raw.geometry.values, shapely.box(*bbox))]
     return raw.reset_index(drop=True)
