@@ -99,8 +99,9 @@ class _Rule:
         return all(c.holds(tags) for c in self.conds)
 
     @property
-    def keys(self) -> set[str]:
-        return {c.key for c in self.conds if not c.negate}
+    def anchor(self) -> str | None:
+        """A key every match has (the first ``key=`` condition), to pre-filter elements."""
+        return next((c.key for c in self.conds if not c.negate), None)
 
 
 def _parse_rule(text: Any, *, where: str, positive: bool = True) -> _Rule:
@@ -119,7 +120,7 @@ def _parse_rule(text: Any, *, where: str, positive: bool = True) -> _Rule:
         values = None if vals == "*" else frozenset(v.strip() for v in vals.split("|"))
         conds.append(_Cond(key, values, negate))
     rule = _Rule(text.strip(), tuple(conds))
-    if positive and not rule.keys:
+    if positive and rule.anchor is None:
         raise LayerError(f"{where}: rule {text!r} only has '!=' conditions and would match "
                          f"everything; add a 'key=value' condition")
     return rule
@@ -389,7 +390,7 @@ def _parsed(classes: Mapping[str, Any], role: str) -> dict[str, list[_Rule]]:
 
 
 def _role_keys(rules: Mapping[str, list[_Rule]]) -> set[str]:
-    return {k for rs in rules.values() for r in rs for k in r.keys}
+    return {r.anchor for rs in rules.values() for r in rs if r.anchor is not None}
 
 
 def _streets(path: Path, classes: dict[str, Any], *, bbox: Any) -> gpd.GeoDataFrame:
