@@ -20,6 +20,7 @@ from urbanform.maps.qgis import write_layer_styles, write_qgis_project
 
 CRS = "EPSG:32648"
 GOOD = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]  # RdYlGn, low -> high
+NODATA = -1e300
 
 
 def _districts() -> gpd.GeoDataFrame:
@@ -89,7 +90,7 @@ def _qml(path: Path, layer: str) -> ET.Element:
 
 
 def _ranges(root: ET.Element) -> list[tuple[float, float, str]]:
-    """(lower, upper, colour 'r,g,b,a') of every graduated range, sorted ascending."""
+    """(lower, upper, colour 'r,g,b,a') of the value ranges (no "no data"), ascending."""
     rend = root.find("renderer-v2")
     colours = {
         s.get("name"): s.find("layer/Option/Option[@name='color']").get("value")
@@ -99,7 +100,7 @@ def _ranges(root: ET.Element) -> list[tuple[float, float, str]]:
         (float(r.get("lower")), float(r.get("upper")), colours[r.get("symbol")])
         for r in rend.find("ranges")
     ]
-    return sorted(out)
+    return sorted(r for r in out if r[0] > NODATA)
 
 
 def _rgba(hex_color: str) -> str:
@@ -125,7 +126,26 @@ def test_every_style_is_qml_xml(gpkg: Path) -> None:
 def test_share_layer_gets_graduated_renderer_on_value_field(gpkg: Path) -> None:
     write_layer_styles(gpkg, _layers())
     rend = _qml(gpkg, "park__districts").find("renderer-v2")
-    assert (rend.get("type"), rend.get("attr")) == ("graduatedSymbol", "pop_share")
+    assert (rend.get("type"), rend.get("attr")) == (
+        "graduatedSymbol", 'coalesce("pop_share", -1e+300)')
+
+
+def test_value_field_without_missing_values_is_the_plain_attr(tmp_path: Path) -> None:
+    layers = {"park__districts": _districts().iloc[:3]}
+    layers["park__districts"].attrs = _districts().attrs
+    path = _write(tmp_path / "r.gpkg", layers)
+    write_layer_styles(path, layers)
+    assert _qml(path, "park__districts").find("renderer-v2").get("attr") == "pop_share"
+
+
+def test_missing_values_get_a_grey_no_data_class_last(gpkg: Path) -> None:
+    write_layer_styles(gpkg, _layers())
+    rend = _qml(gpkg, "park__districts").find("renderer-v2")
+    last = rend.find("ranges")[-1]
+    colour = rend.find(f"symbols/symbol[@name='{last.get('symbol')}']/layer/Option/"
+                       "Option[@name='color']").get("value")
+    assert (float(last.get("lower")), float(last.get("upper")), last.get("label"), colour) == (
+        NODATA, NODATA, "No data", "204,204,204,255")
 
 
 def test_graduated_ranges_are_the_share_breaks(gpkg: Path) -> None:
@@ -151,13 +171,13 @@ def test_ranges_are_written_highest_class_first(gpkg: Path) -> None:
     # QGIS takes the first range holding a value: high-first puts 0.9 in the 0.9-1.0 class
     write_layer_styles(gpkg, _layers())
     rend = _qml(gpkg, "park__districts").find("renderer-v2")
-    assert [float(r.get("lower")) for r in rend.find("ranges")] == [0.9, 0.8, 0.7, 0.5, 0.0]
+    assert [float(r.get("lower")) for r in rend.find("ranges")][:5] == [0.9, 0.8, 0.7, 0.5, 0.0]
 
 
 def test_share_classes_are_labelled_as_percentages(gpkg: Path) -> None:
     write_layer_styles(gpkg, _layers())
     rend = _qml(gpkg, "park__districts").find("renderer-v2")
-    assert [r.get("label") for r in rend.find("ranges")][-1] == "0.0% – 50.0%"
+    assert [r.get("label") for r in rend.find("ranges")][4] == "0.0% – 50.0%"
 
 
 def test_quantile_breaks_for_a_non_share_ramp(tmp_path: Path) -> None:

@@ -31,8 +31,9 @@ SHARES = {"A": 0.3, "B": 0.9, "C": 1.0, "D": float("nan")}
 QGIS_SCRIPT = r'''
 import json, os, sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from qgis.core import (QgsApplication, QgsProject, QgsRenderContext, QgsVectorLayer,
-                       QgsLayerTreeGroup, QgsLayerTreeLayer)
+from qgis.core import (QgsApplication, QgsExpressionContext, QgsExpressionContextUtils,
+                       QgsLayerTreeGroup, QgsLayerTreeLayer, QgsProject, QgsRenderContext,
+                       QgsVectorLayer)
 
 gpkg, qgz, names = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 app = QgsApplication([], False)
@@ -52,9 +53,12 @@ def describe(layer):
     out["aliases"] = {f.name(): layer.attributeAlias(i)
                       for i, f in enumerate(layer.fields()) if layer.attributeAlias(i)}
     ctx = QgsRenderContext()
+    ctx.setExpressionContext(
+        QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer)))
     renderer.startRender(ctx, layer.fields())
     colours = {}
     for feat in layer.getFeatures():
+        ctx.expressionContext().setFeature(feat)
         sym = renderer.symbolForFeature(feat, ctx)
         key = str(feat["name"]) if "name" in layer.fields().names() else str(feat.id())
         colours[key] = sym.color().name() if sym is not None else None
@@ -171,7 +175,9 @@ def test_every_layer_is_valid_in_qgis(seen: dict) -> None:
 
 def test_value_layer_loads_graduated_default_style(seen: dict) -> None:
     d = seen["layers"]["park__districts"]
-    assert (d["renderer"], d["attr"], d["classes"]) == ("graduatedSymbol", "pop_share", 5)
+    # five value classes and a "no data" class for district D
+    assert (d["renderer"], d["classes"]) == ("graduatedSymbol", 6)
+    assert d["attr"] == 'coalesce("pop_share", -1e+300)'
 
 
 def test_layers_without_value_field_load_single_symbol(seen: dict) -> None:
@@ -182,14 +188,12 @@ def test_layers_without_value_field_load_single_symbol(seen: dict) -> None:
 
 def test_qgis_colours_match_the_html_palette_including_break_values(seen: dict) -> None:
     # 0.3 -> lowest class (red), 0.9 and 1.0 -> top class (green): a value on a break
-    # belongs to the class above it, as in the HTML maps; NaN is not drawn.
+    # belongs to the class above it, as in the HTML maps; NaN is drawn "no data" grey.
     colours = seen["layers"]["park__districts"]["colours"]
-    expected = {"A": "#d7191c", "B": "#1a9641", "C": "#1a9641", "D": None}
+    expected = {"A": "#d7191c", "B": "#1a9641", "C": "#1a9641", "D": "#cccccc"}
     assert colours == expected
     breaks = palette.class_breaks(list(SHARES.values()), ramp="good")
-    assert [palette.color_for(SHARES[k], breaks, "good") for k in "ABC"] == [
-        expected[k] for k in "ABC"
-    ]
+    assert {k: palette.color_for(v, breaks, "good") for k, v in SHARES.items()} == expected
 
 
 def test_single_symbol_colour_is_the_hint_colour(seen: dict) -> None:

@@ -10,6 +10,7 @@ Graduated ranges are written from the highest class down. QGIS gives a value the
 range whose closed interval ``[lower, upper]`` holds it, so in this order a value equal
 to a break falls in the class *above* it, as :func:`urbanform.maps.palette.class_index`
 decides for the HTML maps (a share of exactly 0.9 is drawn in the 0.9-1.0 colour).
+A layer with missing values gets a last "no data" class in the HTML maps' grey.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from urbanform.maps import i18n, palette
 
 __all__ = [
     "DEFAULT_COLOR",
+    "NODATA_VALUE",
     "QML_VERSION",
     "symbol_kind",
     "layer_hints",
@@ -40,8 +42,13 @@ logger = logging.getLogger(__name__)
 #: QGIS version written into the QML and project files (the oldest one tested).
 QML_VERSION = "3.22.0-Białowieża"
 
-#: Colour of a layer that has neither ``value_field`` nor ``color`` in its hints.
-DEFAULT_COLOR = "#3182bd"
+#: Colour of a layer that has neither ``value_field`` nor ``color`` in its hints (the
+#: HTML maps' default).
+DEFAULT_COLOR = "#3366cc"
+
+#: Stand-in value that puts features without a value into the "no data" class: QGIS's
+#: graduated renderer draws no feature whose classified value is NULL.
+NODATA_VALUE = -1e300
 
 _OUTLINE = "35,35,35,255"
 _GEOMETRY_TYPE = {"marker": "0", "line": "1", "fill": "2"}
@@ -185,6 +192,7 @@ def graduated_renderer(
     kind: str,
     unit: str | None = None,
     language: str = "en",
+    nodata: bool = False,
 ) -> ET.Element:
     """A ``graduatedSymbol`` renderer: one range per class, highest class first.
 
@@ -202,16 +210,21 @@ def graduated_renderer(
         Display unit of the values (``share``, ``ratio`` or ``None``) for the labels.
     language
         Language of the labels (``en`` or ``zh``).
+    nodata
+        Also draw features without a value, in the HTML maps' "no data" grey: the
+        renderer then classifies ``coalesce("field", NODATA_VALUE)`` and ends with a
+        "no data" range holding only :data:`NODATA_VALUE`.
 
     Returns
     -------
     xml.etree.ElementTree.Element
         The ``renderer-v2`` element.
     """
+    quoted = field.replace('"', '""')
     rend = ET.Element(
         "renderer-v2",
         type="graduatedSymbol",
-        attr=field,
+        attr=f'coalesce("{quoted}", {NODATA_VALUE!r})' if nodata else field,
         graduatedMethod="GraduatedColor",
         symbollevels="0",
         enableorderby="0",
@@ -232,6 +245,12 @@ def graduated_renderer(
             render="true",
         )
         symbols.append(_symbol(colors[i], kind=kind, name=str(i)))
+    if nodata:
+        name = str(len(colors))
+        ET.SubElement(ranges, "range", symbol=name, lower=repr(NODATA_VALUE),
+                      upper=repr(NODATA_VALUE), label=i18n.t("no_data", language),
+                      render="true")
+        symbols.append(_symbol(palette.NODATA_COLOR, kind=kind, name=name))
     method = ET.SubElement(rend, "classificationMethod", id="Custom")
     ET.SubElement(method, "labelFormat", format="%1 - %2", labelprecision="4",
                   trimtrailingzeroes="1")
@@ -359,12 +378,11 @@ def _renderer(
     values = gdf[field].to_numpy(dtype=float, na_value=np.nan)
     breaks = palette.class_breaks(values, ramp=ramp)
     colors = palette.class_colors(breaks, ramp)
-    n_missing = int((~np.isfinite(values)).sum())
-    if n_missing:
-        logger.info("layer %s: %d features without %s are not drawn in QGIS",
-                    layer, n_missing, field)
+    nodata = bool(np.isnan(values).any())
     unit = value_unit(gdf[field], breaks, ramp=ramp)
-    return graduated_renderer(field, breaks, colors, kind=kind, unit=unit, language=language)
+    return graduated_renderer(
+        field, breaks, colors, kind=kind, unit=unit, language=language, nodata=nodata
+    )
 
 
 def layer_qml(
