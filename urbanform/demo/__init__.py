@@ -56,7 +56,7 @@ def _cached_city(seed: int, scale: float) -> dict[str, gpd.GeoDataFrame | Raster
     return build_city(seed, scale, DEMO_CRS)
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=2 * len(DEMO_LAYERS))
 def _layer(name: str, seed: int, scale: float) -> gpd.GeoDataFrame | RasterLayer:
     return _cached_city(seed, scale)[name]
 

@@ -50,9 +50,10 @@ def polar(radius_m: np.ndarray | float, angle_deg: np.ndarray | float) -> np.nda
     return np.stack(np.broadcast_arrays(x, y), axis=-1)
 
 
-def _circle(radius_m: float) -> np.ndarray:
-    angles = np.arange(CIRCLE_STEPS + 1) * (360.0 / CIRCLE_STEPS)
-    angles[-1] = 0.0
+def _circle(radius_m: float, *, start_deg: float = 0.0) -> np.ndarray:
+    """Closed ring of vertices every 0.25 degree, starting and ending at ``start_deg``."""
+    angles = (start_deg + np.arange(CIRCLE_STEPS + 1) * (360.0 / CIRCLE_STEPS)) % 360.0
+    angles[-1] = angles[0]
     return polar(radius_m, angles)
 
 
@@ -157,7 +158,7 @@ def make_major_roads(
     far = 3.0 * np.sqrt(TARGET_AREA_M2 / np.pi) * factor
     roads: list[dict[str, Any]] = []
     bridged = [
-        (shapely.LineString(_circle(r * factor)), name)
+        (shapely.LineString(_circle(r * factor, start_deg=ELEVATED_ANGLE_DEG)), name)
         for r, name in zip(RING_RADII_M, RING_NAMES, strict=True)
     ]
     bridged.append((shapely.LineString(polar(np.array([far, far]), [270.0, 90.0])), "Renmin Road"))
@@ -171,8 +172,8 @@ def make_major_roads(
         line = shapely.LineString(polar(np.array([r1, far]), ang))
         for part in shapely.get_parts(line.intersection(boundary).difference(zone)):
             roads.append(_road(part, name, "secondary"))
-    # an elevated expressway from the first to the third ring: it shares a vertex with
-    # both rings at its ends and flies over every street in between
+    # an elevated expressway from the first to the third ring: its ends are the start
+    # and end points of both rings, and it flies over every street in between
     ends = polar(np.array([RING_RADII_M[0], RING_RADII_M[2]]) * factor, ELEVATED_ANGLE_DEG)
     roads.append(_road(shapely.LineString(ends), "Airport Elevated Expressway", "primary", 1))
     return roads
