@@ -278,7 +278,7 @@ def test_base_map_adds_given_tiles():
 def test_analysis_map_fits_district_bounds():
     fmap = fl.analysis_map(make_park_result())
     expected = district_squares().to_crs("EPSG:4326").total_bounds
-    (fit,) = _layers(fmap, folium.FitBounds)
+    (fit,) = _layers(fmap, fl.FitToBounds)
     assert np.allclose(np.ravel(fit.bounds), expected[[1, 0, 3, 2]])
 
 
@@ -316,13 +316,30 @@ def test_legend_lists_share_classes_and_no_data():
     labels = re.findall(r"</span>([^<]+)</div>", legend)
     assert labels == [
         "0.0% – 50.0%", "50.0% – 70.0%", "70.0% – 80.0%", "80.0% – 90.0%", "90.0% – 100.0%",
-        "No data",
     ]
 
 
+def test_legend_has_no_data_row_for_missing_values():
+    districts = make_park_result().layers["districts"]
+    districts.loc[1, "pop_share"] = np.nan
+    (_, legend, *_) = fl.district_layers(districts, {"pop_share": ("Covered", "share")})
+    assert legend.html_text.endswith("No data</div>")
+
+
 def test_zh_legend_labels_missing_values_in_chinese():
-    fmap = fl.analysis_map(make_park_result(), language="zh")
-    assert _layers(fmap, fl.Legend)[0].html_text.endswith("无数据</div>")
+    districts = make_park_result().layers["districts"]
+    districts.loc[1, "pop_share"] = np.nan
+    (_, legend, *_) = fl.district_layers(
+        districts, {"pop_share": ("覆盖", "share")}, language="zh"
+    )
+    assert legend.html_text.endswith("无数据</div>")
+
+
+def test_missing_value_drawn_grey():
+    districts = make_park_result().layers["districts"]
+    districts.loc[1, "pop_share"] = np.nan
+    (layer, *_) = fl.district_layers(districts, {"pop_share": ("Covered", "share")})
+    assert [p["_fill"] for p in _geojson_props(layer)] == ["#1a9641", "#cccccc", "#1a9641"]
 
 
 def test_single_colour_layer_legend_names_layer():

@@ -38,6 +38,7 @@ from urbanform.maps import i18n, palette
 from urbanform.results import AnalysisResult
 
 __all__ = [
+    "FitToBounds",
     "Legend",
     "analysis_map",
     "base_map",
@@ -200,17 +201,69 @@ def base_map(
             overlay=False,
             control=True,
         ).add_to(fmap)
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
+    fmap.add_child(FitToBounds([[miny, minx], [maxy, maxx]]))
     return fmap
+
+
+class FitToBounds(MacroElement):
+    """Fit the map to ``bounds`` once its container has a size.
+
+    Unlike ``folium.FitBounds`` this also works when the map's page is laid out after
+    its script runs (an ``<iframe srcdoc>`` in the report): Leaflet fitted to a
+    0 x 0 container computes an invalid zoom.
+
+    Parameters
+    ----------
+    bounds
+        ``[[south, west], [north, east]]`` in degrees.
+    padding_px
+        Padding around the bounds, in pixels.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, done = false;
+            var bounds = L.latLngBounds({{ this.bounds|tojson }});
+            var pad = {{ this.padding_px }};
+            function fit() {
+                var box = map.getContainer(), legend = map._ufLegend;
+                if (done || !box.clientWidth || !box.clientHeight) { return; }
+                done = true;
+                map.invalidateSize();
+                var right = legend && legend.offsetWidth ?
+                    Math.min(legend.offsetWidth + 2 * pad, box.clientWidth / 3) : pad;
+                map.fitBounds(bounds, {
+                    paddingTopLeft: [pad, pad], paddingBottomRight: [right, pad]
+                });
+            }
+            setTimeout(function () {  // after the legends are built
+                fit();
+                if (!done && window.ResizeObserver) {
+                    new ResizeObserver(fit).observe(map.getContainer());
+                }
+            }, 0);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]], *, padding_px: int = 12) -> None:
+        super().__init__()
+        self._name = "FitToBounds"
+        self.bounds = bounds
+        self.padding_px = int(padding_px)
 
 
 # --------------------------------------------------------------------------- legend
 
 
 class Legend(MacroElement):
-    """A small HTML legend in the map's corner, shown while ``layer`` is on the map.
+    """A layer's part of the map's legend box, shown while ``layer`` is on the map.
 
-    Built as plain HTML/CSS (branca's colormap legend pulls d3 from a CDN).
+    Built as plain HTML/CSS (branca's colormap legend pulls d3 from a CDN). Every
+    legend of a map goes into one box in the bottom-right corner.
 
     Parameters
     ----------
@@ -226,15 +279,22 @@ class Legend(MacroElement):
         (function () {
             var map = {{ this._parent.get_name() }};
             var layer = {{ this.layer.get_name() }};
-            var ctl = L.control({position: "bottomright"});
-            ctl.onAdd = function () {
-                var div = L.DomUtil.create("div", "uf-legend");
-                div.innerHTML = {{ this.html_text|tojson }};
-                return div;
-            };
-            ctl.addTo(map);
+            if (!map._ufLegend) {
+                var ctl = L.control({position: "bottomright"});
+                ctl.onAdd = function () { return L.DomUtil.create("div", "uf-legend"); };
+                ctl.addTo(map);
+                map._ufLegend = ctl.getContainer();
+                L.DomEvent.disableScrollPropagation(map._ufLegend);
+            }
+            var box = map._ufLegend;
+            var part = L.DomUtil.create("div", "uf-legend-part", box);
+            part.innerHTML = {{ this.html_text|tojson }};
             function sync() {
-                ctl.getContainer().style.display = map.hasLayer(layer) ? "" : "none";
+                part.style.display = map.hasLayer(layer) ? "" : "none";
+                var shown = Array.prototype.some.call(box.children, function (c) {
+                    return c.style.display !== "none";
+                });
+                box.style.display = shown ? "" : "none";
             }
             map.on("layeradd layerremove", sync);
             sync();
@@ -257,9 +317,9 @@ def legend_html(
     labels: list[str],
     point: bool = False,
 ) -> str:
-    """Build the escaped inner HTML of a legend: a title and one swatch row per class."""
+    """Build the escaped inner HTML of a legend: a title (if any) and one row per class."""
     shape = "uf-swatch uf-point" if point else "uf-swatch"
-    rows = [f'<div class="uf-legend-title">{html.escape(title)}</div>']
+    rows = [f'<div class="uf-legend-title">{html.escape(title)}</div>'] if title else []
     for colour, label in zip(colors, labels, strict=True):
         rows.append(
             f'<div class="uf-legend-row"><span class="{shape}" '
@@ -276,10 +336,14 @@ def _class_labels(breaks: list[float], *, unit: str | None, language: str) -> li
 
 
 def _graduated_legend(
-    title: str, breaks: list[float], ramp: str, *, unit: str | None, language: str, point: bool
+    title: str, values: np.ndarray, breaks: list[float], ramp: str, *, unit: str | None,
+    language: str, point: bool
 ) -> str:
-    colours = palette.class_colors(breaks, ramp) + [palette.NODATA_COLOR]
-    labels = _class_labels(breaks, unit=unit, language=language) + [i18n.t("no_data", language)]
+    """Legend rows for each class, and for missing values when ``values`` has some."""
+    colours = palette.class_colors(breaks, ramp)
+    labels = _class_labels(breaks, unit=unit, language=language)
+    if not np.isfinite(values).all():
+        colours, labels = colours + [palette.NODATA_COLOR], labels + [i18n.t("no_data", language)]
     return legend_html(title, colors=colours, labels=labels, point=point)
 
 
@@ -380,7 +444,9 @@ def district_layers(
         shown["_fill"] = _colour_column(values, breaks, ramp)
         style = {"color": "#333333", "weight": 1.2, "fillOpacity": 0.72}
         layer = _geojson(shown, name=label, aliases=aliases, style=style, show=i == 0)
-        legend = _graduated_legend(label, breaks, ramp, unit=unit, language=language, point=False)
+        legend = _graduated_legend(
+            label, values, breaks, ramp, unit=unit, language=language, point=False
+        )
         out += [layer, Legend(legend, layer=layer)]
     return out
 
@@ -450,13 +516,14 @@ def result_layer(
         breaks = palette.class_breaks(values, ramp=ramp)
         shown["_fill"] = _colour_column(values, breaks, ramp)
         legend = _graduated_legend(
-            title, breaks, ramp, unit=units.get(value_field), language=language, point=point
+            title, values, breaks, ramp, unit=units.get(value_field), language=language,
+            point=point,
         )
         colour = None
     else:
         colour = str(hints.get("color", DEFAULT_COLOR))
         shown["_fill"] = colour
-        legend = legend_html(title, colors=[colour], labels=[title], point=point)
+        legend = legend_html("", colors=[colour], labels=[title], point=point)
     if point:
         style = {"color": "#ffffff", "weight": 1.5, "fillOpacity": 0.95}
     elif line:

@@ -39,6 +39,7 @@ MISSING = "–"
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "report_title": "Urban form report",
+        "colon": ": ",
         "workspace": "Workspace",
         "working_crs": "Working CRS",
         "contents": "Contents",
@@ -104,6 +105,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "report_title": "城市空间形态评估报告",
+        "colon": "：",
         "workspace": "工作空间",
         "working_crs": "工作坐标系",
         "contents": "目录",

@@ -1,0 +1,165 @@
+"""The report and a standalone map in a real browser (Debian's chromium), offline.
+
+Every request that is not file:// is aborted and recorded; the page must request
+nothing, raise no error, log no console error, and draw every map's Leaflet layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from test_maps import make_h3_cells, make_park_result, make_tod_result
+
+from urbanform.layers.types import Provenance
+from urbanform.maps import analysis_map, write_map, write_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
+]
+
+
+@dataclass
+class Visit:
+    """What the browser saw while opening one page."""
+
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    maps: list[dict] = field(default_factory=list)
+    sorted_names: list[str] = field(default_factory=list)
+
+
+def _frames_layers(page) -> list[dict]:
+    out = []
+    for frame in page.frames:
+        if frame.query_selector(".leaflet-container") is None:
+            continue
+        for _ in range(50):  # up to 5 s for Leaflet to draw
+            if frame.query_selector(".leaflet-interactive") is not None:
+                break
+            page.wait_for_timeout(100)
+        out.append(
+            {
+                "containers": len(frame.query_selector_all(".leaflet-container")),
+                "paths": len(frame.query_selector_all(".leaflet-interactive")),
+                "legends": len(frame.query_selector_all(".uf-legend-part")),
+            }
+        )
+    return out
+
+
+def _visit(path: Path, *, sort_column: int | None = None) -> Visit:
+    from playwright.sync_api import sync_playwright
+
+    visit = Visit()
+
+    def guard(route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            visit.requests.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.route("**/*", guard)
+            page = context.new_page()
+            page.on("pageerror", lambda exc: visit.errors.append(f"pageerror: {exc}"))
+            page.on(
+                "console",
+                lambda msg: visit.errors.append(msg.text) if msg.type == "error" else None,
+            )
+            page.on("dialog", lambda d: (visit.dialogs.append(d.message), d.dismiss()))
+            page.goto(path.as_uri(), wait_until="load")
+            visit.maps = _frames_layers(page)
+            if sort_column is not None:
+                page.click(f"table.uf-districts thead th >> nth={sort_column}")
+                visit.sorted_names = page.eval_on_selector_all(
+                    "table.uf-districts tbody tr td:first-child",
+                    "cells => cells.map(c => c.textContent.trim())",
+                )
+        finally:
+            browser.close()
+    return visit
+
+
+@pytest.fixture(scope="module")
+def report_visit(tmp_path_factory) -> Visit:
+    park, tod = make_park_result(), make_tod_result()
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    write_report(
+        path,
+        workspace_name="Chengdu demo",
+        crs="EPSG:32648",
+        results=[park, tod],
+        maps={
+            park.name: analysis_map(park, h3_cells=make_h3_cells()),
+            tod.name: analysis_map(tod),
+        },
+        provenance=[Provenance("parks", "parks", "data/parks.gpkg", 2, "EPSG:4490", "0" * 64)],
+        warnings=["2 geometries repaired in layer parks"],
+        version="0.1.0",
+        run_seconds=3.2,
+        started_at="2026-11-25T15:00:00Z",
+    )
+    # column 1 = parks_500m pop_share: Qingyang 0.6 < Jinjiang 0.95 < Wuhou 1.0
+    return _visit(path, sort_column=1)
+
+
+@pytest.fixture(scope="module")
+def map_visit(tmp_path_factory) -> Visit:
+    path = tmp_path_factory.mktemp("maps") / "tod_800m.html"
+    write_map(analysis_map(make_tod_result()), path)
+    return _visit(path)
+
+
+def test_report_requests_nothing(report_visit: Visit):
+    assert report_visit.requests == []
+
+
+def test_report_has_no_errors(report_visit: Visit):
+    assert report_visit.errors == []
+
+
+def test_report_script_names_open_no_dialog(report_visit: Visit):
+    assert report_visit.dialogs == []
+
+
+def test_report_draws_every_map(report_visit: Visit):
+    assert [m["containers"] for m in report_visit.maps] == [1, 1]
+
+
+def test_report_maps_draw_shown_layers(report_visit: Visit):
+    # parks: 3 districts (first indicator) + 2 gaps + 2 parks; tod: 3 districts + 2 stations
+    assert [m["paths"] for m in report_visit.maps] == [7, 5]
+
+
+def test_report_maps_show_legends(report_visit: Visit):
+    assert all(m["legends"] >= 1 for m in report_visit.maps)
+
+
+def test_district_table_sorts_on_click(report_visit: Visit):
+    assert report_visit.sorted_names == ["Qingyang", "Jinjiang", "Wuhou"]
+
+
+def test_standalone_map_requests_nothing(map_visit: Visit):
+    assert (map_visit.requests, map_visit.errors) == ([], [])
+
+
+def test_standalone_map_draws_layers(map_visit: Visit):
+    assert map_visit.maps == [{"containers": 1, "paths": 5, "legends": 3}]
