@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
 import zipfile
@@ -71,9 +72,15 @@ def _write(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write(tmp_path_factory.mktemp("template") / "results.gpkg", _layers())
+
+
 @pytest.fixture
-def gpkg(tmp_path: Path) -> Path:
-    return _write(tmp_path / "results.gpkg", _layers())
+def gpkg(tmp_path: Path, template: Path) -> Path:
+    """A fresh copy of a GeoPackage holding the three layers of :func:`_layers`."""
+    return Path(shutil.copy(template, tmp_path / "results.gpkg"))
 
 
 def _styles(path: Path) -> list[tuple]:
@@ -103,8 +110,12 @@ def _ranges(root: ET.Element) -> list[tuple[float, float, str]]:
     return sorted(r for r in out if r[0] > NODATA)
 
 
-def _rgba(hex_color: str) -> str:
-    return ",".join(str(int(hex_color[i : i + 2], 16)) for i in (1, 3, 5)) + ",255"
+def _rgb(hex_color: str) -> str:
+    return ",".join(str(int(hex_color[i : i + 2], 16)) for i in (1, 3, 5))
+
+
+def _no_alpha(qgis_color: str) -> str:
+    return qgis_color.rsplit(",", 1)[0]
 
 
 def test_one_default_style_row_per_layer(gpkg: Path) -> None:
@@ -144,8 +155,19 @@ def test_missing_values_get_a_grey_no_data_class_last(gpkg: Path) -> None:
     last = rend.find("ranges")[-1]
     colour = rend.find(f"symbols/symbol[@name='{last.get('symbol')}']/layer/Option/"
                        "Option[@name='color']").get("value")
-    assert (float(last.get("lower")), float(last.get("upper")), last.get("label"), colour) == (
-        NODATA, NODATA, "No data", "204,204,204,255")
+    got = (float(last.get("lower")), float(last.get("upper")), last.get("label"))
+    assert (got, _no_alpha(colour)) == ((NODATA, NODATA, "No data"), "204,204,204")
+
+
+def test_district_fills_are_as_opaque_as_in_the_html_maps(gpkg: Path) -> None:
+    # HTML: districts fillOpacity 0.72, other polygons 0.55 -> alpha 184 and 140 of 255
+    write_layer_styles(gpkg, _layers())
+    alphas = {
+        name: _qml(gpkg, name).find("renderer-v2/symbols/symbol/layer/Option/"
+                                    "Option[@name='color']").get("value").rsplit(",", 1)[1]
+        for name in ("park__districts", "park__gaps")
+    }
+    assert alphas == {"park__districts": "184", "park__gaps": "140"}
 
 
 def test_graduated_ranges_are_the_share_breaks(gpkg: Path) -> None:
@@ -163,8 +185,8 @@ def test_graduated_breaks_equal_the_palette_breaks(gpkg: Path) -> None:
 
 def test_graduated_colours_are_the_palette_colours(gpkg: Path) -> None:
     write_layer_styles(gpkg, _layers())
-    got = [c for _, _, c in _ranges(_qml(gpkg, "park__districts"))]
-    assert got == [_rgba(h) for h in GOOD]
+    got = [_no_alpha(c) for _, _, c in _ranges(_qml(gpkg, "park__districts"))]
+    assert got == [_rgb(h) for h in GOOD]
 
 
 def test_ranges_are_written_highest_class_first(gpkg: Path) -> None:
@@ -198,7 +220,7 @@ def test_layer_without_value_field_gets_single_symbol_in_hint_colour(gpkg: Path)
     write_layer_styles(gpkg, _layers())
     rend = _qml(gpkg, "park__gaps").find("renderer-v2")
     colour = rend.find("symbols/symbol/layer/Option/Option[@name='color']").get("value")
-    assert (rend.get("type"), colour) == ("singleSymbol", "227,26,28,255")
+    assert (rend.get("type"), _no_alpha(colour)) == ("singleSymbol", "227,26,28")
 
 
 def test_symbol_type_follows_geometry(tmp_path: Path) -> None:
@@ -425,3 +447,25 @@ def test_project_with_missing_layer_raises(tmp_path: Path, gpkg: Path) -> None:
 def test_project_leaves_no_temporary_file(tmp_path: Path, gpkg: Path) -> None:
     _project(tmp_path, gpkg)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["project.qgz", "results.gpkg"]
+
+
+def test_project_puts_points_above_polygons_in_a_group(tmp_path: Path, gpkg: Path) -> None:
+    qgz = tmp_path / "p.qgz"
+    write_qgis_project(qgz, gpkg, groups={"mix": ["park__gaps", "tod__stations"]},
+                       crs=pyproj.CRS(CRS), title="T")
+    with zipfile.ZipFile(qgz) as zf:
+        root = ET.fromstring(zf.read("p.qgs"))
+    assert [lyr.get("name") for lyr in root.iter("layer-tree-layer")] == [
+        "tod__stations", "park__gaps"]
+
+
+def test_project_h3_layers_start_switched_off(tmp_path: Path) -> None:
+    layers = {**_layers(), "park__h3_r8": _gaps()}
+    path = _write(tmp_path / "results.gpkg", layers)
+    qgz = tmp_path / "p.qgz"
+    write_qgis_project(qgz, path, groups={"park": ["park__districts", "park__h3_r8"]},
+                       crs=pyproj.CRS(CRS), title="T")
+    with zipfile.ZipFile(qgz) as zf:
+        root = ET.fromstring(zf.read("p.qgs"))
+    got = {lyr.get("name"): lyr.get("checked") for lyr in root.iter("layer-tree-layer")}
+    assert got == {"park__districts": "Qt::Checked", "park__h3_r8": "Qt::Unchecked"}

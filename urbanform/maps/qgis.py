@@ -327,14 +327,31 @@ def _maplayer(
     return layer
 
 
-def _layer_tree(groups: dict[str, list[str]], *, source: str) -> ET.Element:
+def _drawing_order(names: list[str], infos: dict[str, dict]) -> list[str]:
+    """Points over lines over polygons (QGIS draws the top of a group last), else as given."""
+    rank = {"marker": 0, "line": 1, "fill": 2}
+
+    def key(name: str) -> int:
+        try:
+            return rank[symbol_kind(infos[name]["type"])]
+        except OutputError:
+            return 3
+
+    return sorted(names, key=key)
+
+
+def _layer_tree(
+    groups: dict[str, list[str]], infos: dict[str, dict], *, source: str
+) -> ET.Element:
     root = ET.Element("layer-tree-group")
     ET.SubElement(root, "customproperties")
     for group, names in groups.items():
         node = ET.SubElement(root, "layer-tree-group", name=group, checked="Qt::Checked",
                              expanded="1")
         ET.SubElement(node, "customproperties")
-        for name in names:
+        for name in _drawing_order(names, infos):
+            # H3 grids cover the districts: off at start, as in the HTML maps
+            shown = "Qt::Unchecked" if "__h3_r" in name else "Qt::Checked"
             leaf = ET.SubElement(
                 node,
                 "layer-tree-layer",
@@ -342,7 +359,7 @@ def _layer_tree(groups: dict[str, list[str]], *, source: str) -> ET.Element:
                 name=name,
                 source=f"{source}|layername={name}",
                 providerKey="ogr",
-                checked="Qt::Checked",
+                checked=shown,
                 expanded="1",
                 legend_exp="",
                 patch_size="-1,-1",
@@ -373,8 +390,10 @@ def project_xml(
     ET.SubElement(root, "homePath", path="")
     _text(root, "title", title)
     _spatialrefsys(ET.SubElement(root, "projectCrs"), crs)
-    root.append(_layer_tree(groups, source=source))
-    names = list(dict.fromkeys(n for members in groups.values() for n in members))
+    root.append(_layer_tree(groups, infos, source=source))
+    names = list(dict.fromkeys(
+        n for members in groups.values() for n in _drawing_order(members, infos)
+    ))
     same_crs = [infos[n]["extent"] for n in names
                 if infos[n]["extent"] and (infos[n]["crs"] is None or infos[n]["crs"] == crs)]
     box = _union(same_crs)
@@ -424,7 +443,9 @@ def write_qgis_project(
         The GeoPackage; layers are referenced relative to the project
         (``./results.gpkg|layername=NAME`` when both sit in one folder).
     groups
-        Layer-tree group (one per analysis) -> its GeoPackage layer names, top first.
+        Layer-tree group (one per analysis) -> its GeoPackage layer names. Within a
+        group points are put above lines above polygons, otherwise the order is kept
+        (top first); H3 grid layers (``*__h3_r*``) start switched off.
     crs
         The project CRS (the working CRS).
     title
