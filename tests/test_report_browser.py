@@ -6,11 +6,12 @@ nothing, raise no error, log no console error, and draw every map's Leaflet laye
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from test_maps import make_h3_cells, make_park_result, make_tod_result
+from test_maps import EVIL, make_h3_cells, make_park_result, make_tod_result
 
 from urbanform.layers.types import Provenance
 from urbanform.maps import analysis_map, write_map, write_report
@@ -40,6 +41,7 @@ class Visit:
     dialogs: list[str] = field(default_factory=list)
     maps: list[dict] = field(default_factory=list)
     sorted_names: list[str] = field(default_factory=list)
+    popup: dict = field(default_factory=dict)
 
 
 def _frames_layers(page) -> list[dict]:
@@ -61,7 +63,21 @@ def _frames_layers(page) -> list[dict]:
     return out
 
 
-def _visit(path: Path, *, sort_column: int | None = None) -> Visit:
+_OPEN_POPUP = """
+(text) => {
+    const map = Object.keys(window).filter(k => k.startsWith("map_")).map(k => window[k])[0];
+    map.eachLayer(l => {
+        if (l.feature && l.feature.properties.f0 === text) {
+            l.fire("click", {latlng: l.getBounds().getCenter()}, true);  // bubbles to GeoJson
+        }
+    });
+    const box = document.querySelector(".leaflet-popup-content");
+    return {text: box.textContent, scripts: box.querySelectorAll("script").length};
+}
+"""
+
+
+def _visit(path: Path, *, sort_column: int | None = None, popup_of: str | None = None) -> Visit:
     from playwright.sync_api import sync_playwright
 
     visit = Visit()
@@ -87,6 +103,8 @@ def _visit(path: Path, *, sort_column: int | None = None) -> Visit:
             page.on("dialog", lambda d: (visit.dialogs.append(d.message), d.dismiss()))
             page.goto(path.as_uri(), wait_until="load")
             visit.maps = _frames_layers(page)
+            if popup_of is not None:
+                visit.popup = page.evaluate(_OPEN_POPUP, html.escape(popup_of))
             if sort_column is not None:
                 page.click(f"table.uf-districts thead th >> nth={sort_column}")
                 visit.sorted_names = page.eval_on_selector_all(
@@ -128,6 +146,13 @@ def map_visit(tmp_path_factory) -> Visit:
     return _visit(path)
 
 
+@pytest.fixture(scope="module")
+def parks_map_visit(tmp_path_factory) -> Visit:
+    path = tmp_path_factory.mktemp("maps") / "parks_500m.html"
+    write_map(analysis_map(make_park_result()), path)
+    return _visit(path, popup_of=EVIL)
+
+
 def test_report_requests_nothing(report_visit: Visit):
     assert report_visit.requests == []
 
@@ -163,3 +188,11 @@ def test_standalone_map_requests_nothing(map_visit: Visit):
 
 def test_standalone_map_draws_layers(map_visit: Visit):
     assert map_visit.maps == [{"containers": 1, "paths": 5, "legends": 3}]
+
+
+def test_popup_shows_script_name_as_text(parks_map_visit: Visit):
+    assert " ".join(parks_map_visit.popup["text"].split()) == f"Name {EVIL} area_m2 2,500"
+
+
+def test_popup_holds_no_script_element(parks_map_visit: Visit):
+    assert (parks_map_visit.popup["scripts"], parks_map_visit.dialogs) == (0, [])
