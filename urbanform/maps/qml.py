@@ -378,7 +378,7 @@ def _renderer(
         colour = str(hints.get("color") or DEFAULT_COLOR)
         return single_renderer(colour, kind=kind, districts=districts)
     _check_field(gdf, field, layer=layer, hint="value_field")
-    if not pd.api.types.is_numeric_dtype(gdf[field]) or pd.api.types.is_bool_dtype(gdf[field]):
+    if not pd.api.types.is_numeric_dtype(gdf[field]):  # bool counts as 0 / 1
         raise OutputError(
             f"layer {layer!r}: value_field {field!r} has dtype {gdf[field].dtype}, not a "
             "number; point value_field at a numeric column"
