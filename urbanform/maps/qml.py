@@ -252,17 +252,32 @@ def graduated_renderer(
         )
         symbols.append(_symbol(colors[i], kind=kind, name=str(i), districts=districts))
     if nodata:
-        name = str(len(colors))
-        ET.SubElement(ranges, "range", symbol=name, lower=repr(NODATA_VALUE),
-                      upper=repr(NODATA_VALUE), label=i18n.t("no_data", language),
-                      render="true")
-        symbols.append(_symbol(palette.NODATA_COLOR, kind=kind, name=name, districts=districts))
+        _nodata_range(ranges, symbols, name=str(len(colors)), kind=kind, language=language,
+                      districts=districts)
     method = ET.SubElement(rend, "classificationMethod", id="Custom")
     ET.SubElement(method, "labelFormat", format="%1 - %2", labelprecision="4",
                   trimtrailingzeroes="1")
     ET.SubElement(rend, "rotation")
     ET.SubElement(rend, "sizescale")
     return rend
+
+
+def _nodata_range(
+    ranges: ET.Element,
+    symbols: ET.Element,
+    *,
+    name: str,
+    kind: str,
+    language: str,
+    districts: bool,
+) -> None:
+    """Append the "no data" range (only :data:`NODATA_VALUE`) in the HTML maps' grey."""
+    value = repr(NODATA_VALUE)
+    label = i18n.t("no_data", language)
+    ET.SubElement(ranges, "range", symbol=name, lower=value, upper=value,
+                  label=label, render="true")
+    symbol = _symbol(palette.NODATA_COLOR, kind=kind, name=name, districts=districts)
+    symbols.append(symbol)
 
 
 def single_renderer(hex_color: str, *, kind: str, districts: bool = False) -> ET.Element:
@@ -282,73 +297,49 @@ def single_renderer(hex_color: str, *, kind: str, districts: bool = False) -> ET
     return rend
 
 
+# Label settings (QgsPalLayerSettings / QgsTextFormat XML): dark 9 pt text with a
+# white buffer, one label per feature, labels avoid each other.
+_TEXT_STYLE = {
+    "isExpression": "0", "fontSize": "9", "fontSizeUnit": "Point",
+    "textColor": "50,50,50,255", "textOpacity": "1", "fontWeight": "50", "fontItalic": "0",
+    "namedStyle": "Regular", "multilineHeight": "1", "blendMode": "0", "capitalization": "0",
+}
+_TEXT_BUFFER = {
+    "bufferDraw": "1", "bufferSize": "0.8", "bufferSizeUnits": "MM",
+    "bufferColor": "255,255,255,255", "bufferOpacity": "1", "bufferNoFill": "1",
+    "bufferJoinStyle": "128", "bufferBlendMode": "0",
+}
+_TEXT_FORMAT = {
+    "wrapChar": "", "multilineAlign": "3", "formatNumbers": "0", "decimals": "3",
+    "plussign": "0", "addDirectionSymbol": "0", "autoWrapLength": "0",
+}
+_PLACEMENT_SETTINGS = {
+    "placementFlags": "10", "distUnits": "MM", "centroidInside": "1", "centroidWhole": "0",
+    "priority": "5", "quadOffset": "4", "polygonPlacementFlags": "2",
+}
+_RENDERING = {
+    "drawLabels": "1", "obstacle": "1", "obstacleFactor": "1", "obstacleType": "1",
+    "scaleVisibility": "0", "displayAll": "0", "upsidedownLabels": "0", "labelPerPart": "0",
+    "mergeLines": "0", "limitNumLabels": "0", "maxNumLabels": "2000", "minFeatureSize": "0",
+    "zIndex": "0",
+}
+
+
 def labeling(field: str, *, kind: str) -> ET.Element:
     """Simple labeling on ``field``: dark text with a white buffer (pal settings)."""
     lab = ET.Element("labeling", type="simple")
     settings = ET.SubElement(lab, "settings", calloutType="simple")
-    style = ET.SubElement(
-        settings,
-        "text-style",
-        fieldName=field,
-        isExpression="0",
-        fontSize="9",
-        fontSizeUnit="Point",
-        textColor="50,50,50,255",
-        textOpacity="1",
-        fontWeight="50",
-        fontItalic="0",
-        namedStyle="Regular",
-        multilineHeight="1",
-        blendMode="0",
-        capitalization="0",
-    )
-    ET.SubElement(
-        style,
-        "text-buffer",
-        bufferDraw="1",
-        bufferSize="0.8",
-        bufferSizeUnits="MM",
-        bufferColor="255,255,255,255",
-        bufferOpacity="1",
-        bufferNoFill="1",
-        bufferJoinStyle="128",
-        bufferBlendMode="0",
-    )
-    ET.SubElement(
-        settings, "text-format", wrapChar="", multilineAlign="3", formatNumbers="0",
-        decimals="3", plussign="0", addDirectionSymbol="0", autoWrapLength="0",
-    )
-    ET.SubElement(
-        settings,
-        "placement",
-        placement=_PLACEMENT[kind],
-        layerType=_LAYER_TYPE[kind],
-        placementFlags="10",
-        dist="1" if kind == "marker" else "0",
-        distUnits="MM",
-        centroidInside="1",
-        centroidWhole="0",
-        priority="5",
-        quadOffset="4",
-        polygonPlacementFlags="2",
-    )
-    ET.SubElement(
-        settings,
-        "rendering",
-        drawLabels="1",
-        obstacle="1",
-        obstacleFactor="1",
-        obstacleType="1",
-        scaleVisibility="0",
-        displayAll="0",
-        upsidedownLabels="0",
-        labelPerPart="0",
-        mergeLines="0",
-        limitNumLabels="0",
-        maxNumLabels="2000",
-        minFeatureSize="0",
-        zIndex="0",
-    )
+    style = ET.SubElement(settings, "text-style", {"fieldName": field, **_TEXT_STYLE})
+    ET.SubElement(style, "text-buffer", _TEXT_BUFFER)
+    ET.SubElement(settings, "text-format", _TEXT_FORMAT)
+    placement = {
+        "placement": _PLACEMENT[kind],
+        "layerType": _LAYER_TYPE[kind],
+        "dist": "1" if kind == "marker" else "0",
+        **_PLACEMENT_SETTINGS,
+    }
+    ET.SubElement(settings, "placement", placement)
+    ET.SubElement(settings, "rendering", _RENDERING)
     return lab
 
 
