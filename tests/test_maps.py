@@ -408,6 +408,17 @@ def test_rendered_map_has_no_cdn_reference():
     assert not re.search(r"cdn\.jsdelivr|code\.jquery|cdnjs|bootstrapcdn", page)
 
 
+def test_render_twice_gives_same_page():
+    fmap = fl.analysis_map(make_park_result(), h3_cells=make_h3_cells())
+    assert fl.render_map_html(fmap) == fl.render_map_html(fmap)
+
+
+def test_point_markers_are_filled():
+    (layer, _) = fl.result_layer(make_tod_result().layers["stations"], name="stations")
+    style = layer.style_function({"properties": {"_fill": "#6a3d9a"}})
+    assert (style["fill"], style["fillColor"]) == (True, "#6a3d9a")
+
+
 def test_write_map_writes_file_and_no_temporary(tmp_path: Path):
     fl.write_map(fl.analysis_map(make_park_result()), tmp_path / "parks_500m.html")
     assert [p.name for p in tmp_path.iterdir()] == ["parks_500m.html"]

@@ -122,11 +122,19 @@ def render_map_html(fmap: folium.Map) -> str:
     :func:`base_map`).
     """
     root = fmap.get_root()
-    for element in _walk(root):
+    elements = [e for part in (root, root.header, root.html, root.script) for e in _walk(part)]
+    for element in elements:
         if isinstance(element, JSCSSMixin):
             element.default_js = []
             element.default_css = []
-    return root.render()
+    # Folium adds children while rendering (one more ``addTo`` per render): keep the
+    # tree as it was so the map renders the same again (maps/NAME.html and the report)
+    before = [(element, element._children.copy()) for element in elements]
+    try:
+        return root.render()
+    finally:
+        for element, children in before:
+            element._children = children
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -525,7 +533,7 @@ def result_layer(
         shown["_fill"] = colour
         legend = legend_html("", colors=[colour], labels=[title], point=point)
     if point:
-        style = {"color": "#ffffff", "weight": 1.5, "fillOpacity": 0.95}
+        style = {"color": "#ffffff", "weight": 1.5, "fill": True, "fillOpacity": 0.95}
     elif line:
         style = {"color": colour, "weight": 2.5, "opacity": 0.9}
     else:
