@@ -99,7 +99,7 @@ def districts_layer(ctx: Context, result: AnalysisResult) -> gpd.GeoDataFrame | 
         out[f"{key}_met"] = names.map(
             lambda n, i=ind: i.districts[n].met if n in i.districts else None
         ).to_numpy()
-    main = result.indicators.get(next(iter(result.indicators), ""), None)
+    main = result.indicators.get(_main_indicator(result) or "", None)
     out.attrs["urbanform"] = {
         "title": f"{result.name}: district values",
         "value_field": main.key if main else None,
@@ -139,8 +139,24 @@ def _h3(
     for r in results:
         if r.units is None or len(r.units) == 0:
             continue
-        out[r.name] = {res: h3_summary(r.units, resolution=res) for res in resolutions}
+        by_res = {res: h3_summary(r.units, resolution=res) for res in resolutions}
+        key = _main_indicator(r)
+        for cells in by_res.values():
+            cells.attrs["urbanform"] = {
+                "title": f"{r.name}: H3 cells",
+                "value_field": key,
+                "ramp": "good" if key and r.indicators[key].unit == "share" else "diverging",
+            }
+        out[r.name] = by_res
     return out
+
+
+def _main_indicator(r: AnalysisResult) -> str | None:
+    """The targeted indicator of a result, else its first."""
+    for key, ind in r.indicators.items():
+        if ind.target is not None:
+            return key
+    return next(iter(r.indicators), None)
 
 
 def run_workspace(
