@@ -429,6 +429,19 @@ def test_write_map_into_missing_folder_raises(tmp_path: Path):
         fl.write_map(fl.analysis_map(make_park_result()), tmp_path / "nope" / "m.html")
 
 
+def test_analysis_map_of_empty_result_raises():
+    result = make_park_result()
+    result.layers, result.units = {}, result.units.iloc[:0]
+    with pytest.raises(OutputError, match="analysis 'parks_500m' has nothing to map"):
+        fl.analysis_map(result)
+
+
+def test_mixed_layer_draws_points_as_circle_markers():
+    gdf = pd.concat([make_tod_result().layers["stations"], make_park_result().layers["gaps"]])
+    (layer, _) = fl.result_layer(gpd.GeoDataFrame(gdf, crs=CRS), name="mixed")
+    assert isinstance(layer.marker, folium.CircleMarker)
+
+
 def test_analysis_map_leaves_result_layers_unchanged():
     result = make_park_result()
     before = result.layers["gaps"].copy()

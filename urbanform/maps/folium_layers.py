@@ -87,6 +87,11 @@ def offline_assets_html() -> str:
     )
 
 
+def _js_template(name: str) -> Template:
+    """Load a Folium element template (a ``script`` macro) from ``templates/``."""
+    return Template((files("urbanform.maps") / "templates" / name).read_text(encoding="utf-8"))
+
+
 # --------------------------------------------------------------------------- edges
 
 
@@ -228,34 +233,7 @@ class FitToBounds(MacroElement):
         Padding around the bounds, in pixels.
     """
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }}, done = false;
-            var bounds = L.latLngBounds({{ this.bounds|tojson }});
-            var pad = {{ this.padding_px }};
-            function fit() {
-                var box = map.getContainer(), legend = map._ufLegend;
-                if (done || !box.clientWidth || !box.clientHeight) { return; }
-                done = true;
-                map.invalidateSize();
-                var right = legend && legend.offsetWidth ?
-                    Math.min(legend.offsetWidth + 2 * pad, box.clientWidth / 3) : pad;
-                map.fitBounds(bounds, {
-                    paddingTopLeft: [pad, pad], paddingBottomRight: [right, pad]
-                });
-            }
-            setTimeout(function () {  // after the legends are built
-                fit();
-                if (!done && window.ResizeObserver) {
-                    new ResizeObserver(fit).observe(map.getContainer());
-                }
-            }, 0);
-        })();
-        {% endmacro %}
-        """
-    )
+    _template = _js_template("fit_to_bounds.js.j2")
 
     def __init__(self, bounds: list[list[float]], *, padding_px: int = 12) -> None:
         super().__init__()
@@ -281,35 +259,7 @@ class Legend(MacroElement):
         The layer the legend describes.
     """
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }};
-            var layer = {{ this.layer.get_name() }};
-            if (!map._ufLegend) {
-                var ctl = L.control({position: "bottomright"});
-                ctl.onAdd = function () { return L.DomUtil.create("div", "uf-legend"); };
-                ctl.addTo(map);
-                map._ufLegend = ctl.getContainer();
-                L.DomEvent.disableScrollPropagation(map._ufLegend);
-            }
-            var box = map._ufLegend;
-            var part = L.DomUtil.create("div", "uf-legend-part", box);
-            part.innerHTML = {{ this.html_text|tojson }};
-            function sync() {
-                part.style.display = map.hasLayer(layer) ? "" : "none";
-                var shown = Array.prototype.some.call(box.children, function (c) {
-                    return c.style.display !== "none";
-                });
-                box.style.display = shown ? "" : "none";
-            }
-            map.on("layeradd layerremove", sync);
-            sync();
-        })();
-        {% endmacro %}
-        """
-    )
+    _template = _js_template("legend.js.j2")
 
     def __init__(self, html_text: str, *, layer: folium.Layer) -> None:
         super().__init__()
@@ -318,13 +268,7 @@ class Legend(MacroElement):
         self.layer = layer
 
 
-def legend_html(
-    title: str,
-    *,
-    colors: list[str],
-    labels: list[str],
-    point: bool = False,
-) -> str:
+def legend_html(title: str, *, colors: list[str], labels: list[str], point: bool = False) -> str:
     """Build the escaped inner HTML of a legend: a title (if any) and one row per class."""
     shape = "uf-swatch uf-point" if point else "uf-swatch"
     rows = [f'<div class="uf-legend-title">{html.escape(title)}</div>'] if title else []
@@ -373,34 +317,27 @@ def _display_frame(
 
 
 def _geojson(
-    shown: gpd.GeoDataFrame,
-    *,
-    name: str,
-    aliases: list[str],
-    style: dict[str, Any],
-    show: bool,
+    shown: gpd.GeoDataFrame, *, name: str, aliases: list[str], style: dict[str, Any], show: bool
 ) -> folium.GeoJson:
     """Build a GeoJson layer: per-feature ``_fill`` colours, popup table, tooltip on field 0."""
     fields = [c for c in shown.columns if re.fullmatch(r"f\d+", c)]
-    is_point = bool(len(shown)) and set(shown.geom_type.unique()) <= {"Point", "MultiPoint"}
+    has_points = bool(set(shown.geom_type.unique()) & {"Point", "MultiPoint"})
 
     def style_function(feature: dict[str, Any]) -> dict[str, Any]:
         fill = feature["properties"].get("_fill", style.get("fillColor", DEFAULT_COLOR))
         line = style.get("color") or fill
         return {**style, "fillColor": fill, "color": line}
 
-    layer = folium.GeoJson(
+    escaped = [html.escape(a) for a in aliases]
+    return folium.GeoJson(
         shown,
         name=html.escape(name),
         show=show,
         style_function=style_function,
-        marker=folium.CircleMarker(radius=6) if is_point else None,
-        popup=folium.GeoJsonPopup(fields=fields, aliases=[html.escape(a) for a in aliases])
-        if fields
-        else None,
+        marker=folium.CircleMarker(radius=6) if has_points else None,  # no image markers
+        popup=folium.GeoJsonPopup(fields=fields, aliases=escaped) if fields else None,
         tooltip=folium.GeoJsonTooltip(fields=fields[:1], labels=False) if fields else None,
     )
-    return layer
 
 
 def _ramp_for(unit: str | None) -> str:
@@ -412,10 +349,7 @@ def _colour_column(values: np.ndarray, breaks: list[float], ramp: str) -> list[s
 
 
 def district_layers(
-    districts: gpd.GeoDataFrame,
-    indicators: dict[str, tuple[str, str]],
-    *,
-    language: str = "en",
+    districts: gpd.GeoDataFrame, indicators: dict[str, tuple[str, str]], *, language: str = "en"
 ) -> list[Element]:
     """Build one choropleth layer and its legend per indicator of the ``districts`` layer.
 
@@ -600,11 +534,14 @@ def h3_layer(
 # --------------------------------------------------------------------------- compose
 
 
-def _bounds(frames: list[gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
+def _bounds(frames: list[gpd.GeoDataFrame], *, name: str) -> tuple[float, float, float, float]:
     boxes = np.array([f.total_bounds for f in frames if not f.empty], dtype=float)
     boxes = boxes[np.isfinite(boxes).all(axis=1)] if len(boxes) else boxes
     if not len(boxes):
-        raise OutputError("nothing to map: every result layer is empty; check the analysis")
+        raise OutputError(
+            f"analysis {name!r} has nothing to map: its layers and units are empty; "
+            "check its inputs"
+        )
     return (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
 
 
@@ -649,7 +586,7 @@ def analysis_map(
     if not frames and not result.units.empty:
         frames = [to_wgs84(result.units, name="units")]
     title = f"{result.name} — {i18n.kind_label(result.kind, language)}"
-    fmap = base_map(_bounds(frames), tiles=tiles, title=title)
+    fmap = base_map(_bounds(frames, name=result.name), tiles=tiles, title=title)
     indicators = {
         k: (i18n.indicator_label(k, ind.label, language), ind.unit)
         for k, ind in result.indicators.items()
