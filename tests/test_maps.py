@@ -16,6 +16,8 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon, box
 
 from urbanform.errors import CRSError, OutputError
@@ -234,6 +236,24 @@ def test_two_classes_use_ramp_ends():
 def test_unknown_ramp_raises():
     with pytest.raises(OutputError, match="unknown colour ramp 'rainbow'"):
         palette.class_breaks(np.array([1.0]), ramp="rainbow")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=False, width=32), max_size=30),
+    st.sampled_from(sorted(palette.RAMPS)),
+)
+def test_every_value_gets_a_ramp_colour_or_grey(values, ramp):
+    breaks = palette.class_breaks(np.array(values, dtype=float), ramp=ramp)
+    allowed = set(palette.RAMPS[ramp]) | {palette.NODATA_COLOR}
+    assert {palette.color_for(v, breaks, ramp) for v in values} <= allowed
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), max_size=30))
+def test_breaks_ascending_and_at_least_two(values):
+    breaks = palette.class_breaks(np.array(values, dtype=float), ramp="seq")
+    assert len(breaks) >= 2 and breaks == sorted(breaks)
 
 
 # ----------------------------------------------------------------- i18n
