@@ -47,9 +47,9 @@ def assign_codes(blocks: Blocks, rng: np.random.Generator, *, factor: float) -> 
         logw = np.log(weights / weights.sum(axis=1, keepdims=True))
     xy = shapely.get_coordinates(shapely.centroid(blocks.geometry))
     fields = np.stack(
-        [smooth_field(xy, rng, wavelength_m=2500.0) for _ in CODES], axis=-1
+        [smooth_field(xy, rng, wavelength_m=2200.0) for _ in CODES], axis=-1
     )
-    score = logw[blocks.district] + 0.9 * fields + rng.gumbel(size=(len(xy), len(CODES)))
+    score = logw[blocks.district] + 1.5 * fields + rng.gumbel(size=(len(xy), len(CODES)))
     radius = np.hypot(*(xy - np.asarray(CENTRE_XY)).T)
     belt = np.abs(radius - RING_RADII_M[2] * factor) < GREEN_BELT_HALF_WIDTH_M
     score[belt, CODES.index("G2")] += 2.0  # the ecological belt along the third ring

@@ -174,7 +174,7 @@ STYLES: tuple[DistrictStyle, ...] = (
         tree_factor=1.45,
     ),
     DistrictStyle(
-        "North Suburbs", "suburbs", 2, ((45.0, 140.0),), 30.0, 400.0, 2, 0.14,
+        "North Suburbs", "suburbs", 2, ((45.0, 140.0),), 30.0, 400.0, 3, 0.14,
         2600.0, 0.8, 0.3, 0.0,
         {"R1": 12, "R2": 12, "R3": 12, "M1": 7, "M2": 8, "B1": 4, "A3": 3, "G2": 18,
          "E3": 22, "E2": 24, "U": 3},
@@ -182,7 +182,7 @@ STYLES: tuple[DistrictStyle, ...] = (
         tree_factor=1.5,
     ),
     DistrictStyle(
-        "West Hills", "hilly forested west", 2, ((140.0, 230.0),), -25.0, 600.0, 1, 0.25,
+        "West Hills", "hilly forested west", 2, ((140.0, 230.0),), -25.0, 600.0, 4, 0.25,
         3200.0, 0.3, 0.1, 0.0,
         {"E3": 72, "E2": 12, "R3": 8, "R1": 3, "G2": 3, "A3": 1, "U": 1},
         people_ha=80.0, buildings_ha=2.0, jobs_factor=0.5, service_level=0.2,
