@@ -14,6 +14,8 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from urbanform.analyses import living_circle as lc
 from urbanform.analyses.context import Context
@@ -326,3 +328,21 @@ def test_units_outside_districts_count_for_the_city_only():
     ind = _run(_population(RESIDENTS), _facilities(FACILITIES), PARAMS,
                districts=d).indicators["pop_share_all"]
     assert (ind.city.value, list(ind.districts)) == (pytest.approx(200 / 350), ["west"])
+
+
+_coord = st.floats(min_value=-20, max_value=520, allow_nan=False)
+_people = st.lists(st.tuples(_coord, _coord, st.integers(1, 500).map(float)),
+                   min_size=1, max_size=12)
+_places = st.lists(st.tuples(_coord, _coord, st.sampled_from(["kindergarten", "playground"])),
+                   min_size=1, max_size=6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(people=_people, places=_places)
+def test_shares_stay_fractions_and_ignore_input_order(people, places):
+    a = _run(_population(people), _facilities(places), PARAMS)
+    b = _run(_population(people[::-1]), _facilities(places[::-1]), PARAMS)
+    va = {k: i.city.value for k, i in a.indicators.items()}
+    vb = {k: i.city.value for k, i in b.indicators.items()}
+    assert all(0.0 <= v <= 1.0 for v in va.values())
+    assert va == pytest.approx(vb)
