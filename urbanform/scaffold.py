@@ -134,8 +134,11 @@ def _layers_for(osm: Path | None) -> dict[str, str]:
     for role, text in _LAYERS.items():
         if role in _OSM_ROLES:
             out[role] = f"role: {role}\nsource: osm:{osm.resolve()}   # read from the extract\n"
-        else:
-            out[role] = "# Not in OpenStreetMap: point this at your own data.\n" + text
+        else:  # not in OpenStreetMap: an example to copy into layers/ with your own data
+            out[f"examples/{role}"] = (
+                "# Not in OpenStreetMap. Copy this file to layers/ and point it at your data.\n"
+                + text
+            )
     return out
 
 

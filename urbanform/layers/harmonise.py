@@ -136,7 +136,7 @@ def _map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
                 f"{_where(spec)}: field {canon!r} has {n} non-numeric or empty "
                 "values; fill them with numbers"
             )
-        if (values < 0).any():
+        if canon != "layer" and (values < 0).any():
             raise LayerError(
                 f"{_where(spec)}: field {canon!r} has negative values; counts must be >= 0"
             )
