@@ -174,6 +174,11 @@ def test_minutes_drive_the_cutoff():
     assert res.indicators["pop_share_all"].city.value == 0.0
 
 
+def test_indicator_keys_follow_categories():
+    p = lc.validate_params({"categories": ["library"]}, where="c.yml")
+    assert lc.indicator_keys(p) == ["pop_share_all", "pop_share_library"]
+
+
 def test_defaults_by_level():
     p = lc.validate_params({"level": 10}, where="c.yml")
     assert (p["distance_m"], p["categories"]) == (

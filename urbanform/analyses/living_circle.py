@@ -36,6 +36,7 @@ __all__ = [
     "LEVELS",
     "DEFAULT_SPEED_M_S",
     "validate_params",
+    "indicator_keys",
     "category_distances",
     "missing_labels",
     "run",
@@ -121,6 +122,17 @@ def validate_params(params: dict | None, *, where: str) -> dict:
         cats, where=where
     )
     return out
+
+
+def indicator_keys(params: dict) -> list[str]:
+    """The indicators a run with these (validated) parameters reports.
+
+    Examples
+    --------
+    >>> indicator_keys({"categories": ["kindergarten", "playground"]})
+    ['pop_share_all', 'pop_share_kindergarten', 'pop_share_playground']
+    """
+    return ["pop_share_all", *(f"pop_share_{c}" for c in params["categories"])]
 
 
 def _distance_m(given: dict, out: dict, *, where: str) -> float:
@@ -453,7 +465,7 @@ def _method(params: dict, categories: list[str]) -> str:
 
 
 def _check_target(target: Target | None, categories: list[str], name: str) -> None:
-    keys = ["pop_share_all", *(f"pop_share_{c}" for c in categories)]
+    keys = indicator_keys({"categories": categories})
     if target is not None and target.indicator not in keys:
         raise AnalysisError(
             f"analysis {name!r}: target indicator {target.indicator!r} is not computed; "
@@ -480,10 +492,10 @@ def _district_sums(units: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def _indicators(
     units: gpd.GeoDataFrame, categories: list[str], target: Target | None, districts: list[str]
 ) -> dict[str, Indicator]:
-    keys = ["pop_share_all", *(f"pop_share_{c}" for c in categories)]
+    keys = indicator_keys({"categories": categories})
     units = _district_sums(units, [f"{k}{x}" for k in keys for x in (NUM, DEN)])
     out: dict[str, Indicator] = {}
-    for key in ["pop_share_all", *(f"pop_share_{c}" for c in categories)]:
+    for key in keys:
         default = ("share", f"Residents within reach of {key[10:].replace('_', ' ')}")
         unit, label = INDICATORS.get(key, default)
         tgt = target if target is not None and target.indicator == key else None
