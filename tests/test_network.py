@@ -342,3 +342,26 @@ def test_graph_from_osm_xml_keeps_walkable_ways_only(tmp_path):
     g = graph_from_osm(path)
     # only way 10 is walkable: nodes 1, 2, 3 and its two segments
     assert (g.n_nodes, g.n_edges, g.crs.to_epsg()) == (3, 2, 32635)
+
+
+def test_snapping_equals_shapely_nearest_on_random_streets():
+    # bent random streets; snap distance and offset checked against GEOS
+    rng = np.random.default_rng(7)
+    starts = rng.uniform(0, 2000, (300, 2))
+    mids = starts + rng.normal(0, 60, (300, 2))
+    ends = mids + rng.normal(0, 60, (300, 2))
+    lines = gpd.GeoDataFrame(
+        geometry=[LineString(xy(*map(tuple, p))) for p in np.stack([starts, mids, ends], 1)],
+        crs=CRS,
+    )
+    g = graph_from_lines(lines, node_crossings=False)
+    pts = xy(*map(tuple, rng.uniform(-100, 2100, (2000, 2))))
+    s = snap_points(g, pts, max_snap_m=100)
+    geoms = gpd.points_from_xy(pts[:, 0], pts[:, 1]).to_numpy()
+    (pi, _), dist = g.edge_tree().query_nearest(geoms, max_distance=100, return_distance=True)
+    want = np.full(len(pts), np.inf)
+    want[pi] = dist
+    np.testing.assert_allclose(s.snap_m, want, rtol=0, atol=1e-6)
+    ok = s.ok
+    located = [g.edge_geometry[e].project(p) for e, p in zip(s.edge[ok], geoms[ok], strict=True)]
+    np.testing.assert_allclose(s.offset_m[ok], located, rtol=0, atol=1e-6)

@@ -100,17 +100,17 @@ class WalkGraph:
 def _adjacency(u: np.ndarray, v: np.ndarray, length_m: np.ndarray, n_nodes: int) -> sp.csr_matrix:
     """Symmetric CSR matrix with the minimum length per node pair, no self-loops."""
     keep = u != v
-    rows = np.concatenate([u[keep], v[keep]])
-    cols = np.concatenate([v[keep], u[keep]])
-    data = np.concatenate([length_m[keep], length_m[keep]])
-    order = np.lexsort((data, cols, rows))
-    rows, cols, data = rows[order], cols[order], data[order]
-    first = np.ones(rows.size, dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, data = rows[first], cols[first], data[first]
-    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_nodes), out=indptr[1:])
-    return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
+    a, b = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep])
+    w = length_m[keep]
+    key = a * np.int64(n_nodes) + b
+    order = np.lexsort((w, key))
+    first = order[np.r_[True, key[order][1:] != key[order][:-1]]] if order.size else order
+    a, b, w = a[first], b[first], w[first]
+    rows = np.concatenate([a, b]).astype(np.int32)
+    cols = np.concatenate([b, a]).astype(np.int32)
+    mat = sp.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n_nodes, n_nodes))
+    mat.sort_indices()
+    return mat
 
 
 def label_components(u: np.ndarray, v: np.ndarray, n_nodes: int) -> np.ndarray:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
+from scipy.spatial import cKDTree
 
 from urbanform.errors import CRSError, NetworkError
 from urbanform.network.graph import WalkGraph
@@ -79,40 +81,60 @@ def _point_xy(graph: WalkGraph, points: gpd.GeoSeries | np.ndarray) -> np.ndarra
     return xy
 
 
-def _segments(graph: WalkGraph) -> dict[str, np.ndarray]:
-    """Straight pieces of all edges, their edge, offset along it and an STRtree (cached)."""
+_PIECE_M = 20.0  # edge pieces indexed by their midpoints are at most this long
+_K = 8  # nearest piece midpoints examined per point before the exact fallback
+
+
+def _segments(graph: WalkGraph) -> dict[str, Any]:
+    """Straight segments of all edges (edge, offset along it) and a k-d tree of piece midpoints.
+
+    Each segment is cut into pieces no longer than ``_PIECE_M``; the nearest point of a
+    segment is within ``_PIECE_M / 2`` of one of its pieces' midpoints. Built once, cached.
+    """
     if "segments" not in graph._cache:
         coords, eid = shapely.get_coordinates(graph.edge_geometry, return_index=True)
         s0 = np.flatnonzero(eid[1:] == eid[:-1])
-        p0, p1 = coords[s0], coords[s0 + 1]
-        seg_len = np.hypot(*(p1 - p0).T)
-        cum = np.cumsum(np.r_[0.0, seg_len])
+        p0, d = coords[s0], coords[s0 + 1] - coords[s0]
+        seg_len = np.hypot(d[:, 0], d[:, 1])
+        cum = np.cumsum(np.r_[0.0, seg_len])[:-1]
         first = np.r_[True, eid[s0][1:] != eid[s0][:-1]]
-        off0 = cum[:-1] - cum[:-1][np.maximum.accumulate(np.where(first, np.arange(s0.size), 0))]
-        lo, hi = np.minimum(p0, p1), np.maximum(p0, p1)
-        tree = shapely.STRtree(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
+        off0 = cum - cum[np.maximum.accumulate(np.where(first, np.arange(s0.size), 0))]
+        k = np.maximum(np.ceil(seg_len / _PIECE_M).astype(np.int64), 1)
+        seg_of_piece = np.repeat(np.arange(s0.size), k)
+        j = np.arange(seg_of_piece.size) - np.repeat(np.cumsum(k) - k, k)
+        frac = (j + 0.5) / k[seg_of_piece]
+        mid = p0[seg_of_piece] + d[seg_of_piece] * frac[:, None]
         graph._cache["segments"] = {
-            "p0": p0, "d": p1 - p0, "len": seg_len, "edge": eid[s0], "off0": off0, "tree": tree,
+            "p0": p0, "d": d, "len": seg_len, "edge": eid[s0], "off0": off0,
+            "piece_seg": seg_of_piece, "kdtree": cKDTree(mid),
         }  # fmt: skip
     return graph._cache["segments"]
 
 
-def _nearest_within(
-    graph: WalkGraph, xy: np.ndarray, radius_m: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(point, edge, offset, distance) of each point's nearest edge within ``radius_m``.
+def _segment_tree(graph: WalkGraph) -> shapely.STRtree:
+    """STRtree of the segments' envelopes (cached), for the exact fallback."""
+    if "segment_tree" not in graph._cache:
+        seg = _segments(graph)
+        lo = np.minimum(seg["p0"], seg["p0"] + seg["d"])
+        hi = np.maximum(seg["p0"], seg["p0"] + seg["d"])
+        boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+        graph._cache["segment_tree"] = shapely.STRtree(boxes)
+    return graph._cache["segment_tree"]
 
-    Candidates are the edge pieces whose envelope meets the point's square of half-side
-    ``radius_m`` (an STRtree envelope query): every piece within ``radius_m`` is among
-    them, so the nearest is exact. Point-to-segment distances are computed in numpy.
-    Ties go to the lowest edge index, then the smallest offset.
+
+def _pick_nearest(
+    seg: dict[str, Any], xy: np.ndarray, pi: np.ndarray, si: np.ndarray, radius_m: float
+) -> tuple[np.ndarray, ...]:
+    """Among candidate (point, segment) pairs, each point's nearest within ``radius_m``.
+
+    Returns (point, edge, offset, distance); ties go to the lowest edge, then offset.
+    Grouped minima (``np.minimum.reduceat``) instead of a sort keep this linear.
     """
-    seg = _segments(graph)
-    x, y = xy[:, 0], xy[:, 1]
-    boxes = shapely.box(x - radius_m, y - radius_m, x + radius_m, y + radius_m)
-    pi, si = seg["tree"].query(boxes)
     if pi.size == 0:
         return pi, pi, np.zeros(0), np.zeros(0)
+    if np.any(pi[1:] < pi[:-1]):
+        order = np.argsort(pi, kind="stable")
+        pi, si = pi[order], si[order]
     rel = xy[pi] - seg["p0"][si]
     d = seg["d"][si]
     sq = np.einsum("ij,ij->i", d, d)
@@ -120,29 +142,47 @@ def _nearest_within(
     dist = np.hypot(*(rel - t[:, None] * d).T)
     edge = seg["edge"][si]
     offset = seg["off0"][si] + t * seg["len"][si]
-    order = np.lexsort((offset, edge, dist, pi))
-    first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
-    first = first[dist[first] <= radius_m]
-    return pi[first], edge[first], offset[first], dist[first]
+    # per point (pairs are grouped by point): least distance, then edge, then offset
+    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
+    group = np.cumsum(np.r_[True, pi[1:] != pi[:-1]]) - 1
+    best = np.minimum.reduceat(dist, starts)
+    tie = dist == best[group]
+    big = np.iinfo(np.int64).max
+    best_edge = np.minimum.reduceat(np.where(tie, edge, big), starts)
+    tie &= edge == best_edge[group]
+    best_off = np.minimum.reduceat(np.where(tie, offset, np.inf), starts)
+    ok = best <= radius_m
+    return pi[starts][ok], best_edge[ok], best_off[ok], best[ok]
 
 
-def _nearest_edges(
-    graph: WalkGraph, xy: np.ndarray, max_snap_m: float
-) -> tuple[np.ndarray, ...]:
-    """Nearest edge within ``max_snap_m``: (point index, edge, offset, distance).
+def _nearest_edges(graph: WalkGraph, xy: np.ndarray, max_snap_m: float) -> tuple[np.ndarray, ...]:
+    """Nearest edge within ``max_snap_m`` of each point: (point, edge, offset, distance).
 
-    Most points lie close to a street: a first pass with a small radius settles them
-    cheaply; the rest are searched again with the full ``max_snap_m``.
+    The ``_K`` nearest piece midpoints (k-d tree) give candidates; the answer is exact when
+    the best distance is at most the ``_K``-th midpoint distance minus half a piece (no
+    other segment can be nearer). The few other points are searched exactly with an
+    STRtree envelope query of half-side ``max_snap_m``.
     """
-    near_m = min(max_snap_m, 25.0)
-    found = _nearest_within(graph, xy, near_m)
-    if near_m < max_snap_m:
-        rest = np.setdiff1d(np.arange(xy.shape[0]), found[0])
-        if rest.size:
-            more = _nearest_within(graph, xy[rest], max_snap_m)
-            more = (rest[more[0]],) + more[1:]
-            found = tuple(np.concatenate([a, b]) for a, b in zip(found, more, strict=True))
-    return found
+    seg = _segments(graph)
+    n_pieces = seg["piece_seg"].size
+    k = min(_K, n_pieces)
+    dk, ik = seg["kdtree"].query(xy, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2)
+    dk, ik = dk.reshape(xy.shape[0], k), ik.reshape(xy.shape[0], k)
+    pi, col = np.nonzero(ik < n_pieces)
+    found = _pick_nearest(seg, xy, pi, seg["piece_seg"][ik[pi, col]], max_snap_m)
+    best = np.full(xy.shape[0], np.inf)
+    best[found[0]] = found[3]
+    exact = (dk[:, -1] == np.inf) | (best <= dk[:, -1] - _PIECE_M / 2)
+    if exact.all():
+        return found
+    keep = exact[found[0]]
+    found = tuple(a[keep] for a in found)
+    rest = np.flatnonzero(~exact)
+    r = max_snap_m
+    x, y = xy[rest, 0], xy[rest, 1]
+    p2, s2 = _segment_tree(graph).query(shapely.box(x - r, y - r, x + r, y + r))
+    more = _pick_nearest(seg, xy, rest[p2], s2, max_snap_m)
+    return tuple(np.concatenate([a, b]) for a, b in zip(found, more, strict=True))
 
 
 def snap_points(
