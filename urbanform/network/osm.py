@@ -1,12 +1,16 @@
 """Walk graph from an OpenStreetMap extract (.osm.pbf with pyrosm, .osm XML with osmnx).
 
-The walkable filter is OSMnx's ``walk`` network type in both readers: ways with a
-``highway`` tag, except ``motorway``/``motorway_link``, ``cycleway``, ``bus_guideway``,
-``raceway``, ``construction``, ``proposed``, ``planned``, ``abandoned``, ``razed``,
-``platform`` and ``no``; ways tagged ``foot=no``, ``area=yes`` or ``service=private``, or
-closed by ``access`` without a ``foot`` permission, are left out. Ways are joined only at
-the OSM nodes they share (``node_crossings=False``): a footbridge over a street does not
-connect to it.
+The walkable filter is OSMnx's ``walk`` network type, as pyrosm implements it for
+``network_type="walking"``: ways with a ``highway`` tag, except ``motorway``,
+``motorway_link``, ``motor``, ``cycleway``, ``bus_guideway``, ``raceway``, ``razed``,
+``construction``, ``proposed``, ``planned``, ``abandoned``, ``platform``, ``rest_area``,
+``services`` and ``no``; ways tagged ``area=yes`` or ``service=private`` are left
+out, and so are ways closed by ``foot=no`` or by ``access=no|private`` without a
+``foot`` permission. pyrosm also
+drops streets whose sidewalk is mapped as a separate way (``sidewalk*=separate``), so
+the sidewalk is not counted twice. For .osm XML the same tag filter is applied here.
+Ways are joined only at the OSM nodes they share
+(``node_crossings=False``): a footbridge over a street does not connect to it.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ __all__ = ["graph_from_osm"]
 logger = logging.getLogger(__name__)
 
 _NOT_WALKABLE = {
-    "abandoned", "bus_guideway", "construction", "cycleway", "motorway", "motorway_link",
-    "no", "planned", "platform", "proposed", "raceway", "razed",
+    "abandoned", "bus_guideway", "construction", "cycleway", "motor", "motorway",
+    "motorway_link", "no", "planned", "platform", "proposed", "raceway", "razed",
+    "rest_area", "services",
 }  # fmt: skip
 _CLOSED = {"no", "private"}
+_SIDEWALK_KEYS = ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")
 _FOOT_OK = {"yes", "designated", "permissive", "official"}
 
 
@@ -124,6 +130,8 @@ def _walkable(edges: pd.DataFrame) -> pd.Series:
     ok &= tag("area") != "yes"
     ok &= tag("service") != "private"
     ok &= ~(tag("access").isin(_CLOSED) & ~foot.isin(_FOOT_OK))
+    for key in _SIDEWALK_KEYS:
+        ok &= tag(key) != "separate"
     return ok
 
 
@@ -138,7 +146,8 @@ def _read_xml(path: Path, network_type: str) -> gpd.GeoDataFrame | None:
 
     # osmnx keeps only the way tags listed in its settings; the filter needs foot too
     saved = list(ox.settings.useful_tags_way)
-    ox.settings.useful_tags_way = sorted(set(saved) | {"foot", "access", "area", "service"})
+    extra = {"foot", "access", "area", "service", *_SIDEWALK_KEYS}
+    ox.settings.useful_tags_way = sorted(set(saved) | extra)
     try:
         graph: Any = ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
         edges = ox.graph_to_gdfs(graph, nodes=False)
