@@ -77,6 +77,8 @@ INDICATORS: dict[str, tuple[str, str]] = {
 }
 
 _CATEGORY_RE = re.compile(r"\w+")
+MAX_PIECES_REPORTED = 20
+"""How many disconnected street pieces (most residents first) ``extra`` lists."""
 
 
 def validate_params(params: dict | None, *, where: str) -> dict:
@@ -559,5 +561,5 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     return AnalysisResult(
         name=name, kind="living_circle", params=dict(params), indicators=indicators,
         units=cov, layers=layers, method=_method(params, cats), warnings=warnings,
-        extra={"disconnected_components": pieces},
+        extra={"disconnected_components": pieces[:MAX_PIECES_REPORTED]},
     )
