@@ -190,7 +190,7 @@ NET_LAND = [shapely.box(375, -40, 425, -10), shapely.box(500, -50, 600, -25)]
 def network_result():
     ctx = make_ctx(NET_PARKS, NET_LAND, population=NET_POP)
     ctx.layers.vectors["streets"] = STREETS
-    return run(ctx, distance="network")
+    return run(ctx, distance="network", sample_spacing_m=25)
 
 
 def test_network_pop_share_walked():

@@ -16,7 +16,7 @@ The study area is the ``boundary`` layer (split at district edges) or, without i
 union of the districts; the city value is over the study area, so land inside the
 boundary but outside every district counts in the city value only.
 
-Units: the raster pixels inside each district, grouped in blocks of about 50 m x 50 m
+Units: the raster pixels inside each district, grouped in blocks of about 100 m x 100 m
 per district, each carrying forest area x coverage (``share__num``) and land area x
 coverage (``share__den``) at its area-weighted centre, so that sums over units equal the
 exact district figures; for polygons, the land pieces split by forest cover.
@@ -51,7 +51,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "share": ("share", "Forest cover (share of land area)"),
 }
 
-_UNIT_BLOCK_M = 50.0
+_UNIT_BLOCK_M = 100.0
 """Side of the pixel blocks that become units (H3 cells are larger)."""
 
 

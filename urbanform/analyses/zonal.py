@@ -34,6 +34,7 @@ __all__ = [
     "points_in_cover",
     "sum_into_polygons",
     "grid_samples",
+    "sample_regions",
     "boundary_points",
     "raster_cells",
 ]
@@ -88,6 +89,13 @@ def cover_tiles(cover: shapely.Geometry | None, *, tile_m: float = 1000.0) -> np
     return tiles[shapely.area(tiles) > _MIN_AREA_M2]
 
 
+def _as_tiles(cover: shapely.Geometry | np.ndarray | None, tile_m: float) -> np.ndarray:
+    """Tiles of ``cover``; an array is taken as tiles already cut by :func:`cover_tiles`."""
+    if isinstance(cover, np.ndarray):
+        return cover
+    return cover_tiles(cover, tile_m=tile_m)
+
+
 def _subtract_hits(geoms: np.ndarray, tiles: np.ndarray, gi: np.ndarray, ti: np.ndarray):
     """``geoms`` minus their intersecting tiles, one vectorised pass per hit rank."""
     rest = geoms.copy()
@@ -105,7 +113,7 @@ def _subtract_hits(geoms: np.ndarray, tiles: np.ndarray, gi: np.ndarray, ti: np.
 
 def split_by_cover(
     pieces: gpd.GeoDataFrame,
-    cover: shapely.Geometry | None,
+    cover: shapely.Geometry | np.ndarray | None,
     *,
     prorate: tuple[str, ...] = (),
     tile_m: float = 1000.0,
@@ -117,7 +125,8 @@ def split_by_cover(
     pieces
         Polygons in a metric CRS; their columns are carried to every part.
     cover
-        The covering area (for example dissolved service areas), or ``None``.
+        The covering area (for example dissolved service areas), its tiles from
+        :func:`cover_tiles` (to reuse them across calls), or ``None``.
     prorate
         Additive columns (population, ...) shared out in proportion to area.
     tile_m
@@ -139,8 +148,8 @@ def split_by_cover(
     [[True, 40.0, 4.0], [False, 60.0, 6.0]]
     """
     geoms = _geoms(pieces.geometry)
-    tiles = cover_tiles(cover, tile_m=tile_m)
-    if len(tiles):
+    tiles = _as_tiles(cover, tile_m)
+    if len(tiles) and len(geoms):
         gi, ti = shapely.STRtree(tiles).query(geoms, predicate="intersects")
     else:
         gi = ti = np.array([], dtype=np.int64)
@@ -166,8 +175,10 @@ def split_by_cover(
     return gdf.reset_index(drop=True)
 
 
-def points_in_cover(points: gpd.GeoSeries, cover: shapely.Geometry | None) -> np.ndarray:
-    """Whether each point lies in ``cover`` (points on its edge count as inside).
+def points_in_cover(
+    points: gpd.GeoSeries, cover: shapely.Geometry | np.ndarray | None
+) -> np.ndarray:
+    """Whether each point lies in ``cover`` or its tiles (edge points count as inside).
 
     Examples
     --------
@@ -177,7 +188,7 @@ def points_in_cover(points: gpd.GeoSeries, cover: shapely.Geometry | None) -> np
     [True, False]
     """
     out = np.zeros(len(points), dtype=bool)
-    tiles = cover_tiles(cover)
+    tiles = _as_tiles(cover, 1000.0)
     if len(tiles) and len(points):
         pi, _ = shapely.STRtree(tiles).query(_geoms(points), predicate="intersects")
         out[pi] = True
@@ -244,6 +255,7 @@ def grid_samples(pieces: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.GeoDataFr
     [[8.0, 5000.0], [1.0, 1.0]]
     """
     geoms = _geoms(pieces.geometry)
+    shapely.prepare(geoms)  # caches a prepared index on each polygon; values unchanged
     b = shapely.bounds(geoms)
     c0 = np.floor(b[:, 0] / spacing_m - 0.5).astype(np.int64)
     r0 = np.floor(b[:, 1] / spacing_m - 0.5).astype(np.int64)
@@ -265,6 +277,53 @@ def grid_samples(pieces: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.GeoDataFr
     order = np.argsort(piece, kind="stable")
     return gpd.GeoDataFrame(
         {"piece": piece[order], "weight_m2": weight[order]}, geometry=pts[order], crs=pieces.crs
+    )
+
+
+def sample_regions(
+    pieces: gpd.GeoDataFrame, samples: gpd.GeoDataFrame, *, spacing_m: float
+) -> gpd.GeoDataFrame:
+    """The area of selected grid samples as polygons: their cells, clipped to their piece.
+
+    The samples' cells (squares of ``spacing_m`` centred on them, as made by
+    :func:`grid_samples`) are rasterised with their piece number and polygonised
+    (rasterio), so adjacent cells merge in compiled code; each region is then clipped to
+    its piece. A piece sampled by its representative point only (too small for the grid)
+    comes out whole.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``piece`` (row position in ``pieces``), ``n_samples`` and the region geometry.
+    """
+    from rasterio import features
+    from rasterio.transform import from_origin
+
+    piece = samples["piece"].to_numpy(dtype=np.int64)
+    geoms = _geoms(pieces.geometry)
+    if len(piece) == 0:
+        empty = np.array([], dtype=np.int64)
+        return gpd.GeoDataFrame({"piece": empty, "n_samples": empty}, geometry=[], crs=pieces.crs)
+    xy = shapely.get_coordinates(_geoms(samples.geometry))
+    col = np.floor(xy[:, 0] / spacing_m).astype(np.int64)
+    row = np.floor(xy[:, 1] / spacing_m).astype(np.int64)
+    on_grid = np.isclose((col + 0.5) * spacing_m, xy[:, 0]) & np.isclose(
+        (row + 0.5) * spacing_m, xy[:, 1]
+    )
+    grid = np.zeros((row.max() - row.min() + 1, col.max() - col.min() + 1), dtype=np.int32)
+    grid[row.max() - row[on_grid], col[on_grid] - col.min()] = piece[on_grid] + 1
+    top = (row.max() + 1) * spacing_m
+    transform = from_origin(col.min() * spacing_m, top, spacing_m, spacing_m)
+    shapes = [(shapely.geometry.shape(g), int(v) - 1)
+              for g, v in features.shapes(grid, mask=grid > 0, transform=transform)]
+    reg_piece = np.array([v for _, v in shapes] + list(piece[~on_grid]), dtype=np.int64)
+    cells = np.array([g for g, _ in shapes] + list(geoms[piece[~on_grid]]), dtype=object)
+    n = np.r_[np.rint(shapely.area(cells[: len(shapes)]) / spacing_m**2), np.ones((~on_grid).sum())]
+    regions = _polygonal(shapely.intersection(cells, geoms[reg_piece]))
+    keep = shapely.area(regions) > _MIN_AREA_M2
+    return gpd.GeoDataFrame(
+        {"piece": reg_piece[keep], "n_samples": n[keep].astype(np.int64)},
+        geometry=regions[keep], crs=pieces.crs,
     )
 
 
