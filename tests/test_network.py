@@ -13,6 +13,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import LineString, MultiLineString, Point
@@ -85,6 +86,17 @@ def nx_reference(graph, origins: Snapped, dests: Snapped, cutoff_m: float) -> np
 def test_grid_streets_are_noded_at_every_crossing(grid):
     assert (grid.n_nodes, grid.n_edges) == (25, 40)
     np.testing.assert_allclose(grid.edge_length_m, 100.0)
+
+
+def test_noding_matches_geos_node_on_random_crossing_segments():
+    # 120 random segments cross each other everywhere; GEOS noding (shapely.node) is the
+    # independent answer for the pieces and their end points
+    rng = np.random.default_rng(3)
+    segs = shapely.linestrings(rng.uniform(0, 1000, (120, 2, 2)) + (X0, Y0))
+    g = graph_from_lines(gpd.GeoDataFrame(geometry=segs, crs=CRS))
+    pieces = shapely.get_parts(shapely.node(shapely.multilinestrings(segs)))
+    ends = np.unique(shapely.get_coordinates(shapely.boundary(pieces)), axis=0)
+    assert (g.n_edges, g.n_nodes) == (len(pieces), len(ends))
 
 
 def test_t_junction_is_noded_where_a_line_ends_on_another():

@@ -166,33 +166,45 @@ def _prepare_lines(
     return np.asarray(parts, dtype=object), flags[present][row]
 
 
+def _orient(o: np.ndarray, d: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Cross product (d - o) x (q - o): > 0 left turn, < 0 right turn, 0 collinear."""
+    return (d[:, 0] - o[:, 0]) * (q[:, 1] - o[:, 1]) - (d[:, 1] - o[:, 1]) * (q[:, 0] - o[:, 0])
+
+
+def _may_meet(p0: np.ndarray, p1: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether segments a and b may meet anywhere but at an end vertex they share."""
+    a0, a1, b0, b1 = p0[a], p1[a], p0[b], p1[b]
+    o1, o2 = _orient(a0, a1, b0), _orient(a0, a1, b1)
+    o3, o4 = _orient(b0, b1, a0), _orient(b0, b1, a1)
+    apart = (o1 * o2 > 0) | (o3 * o4 > 0)
+    shared_end = np.zeros(a.size, dtype=bool)
+    for pa in (a0, a1):
+        for pb in (b0, b1):
+            shared_end |= (pa[:, 0] == pb[:, 0]) & (pa[:, 1] == pb[:, 1])
+    collinear = (o1 == 0) & (o2 == 0)
+    return ~apart & ~(shared_end & ~collinear)
+
+
 def _segment_candidates(coords: np.ndarray, line_id: np.ndarray) -> tuple[np.ndarray, ...]:
     """Segments of all lines and the pairs (a, b) of segments of different lines that may meet.
 
     Pairs come from an STRtree of segment envelopes; pairs that are clearly apart (strict
     orientation test) or that only share an end vertex without overlapping are dropped in
-    numpy, so GEOS only sees true crossings, touches and overlaps.
+    numpy (in chunks, to bound memory), so GEOS only sees true crossings, touches and
+    overlaps. Returns segment start indices, segment geometries and the pairs.
     """
     s0 = np.flatnonzero(line_id[1:] == line_id[:-1])
     p0, p1 = coords[s0], coords[s0 + 1]
-    tree = shapely.STRtree(shapely.linestrings(np.stack([p0, p1], axis=1)))
-    a, b = tree.query(tree.geometries)
+    seg = shapely.linestrings(np.stack([p0, p1], axis=1))
+    a, b = shapely.STRtree(seg).query(seg)
     keep = line_id[s0][a] < line_id[s0][b]
     a, b = a[keep], b[keep]
-
-    def orient(o: np.ndarray, d: np.ndarray, q: np.ndarray) -> np.ndarray:
-        return (d[:, 0] - o[:, 0]) * (q[:, 1] - o[:, 1]) - (d[:, 1] - o[:, 1]) * (q[:, 0] - o[:, 0])
-
-    o1, o2 = orient(p0[a], p1[a], p0[b]), orient(p0[a], p1[a], p1[b])
-    o3, o4 = orient(p0[b], p1[b], p0[a]), orient(p0[b], p1[b], p1[a])
-    apart = (o1 * o2 > 0) | (o3 * o4 > 0)
-    shared_end = np.zeros(a.size, dtype=bool)
-    for pa in (p0, p1):
-        for pb in (p0, p1):
-            shared_end |= np.all(pa[a] == pb[b], axis=1)
-    collinear = (o1 == 0) & (o2 == 0)
-    keep = ~apart & ~(shared_end & ~collinear)
-    return s0, p0, a[keep], b[keep]
+    chunk = 2_000_000
+    keep = np.concatenate(
+        [np.zeros(0, bool)]
+        + [_may_meet(p0, p1, a[k : k + chunk], b[k : k + chunk]) for k in range(0, a.size, chunk)]
+    )
+    return s0, seg, a[keep], b[keep]
 
 
 def _insert_crossings(geoms: np.ndarray) -> np.ndarray:
@@ -202,10 +214,10 @@ def _insert_crossings(geoms: np.ndarray) -> np.ndarray:
     split joins them exactly.
     """
     coords, vid = shapely.get_coordinates(geoms, return_index=True)
-    s0, p0, a, b = _segment_candidates(coords, vid)
+    s0, seg, a, b = _segment_candidates(coords, vid)
     if a.size == 0:
         return geoms
-    seg = shapely.linestrings(np.stack([coords[s0], coords[s0 + 1]], axis=1))
+    p0 = coords[s0]
     meet = shapely.intersection(seg[a], seg[b])
     pts, pair = shapely.get_coordinates(meet, return_index=True)
     if pts.shape[0] == 0:
