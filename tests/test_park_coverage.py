@@ -16,7 +16,7 @@ import shapely
 
 from urbanform.analyses import park_coverage
 from urbanform.analyses.context import Context
-from urbanform.errors import AnalysisError
+from urbanform.errors import AnalysisError, CRSError
 from urbanform.layers.types import Layers
 from urbanform.results import Target
 
@@ -220,3 +220,18 @@ def test_network_gaps_hold_unwalkable_land_and_people():
     gaps = network_result().layers["gaps"]
     # two 625 m² samples of the second square; nobody lives in it
     assert (gaps["area_m2"].sum(), gaps["population"].sum()) == pytest.approx((1250, 0))
+
+
+def test_input_order_does_not_change_the_result():
+    pop = gdf([shapely.Point(230, 50), shapely.Point(750, 50)], population=[100.0, 300.0])
+    a = run(make_ctx(PARK, [R_IN, R_HALF, R_OUT], population=pop))
+    b = run(make_ctx(PARK, [R_OUT, R_IN, R_HALF], population=pop.iloc[::-1]))
+    got = [(x.indicators[k].city.value) for x in (a, b) for k in ("area_share", "pop_share")]
+    assert got[:2] == pytest.approx(got[2:], abs=1e-12)
+
+
+def test_geographic_working_crs_is_rejected():
+    ctx = make_ctx(PARK, [R_IN])
+    ctx.layers.crs = pyproj.CRS(4326)
+    with pytest.raises(CRSError, match="needs a metric working CRS"):
+        run(ctx)

@@ -285,6 +285,7 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     AnalysisResult
         Indicator ``share``; with polygons, a ``forest`` layer of forest pieces.
     """
+    zonal.require_metric(ctx.layers.crs, needed_by=name)
     source = _source(ctx, params)
     zones = study_zones(ctx, needed_by=name)
     layers: dict[str, gpd.GeoDataFrame] = {}

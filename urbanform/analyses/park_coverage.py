@@ -338,6 +338,7 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
         Indicators ``area_share`` and (with population) ``pop_share``; layers
         ``parks``, ``service_areas`` and ``gaps``.
     """
+    zonal.require_metric(ctx.layers.crs, needed_by=name)
     tiers = params["tiers"]
     parks = classify_parks(ctx.layers.vector("parks", needed_by=name), tiers=tiers)
     log.info("%d parks, %d large enough to count", len(parks), int(parks["counts"].sum()))

@@ -25,10 +25,11 @@ import shapely
 from exactextract import exact_extract
 from exactextract.raster import NumPyRasterSource
 
-from urbanform.errors import LayerError
+from urbanform.errors import CRSError, LayerError
 from urbanform.layers.types import RasterLayer
 
 __all__ = [
+    "require_metric",
     "cover_tiles",
     "split_by_cover",
     "points_in_cover",
@@ -43,6 +44,21 @@ log = logging.getLogger(__name__)
 
 _MIN_AREA_M2 = 1e-6
 """Slivers smaller than this (from floating-point overlay noise) are dropped."""
+
+
+def require_metric(crs: pyproj.CRS | None, *, needed_by: str) -> None:
+    """Raise :class:`~urbanform.errors.CRSError` unless ``crs`` is a projected (metric) CRS.
+
+    Examples
+    --------
+    >>> require_metric(pyproj.CRS(32648), needed_by="park500")
+    """
+    if crs is None or not pyproj.CRS(crs).is_projected:
+        name = pyproj.CRS(crs).name if crs is not None else "none"
+        raise CRSError(
+            f"analysis {needed_by!r} needs a metric working CRS, got {name}; set 'crs' in "
+            "urbanform.yml to a projected CRS such as the data's UTM zone"
+        )
 
 
 def _geoms(values: gpd.GeoSeries | np.ndarray) -> np.ndarray:
