@@ -143,3 +143,23 @@ def test_polygon_source_rejects_raster_codes():
 def test_bad_source_is_rejected():
     with pytest.raises(AnalysisError, match="params.source must be one of"):
         forest_cover.validate_params({"source": "lidar"}, where="analyses/forest.yml")
+
+
+def test_geographic_raster_counts_pixels_in_square_metres():
+    # 10 x 10 pixels of 0.0001 degrees at 104 E, 30.6 N, same class columns as above but
+    # no nodata; one district holding the whole raster: forest 4 of 7 land columns (rows
+    # share a latitude, so pixel areas cancel); a pixel is about 0.0001 deg x 111,320 m x
+    # cos(30.6 deg) = 9.58 m wide and 0.0001 x 110,860 m = 11.09 m tall -> 70 px ~ 7,437 m².
+    data = np.zeros((10, 10), dtype=np.uint8)
+    data[:, 0:4], data[:, 4:7], data[:, 7:10] = 10, 40, 80
+    raster = RasterLayer(
+        name="wc", role="landcover", data=data,
+        transform=Affine(0.0001, 0, 104.0, 0, -0.0001, 30.601), crs=pyproj.CRS(4326),
+        nodata=0, classes={"forest": [10], "water": [80]},
+    )
+    district = gpd.GeoDataFrame(
+        {"name": ["All"]}, geometry=[shapely.box(103.99, 30.59, 104.01, 30.61)], crs=4326
+    ).to_crs(CRS)
+    layers = Layers(crs=CRS, vectors={"districts": district}, rasters={"landcover": raster})
+    city = run(layers).indicators["share"].city
+    assert (city.value, city.denominator) == pytest.approx((4 / 7, 7437), rel=1e-2)
