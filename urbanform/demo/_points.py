@@ -10,8 +10,9 @@ from shapely.geometry.base import BaseGeometry
 from urbanform.demo._landuse import Blocks
 from urbanform.demo._plan import polar
 from urbanform.demo._styles import (
-    FACILITY_DENSITY_KM2,
+    CENTRE_SPACING,
     JOBS_HA,
+    LIVING_CIRCLES,
     RESIDENTIAL_CODES,
     RING_RADII_M,
     STATION_SPACING_M,
@@ -22,6 +23,7 @@ from urbanform.demo._styles import (
 PEOPLE_FACTOR = {"R1": 0.55, "R2": 1.0, "R3": 0.75}
 PEOPLE_PER_DWELLING = 2.6
 JOBS_PER_POINT = 120.0
+INNER_LOOP_M = 1800.0  # the core loop line (rings are at 3.2, 6.5 and 9.2 km)
 SYLLABLES_A = (
     "Jin", "Wen", "Qing", "Kuan", "Tai", "Shu", "Hua", "Chun", "Long", "Feng", "Yu", "Ping",
     "Xi", "Dong", "Nan", "Bei", "Hong", "Bai", "Jiu", "Shi", "Gao", "Yan", "Sha", "He",
@@ -98,23 +100,46 @@ def job_points(
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "jobs": values})
 
 
+def _centres(
+    blocks: Blocks, host: np.ndarray, spacing_m: float, di: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Host block of each point of a jittered lattice over district ``di``'s blocks."""
+    mine = np.flatnonzero(host & (blocks.district == di))
+    if mine.size == 0:
+        return mine
+    x0, y0, x1, y1 = shapely.total_bounds(blocks.geometry[mine])
+    xs = np.arange(x0 + rng.uniform(0, spacing_m), x1, spacing_m)
+    ys = np.arange(y0 + rng.uniform(0, spacing_m), y1, spacing_m)
+    gx, gy = (g.ravel() for g in np.meshgrid(xs, ys))
+    if gx.size == 0:
+        return np.empty(0, dtype=int)
+    tree = shapely.STRtree(blocks.geometry[mine])
+    _, bi = tree.query_nearest(
+        shapely.points(gx, gy), max_distance=spacing_m / 3.0, all_matches=False
+    )
+    return np.unique(mine[bi])
+
+
 def facility_points(blocks: Blocks, rng: np.random.Generator) -> pd.DataFrame:
-    """GB 50180 facilities, denser where a district's service level is higher."""
+    """GB 50180 facilities grouped in community centres, one lattice per circle level.
+
+    A district's ``service_level`` sets how dense the centres are and how often a centre
+    lacks one of its facilities, so some districts meet living-circle targets and others
+    do not.
+    """
     host = np.isin(blocks.code, (*RESIDENTIAL_CODES, "A1", "A2", "A3", "A5", "B1"))
-    res = np.isin(blocks.code, RESIDENTIAL_CODES)
-    area = shapely.area(blocks.geometry)
-    res_km2 = np.bincount(blocks.district[res], weights=area[res], minlength=len(STYLES)) / 1e6
     cats, targets = [], []
     for di, style in enumerate(STYLES):
-        cand = np.flatnonzero(host & (blocks.district == di))
-        for cat, dens in FACILITY_DENSITY_KM2.items():
-            n = rng.poisson(dens * res_km2[di] * style.service_level)
-            if n and cand.size:
-                p = area[cand] / area[cand].sum()
-                targets.append(rng.choice(cand, size=n, p=p))
-                cats.append(np.full(n, cat, dtype=object))
+        present_p = min(0.985, 0.45 + 0.42 * style.service_level)
+        for distance_m, categories in LIVING_CIRCLES.values():
+            spacing = CENTRE_SPACING * distance_m / style.service_level
+            centre = _centres(blocks, host, spacing, di, rng)
+            for cat in categories:
+                at = centre[rng.random(centre.size) < present_p]
+                targets.append(at)
+                cats.append(np.full(at.size, cat, dtype=object))
     target = np.concatenate(targets)
-    xy, kept = sample_in_blocks(blocks, target, rng)
+    xy, kept = sample_in_blocks(blocks, target, rng, margin=0.2)
     category = np.concatenate(cats)[kept]
     number = pd.Series(category).groupby(category).cumcount().to_numpy() + 1
     name = [f"{c.replace('_', ' ').title()} {k}" for c, k in zip(category, number, strict=True)]
@@ -140,9 +165,10 @@ def _line_defs(factor: float) -> list[tuple[str, np.ndarray]]:
         ("Line 1", polar(np.abs(along), np.where(along < 0, 270.0, 90.0))),
         ("Line 2", polar(np.abs(along), np.where(along < 0, 180.0, 0.0))),
     ]
-    n_loop = 4 * round(2 * np.pi * r2 / STATION_SPACING_M / 4)
-    lines.append(("Line 3", polar(r2, np.arange(n_loop) * 360.0 / n_loop)))
-    for extra, ang in enumerate((45.0, 135.0)[: int(factor >= 1.5) + int(factor >= 3)]):
+    for name, radius in (("Line 3", r2), ("Line 6", INNER_LOOP_M * factor)):
+        n_loop = 4 * round(2 * np.pi * radius / STATION_SPACING_M / 4)
+        lines.append((name, polar(radius, 45.0 + np.arange(n_loop) * 360.0 / n_loop)))
+    for extra, ang in enumerate((45.0, 135.0)):
         lines.append(
             (f"Line {4 + extra}", polar(np.abs(along), np.where(along < 0, ang + 180, ang)))
         )

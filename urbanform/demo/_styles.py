@@ -33,23 +33,16 @@ LANDUSE_CODES: dict[str, tuple[str, ...]] = {
 CODES: tuple[str, ...] = tuple(c for codes in LANDUSE_CODES.values() for c in codes)
 RESIDENTIAL_CODES: tuple[str, ...] = LANDUSE_CODES["residential"]
 
-#: GB 50180-2018 facility categories by living-circle level (minutes) with a base
-#: density per km2 of residential land.
-FACILITY_DENSITY_KM2: dict[str, float] = {
-    "kindergarten": 3.0,
-    "convenience_store": 6.0,
-    "community_service": 2.5,
-    "playground": 4.0,
-    "primary_school": 1.4,
-    "fresh_market": 1.5,
-    "sports_ground": 1.2,
-    "middle_school": 0.6,
-    "health_centre": 0.6,
-    "market": 0.7,
-    "elderly_care": 0.6,
-    "sports": 0.5,
-    "culture": 0.5,
+#: GB 50180-2018 living circles: level (minutes) -> (walking distance in metres, the
+#: categories its community centres hold). Centres sit on a lattice whose spacing is
+#: ``CENTRE_SPACING * distance / service_level``.
+LIVING_CIRCLES: dict[int, tuple[float, tuple[str, ...]]] = {
+    5: (300.0, ("kindergarten", "convenience_store", "community_service", "playground")),
+    10: (500.0, ("primary_school", "fresh_market", "sports_ground")),
+    15: (1000.0, ("middle_school", "health_centre", "market", "elderly_care", "sports",
+                  "culture")),
 }
+CENTRE_SPACING: float = 1.3
 
 #: ESA WorldCover code -> probability, per land-use code (rows sum to 1).
 #: Codes: 10 tree, 20 shrub, 30 grass, 40 cropland, 50 built-up, 60 bare, 80 water.
@@ -110,7 +103,7 @@ class DistrictStyle:
     jobs_factor
         Multiplier on the job density of every block.
     service_level
-        Multiplier on facility densities (living-circle quality).
+        Density of living-circle centres and completeness of their facilities.
     tree_factor
         Multiplier on tree probability in built-up land (greening of compounds).
     """
@@ -140,7 +133,7 @@ STYLES: tuple[DistrictStyle, ...] = (
         "Old Core", "dense old core", 0, ((0.0, 360.0),), -12.0, 170.0, 3, 0.10,
         720.0, 9.0, 1.2, 40.0,
         {"R2": 45, "R3": 12, "B1": 18, "B2": 8, "A1": 4, "A2": 4, "A3": 4, "A5": 3, "U": 2},
-        people_ha=520.0, buildings_ha=7.0, jobs_factor=2.4, service_level=1.3,
+        people_ha=520.0, buildings_ha=7.0, jobs_factor=2.4, service_level=1.7,
         tree_factor=0.6,
     ),
     DistrictStyle(
@@ -148,14 +141,14 @@ STYLES: tuple[DistrictStyle, ...] = (
         0.12, 850.0, 5.0, 1.0, 70.0,
         {"R2": 50, "R1": 5, "R3": 5, "B1": 12, "B2": 4, "A2": 5, "A3": 5, "A5": 3, "G2": 4,
          "M1": 5, "U": 2},
-        people_ha=380.0, buildings_ha=5.0, jobs_factor=1.2, service_level=1.1,
+        people_ha=380.0, buildings_ha=5.0, jobs_factor=1.2, service_level=1.2,
         tree_factor=1.25,
     ),
     DistrictStyle(
         "High-Tech Zone", "high-tech zone", 1, ((250.0, 330.0),), 0.0, 300.0, 3, 0.06,
         800.0, 2.0, 0.8, 40.0,
         {"R2": 35, "B2": 25, "M1": 15, "B1": 8, "A3": 5, "A5": 2, "G2": 8, "U": 3},
-        people_ha=330.0, buildings_ha=3.5, jobs_factor=1.5, service_level=1.1,
+        people_ha=330.0, buildings_ha=3.5, jobs_factor=1.5, service_level=1.35,
         tree_factor=1.35,
     ),
     DistrictStyle(
