@@ -275,16 +275,17 @@ def _method(params: dict, *, has_pop: bool) -> str:
     )
     if params["distance"] == "euclidean":
         how = (
-            "Distance is the straight line from the park edge (each park polygon buffered "
-            "by its radius). Residential land (land-use class residential) is split exactly "
-            "at service-area and district edges. "
+            "Distance (euclidean) is the straight line from the park edge (each park "
+            "polygon buffered by its radius). Residential land (land-use class residential) "
+            "is split exactly at service-area and district edges. "
         )
     else:
         how = (
-            f"Distance is walked on the street network to access points every "
-            f"{params['access_spacing_m']:g} m along each park's outer edge (no entrance layer "
-            f"is used), from points snapped to the nearest street within "
-            f"{params['max_snap_m']:g} m; farther points count as not covered. Residential land "
+            f"Distance (network) is walked on the street network, one pass per tier, to access "
+            f"points every {params['access_spacing_m']:g} m along the outer edge of the parks of "
+            f"that tier or a larger one (no entrance layer is used), from points snapped to the "
+            f"nearest street within {params['max_snap_m']:g} m; farther points count as not "
+            "covered, and the service areas shown are the walked streets. Residential land "
             f"is sampled with a {params['sample_spacing_m']:g} m grid of points, each weighing "
             "its share of its piece's area. "
         )
