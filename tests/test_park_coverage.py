@@ -13,6 +13,8 @@ import geopandas as gpd
 import pyproj
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from urbanform.analyses import park_coverage
 from urbanform.analyses.context import Context
@@ -235,3 +237,21 @@ def test_geographic_working_crs_is_rejected():
     ctx.layers.crs = pyproj.CRS(4326)
     with pytest.raises(CRSError, match="needs a metric working CRS"):
         run(ctx)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    boxes=st.lists(
+        st.tuples(st.integers(-900, 900), st.integers(-900, 900), st.integers(10, 200)),
+        min_size=1, max_size=4,
+    )
+)
+def test_area_share_is_a_share_and_matches_plain_shapely(boxes):
+    squares = [shapely.box(x, y, x + s, y + s) for x, y, s in boxes]
+    res = run(make_ctx(PARK, squares))
+    # independent: area of (union of squares) within 500 m of the park / union area
+    land = shapely.union_all(squares)
+    near = land.intersection(PARK.geometry.iloc[0].buffer(500, quad_segs=16))
+    value = res.indicators["area_share"].city.value
+    assert 0.0 <= value <= 1.0
+    assert value == pytest.approx(near.area / land.area, abs=1e-9)
