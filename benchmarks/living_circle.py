@@ -47,12 +47,14 @@ class StepTimes(logging.Handler):
         super().__init__(logging.INFO)
         self.steps: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         step = getattr(record, "urbanform_step", None)
         if step is not None:
             self.steps[step] = self.steps.get(step, 0.0) + float(record.elapsed_s)
             self.cpu[step] = self.cpu.get(step, 0.0) + float(getattr(record, "cpu_s", "nan"))
+            self.peak_mb[step] = _peak_mb()  # the high-water mark when the step ends
 
 
 def _grid_streets(side: int, spacing_m: float, rng: np.random.Generator) -> gpd.GeoDataFrame:
@@ -156,10 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     total, total_cpu = time.perf_counter() - t1, time.process_time() - c1
     g = ctx.walk_graph()
     print(f"walk network: {g.n_nodes:,} nodes, {g.n_edges:,} edges; units {len(res.units):,}")
-    print(f"  {'step':<12} {'wall':>7}   {'CPU':>7}")
+    print(f"  {'step':<12} {'wall':>7}   {'CPU':>7}   peak after step")
     for step in ("graph build", "snapping", "distances", "aggregation"):
         print(f"  {step:<12} {times.steps.get(step, float('nan')):7.2f} s "
-              f"{times.cpu.get(step, float('nan')):7.2f} s")
+              f"{times.cpu.get(step, float('nan')):7.2f} s "
+              f"{times.peak_mb.get(step, float('nan')):8,.0f} MB")
     other = total - sum(times.steps.values())
     other_cpu = total_cpu - sum(times.cpu.values())
     print(f"  {'other':<12} {other:7.2f} s {other_cpu:7.2f} s  (population units, facilities)")

@@ -260,6 +260,12 @@ def test_polygon_facilities_use_a_point_inside():
     assert res.units["dist_kindergarten"].iloc[0] == pytest.approx(55.0)
 
 
+def test_snapping_in_chunks_gives_the_same_snaps(monkeypatch):
+    monkeypatch.setattr(lc, "SNAP_CHUNK", 2)  # three residents: chunks of 2 and 1
+    res = _run(_population(RESIDENTS), _facilities(FACILITIES), PARAMS)
+    np.testing.assert_array_equal(res.units["snap_m"], [10.0, 10.0, 40.0])
+
+
 def test_method_names_standard_and_distance(grid_result):
     assert "GB 50180-2018" in grid_result.method and "300 m" in grid_result.method
 

@@ -77,6 +77,8 @@ INDICATORS: dict[str, tuple[str, str]] = {
 }
 
 _CATEGORY_RE = re.compile(r"\w+")
+SNAP_CHUNK = 100_000
+"""Points snapped per call: bounds the snapping memory peak on million-unit cities."""
 MAX_PIECES_REPORTED = 20
 """How many disconnected street pieces (most residents first) ``extra`` lists."""
 
@@ -193,6 +195,27 @@ def _take(snapped: network.Snapped, idx: np.ndarray) -> network.Snapped:
         is_array = isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == n
         kwargs[f.name] = value[idx] if is_array else value
     return type(snapped)(**kwargs)
+
+
+def _snap(
+    graph: network.WalkGraph, xy: np.ndarray, *, max_snap_m: float, chunk: int | None = None
+) -> network.Snapped:
+    """:func:`urbanform.network.snap_points` in chunks of ``chunk`` points.
+
+    Each point snaps on its own, so chunks give the same answer while the candidate
+    arrays of one chunk, not of a million units, set the memory peak.
+    """
+    chunk = SNAP_CHUNK if chunk is None else chunk
+    if len(xy) <= chunk:
+        return network.snap_points(graph, xy, max_snap_m=max_snap_m)
+    parts = [network.snap_points(graph, xy[i:i + chunk], max_snap_m=max_snap_m)
+             for i in range(0, len(xy), chunk)]
+    kwargs = {}
+    for f in dataclasses.fields(parts[0]):
+        values = [getattr(p, f.name) for p in parts]
+        kwargs[f.name] = np.concatenate(values) if isinstance(values[0], np.ndarray) else (
+            values[0])
+    return type(parts[0])(**kwargs)
 
 
 def _points_xy(geoms: gpd.GeoSeries) -> np.ndarray:
@@ -542,8 +565,8 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     with _step("graph build"):
         graph = ctx.walk_graph(needed_by=name)
     with _step("snapping"):
-        usnap = network.snap_points(graph, _points_xy(units.geometry), max_snap_m=max_snap_m)
-        fsnap = network.snap_points(graph, _points_xy(fac.geometry), max_snap_m=max_snap_m)
+        usnap = _snap(graph, _points_xy(units.geometry), max_snap_m=max_snap_m)
+        fsnap = _snap(graph, _points_xy(fac.geometry), max_snap_m=max_snap_m)
     log.info("living circle: %d of %d units and %d of %d facilities snapped",
              int(usnap.ok.sum()), len(units), int(fsnap.ok.sum()), len(fac))
     with _step("distances"):
