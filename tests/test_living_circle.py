@@ -109,6 +109,14 @@ def test_deficits_layer_lists_missing_categories(grid_result):
     assert d["dist_playground"].isna().all()
 
 
+def test_deficits_layer_empty_when_all_covered():
+    # A alone: K1 45 m away and a playground at (180, 6) -> 10 + 30 + 6 = 46 m
+    res = _run(_population(RESIDENTS[:1]),
+               _facilities([(120, 5, "kindergarten"), (180, 6, "playground")]), PARAMS)
+    d = res.layers["deficits"]
+    assert (len(d), "missing" in d.columns) == (0, True)
+
+
 def test_deficits_layer_display_hints(grid_result):
     hints = grid_result.layers["deficits"].attrs["urbanform"]
     assert (hints["value_field"], hints["ramp"]) == ("n_missing", "bad")
