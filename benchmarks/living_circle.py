@@ -6,14 +6,16 @@ under 4 GB peak memory on a 2-core machine.
 
 Usage::
 
-    python benchmarks/living_circle.py --scale 4            # the demo city at scale 4
+    python benchmarks/living_circle.py --scale 25      # demo city: ~1M nodes, ~1.1M units
     python benchmarks/living_circle.py --synthetic --side 1000   # 1000 x 1000 node grid
 
 Without ``urbanform.demo`` (or with ``--synthetic``) a jittered street grid is built
 instead: ``side`` x ``side`` nodes ``spacing_m`` apart, ``units`` population points and
 ``facilities`` facilities spread at random over it (seeded). Prints one line per step
-(input layers, graph build, snapping, distances, aggregation), the total and the peak
-resident memory (``resource.getrusage``).
+(graph build, snapping, distances, aggregation, other) with wall time, CPU time (the
+fair figure on a shared machine) and the memory high-water mark when the step ended, then
+the total and the peak resident memory (``resource.getrusage``). Generating the demo city
+is timed apart ("inputs") and not counted in the analysis.
 """
 
 from __future__ import annotations
