@@ -12,7 +12,7 @@ from test_maps import EVIL, fetched_urls, make_h3_cells, make_park_result, make_
 
 from urbanform.errors import OutputError
 from urbanform.layers.types import Provenance
-from urbanform.maps import analysis_map, render_report, write_report
+from urbanform.maps import analysis_map, render_map_html, render_report, write_report
 from urbanform.maps.report import district_table, population_short, scorecard_rows
 from urbanform.results import Indicator, IndicatorValue, Target
 
@@ -224,9 +224,37 @@ def test_raw_script_never_in_page(page_en: str):
     assert EVIL not in page_en
 
 
+class _Srcdocs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.docs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "iframe":
+            self.docs.append(dict(attrs).get("srcdoc") or "")
+
+
+def srcdocs(page: str) -> list[str]:
+    """The pages embedded in iframes, as the browser reads them (unescaped)."""
+    parser = _Srcdocs()
+    parser.feed(page)
+    return parser.docs
+
+
 def test_raw_script_never_in_embedded_maps(page_en: str):
-    srcdocs = re.findall(r'srcdoc="([^"]*)"', page_en)
-    assert [EVIL in html.unescape(doc) for doc in srcdocs] == [False, False]
+    assert [EVIL in doc for doc in srcdocs(page_en)] == [False, False]
+
+
+def test_embedded_map_is_the_standalone_page():
+    park = make_park_result()
+    fmap = analysis_map(park)
+    page = build(results=[park], maps={park.name: fmap})
+    assert srcdocs(page) == [render_map_html(fmap)]
+
+
+def test_embedding_barely_grows_the_map(page_en: str):
+    maps = srcdocs(page_en)
+    assert len(page_en) < 1.05 * sum(len(m) for m in maps) + 50_000
 
 
 # ----------------------------------------------------------------- languages
@@ -261,7 +289,7 @@ def test_report_with_tiles_references_only_given_server():
     park = make_park_result()
     tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
     page = build(results=[park], maps={park.name: analysis_map(park, tiles=tiles)})
-    assert fetched_urls(page) == [tiles]
+    assert set(fetched_urls(page)) == {tiles}
 
 
 def test_write_report_writes_one_file(tmp_path: Path):

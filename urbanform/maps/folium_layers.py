@@ -9,32 +9,37 @@ layer, styled from its ``attrs["urbanform"]`` hints), :func:`h3_layer` (H3 cells
 
 Every text taken from data (names, values, titles) is HTML-escaped before it reaches
 the page, and the page references no external script, style sheet or icon: Leaflet is
-inlined from the vendored ``assets/`` (see ``assets/README.md``).
+inlined from the vendored ``assets/`` (see ``assets/README.md``). Rendering and writing
+pages (:func:`render_map_html`, :func:`write_map`) live in :mod:`urbanform.maps.report`
+and are re-exported here.
 """
 
 from __future__ import annotations
 
-import base64
 import html
+import json
 import logging
-import os
 import re
-from collections.abc import Iterator
-from functools import cache
 from importlib.resources import files
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import folium
 import geopandas as gpd
 import numpy as np
+import shapely
 from branca.element import Element, MacroElement
-from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from urbanform.errors import CRSError, OutputError
 from urbanform.maps import i18n, palette
+from urbanform.maps.report import (
+    RawHtml,
+    offline_assets_html,
+    render_map_html,
+    write_map,
+    write_text_atomic,
+)
 from urbanform.results import AnalysisResult
 
 __all__ = [
@@ -59,32 +64,8 @@ WGS84 = "EPSG:4326"
 DEFAULT_COLOR = "#3366cc"
 _RAMP_BY_UNIT = {"share": "good", "ratio": "diverging"}
 _MAX_POPUP_FIELDS = 12
-
-
-# --------------------------------------------------------------------------- assets
-
-
-def _asset(name: str) -> bytes:
-    return (files("urbanform.maps") / "assets" / name).read_bytes()
-
-
-@cache
-def offline_assets_html() -> str:
-    """Return ``<style>`` and ``<script>`` elements inlining Leaflet and the map styles.
-
-    Leaflet's CSS refers to its images by relative URL; they are replaced by
-    ``data:`` URIs so the page requests nothing.
-    """
-
-    def data_uri(match: re.Match[str]) -> str:
-        png = base64.b64encode(_asset(f"images/{match.group(1)}")).decode("ascii")
-        return f"url(data:image/png;base64,{png})"
-
-    css = re.sub(r"url\(images/([\w.-]+\.png)\)", data_uri, _asset("leaflet.css").decode())
-    return (
-        f"<style>{css}</style>\n<style>{_asset('map.css').decode()}</style>\n"
-        f"<script>{_asset('leaflet.js').decode()}</script>"
-    )
+#: Maps with more features than this draw on a canvas (SVG slows down past ~10,000).
+CANVAS_FEATURES = 10_000
 
 
 def _js_template(name: str) -> Template:
@@ -113,61 +94,6 @@ def to_wgs84(gdf: gpd.GeoDataFrame, *, name: str = "layer") -> gpd.GeoDataFrame:
     return gdf.to_crs(WGS84)
 
 
-def _walk(element: Element) -> Iterator[Element]:
-    yield element
-    for child in list(element._children.values()):
-        yield from _walk(child)
-
-
-def render_map_html(fmap: folium.Map) -> str:
-    """Render ``fmap`` as one standalone offline HTML page.
-
-    Every element's CDN links (Folium's jQuery, Bootstrap, Font Awesome, ...) are
-    dropped; Leaflet comes inlined from :func:`offline_assets_html` (added by
-    :func:`base_map`).
-    """
-    root = fmap.get_root()
-    elements = [e for part in (root, root.header, root.html, root.script) for e in _walk(part)]
-    for element in elements:
-        if isinstance(element, JSCSSMixin):
-            element.default_js = []
-            element.default_css = []
-    # Folium adds children while rendering (one more ``addTo`` per render): keep the
-    # tree as it was so the map renders the same again (maps/NAME.html and the report)
-    before = [(element, element._children.copy()) for element in elements]
-    try:
-        return root.render()
-    finally:
-        for element, children in before:
-            element._children = children
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to a temporary name beside ``path``, then move it in place.
-
-    Raises
-    ------
-    OutputError
-        When the folder is missing or not writable.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(
-            f"cannot write {path}: {exc.strerror or exc}; check the folder exists and "
-            "is writable"
-        ) from exc
-
-
-def write_map(fmap: folium.Map, path: Path) -> None:
-    """Write ``fmap`` as a standalone offline HTML file (``maps/NAME.html``)."""
-    write_text_atomic(Path(path), render_map_html(fmap))
-
-
 # --------------------------------------------------------------------------- base
 
 
@@ -177,6 +103,7 @@ def base_map(
     tiles: str | None = None,
     attribution: str | None = None,
     title: str = "",
+    prefer_canvas: bool = False,
 ) -> folium.Map:
     """Make an empty map fitted to ``bounds`` (minx, miny, maxx, maxy in EPSG:4326).
 
@@ -191,6 +118,8 @@ def base_map(
         Attribution shown for ``tiles`` (default: the tile server's host name).
     title
         Page title of the standalone map.
+    prefer_canvas
+        Draw vectors on a canvas instead of SVG (much faster for many features).
     """
     minx, miny, maxx, maxy = (float(b) for b in bounds)
     fmap = folium.Map(
@@ -198,11 +127,12 @@ def base_map(
         zoom_start=12,
         tiles=None,
         control_scale=True,
+        prefer_canvas=prefer_canvas,
     )
     fmap.default_js = []
     fmap.default_css = []
     root = fmap.get_root()
-    root.header.add_child(Element(offline_assets_html()), name="urbanform_assets")
+    root.header.add_child(RawHtml(offline_assets_html()), name="urbanform_assets")
     if title:
         root.title = html.escape(title)
     if tiles:
@@ -306,14 +236,39 @@ def _display_frame(
     gdf: gpd.GeoDataFrame, fields: list[str], *, units: dict[str, str], language: str
 ) -> gpd.GeoDataFrame:
     """Make a popup-ready copy: fields ``f0..fn`` as escaped display strings."""
-    data = {
-        f"f{i}": [
-            html.escape(i18n.format_value(v, unit=units.get(f), language=language))
-            for v in gdf[f].tolist()
-        ]
-        for i, f in enumerate(fields)
-    }
+    data = {}
+    for i, f in enumerate(fields):
+        text = i18n.format_column(gdf[f], unit=units.get(f), language=language)
+        data[f"f{i}"] = text if gdf[f].dtype.kind in "iuf" else [html.escape(t) for t in text]
     return gpd.GeoDataFrame(data, geometry=gdf.geometry.to_numpy(), crs=gdf.crs, index=gdf.index)
+
+
+def _feature_collection(shown: gpd.GeoDataFrame) -> dict[str, Any]:
+    """GeoJSON of ``shown`` (EPSG:4326), coordinates rounded to 1e-6 degree (~0.1 m).
+
+    Built directly (GeoPandas' ``__geo_interface__`` is ~50 times slower on large
+    layers); features without a geometry are left out.
+    """
+    geoms = shown.geometry.to_numpy()
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    geoms = shapely.transform(geoms[keep], lambda xy: np.round(xy, 6))
+    names = [c for c in shown.columns if c != shown.geometry.name]
+    columns = [shown[c].to_numpy(dtype=object)[keep].tolist() for c in names]
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    if not names:
+        rows = [{} for _ in range(len(geoms))]
+    if len(geoms) and (shapely.get_type_id(geoms) == 0).all():  # points: no JSON round trip
+        xy = shapely.get_coordinates(geoms).tolist()
+        shapes = [{"type": "Point", "coordinates": c} for c in xy]
+    else:
+        shapes = [json.loads(g) for g in shapely.to_geojson(geoms).tolist()]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": str(i), "properties": p, "geometry": g}
+            for i, (p, g) in enumerate(zip(rows, shapes, strict=True))
+        ],
+    }
 
 
 def _geojson(
@@ -330,7 +285,7 @@ def _geojson(
 
     escaped = [html.escape(a) for a in aliases]
     return folium.GeoJson(
-        shown,
+        _feature_collection(shown),
         name=html.escape(name),
         show=show,
         style_function=style_function,
@@ -345,7 +300,12 @@ def _ramp_for(unit: str | None) -> str:
 
 
 def _colour_column(values: np.ndarray, breaks: list[float], ramp: str) -> list[str]:
-    return [palette.color_for(v, breaks, ramp) for v in values.tolist()]
+    """Colour of each value, as :func:`palette.color_for` (vectorised)."""
+    colours = np.array(palette.class_colors(breaks, ramp) + [palette.NODATA_COLOR])
+    idx = np.searchsorted(np.asarray(breaks, dtype=float), values, side="right") - 1
+    idx = np.clip(idx, 0, len(colours) - 2)
+    idx[~np.isfinite(values)] = len(colours) - 1
+    return colours[idx].tolist()
 
 
 def district_layers(
@@ -586,7 +546,13 @@ def analysis_map(
     if not frames and not result.units.empty:
         frames = [to_wgs84(result.units, name="units")]
     title = f"{result.name} — {i18n.kind_label(result.kind, language)}"
-    fmap = base_map(_bounds(frames, name=result.name), tiles=tiles, title=title)
+    n_features = sum(len(f) for f in layers.values()) + (0 if h3_cells is None else len(h3_cells))
+    fmap = base_map(
+        _bounds(frames, name=result.name),
+        tiles=tiles,
+        title=title,
+        prefer_canvas=n_features > CANVAS_FEATURES,
+    )
     indicators = {
         k: (i18n.indicator_label(k, ind.label, language), ind.unit)
         for k, ind in result.indicators.items()

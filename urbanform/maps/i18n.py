@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from urbanform.errors import OutputError
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "indicator_label",
     "field_label",
     "format_value",
+    "format_column",
     "format_target",
 ]
 
@@ -253,6 +256,30 @@ def format_value(value: Any, *, unit: str | None = None, language: str = "en") -
             return f"{int(v):,}"
         return f"{v:,.2f}" if abs(v) >= 1 else f"{v:.3g}"
     return str(value)
+
+
+def format_column(values: Any, *, unit: str | None = None, language: str = "en") -> list[str]:
+    """Format a column (a pandas Series or array) as :func:`format_value` formats each value.
+
+    Numeric columns are formatted in one pass without per-value type checks, so maps
+    of tens of thousands of features stay fast.
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iuf":
+        return [format_value(v, unit=unit, language=language) for v in arr.tolist()]
+    nums = arr.astype(float)
+    if unit == "share":
+        out = [f"{v * 100:.1f}%" for v in nums.tolist()]
+    elif unit == "ratio":
+        out = [f"{v:.2f}" for v in nums.tolist()]
+    else:
+        whole = np.isfinite(nums) & (np.mod(nums, 1) == 0) & (np.abs(nums) < 1e15)
+        out = [
+            f"{int(v):,}" if w else (f"{v:,.2f}" if abs(v) >= 1 else f"{v:.3g}")
+            for v, w in zip(nums.tolist(), whole.tolist(), strict=True)
+        ]
+    missing = ~np.isfinite(nums)
+    return [MISSING if m else o for o, m in zip(out, missing.tolist(), strict=True)]
 
 
 def format_target(op: str, value: float, *, unit: str | None = None) -> str:

@@ -1,6 +1,6 @@
-"""The self-contained offline HTML report.
+"""Offline HTML pages: inlined assets, rendered maps, atomic writes, and the report.
 
-One file: the target scorecard, a sortable district table, one section per analysis
+The report is one file: the target scorecard, a sortable district table, one section per analysis
 (map, method, parameters, warnings), the data warnings and the provenance of every
 input. Maps are embedded as ``<iframe srcdoc>`` pages with Leaflet inlined; scripts and
 styles come from the packaged ``assets/``, so opening the report requests nothing
@@ -10,8 +10,12 @@ template (Jinja2 autoescape).
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import os
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -20,24 +24,127 @@ from typing import Any
 
 import folium
 import jinja2
+from branca.element import Element
+from folium.elements import JSCSSMixin
 from markupsafe import Markup
 
+from urbanform.errors import OutputError
 from urbanform.layers.types import Provenance
 from urbanform.maps import i18n
-from urbanform.maps.folium_layers import render_map_html, write_text_atomic
 from urbanform.results import AnalysisResult, Indicator
 
 __all__ = [
+    "RawHtml",
     "ScorecardRow",
     "district_table",
+    "offline_assets_html",
     "population_short",
+    "render_map_html",
     "render_report",
     "scorecard_rows",
+    "write_map",
     "write_report",
+    "write_text_atomic",
 ]
 
 _EPS = 1e-9
 _HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+# --------------------------------------------------------------------------- offline pages
+
+
+def _asset(name: str) -> bytes:
+    return (files("urbanform.maps") / "assets" / name).read_bytes()
+
+
+@cache
+def offline_assets_html() -> str:
+    """Return ``<style>`` and ``<script>`` elements inlining Leaflet and the map styles.
+
+    Leaflet's CSS refers to its images by relative URL; they are replaced by
+    ``data:`` URIs so the page requests nothing.
+    """
+
+    def data_uri(match: re.Match[str]) -> str:
+        png = base64.b64encode(_asset(f"images/{match.group(1)}")).decode("ascii")
+        return f"url(data:image/png;base64,{png})"
+
+    css = re.sub(r"url\(images/([\w.-]+\.png)\)", data_uri, _asset("leaflet.css").decode())
+    return (
+        f"<style>{css}</style>\n<style>{_asset('map.css').decode()}</style>\n"
+        f"<script>{_asset('leaflet.js').decode()}</script>"
+    )
+
+
+class RawHtml(Element):
+    """Text put in the page as is (not a Jinja template: Leaflet is 150 kB of JavaScript)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged."""
+        return self._text
+
+
+def _walk(element: Element) -> Iterator[Element]:
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
+
+
+def render_map_html(fmap: folium.Map) -> str:
+    """Render ``fmap`` as one standalone offline HTML page.
+
+    Every element's CDN links (Folium's jQuery, Bootstrap, Font Awesome, ...) are
+    dropped; Leaflet comes inlined from :func:`offline_assets_html` (added by
+    :func:`base_map`).
+    """
+    root = fmap.get_root()
+    elements = [e for part in (root, root.header, root.html, root.script) for e in _walk(part)]
+    for element in elements:
+        if isinstance(element, JSCSSMixin):
+            element.default_js = []
+            element.default_css = []
+    # Folium adds children while rendering (one more ``addTo`` per render): keep the
+    # tree as it was so the map renders the same again (maps/NAME.html and the report)
+    before = [(element, element._children.copy()) for element in elements]
+    try:
+        return root.render()
+    finally:
+        for element, children in before:
+            element._children = children
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to a temporary name beside ``path``, then move it in place.
+
+    Raises
+    ------
+    OutputError
+        When the folder is missing or not writable.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(
+            f"cannot write {path}: {exc.strerror or exc}; check the folder exists and "
+            "is writable"
+        ) from exc
+
+
+def write_map(fmap: folium.Map, path: Path) -> None:
+    """Write ``fmap`` as a standalone offline HTML file (``maps/NAME.html``)."""
+    write_text_atomic(Path(path), render_map_html(fmap))
+
+
+# --------------------------------------------------------------------------- report
 
 
 @dataclass(frozen=True)
@@ -187,9 +294,18 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _asset(name: str) -> Markup:
+def _asset_markup(name: str) -> Markup:
     # trusted, packaged files: not escaped (they never hold "</" sequences)
-    return Markup((files("urbanform.maps") / "assets" / name).read_text(encoding="utf-8"))
+    return Markup(_asset(name).decode("utf-8"))
+
+
+def _srcdoc(page: str) -> Markup:
+    """``page`` as the value of a single-quoted ``srcdoc`` attribute.
+
+    Inside single quotes only ``&`` and ``'`` need escaping, so the map's GeoJSON
+    (full of double quotes) is not inflated fivefold by ``&#34;``.
+    """
+    return Markup(page.replace("&", "&amp;").replace("'", "&#39;"))
 
 
 def _analysis_sections(
@@ -199,7 +315,7 @@ def _analysis_sections(
         {
             "name": r.name,
             "kind": i18n.kind_label(r.kind, language),
-            "map_html": render_map_html(maps[r.name]) if r.name in maps else "",
+            "map_html": _srcdoc(render_map_html(maps[r.name])) if r.name in maps else "",
             "method": r.method,
             "params": _param_rows(r.params),
             "warnings": list(r.warnings),
@@ -238,8 +354,8 @@ def render_report(  # noqa: PLR0913 - the report's facts, all keyword-only
         analyses=_analysis_sections(results, maps, language=language),
         warnings=list(warnings),
         provenance=provenance,
-        css=_asset("report.css"),
-        js=_asset("report.js"),
+        css=_asset_markup("report.css"),
+        js=_asset_markup("report.js"),
     )
 
 
