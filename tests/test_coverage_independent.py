@@ -13,11 +13,14 @@ Both agree within 0.5 percentage points per district and for the city.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 import pytest
+import yaml
 from rasterio import features
 from rasterio.transform import from_origin
 
@@ -26,8 +29,7 @@ from urbanform.analyses.context import Context
 from urbanform.layers.types import Layers
 
 demo = pytest.importorskip("urbanform.demo")
-# the canonical class of each demo land-use code (what layers/landuse.yml maps)
-from urbanform.demo._styles import LANDUSE_CODES  # noqa: E402
+LANDUSE_YML = Path(__file__).resolve().parents[1] / "layers" / "landuse.yml"
 
 CRS = pyproj.CRS(32648)
 TOLERANCE = 0.005  # 0.5 percentage points
@@ -38,7 +40,8 @@ PIXEL_M = 5.0
 def city() -> dict:
     names = ["boundary", "districts", "landuse", "parks", "landcover"]
     layers = {n: demo.demo_layer(n) for n in names}
-    code_class = {code: cls for cls, codes in LANDUSE_CODES.items() for code in codes}
+    classes = yaml.safe_load(LANDUSE_YML.read_text(encoding="utf-8"))["classes"]
+    code_class = {code: cls for cls, codes in classes.items() for code in codes}
     layers["landuse"]["class"] = layers["landuse"]["LU_CODE"].map(code_class)
     return layers
 
