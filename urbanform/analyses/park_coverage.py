@@ -352,6 +352,7 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     else:
         net = _network(ctx, parks, land, pop, params=params, needed_by=name)
         area_units, pop_units, gaps, areas = net.area_units, net.pop_units, net.gaps, net.areas
+        parks = parks.assign(access_points=net.access_points)
         warnings += net.warnings
     units = _units_frame(area_units, pop_units)
     indicators = {}
@@ -399,13 +400,14 @@ class _Network:
     pop_units: gpd.GeoDataFrame | None
     gaps: gpd.GeoDataFrame
     areas: gpd.GeoDataFrame
+    access_points: np.ndarray
     warnings: list[str] = field(default_factory=list)
 
 
 def _access_points(
     graph: WalkGraph, parks: gpd.GeoDataFrame, params: dict
-) -> tuple[Snapped, np.ndarray, list[str]]:
-    """Snapped access points along counting parks' edges, their tier, and warnings."""
+) -> tuple[Snapped, np.ndarray, np.ndarray, list[str]]:
+    """Access points along counting parks' edges: snapped, tier, count per park, warnings."""
     from urbanform.network import snap_points
 
     counting = np.flatnonzero(parks["counts"].to_numpy())
@@ -414,7 +416,6 @@ def _access_points(
     )
     snapped = snap_points(graph, gpd.GeoSeries(pts, crs=parks.crs), max_snap_m=params["max_snap_m"])
     n_ok = np.bincount(counting[src][snapped.ok], minlength=len(parks))
-    parks["access_points"] = n_ok
     warnings = []
     if snapped.n_unsnapped:
         warnings.append(
@@ -426,7 +427,7 @@ def _access_points(
         warnings.append(
             f"{lost} counting parks have no access point near a street: they serve nobody"
         )
-    return snapped, parks["tier"].to_numpy()[counting][src], warnings
+    return snapped, parks["tier"].to_numpy()[counting][src], n_ok, warnings
 
 
 def _walk(
@@ -519,7 +520,7 @@ def _network(
     from urbanform.network import snap_points
 
     graph, tiers = ctx.walk_graph(needed_by=needed_by), params["tiers"]
-    access, tier, warnings = _access_points(graph, parks, params)
+    access, tier, n_access, warnings = _access_points(graph, parks, params)
     samples = zonal.grid_samples(land, spacing_m=params["sample_spacing_m"])
     samples["district"] = land["district"].to_numpy(dtype=object)[samples["piece"].to_numpy()]
     pts = samples.geometry.values
@@ -546,4 +547,4 @@ def _network(
             pop[~pop["covered"]], "population", gaps.geometry
         )
     areas = _network_areas(graph, access, tier, tiers, land.crs)
-    return _Network(area_units, pop, gaps, areas, warnings)
+    return _Network(area_units, pop, gaps, areas, n_access, warnings)
