@@ -198,6 +198,23 @@ def test_activity_density_is_residents_and_jobs_per_hectare():
     assert _row(res)["activity_per_ha_500"] == pytest.approx(expected, rel=5e-3)
 
 
+def test_euclidean_catchment_is_the_straight_line_circle():
+    res = _run(_ctx(stations=_station_a(), population=_river_residents()), radius_m=500,
+               distance="euclidean")
+    # a 64-gon of radius 500 m: 0.5 * 64 * R^2 * sin(2 pi / 64)
+    expected_ha = 0.5 * 64 * 500**2 * math.sin(2 * math.pi / 64) / 1e4
+    assert _row(res)["area_ha_500"] == pytest.approx(expected_ha, rel=1e-6)
+
+
+def test_station_order_does_not_change_the_station_table():
+    stations = _points([{"name": "A", "line": "L1"}, {"name": "B", "line": "L2"}],
+                       [(0, 0), (900, 0)])
+    pop = _river_residents()
+    a = _run(_ctx(stations=stations, population=pop)).layers["stations"]
+    b = _run(_ctx(stations=stations.iloc[::-1], population=pop)).layers["stations"]
+    assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+
+
 def test_unit_far_from_streets_is_reported():
     pop = _points([{"population": 100.0}, {"population": 7.0}], [(450, 0), (450, 600)])
     res = _run(_ctx(stations=_station_a(), population=pop))
