@@ -7,6 +7,7 @@ x = -500, y = 600 and y = -500.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import geopandas as gpd
@@ -189,7 +190,8 @@ NET_POP = gdf(
 NET_LAND = [shapely.box(375, -40, 425, -10), shapely.box(500, -50, 600, -25)]
 
 
-def network_result():
+@functools.cache
+def network_result():  # computed once, only read by the tests
     ctx = make_ctx(NET_PARKS, NET_LAND, population=NET_POP)
     ctx.layers.vectors["streets"] = STREETS
     return run(ctx, distance="network", sample_spacing_m=25)
@@ -255,3 +257,11 @@ def test_area_share_is_a_share_and_matches_plain_shapely(boxes):
     value = res.indicators["area_share"].city.value
     assert 0.0 <= value <= 1.0
     assert value == pytest.approx(near.area / land.area, abs=1e-9)
+
+
+def test_network_access_points_beyond_the_snap_limit_are_dropped():
+    res = network_result()
+    # L: 16 points; the 5 on its north edge (y = 110) are 110 m from the street -> 11 left;
+    # M: 9 points, all within 60 m of the street
+    assert res.layers["parks"]["access_points"].tolist() == [11, 9]
+    assert "5 of 25 park access points lie farther than 100 m" in " ".join(res.warnings)
