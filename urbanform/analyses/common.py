@@ -49,8 +49,9 @@ def assign_districts(points: gpd.GeoSeries, districts: gpd.GeoDataFrame | None) 
     out = np.full(len(points), None, dtype=object)
     if districts is None or len(points) == 0:
         return out
-    tree = shapely.STRtree(districts.geometry.values)
-    pi, di = tree.query(points.values, predicate="intersects")
+    # the tree holds the (many) points and is queried with the (few) districts
+    tree = shapely.STRtree(points.values)
+    di, pi = tree.query(districts.geometry.values, predicate="intersects")
     order = np.lexsort((di, pi))
     pi, di = pi[order], di[order]
     first = np.unique(pi, return_index=True)[1]

@@ -131,9 +131,10 @@ class RasterLayer:
     def bounds(self) -> tuple[float, float, float, float]:
         """(minx, miny, maxx, maxy) of the raster in its CRS."""
         h, w = self.data.shape
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (w, h)
-        return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+        t = self.transform
+        xs = [t.c + t.a * c + t.b * r for c, r in ((0, 0), (w, 0), (0, h), (w, h))]
+        ys = [t.f + t.d * c + t.e * r for c, r in ((0, 0), (w, 0), (0, h), (w, h))]
+        return (min(xs), min(ys), max(xs), max(ys))
 
     def codes_for(self, cls: str) -> list[Any]:
         """Raster codes mapped to canonical class ``cls`` (empty list if none)."""
