@@ -45,6 +45,7 @@ from urbanform.results import AnalysisResult
 __all__ = [
     "FitToBounds",
     "Legend",
+    "PropertyStyle",
     "analysis_map",
     "base_map",
     "district_layers",
@@ -271,28 +272,50 @@ def _feature_collection(shown: gpd.GeoDataFrame) -> dict[str, Any]:
     }
 
 
+class PropertyStyle(MacroElement):
+    """Style every feature of the parent GeoJson layer in the browser.
+
+    ``base`` (Leaflet path options) plus ``fillColor`` (and ``color`` when ``base``
+    has none) from the feature's ``_fill`` property. Folium's ``style_function``
+    writes one ``switch`` case per feature, which is quadratic in the browser and
+    stalls a page of 40,000 points.
+
+    Parameters
+    ----------
+    base
+        Leaflet path options shared by every feature.
+    """
+
+    _template = _js_template("property_style.js.j2")
+
+    def __init__(self, base: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "PropertyStyle"
+        self.base = base
+
+
+def _radius_px(n_features: int) -> int:
+    """Circle-marker radius: smaller as points get denser (no image markers are used)."""
+    return 6 if n_features <= 1_000 else 4 if n_features <= CANVAS_FEATURES else 3
+
+
 def _geojson(
     shown: gpd.GeoDataFrame, *, name: str, aliases: list[str], style: dict[str, Any], show: bool
 ) -> folium.GeoJson:
     """Build a GeoJson layer: per-feature ``_fill`` colours, popup table, tooltip on field 0."""
     fields = [c for c in shown.columns if re.fullmatch(r"f\d+", c)]
     has_points = bool(set(shown.geom_type.unique()) & {"Point", "MultiPoint"})
-
-    def style_function(feature: dict[str, Any]) -> dict[str, Any]:
-        fill = feature["properties"].get("_fill", style.get("fillColor", DEFAULT_COLOR))
-        line = style.get("color") or fill
-        return {**style, "fillColor": fill, "color": line}
-
     escaped = [html.escape(a) for a in aliases]
-    return folium.GeoJson(
+    layer = folium.GeoJson(
         _feature_collection(shown),
         name=html.escape(name),
         show=show,
-        style_function=style_function,
-        marker=folium.CircleMarker(radius=6) if has_points else None,  # no image markers
+        marker=folium.CircleMarker(radius=_radius_px(len(shown))) if has_points else None,
         popup=folium.GeoJsonPopup(fields=fields, aliases=escaped) if fields else None,
         tooltip=folium.GeoJsonTooltip(fields=fields[:1], labels=False) if fields else None,
     )
+    layer.add_child(PropertyStyle(style))
+    return layer
 
 
 def _ramp_for(unit: str | None) -> str:
