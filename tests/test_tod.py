@@ -257,6 +257,18 @@ def test_osm_entrances_join_the_nearest_station():
     assert table[["name", "line", "entrances"]].values.tolist() == [["Central", "M1", 2]]
 
 
+def test_far_entrance_follows_a_same_named_attached_entrance():
+    # "Metro Central" at 100 m joins Central; its namesake 500 m away follows it
+    stations = _points(
+        [{"name": "Central", "line": "M1", "kind": "station"},
+         {"name": "Metro Central", "line": "", "kind": "entrance"},
+         {"name": "Metro Central", "line": "", "kind": "entrance"}],
+        [(0, 0), (100, 0), (500, 0)],
+    )
+    table, _ = tod.station_entrances(stations)
+    assert table[["name", "entrances"]].values.tolist() == [["Central", 2]]
+
+
 @pytest.fixture(scope="module")
 def helsinki() -> Layers:
     import importlib.resources

@@ -112,7 +112,7 @@ def _attach_entrances(key: pd.Series, kind: pd.Series, geom: gpd.GeoSeries) -> p
 
     OpenStreetMap entrances carry their own names ("Metro Rautatientori A") or none; an
     entrance whose name is no station's joins the nearest station feature within
-    :data:`ENTRANCE_JOIN_M`.
+    :data:`ENTRANCE_JOIN_M`, or the station that a same-named entrance joined.
     """
     is_ent = (kind.astype(str) == "entrance").to_numpy()
     if not is_ent.any() or is_ent.all():
@@ -121,9 +121,13 @@ def _attach_entrances(key: pd.Series, kind: pd.Series, geom: gpd.GeoSeries) -> p
     loose = np.flatnonzero(is_ent & ~key.isin(set(key.iloc[st_idx])).to_numpy())
     tree = shapely.STRtree(geom.values[st_idx])
     ei, si = tree.query_nearest(geom.values[loose], max_distance=ENTRANCE_JOIN_M, all_matches=False)
-    key = key.copy()
-    key.iloc[loose[ei]] = key.iloc[st_idx[si]].to_numpy()
-    return key
+    out = key.copy()
+    out.iloc[loose[ei]] = key.iloc[st_idx[si]].to_numpy()
+    # an entrance farther away follows an attached entrance of the same name
+    joined = dict(zip(key.iloc[loose[ei]], out.iloc[loose[ei]], strict=True))
+    rest = np.setdiff1d(loose, loose[ei])
+    out.iloc[rest] = [joined.get(k, k) for k in key.iloc[rest]]
+    return out
 
 
 def station_entrances(stations: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
