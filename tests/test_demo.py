@@ -170,6 +170,24 @@ def test_population_size_is_city_like(city):
     assert 2e6 <= pop["population"].sum() <= 4e6
 
 
+def _density_km2(points: gpd.GeoDataFrame, column: str, districts: gpd.GeoDataFrame):
+    joined = gpd.sjoin(points, districts[["name", "geometry"]], predicate="within")
+    total = joined.groupby("name")[column].sum()
+    return total / (districts.set_index("name").area / 1e6)
+
+
+def test_core_is_denser_than_suburbs_and_hills(city):
+    density = _density_km2(city["population"], "population", city["districts"])
+    assert density["Old Core"] > 3 * density["North Suburbs"]
+    assert density["North Suburbs"] > 2 * density["West Hills"]
+
+
+def test_jobs_concentrate_in_core_and_high_tech_zone(city):
+    density = _density_km2(city["jobs"], "jobs", city["districts"])
+    top_two = set(density.sort_values().index[-2:])
+    assert top_two == {"Old Core", "High-Tech Zone"}
+
+
 def test_every_facility_category_is_present(city):
     assert set(city["facilities"]["category"]) == set(CATEGORIES)
 
