@@ -67,7 +67,7 @@ def validate_analyses(
     checked = []
     for spec in specs:
         mod = kind_module(spec.kind, where=spec.file)
-        params = mod.validate_params(spec.params, where=spec.file)
+        params = _resolve_paths(mod.validate_params(spec.params, where=spec.file), ws.root)
         if spec.target is not None and spec.target.indicator not in _indicator_keys(mod, params):
             keys = ", ".join(_indicator_keys(mod, params))
             raise AnalysisError(
@@ -76,6 +76,19 @@ def validate_analyses(
             )
         checked.append((spec, params))
     return checked
+
+
+_PATH_PARAMS = ("od",)
+
+
+def _resolve_paths(params: dict, root: Path) -> dict:
+    """File parameters (``od``) made absolute against the workspace folder."""
+    out = dict(params)
+    for key in _PATH_PARAMS:
+        value = out.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            out[key] = str((root / value).resolve())
+    return out
 
 
 def _indicator_keys(mod: Any, params: dict) -> list[str]:
