@@ -159,7 +159,7 @@ STYLES: tuple[DistrictStyle, ...] = (
         park_spacing_m=1700.0, pocket_km2=1.5, mid_km2=0.4, bank_park_m=30.0,
         landuse={"R2": 35, "R1": 8, "B1": 8, "M1": 10, "M2": 7, "A3": 4, "A5": 2, "G2": 22,
             "E2": 8, "U": 4},
-        people_ha=260.0, buildings_ha=3.5, jobs_factor=1.0, service_level=0.6, tree_factor=1.45,
+        people_ha=260.0, buildings_ha=3.5, jobs_factor=1.0, service_level=0.6, tree_factor=1.6,
     ),
     DistrictStyle(
         name="South New District", character="new district", band=2,
@@ -167,7 +167,7 @@ STYLES: tuple[DistrictStyle, ...] = (
         jitter=0.06, park_spacing_m=1250.0, pocket_km2=2.0, mid_km2=0.6, bank_park_m=30.0,
         landuse={"R2": 38, "R1": 10, "B1": 8, "B2": 8, "A3": 5, "G2": 20, "E2": 12, "M1": 4,
             "U": 3},
-        people_ha=240.0, buildings_ha=3.0, jobs_factor=0.9, service_level=0.8, tree_factor=1.45,
+        people_ha=240.0, buildings_ha=3.0, jobs_factor=0.9, service_level=0.8, tree_factor=1.55,
     ),
     DistrictStyle(
         name="North Suburbs", character="suburbs", band=2, angles_deg=((45.0, 140.0),),
@@ -175,7 +175,7 @@ STYLES: tuple[DistrictStyle, ...] = (
         park_spacing_m=2600.0, pocket_km2=0.8, mid_km2=0.3, bank_park_m=0.0,
         landuse={"R1": 12, "R2": 12, "R3": 12, "M1": 7, "M2": 8, "B1": 4, "A3": 3, "G2": 18,
             "E3": 22, "E2": 24, "U": 3},
-        people_ha=150.0, buildings_ha=2.5, jobs_factor=0.7, service_level=0.35, tree_factor=1.5,
+        people_ha=150.0, buildings_ha=2.5, jobs_factor=0.7, service_level=0.35, tree_factor=1.65,
     ),
     DistrictStyle(
         name="West Hills", character="hilly forested west", band=2,
