@@ -317,6 +317,11 @@ def test_analysis_map_has_layer_control():
     assert len(_layers(fl.analysis_map(make_park_result()), folium.LayerControl)) == 1
 
 
+def test_layer_control_expanded_for_few_layers():
+    (control,) = _layers(fl.analysis_map(make_park_result()), folium.LayerControl)
+    assert control.options["collapsed"] is False
+
+
 def test_zh_map_uses_chinese_layer_titles():
     fmap = fl.analysis_map(make_park_result(), language="zh")
     names = [g.layer_name for g in _layers(fmap, folium.GeoJson)]

@@ -65,6 +65,8 @@ WGS84 = "EPSG:4326"
 DEFAULT_COLOR = "#3366cc"
 _RAMP_BY_UNIT = {"share": "good", "ratio": "diverging"}
 _MAX_POPUP_FIELDS = 12
+#: Beyond this many layers the layer control is collapsed to its icon (it would hide the map).
+MAX_EXPANDED_OVERLAYS = 6
 #: Maps with more features than this draw on a canvas (SVG slows down past ~10,000).
 CANVAS_FEATURES = 10_000
 
@@ -598,5 +600,6 @@ def analysis_map(
         )
     for element in elements:
         fmap.add_child(element)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    overlays = sum(isinstance(e, folium.GeoJson) for e in elements)
+    folium.LayerControl(collapsed=overlays > MAX_EXPANDED_OVERLAYS).add_to(fmap)
     return fmap
