@@ -397,6 +397,11 @@ def test_layer_title_escaped():
     assert layer.layer_name == "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
+def test_map_page_title_escaped():
+    page = fl.render_map_html(fl.analysis_map(make_park_result(), title=EVIL))
+    assert "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>" in page
+
+
 def test_rendered_map_never_contains_raw_script_name():
     assert EVIL not in fl.render_map_html(fl.analysis_map(make_park_result()))
 

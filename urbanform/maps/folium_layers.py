@@ -543,6 +543,7 @@ def analysis_map(
     h3_cells: gpd.GeoDataFrame | None = None,
     tiles: str | None = None,
     language: str = "en",
+    title: str | None = None,
 ) -> folium.Map:
     """Build the map of one analysis: district choropleths, result layers, optional H3 cells.
 
@@ -556,6 +557,8 @@ def analysis_map(
         Optional tile URL template; without one the map has no basemap.
     language
         ``en`` or ``zh`` (legends, popups, layer names).
+    title
+        Page title of the standalone map (default: the analysis name and kind).
 
     Returns
     -------
@@ -570,7 +573,7 @@ def analysis_map(
         frames = [to_wgs84(h3_cells, name="h3")]
     if not frames and not result.units.empty:
         frames = [to_wgs84(result.units, name="units")]
-    title = f"{result.name} — {i18n.kind_label(result.kind, language)}"
+    title = title or f"{result.name} — {i18n.kind_label(result.kind, language)}"
     n_features = sum(len(f) for f in layers.values()) + (0 if h3_cells is None else len(h3_cells))
     fmap = base_map(
         _bounds(frames, name=result.name),
