@@ -1,0 +1,87 @@
+"""H3 summaries: cells add up to district and city figures; keys are H3 strings."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from urbanform.grid import cells_of_points, h3_summary, indicator_keys
+from urbanform.results import indicator_values
+
+X0, Y0 = 400_000.0, 3_390_000.0
+
+
+def units_frame(xy: np.ndarray, pop: np.ndarray, covered: np.ndarray, district: list) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"district": district, "population": pop,
+         "pop_share__num": pop * covered, "pop_share__den": pop},
+        geometry=shapely.points(xy), crs=32648)
+
+
+def test_cells_match_h3_py_one_point_at_a_time() -> None:
+    rng = np.random.default_rng(1)
+    xy = np.column_stack([X0 + rng.random(50) * 5000, Y0 + rng.random(50) * 5000])
+    pts = gpd.GeoSeries(shapely.points(xy), crs=32648)
+    ll = pts.to_crs(4326)
+    expected = [h3.latlng_to_cell(p.y, p.x, 9) for p in ll]
+    got = [h3.int_to_str(int(c)) for c in cells_of_points(pts, 9)]
+    assert got == expected
+
+
+def test_summary_values_and_keys() -> None:
+    # two units in one cell (one covered), one far away (not covered)
+    xy = np.array([[X0, Y0], [X0 + 1, Y0], [X0 + 20_000, Y0]])
+    u = units_frame(xy, np.array([10.0, 30.0, 60.0]), np.array([1.0, 0.0, 0.0]), ["a", "a", "b"])
+    cells = h3_summary(u, resolution=9)
+    assert indicator_keys(u) == ["pop_share"]
+    assert len(cells) == 2 and cells["hex_id"].str.len().eq(15).all()
+    assert cells.crs.to_epsg() == 4326
+    assert sorted(cells["pop_share"].tolist()) == [0.0, 0.25]   # 10 / 40 by hand
+    assert cells["population"].sum() == 100
+    assert all(h3.is_valid_cell(c) for c in cells["hex_id"])
+
+
+def test_cell_polygon_contains_its_units() -> None:
+    xy = np.array([[X0 + 123, Y0 + 456]])
+    u = units_frame(xy, np.array([1.0]), np.array([1.0]), ["a"])
+    cells = h3_summary(u, resolution=8)
+    assert cells.geometry.iloc[0].contains(u.to_crs(4326).geometry.iloc[0])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(min_value=1, max_value=60),
+    seed=st.integers(min_value=0, max_value=10_000),
+    res=st.sampled_from([7, 8, 9]),
+)
+def test_cell_sums_equal_district_and_city_sums(n: int, seed: int, res: int) -> None:
+    rng = np.random.default_rng(seed)
+    xy = np.column_stack([X0 + rng.random(n) * 8000, Y0 + rng.random(n) * 8000])
+    pop = rng.integers(0, 500, n).astype(float)
+    covered = rng.random(n)
+    district = list(np.where(xy[:, 0] < X0 + 4000, "west", "east"))
+    u = units_frame(xy, pop, covered, district)
+    cells = h3_summary(u, resolution=res)
+    ind = indicator_values(u, "pop_share")
+    district_num = sum(v.numerator for v in ind.districts.values())
+    district_den = sum(v.denominator for v in ind.districts.values())
+    assert cells["pop_share__num"].sum() == pytest.approx(district_num)
+    assert cells["pop_share__den"].sum() == pytest.approx(district_den)
+    assert cells["pop_share__num"].sum() == pytest.approx(float((pop * covered).sum()))
+    finite = cells["pop_share"].dropna()
+    assert ((finite >= 0) & (finite <= 1)).all()
+
+
+def test_input_order_does_not_change_cells() -> None:
+    rng = np.random.default_rng(7)
+    xy = np.column_stack([X0 + rng.random(40) * 3000, Y0 + rng.random(40) * 3000])
+    u = units_frame(xy, rng.random(40) * 100, rng.random(40), ["a"] * 40)
+    a = h3_summary(u, resolution=9)
+    b = h3_summary(u.iloc[::-1], resolution=9)
+    assert a["hex_id"].tolist() == b["hex_id"].tolist()
+    assert np.allclose(a["pop_share"], b["pop_share"], equal_nan=True)
