@@ -183,6 +183,37 @@ def test_graduated_breaks_equal_the_palette_breaks(gpkg: Path) -> None:
     assert [r[0] for r in ranges] + [ranges[-1][1]] == breaks
 
 
+def _forest_districts() -> gpd.GeoDataFrame:
+    gdf = _districts()
+    gdf.attrs["urbanform"] = {**gdf.attrs["urbanform"], "target": 0.41}
+    return gdf
+
+
+def test_target_hint_puts_target_on_a_range_edge(gpkg: Path) -> None:
+    write_layer_styles(gpkg, {"park__districts": _forest_districts()})
+    got = [b for lo, hi, _ in _ranges(_qml(gpkg, "park__districts")) for b in (lo, hi)]
+    # 0.41 / 2, 0.8 * 0.41, 0.41, 0.41 + 0.59 / 2
+    want = [0.0, 0.205, 0.205, 0.328, 0.328, 0.41, 0.41, 0.705, 0.705, 1.0]
+    assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_target_ranges_equal_the_palette_breaks_with_target(gpkg: Path) -> None:
+    write_layer_styles(gpkg, {"park__districts": _forest_districts()})
+    ranges = _ranges(_qml(gpkg, "park__districts"))
+    values = _districts()["pop_share"].to_numpy()
+    breaks = palette.class_breaks(values, ramp="good", target=0.41)
+    assert [r[0] for r in ranges] + [ranges[-1][1]] == breaks
+
+
+def test_target_ranges_are_labelled_as_the_html_legend(gpkg: Path) -> None:
+    write_layer_styles(gpkg, {"park__districts": _forest_districts()})
+    rend = _qml(gpkg, "park__districts").find("renderer-v2")
+    labels = [r.get("label") for r in rend.find("ranges")][:5]
+    assert labels == [
+        "70.5% – 100.0%", "41.0% – 70.5%", "32.8% – 41.0%", "20.5% – 32.8%", "0.0% – 20.5%",
+    ]
+
+
 def test_graduated_colours_are_the_palette_colours(gpkg: Path) -> None:
     write_layer_styles(gpkg, _layers())
     got = [_no_alpha(c) for _, _, c in _ranges(_qml(gpkg, "park__districts"))]

@@ -249,6 +249,60 @@ def test_every_value_gets_a_ramp_colour_or_grey(values, ramp):
     assert {palette.color_for(v, breaks, ramp) for v in values} <= allowed
 
 
+def test_target_breaks_put_forest_target_on_a_class_edge():
+    # 0.41: halves to 0.205, 0.8 * 0.41 = 0.328, halfway to 1 = 0.705
+    breaks = palette.class_breaks(np.array([0.35, 0.45]), ramp="good", target=0.41)
+    assert breaks == pytest.approx([0.0, 0.205, 0.328, 0.41, 0.705, 1.0], abs=1e-12)
+
+
+def test_value_at_target_is_green_and_just_below_is_yellow():
+    breaks = palette.class_breaks(np.array([0.4]), ramp="good", target=0.41)
+    colours = [palette.color_for(v, breaks, "good") for v in (0.409, 0.41)]
+    assert colours == ["#ffffbf", "#a6d96a"]
+
+
+def test_target_ignored_for_values_that_are_not_shares():
+    breaks = palette.class_breaks(np.arange(101, dtype=float), n=4, ramp="good", target=0.5)
+    assert breaks == [0.0, 25.0, 50.0, 75.0, 100.0]
+
+
+def test_target_of_one_keeps_fixed_share_breaks():
+    breaks = palette.class_breaks(np.array([0.3]), ramp="good", target=1.0)
+    assert breaks == palette.SHARE_BREAKS
+
+
+def test_target_breaks_outside_unit_interval_raise():
+    with pytest.raises(OutputError, match="strictly between 0 and 1, got 1.2"):
+        palette.target_breaks(1.2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.floats(min_value=1e-3, max_value=0.999),
+    st.integers(min_value=2, max_value=8),
+    st.sampled_from(["good", "bad"]),
+)
+def test_target_breaks_ascending_span_unit_interval_and_hold_target(target, n, ramp):
+    breaks = palette.class_breaks(np.array([0.5]), n=n, ramp=ramp, target=target)
+    assert (
+        breaks == sorted(set(breaks))
+        and (breaks[0], breaks[-1]) == (0.0, 1.0)
+        and min(abs(b - target) for b in breaks) < 1e-9
+        and len(breaks) <= n + 1
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(min_value=1e-3, max_value=0.999),
+    st.floats(min_value=0.0, max_value=1.0),
+)
+def test_target_colour_is_a_green_exactly_when_target_reached(target, value):
+    breaks = palette.class_breaks(np.array([value]), ramp="good", target=target)
+    greens = set(palette.RAMPS["good"][3:])
+    assert (palette.color_for(value, breaks, "good") in greens) == (value >= target)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), max_size=30))
 def test_breaks_ascending_and_at_least_two(values):
@@ -335,13 +389,39 @@ def test_choropleth_colours_follow_share_breaks():
     assert [p["_fill"] for p in _geojson_props(first)] == ["#1a9641", "#fdae61", "#1a9641"]
 
 
-def test_legend_lists_share_classes_and_no_data():
-    fmap = fl.analysis_map(make_park_result())
-    legend = _layers(fmap, fl.Legend)[0].html_text
-    labels = re.findall(r"</span>([^<]+)</div>", legend)
+def test_legend_lists_fixed_share_classes_without_target():
+    districts = make_park_result().layers["districts"]
+    (_, legend, *_) = fl.district_layers(districts, {"pop_share": ("Covered", "share")})
+    labels = re.findall(r"</span>([^<]+)</div>", legend.html_text)
     assert labels == [
         "0.0% – 50.0%", "50.0% – 70.0%", "70.0% – 80.0%", "80.0% – 90.0%", "90.0% – 100.0%",
     ]
+
+
+def test_legend_puts_forest_target_on_a_class_edge():
+    districts = make_park_result().layers["districts"]
+    (_, legend, *_) = fl.district_layers(
+        districts, {"pop_share": ("Forest", "share")}, targets={"pop_share": 0.41}
+    )
+    labels = re.findall(r"</span>([^<]+)</div>", legend.html_text)
+    assert labels == [
+        "0.0% – 20.5%", "20.5% – 32.8%", "32.8% – 41.0%", "41.0% – 70.5%", "70.5% – 100.0%",
+    ]
+
+
+def test_analysis_map_classes_targeted_share_at_its_target():
+    fmap = fl.analysis_map(make_park_result())  # pop_share target 0.9
+    legend = _layers(fmap, fl.Legend)[0].html_text
+    labels = re.findall(r"</span>([^<]+)</div>", legend)
+    assert labels == [
+        "0.0% – 45.0%", "45.0% – 72.0%", "72.0% – 90.0%", "90.0% – 95.0%", "95.0% – 100.0%",
+    ]
+
+
+def test_h3_layer_classes_cells_at_target():
+    (_, legend) = fl.h3_layer(make_h3_cells(), value_field="pop_share", unit="share", target=0.41)
+    labels = re.findall(r"</span>([^<]+)</div>", legend.html_text)
+    assert labels[2:4] == ["32.8% – 41.0%", "41.0% – 70.5%"]
 
 
 def test_legend_has_no_data_row_for_missing_values():

@@ -118,8 +118,15 @@ def districts_layer(ctx: Context, result: AnalysisResult) -> gpd.GeoDataFrame | 
         "value_field": main.key if main else None,
         "ramp": "good" if main and main.unit == "share" else "diverging",
         "label_field": "name",
+        "target": _reach_target(main),
     }
     return out
+
+
+def _reach_target(ind: Any) -> float | None:
+    """The value an indicator must reach (a ``>=`` or ``>`` target), for colour classes."""
+    t = getattr(ind, "target", None)
+    return float(t.value) if t is not None and t.op in (">=", ">") else None
 
 
 def _value(ind: Any, name: str) -> float:
@@ -159,6 +166,7 @@ def _h3(
                 "title": f"{r.name}: H3 cells",
                 "value_field": key,
                 "ramp": "good" if key and r.indicators[key].unit == "share" else "diverging",
+                "target": _reach_target(r.indicators[key]) if key else None,
             }
         out[r.name] = by_res
     return out

@@ -54,6 +54,7 @@ __all__ = [
     "offline_assets_html",
     "render_map_html",
     "result_layer",
+    "share_targets",
     "to_wgs84",
     "write_map",
     "write_text_atomic",
@@ -334,7 +335,11 @@ def _colour_column(values: np.ndarray, breaks: list[float], ramp: str) -> list[s
 
 
 def district_layers(
-    districts: gpd.GeoDataFrame, indicators: dict[str, tuple[str, str]], *, language: str = "en"
+    districts: gpd.GeoDataFrame,
+    indicators: dict[str, tuple[str, str]],
+    *,
+    language: str = "en",
+    targets: dict[str, float] | None = None,
 ) -> list[Element]:
     """Build one choropleth layer and its legend per indicator of the ``districts`` layer.
 
@@ -349,6 +354,9 @@ def district_layers(
         others ``seq``.
     language
         ``en`` or ``zh``.
+    targets
+        Indicator key -> share to reach; a share indicator with one is classed by
+        :func:`palette.class_breaks` with that ``target`` (the colour changes at it).
 
     Returns
     -------
@@ -366,7 +374,7 @@ def district_layers(
         label, unit = indicators[key]
         ramp = _ramp_for(unit)
         values = gdf[key].to_numpy(dtype=float)
-        breaks = palette.class_breaks(values, ramp=ramp)
+        breaks = palette.class_breaks(values, ramp=ramp, target=(targets or {}).get(key))
         shown = _display_frame(gdf, fields, units=units, language=language)
         shown["_fill"] = _colour_column(values, breaks, ramp)
         style = {"color": "#333333", "weight": 1.2, "fillOpacity": 0.72}
@@ -376,6 +384,12 @@ def district_layers(
         )
         out += [layer, Legend(legend, layer=layer)]
     return out
+
+
+def _hint_target(hints: dict[str, Any]) -> float | None:
+    target = hints.get("target")
+    usable = isinstance(target, int | float) and not isinstance(target, bool)
+    return float(target) if usable else None
 
 
 def _hints(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
@@ -400,7 +414,8 @@ def result_layer(
     """Build a result layer and its legend, styled from ``gdf.attrs["urbanform"]`` hints.
 
     Graduated colours when the hints name a ``value_field`` (palette ``ramp``,
-    default ``seq``), else one ``color``. Points are drawn as circle markers. The
+    default ``seq``; a ``target`` hint puts the share target on a class edge, as in
+    the QGIS styles), else one ``color``. Points are drawn as circle markers. The
     popup shows ``popup_fields`` (default: every non-geometry field), labelled by the
     hints' ``labels``.
 
@@ -440,7 +455,7 @@ def result_layer(
     if value_field and value_field in wgs.columns:
         ramp = str(hints.get("ramp", "seq"))
         values = wgs[value_field].to_numpy(dtype=float)
-        breaks = palette.class_breaks(values, ramp=ramp)
+        breaks = palette.class_breaks(values, ramp=ramp, target=_hint_target(hints))
         shown["_fill"] = _colour_column(values, breaks, ramp)
         legend = _graduated_legend(
             title, values, breaks, ramp, unit=units.get(value_field), language=language,
@@ -469,6 +484,7 @@ def h3_layer(
     label: str | None = None,
     language: str = "en",
     show: bool = False,
+    target: float | None = None,
 ) -> list[Element]:
     """Draw H3 cells coloured by ``value_field``, with a popup of every value.
 
@@ -487,6 +503,9 @@ def h3_layer(
         ``en`` or ``zh``.
     show
         Whether the layer is on at start (off by default: cells cover the districts).
+    target
+        Share that ``value_field`` must reach: put on a class edge (see
+        :func:`palette.class_breaks`).
 
     Raises
     ------
@@ -509,6 +528,7 @@ def h3_layer(
         "value_field": field,
         "ramp": _ramp_for(unit),
         "popup_fields": columns,
+        "target": target,
     }
     framed = cells.copy()
     framed.attrs = {"urbanform": hints}
@@ -535,6 +555,24 @@ def _draw_order(gdf: gpd.GeoDataFrame) -> int:
     if kinds <= {"Point", "MultiPoint"}:
         return 2
     return 1 if kinds <= {"LineString", "MultiLineString"} else 0
+
+
+def share_targets(result: AnalysisResult) -> dict[str, float]:
+    """Indicator key -> target value, for the targets to reach (``>=`` or ``>``).
+
+    The districts layer's ``target`` hint (set by the pipeline for its value field,
+    and used by the QGIS style) takes precedence, so both draw the same classes.
+    """
+    out = {
+        key: float(ind.target.value)
+        for key, ind in result.indicators.items()
+        if ind.target is not None and ind.target.op in (">=", ">")
+    }
+    districts = result.layers.get("districts")
+    hints = _hints(districts) if districts is not None else {}
+    if hints.get("value_field") and _hint_target(hints) is not None:
+        out[str(hints["value_field"])] = _hint_target(hints)  # type: ignore[assignment]
+    return out
 
 
 def analysis_map(
@@ -586,9 +624,12 @@ def analysis_map(
         for k, ind in result.indicators.items()
     }
     units = {k: u for k, (_, u) in indicators.items()}
+    targets = share_targets(result)
     elements: list[Element] = []
     if "districts" in layers:
-        elements += district_layers(layers["districts"], indicators, language=language)
+        elements += district_layers(
+            layers["districts"], indicators, language=language, targets=targets
+        )
     others = sorted((k for k in layers if k != "districts"), key=lambda k: _draw_order(layers[k]))
     for key in others:
         gdf = layers[key]
@@ -599,7 +640,8 @@ def analysis_map(
         unit = indicators[field][1] if field else None
         label = indicators[field][0] if field else None
         elements += h3_layer(
-            h3_cells, value_field=field, unit=unit, label=label, language=language
+            h3_cells, value_field=field, unit=unit, label=label, language=language,
+            target=targets.get(field or ""),
         )
     for element in elements:
         fmap.add_child(element)

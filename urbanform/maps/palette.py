@@ -29,6 +29,7 @@ __all__ = [
     "NODATA_COLOR",
     "SHARE_BREAKS",
     "class_breaks",
+    "target_breaks",
     "class_colors",
     "class_index",
     "color_for",
@@ -62,7 +63,66 @@ def _check_ramp(ramp: str) -> list[str]:
     return RAMPS[ramp]
 
 
-def class_breaks(values: np.ndarray, *, n: int = 5, ramp: str = "good") -> list[float]:
+def target_breaks(target: float, *, n: int = 5) -> list[float]:
+    """Share breaks in [0, 1] with ``target`` on a class edge.
+
+    With the default five classes: ``[0, t/2, 0.8 t, t, t + (1 - t)/2, 1]``. Three
+    classes lie below the target (the ``good`` ramp's red, orange and yellow: far
+    from, short of, and close to the target, the closest one the narrowest) and two
+    above it (its two greens: met, met with room), so a value reaching the target
+    turns green whatever the target is. A value equal to the target falls in the class
+    above it (see :func:`class_index`). Other ``n``: ``n - n // 2`` even classes below
+    the target and ``n // 2`` above it (``[0, 1]`` for ``n = 1``).
+
+    Parameters
+    ----------
+    target
+        The share to reach, strictly between 0 and 1.
+    n
+        Number of classes.
+
+    Returns
+    -------
+    list of float
+        Ascending, deduplicated breaks from 0 to 1.
+
+    Raises
+    ------
+    OutputError
+        When ``target`` is not strictly between 0 and 1.
+
+    Examples
+    --------
+    >>> target_breaks(0.4)
+    [0.0, 0.2, 0.32, 0.4, 0.7, 1.0]
+    """
+    t = float(target)
+    if not 0.0 < t < 1.0:
+        raise OutputError(
+            f"a share target for class breaks must lie strictly between 0 and 1, got "
+            f"{target!r}; check the analysis' target value"
+        )
+    if n == 1:
+        return [0.0, 1.0]
+    if n == 5:
+        raw = [0.0, t / 2, 0.8 * t, t, t + (1.0 - t) / 2, 1.0]
+    else:
+        n_hi = n // 2
+        lo = np.linspace(0.0, t, n - n_hi + 1)
+        hi = np.linspace(t, 1.0, n_hi + 1)[1:]
+        raw = [*lo.tolist(), *hi.tolist()]
+    # derived breaks rounded (0.8 * 0.41 is 0.32799999999999996); the target kept exact
+    derived = {round(float(b), 12) for b in raw} - {round(t, 12)}
+    return sorted(derived | {t})
+
+
+def _usable_target(target: float | None) -> bool:
+    return target is not None and math.isfinite(float(target)) and 0.0 < float(target) < 1.0
+
+
+def class_breaks(
+    values: np.ndarray, *, n: int = 5, ramp: str = "good", target: float | None = None
+) -> list[float]:
     """Ascending class breaks for ``values``.
 
     Parameters
@@ -76,6 +136,13 @@ def class_breaks(values: np.ndarray, *, n: int = 5, ramp: str = "good") -> list[
         finite values within [0, 1]) get the fixed breaks :data:`SHARE_BREAKS` when
         ``n`` is 5 (evenly spaced in [0, 1] otherwise), so maps of different
         analyses compare.
+    target
+        A share the values must reach (``>=`` or ``>`` targets). For shares drawn with
+        ``good`` or ``bad`` and a target strictly between 0 and 1, the breaks are
+        :func:`target_breaks` instead of the fixed ones, so the colour changes exactly
+        at the target (a forest target of 41% is not lost in the fixed breaks' red
+        class below 50%). Ignored for other values, other ramps and targets outside
+        (0, 1).
 
     Returns
     -------
@@ -93,6 +160,8 @@ def class_breaks(values: np.ndarray, *, n: int = 5, ramp: str = "good") -> list[
     --------
     >>> class_breaks(np.array([1.0, 2.0, 3.0, 4.0, 5.0]), n=4, ramp="seq")
     [1.0, 2.0, 3.0, 4.0, 5.0]
+    >>> class_breaks(np.array([0.35, 0.45]), ramp="good", target=0.41)
+    [0.0, 0.205, 0.328, 0.41, 0.705, 1.0]
     """
     _check_ramp(ramp)
     if n < 1:
@@ -101,6 +170,8 @@ def class_breaks(values: np.ndarray, *, n: int = 5, ramp: str = "good") -> list[
     finite = arr[np.isfinite(arr)]
     is_share = finite.size == 0 or (finite.min() >= 0.0 and finite.max() <= 1.0)
     if ramp in ("good", "bad") and is_share:
+        if _usable_target(target):
+            return target_breaks(float(target), n=n)  # type: ignore[arg-type]
         if n == 5:
             return list(SHARE_BREAKS)
         return [float(b) for b in np.linspace(0.0, 1.0, n + 1)]

@@ -10,7 +10,8 @@ Graduated ranges are written from the highest class down. QGIS gives a value the
 range whose closed interval ``[lower, upper]`` holds it, so in this order a value equal
 to a break falls in the class *above* it, as :func:`urbanform.maps.palette.class_index`
 decides for the HTML maps (a share of exactly 0.9 is drawn in the 0.9-1.0 colour).
-A layer with missing values gets a last "no data" class in the HTML maps' grey.
+A layer with missing values gets a last "no data" class in the HTML maps' grey. A ``target``
+hint (a share to reach) puts the target on a class edge exactly as the HTML maps do.
 """
 
 from __future__ import annotations
@@ -376,7 +377,10 @@ def _renderer(
         )
     ramp = str(hints.get("ramp") or "seq")
     values = gdf[field].to_numpy(dtype=float, na_value=np.nan)
-    breaks = palette.class_breaks(values, ramp=ramp)
+    target = hints.get("target")
+    if not isinstance(target, int | float) or isinstance(target, bool):
+        target = None
+    breaks = palette.class_breaks(values, ramp=ramp, target=target)
     colors = palette.class_colors(breaks, ramp)
     nodata = bool(np.isnan(values).any())
     unit = value_unit(gdf[field], breaks, ramp=ramp)
