@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from test_maps import EVIL, fetched_urls, make_h3_cells, make_park_result, make_tod_result
+from test_maps import (
+    EVIL,
+    districts_layer,
+    fetched_urls,
+    make_h3_cells,
+    make_park_result,
+    make_tod_result,
+)
 
 from urbanform.errors import OutputError
 from urbanform.layers.types import Provenance
 from urbanform.maps import analysis_map, render_map_html, render_report, write_report
+from urbanform.maps.compare import comparisons
 from urbanform.maps.report import district_table, population_short, scorecard_rows
-from urbanform.results import Indicator, IndicatorValue, Target
+from urbanform.results import AnalysisResult, Indicator, IndicatorValue, Target, indicator_values
 
 PROVENANCE = [
     Provenance("districts", "districts", "data/districts.gpkg", 3, "EPSG:32648", "ab" * 32),
@@ -53,7 +62,7 @@ def page_zh() -> str:
 
 
 class _Tables(HTMLParser):
-    """Text of every cell, per table class: {class: [[cell, ...], ...]}."""
+    """Text of every cell, per table id or class: {id or class: [[cell, ...], ...]}."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -63,7 +72,7 @@ class _Tables(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag == "table":
-            self._table = dict(attrs).get("class", "")
+            self._table = dict(attrs).get("id") or dict(attrs).get("class", "")
             self.tables[self._table] = []
         elif tag == "tr" and self._table is not None:
             self.tables[self._table].append([])
@@ -307,3 +316,128 @@ def test_write_report_writes_one_file(tmp_path: Path):
         started_at="2026-11-25T15:00:00Z",
     )
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+# ----------------------------------------------------------------- comparison of runs
+
+
+def make_network_park_result() -> AnalysisResult:
+    """parks_500m walked on the network: fewer residents covered than by straight line.
+
+    Covered 800, 500, 500 of 1000, 1000, 500: shares 0.8, 0.5, 1.0, city 1800 / 2500 =
+    0.72; area 70, 40, 100 of 100 each: 0.7, 0.4, 1.0, city 0.7.
+    """
+    park = make_park_result()
+    units = park.units.copy()
+    units["pop_share__num"] = [800.0, 500.0, 500.0]
+    units["area_share__num"] = [70.0, 40.0, 100.0]
+    target = park.indicators["pop_share"].target
+    indicators = {
+        "pop_share": indicator_values(units, "pop_share", target=target, label="pop covered"),
+        "area_share": indicator_values(units, "area_share", label="area covered"),
+    }
+    return dataclasses.replace(
+        park,
+        name="parks_network",
+        params={**park.params, "distance": "network"},
+        indicators=indicators,
+        units=units,
+        layers={**park.layers, "districts": districts_layer(indicators)},
+    )
+
+
+def build_comparison(language: str = "en") -> str:
+    park, network, tod = make_park_result(), make_network_park_result(), make_tod_result()
+    results = [park, tod, network]
+    maps = {r.name: analysis_map(r, language=language) for r in results}
+    return build(language, results=results, maps=maps)
+
+
+@pytest.fixture(scope="module")
+def compare_en() -> str:
+    return build_comparison("en")
+
+
+@pytest.fixture(scope="module")
+def compare_zh() -> str:
+    return build_comparison("zh")
+
+
+def test_no_comparison_without_two_runs_of_a_kind(page_en: str):
+    assert 'id="comparison"' not in page_en
+
+
+def test_comparison_table_values_and_differences(compare_en: str):
+    rows = tables(compare_en)["compare-park_coverage-pop_share"]
+    # network - straight line: 80 - 95, 50 - 60, 100 - 100, city 72 - 82 (pp)
+    assert rows[1:] == [
+        ["Jinjiang", "95.0%", "80.0%", "−15.0 pp"],
+        ["Qingyang", "60.0%", "50.0%", "−10.0 pp"],
+        ["Wuhou", "100.0%", "100.0%", "0.0 pp"],
+        ["City", "82.0%", "72.0%", "−10.0 pp"],
+    ]
+
+
+def test_comparison_headers_name_distance_type(compare_en: str):
+    (header, *_) = tables(compare_en)["compare-park_coverage-pop_share"]
+    assert header == [
+        "District", "parks_500m (straight line)", "parks_network (walking)",
+        "Difference parks_network − parks_500m",
+    ]
+
+
+def test_comparison_covers_every_shared_indicator(compare_en: str):
+    # area shares 0.9, 0.5, 1.0 (city 0.8) against 0.7, 0.4, 1.0 (city 0.7)
+    rows = tables(compare_en)["compare-park_coverage-area_share"]
+    assert [r[-1] for r in rows[1:]] == ["−20.0 pp", "−10.0 pp", "0.0 pp", "−10.0 pp"]
+
+
+def test_comparison_marks_unmet_values(compare_en: str):
+    # Qingyang 60% < 90% target: the run value cell is marked unmet
+    assert '<td class="num unmet">60.0%</td>' in compare_en
+
+
+def test_comparison_leaves_out_kinds_with_one_run(compare_en: str):
+    assert not any(key.startswith("compare-tod") for key in tables(compare_en))
+
+
+def test_comparison_maps_side_by_side_copy_the_analysis_maps(compare_en: str):
+    section = compare_en.split('id="comparison"')[1].split("</section>")[0]
+    sources = re.findall(r'<iframe class="uf-map"[^>]*data-srcdoc-from="([\w-]+)"', section)
+    # parks_500m is the first result, parks_network the third
+    assert sources == ["map-1", "map-3"]
+
+
+def test_comparison_map_sources_exist(compare_en: str):
+    ids = re.findall(r'<iframe class="uf-map" id="([\w-]+)"', compare_en)
+    assert ids == ["map-1", "map-2", "map-3"]
+
+
+def test_comparison_linked_from_contents(compare_en: str):
+    assert '<a href="#comparison">Run comparison</a>' in compare_en
+
+
+def test_chinese_comparison_table(compare_zh: str):
+    rows = tables(compare_zh)["compare-park_coverage-pop_share"]
+    assert (rows[0][1:3], rows[-1]) == (
+        ["parks_500m （直线距离）", "parks_network （步行距离）"],  # the note on its own line
+        ["全市", "82.0%", "72.0%", "−10.0 个百分点"],
+    )
+
+
+def test_runs_differing_only_by_target_are_named_by_target():
+    park = make_park_result()
+    later = dataclasses.replace(
+        park,
+        name="parks_2030",
+        indicators={
+            **park.indicators,
+            "pop_share": dataclasses.replace(
+                park.indicators["pop_share"], target=Target("pop_share", ">=", 0.95, year=2030)
+            ),
+        },
+    )
+    (comparison,) = comparisons([park, later])
+    assert [r.header for r in comparison.runs] == [
+        "parks_500m (2025 target ≥ 90.0%)", "parks_2030 (2030 target ≥ 95.0%)",
+    ]

@@ -105,6 +105,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "ind_ratio": "Jobs-housing ratio",
         "ind_balanced_share": "Share of residents in balanced areas",
         "ind_share": "Forest cover share",
+        "comparison": "Run comparison",
+        "comparison_intro": (
+            "Analyses of the same kind, run with different parameters or targets: each "
+            "run's value by district and the difference from the first run."
+        ),
+        "comparison_maps": "Maps side by side",
+        "runs": "Runs",
+        "difference": "Difference",
+        "city": "City",
+        "pp": "pp",
+        "cmp_distance_euclidean": "straight line",
+        "cmp_distance_network": "walking",
+        "cmp_level": "{value}-minute circle",
+        "cmp_metres": "{value} m",
+        "cmp_target": "target {target}",
+        "cmp_target_year": "{year} target {target}",
     },
     "zh": {
         "report_title": "城市空间形态评估报告",
@@ -171,6 +187,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "ind_ratio": "职住比",
         "ind_balanced_share": "职住平衡区居民比例",
         "ind_share": "森林覆盖率",
+        "comparison": "分析方案对比",
+        "comparison_intro": (
+            "同类分析采用不同参数或目标的运行结果：各分区数值及与第一个方案的差值。"
+        ),
+        "comparison_maps": "地图对比",
+        "runs": "方案",
+        "difference": "差值",
+        "city": "全市",
+        "pp": "个百分点",
+        "cmp_distance_euclidean": "直线距离",
+        "cmp_distance_network": "步行距离",
+        "cmp_level": "{value}分钟生活圈",
+        "cmp_metres": "{value}米",
+        "cmp_target": "目标 {target}",
+        "cmp_target_year": "{year}年目标 {target}",
     },
 }
 

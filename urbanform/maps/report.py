@@ -1,6 +1,7 @@
 """Offline HTML pages: inlined assets, rendered maps, atomic writes, and the report.
 
-The report is one file: the target scorecard, a sortable district table, one section per analysis
+The report is one file: the target scorecard, a sortable district table, the comparison of
+runs of the same kind (:mod:`urbanform.maps.compare`), one section per analysis
 (map, method, parameters, warnings), the data warnings and the provenance of every
 input. Maps are embedded as ``<iframe srcdoc>`` pages with Leaflet inlined; scripts and
 styles come from the packaged ``assets/``, so opening the report requests nothing
@@ -31,6 +32,7 @@ from markupsafe import Markup
 from urbanform.errors import OutputError
 from urbanform.layers.types import Provenance
 from urbanform.maps import i18n
+from urbanform.maps.compare import comparisons
 from urbanform.results import AnalysisResult, Indicator
 
 __all__ = [
@@ -308,12 +310,19 @@ def _srcdoc(page: str) -> Markup:
     return Markup(page.replace("&", "&amp;").replace("'", "&#39;"))
 
 
+def _map_ids(results: list[AnalysisResult], maps: dict[str, folium.Map]) -> dict[str, str]:
+    """Analysis name -> element id of its map's ``iframe`` in the report."""
+    return {r.name: f"map-{i}" for i, r in enumerate(results, start=1) if r.name in maps}
+
+
 def _analysis_sections(
     results: list[AnalysisResult], maps: dict[str, folium.Map], *, language: str
 ) -> list[dict[str, Any]]:
+    ids = _map_ids(results, maps)
     return [
         {
             "name": r.name,
+            "map_id": ids.get(r.name, ""),
             "kind": i18n.kind_label(r.kind, language),
             "map_html": _srcdoc(render_map_html(maps[r.name])) if r.name in maps else "",
             "method": r.method,
@@ -352,6 +361,7 @@ def render_report(  # noqa: PLR0913 - the report's facts, all keyword-only
         district_columns=columns,
         district_rows=rows,
         analyses=_analysis_sections(results, maps, language=language),
+        comparisons=comparisons(results, map_ids=_map_ids(results, maps), language=language),
         warnings=list(warnings),
         provenance=provenance,
         css=_asset_markup("report.css"),

@@ -14,3 +14,10 @@ document.querySelectorAll("table.uf-sortable thead th").forEach(function (th) {
     }).forEach(function (r) { body.appendChild(r); });
   });
 });
+
+/* Comparison maps show the same page as the analysis' own map: copy it instead of
+   storing every map twice in the file. */
+document.querySelectorAll("iframe[data-srcdoc-from]").forEach(function (frame) {
+  var source = document.getElementById(frame.dataset.srcdocFrom);
+  if (source) { frame.srcdoc = source.getAttribute("srcdoc"); }
+});
