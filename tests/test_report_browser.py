@@ -140,6 +140,27 @@ def report_visit(tmp_path_factory) -> Visit:
 
 
 @pytest.fixture(scope="module")
+def comparison_visit(tmp_path_factory) -> Visit:
+    from test_report import make_network_park_result
+
+    park, network = make_park_result(), make_network_park_result()
+    path = tmp_path_factory.mktemp("compare") / "report.html"
+    write_report(
+        path,
+        workspace_name="Chengdu demo",
+        crs="EPSG:32648",
+        results=[park, network],
+        maps={r.name: analysis_map(r) for r in (park, network)},
+        provenance=[],
+        warnings=[],
+        version="0.1.0",
+        run_seconds=3.2,
+        started_at="2026-11-25T15:00:00Z",
+    )
+    return _visit(path)
+
+
+@pytest.fixture(scope="module")
 def map_visit(tmp_path_factory) -> Visit:
     path = tmp_path_factory.mktemp("maps") / "tod_800m.html"
     write_map(analysis_map(make_tod_result()), path)
@@ -180,6 +201,15 @@ def test_report_maps_show_legends(report_visit: Visit):
 
 def test_district_table_sorts_on_click(report_visit: Visit):
     assert report_visit.sorted_names == ["Qingyang", "Jinjiang", "Wuhou"]
+
+
+def test_comparison_report_requests_nothing_and_has_no_errors(comparison_visit: Visit):
+    assert (comparison_visit.requests, comparison_visit.errors) == ([], [])
+
+
+def test_comparison_maps_draw_copies_of_the_analysis_maps(comparison_visit: Visit):
+    # two analysis maps + their two copies side by side; each: 3 districts, 2 gaps, 2 parks
+    assert [m["paths"] for m in comparison_visit.maps] == [7, 7, 7, 7]
 
 
 def test_standalone_map_requests_nothing(map_visit: Visit):
