@@ -33,6 +33,7 @@ from folium.template import Template
 
 from urbanform.errors import CRSError, OutputError
 from urbanform.maps import i18n, palette
+from urbanform.maps.legend import Legend, graduated_legend, legend_html
 from urbanform.maps.report import (
     RawHtml,
     offline_assets_html,
@@ -174,63 +175,6 @@ class FitToBounds(MacroElement):
         self._name = "FitToBounds"
         self.bounds = bounds
         self.padding_px = int(padding_px)
-
-
-# --------------------------------------------------------------------------- legend
-
-
-class Legend(MacroElement):
-    """A layer's part of the map's legend box, shown while ``layer`` is on the map.
-
-    Built as plain HTML/CSS (branca's colormap legend pulls d3 from a CDN). Every
-    legend of a map goes into one box in the bottom-right corner.
-
-    Parameters
-    ----------
-    html_text
-        The legend's inner HTML, already escaped (see :func:`legend_html`).
-    layer
-        The layer the legend describes.
-    """
-
-    _template = _js_template("legend.js.j2")
-
-    def __init__(self, html_text: str, *, layer: folium.Layer) -> None:
-        super().__init__()
-        self._name = "Legend"
-        self.html_text = html_text
-        self.layer = layer
-
-
-def legend_html(title: str, *, colors: list[str], labels: list[str], point: bool = False) -> str:
-    """Build the escaped inner HTML of a legend: a title (if any) and one row per class."""
-    shape = "uf-swatch uf-point" if point else "uf-swatch"
-    rows = [f'<div class="uf-legend-title">{html.escape(title)}</div>'] if title else []
-    for colour, label in zip(colors, labels, strict=True):
-        rows.append(
-            f'<div class="uf-legend-row"><span class="{shape}" '
-            f'style="background:{html.escape(colour)}"></span>{html.escape(label)}</div>'
-        )
-    return "".join(rows)
-
-
-def _class_labels(breaks: list[float], *, unit: str | None, language: str) -> list[str]:
-    fmt = [i18n.format_value(b, unit=unit, language=language) for b in breaks]
-    if len(breaks) == 2 and breaks[0] == breaks[1]:
-        return [fmt[0]]
-    return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]
-
-
-def _graduated_legend(
-    title: str, values: np.ndarray, breaks: list[float], ramp: str, *, unit: str | None,
-    language: str, point: bool
-) -> str:
-    """Legend rows for each class, and for missing values when ``values`` has some."""
-    colours = palette.class_colors(breaks, ramp)
-    labels = _class_labels(breaks, unit=unit, language=language)
-    if not np.isfinite(values).all():
-        colours, labels = colours + [palette.NODATA_COLOR], labels + [i18n.t("no_data", language)]
-    return legend_html(title, colors=colours, labels=labels, point=point)
 
 
 # --------------------------------------------------------------------------- pieces
@@ -379,7 +323,7 @@ def district_layers(
         shown["_fill"] = _colour_column(values, breaks, ramp)
         style = {"color": "#333333", "weight": 1.2, "fillOpacity": 0.72}
         layer = _geojson(shown, name=label, aliases=aliases, style=style, show=i == 0)
-        legend = _graduated_legend(
+        legend = graduated_legend(
             label, values, breaks, ramp, unit=unit, language=language, point=False
         )
         out += [layer, Legend(legend, layer=layer)]
@@ -457,7 +401,7 @@ def result_layer(
         values = wgs[value_field].to_numpy(dtype=float)
         breaks = palette.class_breaks(values, ramp=ramp, target=_hint_target(hints))
         shown["_fill"] = _colour_column(values, breaks, ramp)
-        legend = _graduated_legend(
+        legend = graduated_legend(
             title, values, breaks, ramp, unit=units.get(value_field), language=language,
             point=point,
         )

@@ -1,0 +1,79 @@
+"""Map legends: one box per map, one part per layer, plain HTML and CSS.
+
+Branca's colormap legend pulls d3 from a CDN; these legends need nothing. The class
+labels are formatted as the QGIS styles' range labels (:mod:`urbanform.maps.qml`).
+"""
+
+from __future__ import annotations
+
+import html
+from importlib.resources import files
+
+import folium
+import numpy as np
+from branca.element import MacroElement
+from folium.template import Template
+
+from urbanform.maps import i18n, palette
+
+__all__ = ["Legend", "class_labels", "graduated_legend", "legend_html"]
+
+
+def _js_template(name: str) -> Template:
+    """Load a Folium element template (a ``script`` macro) from ``templates/``."""
+    return Template((files("urbanform.maps") / "templates" / name).read_text(encoding="utf-8"))
+
+
+class Legend(MacroElement):
+    """A layer's part of the map's legend box, shown while ``layer`` is on the map.
+
+    Built as plain HTML/CSS (branca's colormap legend pulls d3 from a CDN). Every
+    legend of a map goes into one box in the bottom-right corner.
+
+    Parameters
+    ----------
+    html_text
+        The legend's inner HTML, already escaped (see :func:`legend_html`).
+    layer
+        The layer the legend describes.
+    """
+
+    _template = _js_template("legend.js.j2")
+
+    def __init__(self, html_text: str, *, layer: folium.Layer) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html_text = html_text
+        self.layer = layer
+
+
+def legend_html(title: str, *, colors: list[str], labels: list[str], point: bool = False) -> str:
+    """Build the escaped inner HTML of a legend: a title (if any) and one row per class."""
+    shape = "uf-swatch uf-point" if point else "uf-swatch"
+    rows = [f'<div class="uf-legend-title">{html.escape(title)}</div>'] if title else []
+    for colour, label in zip(colors, labels, strict=True):
+        rows.append(
+            f'<div class="uf-legend-row"><span class="{shape}" '
+            f'style="background:{html.escape(colour)}"></span>{html.escape(label)}</div>'
+        )
+    return "".join(rows)
+
+
+def class_labels(breaks: list[float], *, unit: str | None, language: str) -> list[str]:
+    """Label each class ``"lo – hi"`` (one label ``"v"`` for the single class ``[v, v]``)."""
+    fmt = [i18n.format_value(b, unit=unit, language=language) for b in breaks]
+    if len(breaks) == 2 and breaks[0] == breaks[1]:
+        return [fmt[0]]
+    return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]
+
+
+def graduated_legend(
+    title: str, values: np.ndarray, breaks: list[float], ramp: str, *, unit: str | None,
+    language: str, point: bool
+) -> str:
+    """Legend rows for each class, and for missing values when ``values`` has some."""
+    colours = palette.class_colors(breaks, ramp)
+    labels = class_labels(breaks, unit=unit, language=language)
+    if not np.isfinite(values).all():
+        colours, labels = colours + [palette.NODATA_COLOR], labels + [i18n.t("no_data", language)]
+    return legend_html(title, colors=colours, labels=labels, point=point)
