@@ -23,8 +23,15 @@ import shapely
 from urbanform.analyses.common import POP_FIELDS, value_units
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, one_of, positive_number
+from urbanform.analyses.tod_catchments import (
+    Pieces,
+    StationSources,
+    catchment_polygons,
+    piece_geometries,
+    station_walks,
+)
 from urbanform.errors import AnalysisError, LayerError
-from urbanform.network import WalkGraph, nearest_distance, reached_edges, snap_points
+from urbanform.network import Snapped, WalkGraph, nearest_distance, snap_points
 from urbanform.results import AnalysisResult, Target, indicator_values
 
 __all__ = [
@@ -248,31 +255,34 @@ def _candidate_pairs(units: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, r_max: floa
 
 
 def _station_distances(
-    ctx: Context,
     graph: WalkGraph | None,
     units: gpd.GeoDataFrame,
     ent: gpd.GeoDataFrame,
     snaps: tuple,
     *,
     p: dict,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per (station, unit) pair within reach: distance to that station's nearest entrance."""
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], dict[float, Pieces] | None]:
+    """Per (station, unit) pair within reach: distance to that station's nearest entrance.
+
+    With network distance the stations are searched in spatial batches
+    (:mod:`urbanform.analyses.tod_catchments`), which also give the street pieces walked
+    within each ring; ``None`` for euclidean distance.
+    """
     r_max = p["radius_m"][-1]
     st, ui, d = _candidate_pairs(units, ent, r_max)
+    pieces = None
     if p["distance"] == "network":
         unit_snap, ent_snap = snaps
-        d = np.full(len(st), np.inf)
-        for s in np.unique(st):
-            sel = np.flatnonzero(st == s)
-            d[sel] = nearest_distance(
-                graph,
-                unit_snap.subset(ui[sel]),
-                ent_snap.subset(ent["station"].to_numpy() == s),
-                cutoff_m=r_max,
-            )
+        src = StationSources(
+            station=ent["station"].to_numpy(),
+            xy=shapely.get_coordinates(ent.geometry.values),
+            snapped=ent_snap,
+            n_stations=int(ent["station"].max()) + 1,
+        )
+        d, pieces = station_walks(graph, src, unit_snap, st, ui, radii_m=p["radius_m"])
     keep = d <= r_max
     log.info("tod: %d station-unit pairs within %g m", int(keep.sum()), r_max)
-    return st[keep], ui[keep], d[keep]
+    return (st[keep], ui[keep], d[keep]), pieces
 
 
 def _nearest_station_m(
@@ -307,29 +317,27 @@ def _circles(ent: gpd.GeoDataFrame, n: int, r: float) -> np.ndarray:
 
 
 def _network_catchments(
-    graph: WalkGraph, ent: gpd.GeoDataFrame, ent_snap, n: int, r: float, circles: np.ndarray
+    graph: WalkGraph,
+    ent: gpd.GeoDataFrame,
+    ent_snap: Snapped,
+    pieces: Pieces,
+    *,
+    r: float,
+    circles: np.ndarray,
 ) -> np.ndarray:
     """Walked street pieces (and entrance connectors) buffered, clipped to the circles."""
     st = ent["station"].to_numpy()
     ok = ent_snap.ok & (ent_snap.snap_m <= r)
-    snap_pt = np.full(len(ent), None, dtype=object)
-    snap_pt[ok] = shapely.line_interpolate_point(
+    snap_pt = shapely.line_interpolate_point(
         graph.edge_geometry[ent_snap.edge[ok]], ent_snap.offset_m[ok]
     )
-    connectors = np.full(len(ent), None, dtype=object)
-    connectors[ok] = shapely.shortest_line(ent.geometry.values[ok], snap_pt[ok])
-    out = np.empty(n, dtype=object)
-    for s in range(n):
-        sel = st == s
-        walked = reached_edges(graph, ent_snap.subset(sel), cutoff_m=r).geometry.values
-        lines = np.concatenate([walked, connectors[sel & ok]])
-        if len(lines) == 0:
-            out[s] = shapely.Polygon()
-            continue
-        # buffer piece by piece, then union: GEOS buffers one big noded multi-line slowly
-        band = shapely.union_all(shapely.buffer(lines, CATCHMENT_BUFFER_M, quad_segs=4))
-        out[s] = shapely.intersection(band, circles[s])
-    return out
+    connectors = shapely.shortest_line(ent.geometry.values[ok], snap_pt)
+    lines = np.concatenate([piece_geometries(graph, pieces), connectors])
+    station = np.concatenate([pieces.station, st[ok]])
+    # per station: its walked pieces (by edge), then its connectors (by entrance)
+    order = np.argsort(station, kind="stable")
+    bands = shapely.buffer(lines[order], CATCHMENT_BUFFER_M, quad_segs=4)
+    return catchment_polygons(bands, station[order], circles)
 
 
 def landuse_mix(polygons: np.ndarray, landuse: gpd.GeoDataFrame) -> np.ndarray:
@@ -407,23 +415,30 @@ def _ring_table(
 
 def _rings(
     ctx: Context,
-    graph: WalkGraph | None,
+    net: tuple[WalkGraph, Snapped, dict[float, Pieces]] | None,
     u: _Units,
     stations: gpd.GeoDataFrame,
     ent: gpd.GeoDataFrame,
-    snaps: tuple,
     pairs: tuple,
     *,
     p: dict,
 ) -> dict[float, tuple[np.ndarray, pd.DataFrame]]:
-    """Catchment polygons and the ring table of every ring radius."""
+    """Catchment polygons and the ring table of every ring radius.
+
+    ``net`` holds the walk graph, the snapped entrances and the walked pieces per ring
+    (network distance), or is None (euclidean distance: the catchment is the circle).
+    """
     n = len(stations)
     landuse = ctx.layers.vectors.get("landuse")
     network = p["distance"] == "network"
     out = {}
     for r in p["radius_m"]:
         circles = _circles(ent, n, r)
-        polys = _network_catchments(graph, ent, snaps[1], n, r, circles) if network else circles
+        polys = (
+            circles
+            if net is None
+            else _network_catchments(net[0], ent, net[1], net[2][r], r=r, circles=circles)
+        )
         mix = landuse_mix(polys, landuse) if landuse is not None else np.full(n, np.nan)
         out[r] = (
             polys,
@@ -619,8 +634,9 @@ def run(
     stations, ent = _stations(ctx, name=name)
     u = _units(ctx, name=name)
     graph, snaps = _snap(ctx, u, ent, name=name, p=params)
-    pairs = _station_distances(ctx, graph, u.frame, ent, snaps, p=params)
-    rings = _rings(ctx, graph, u, stations, ent, snaps, pairs, p=params)
+    pairs, pieces = _station_distances(graph, u.frame, ent, snaps, p=params)
+    net = None if graph is None or pieces is None else (graph, snaps[1], pieces)
+    rings = _rings(ctx, net, u, stations, ent, pairs, p=params)
     units = _indicator_units(u, _nearest_station_m(graph, u.frame, ent, snaps, p=params))
     warnings = _snap_warnings(u, stations, ent, snaps, max_snap_m=params["max_snap_m"])
     if not u.has_jobs:

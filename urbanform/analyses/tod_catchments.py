@@ -1,0 +1,439 @@
+"""Per-station walking distances and catchment pieces, many stations per network pass.
+
+The ``tod`` analysis needs, for every station on its own, the walking distance to the
+station's nearest entrance (for the residents and jobs of that station) and the street
+pieces walkable within each ring radius (for the catchment polygon). One search per
+station and ring repeats the set-up work on the whole graph each time; here stations are
+grouped in spatial batches and each batch is searched in one compiled Dijkstra call
+(:func:`scipy.sparse.csgraph.dijkstra` with one virtual source per station and
+``limit`` = the largest radius) on the part of the graph the batch can reach: the nodes
+within the radius of an entrance in a straight line (a walk is never shorter than the
+straight line, so no walk within the radius leaves that part). The distances are the
+same floats as :func:`urbanform.network.nearest_distance` and
+:func:`urbanform.network.reached_edges` give station by station (same edges, same start
+costs, same sums), and the reached pieces are cut with the same interval rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from urbanform.network import Snapped, WalkGraph, substrings
+
+__all__ = [
+    "StationSources",
+    "DistanceBatch",
+    "Pieces",
+    "distance_batches",
+    "pair_distances",
+    "reached_pieces",
+    "piece_geometries",
+    "concat_pieces",
+    "station_walks",
+    "catchment_polygons",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_CELLS = 1 << 22
+"""Largest distance matrix of one batch (stations x local nodes), ~32 MB of float64."""
+
+MAX_BATCH_STATIONS = 64
+"""Most stations searched in one Dijkstra call."""
+
+_MARGIN_M = 1.0  # extra straight-line reach of the local graph, against rounding
+
+
+@dataclass(frozen=True)
+class StationSources:
+    """Entrances of the stations, snapped to the walk graph.
+
+    Attributes
+    ----------
+    station
+        ``(n_entrances,)`` row of each entrance's station, in ``0 .. n_stations - 1``.
+    xy
+        ``(n_entrances, 2)`` entrance coordinates in the graph's CRS.
+    snapped
+        The entrances snapped to the graph (unsnapped ones reach nothing).
+    n_stations
+        Number of stations.
+    """
+
+    station: np.ndarray
+    xy: np.ndarray
+    snapped: Snapped
+    n_stations: int
+
+    def live(self) -> np.ndarray:
+        """Mask of the entrances that start walks: snapped, with a finite snap distance."""
+        return self.snapped.ok & np.isfinite(self.snapped.snap_m)
+
+
+@dataclass(frozen=True)
+class DistanceBatch:
+    """Walking distances from a batch of stations to the nodes of their local graph.
+
+    Attributes
+    ----------
+    stations
+        ``(k,)`` station rows.
+    nodes
+        ``(m,)`` graph node index of each local node (sorted).
+    dist_m
+        ``(k, m + 1)`` distance from each station's nearest entrance (snap and along-edge
+        parts included) to each local node, ``inf`` beyond the cut-off; the last column
+        is ``inf`` and stands for every node outside the local graph.
+    local
+        ``(n_nodes,)`` column of each graph node in ``dist_m`` (``m`` when not local).
+    """
+
+    stations: np.ndarray
+    nodes: np.ndarray
+    dist_m: np.ndarray
+    local: np.ndarray
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """Reached street pieces: one row per station, edge and merged interval."""
+
+    station: np.ndarray
+    edge: np.ndarray
+    start_m: np.ndarray
+    end_m: np.ndarray
+
+
+def _groups(
+    graph: WalkGraph, src: StationSources, *, cutoff_m: float, max_cells: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Spatially ordered station batches and the local nodes each batch can reach."""
+    tree = cKDTree(graph.node_xy)
+    live = src.live()
+    near = tree.query_ball_point(src.xy[live], r=cutoff_m + _MARGIN_M)
+    ent_st = src.station[live]
+    per_station: list[list[np.ndarray]] = [[] for _ in range(src.n_stations)]
+    for s, idx in zip(ent_st, near, strict=True):
+        per_station[s].append(np.asarray(idx, dtype=np.int64))
+    # strips of twice the cut-off, west to east inside each strip
+    cx = np.bincount(ent_st, weights=src.xy[live, 0], minlength=src.n_stations)
+    cy = np.bincount(ent_st, weights=src.xy[live, 1], minlength=src.n_stations)
+    cnt = np.maximum(np.bincount(ent_st, minlength=src.n_stations), 1)
+    strip = np.floor(cy / cnt / max(2.0 * cutoff_m, 1.0))
+    order = [s for s in np.lexsort((cx / cnt, strip)) if per_station[s]]
+    batch: list[int] = []
+    nodes = np.zeros(0, dtype=np.int64)
+    for s in order:
+        mine = np.unique(np.concatenate(per_station[s]))
+        grown = np.union1d(nodes, mine)
+        too_big = (len(batch) + 1) * grown.size > max_cells
+        if batch and (too_big or len(batch) >= MAX_BATCH_STATIONS):
+            yield np.array(batch), nodes
+            batch, grown = [], mine
+        batch.append(int(s))
+        nodes = grown
+    if batch:
+        yield np.array(batch), nodes
+
+
+def _start_matrix(
+    graph: WalkGraph, src: StationSources, stations: np.ndarray, local: np.ndarray, m: int
+) -> np.ndarray:
+    """``(k, m)`` cost of entering each local node straight from each station's entrances."""
+    k = stations.size
+    row = np.full(src.n_stations, -1)
+    row[stations] = np.arange(k)
+    live = src.live() & (row[src.station] >= 0)
+    edge, off = src.snapped.edge[live], src.snapped.offset_m[live]
+    cost = src.snapped.snap_m[live].astype(np.float64)
+    r = np.tile(row[src.station[live]], 2)
+    nodes = np.concatenate([graph.edge_u[edge], graph.edge_v[edge]])
+    weight = np.concatenate([cost + off, cost + graph.edge_length_m[edge] - off])
+    start = np.full(k * m, np.inf)
+    col = local[nodes]
+    ok = col < m
+    np.minimum.at(start, r[ok] * m + col[ok], weight[ok])
+    return start.reshape(k, m)
+
+
+def distance_batches(
+    graph: WalkGraph,
+    src: StationSources,
+    *,
+    cutoff_m: float,
+    max_cells: int = MAX_BATCH_CELLS,
+) -> Iterator[DistanceBatch]:
+    """Walking distances from every station, a spatial batch of stations at a time.
+
+    Parameters
+    ----------
+    graph
+        The walk graph.
+    src
+        The stations' entrances.
+    cutoff_m
+        Largest distance of interest; farther nodes get ``inf`` and the search stops.
+    max_cells
+        Bound on ``stations x local nodes`` of one batch (memory: 8 bytes a cell).
+
+    Yields
+    ------
+    DistanceBatch
+        Stations without a snapped entrance appear in no batch.
+    """
+    base = graph.csgraph()
+    for stations, nodes in _groups(graph, src, cutoff_m=cutoff_m, max_cells=max_cells):
+        m, k = nodes.size, stations.size
+        local = np.full(graph.n_nodes, m, dtype=np.int64)
+        local[nodes] = np.arange(m)
+        sub = base[nodes][:, nodes].tocsr()
+        start = _start_matrix(graph, src, stations, local, m)
+        rows, cols = np.nonzero(start <= cutoff_m)
+        counts = np.bincount(rows, minlength=k)
+        ext = sp.csr_matrix(
+            (
+                np.concatenate([sub.data, start[rows, cols]]),
+                np.concatenate([sub.indices, cols.astype(sub.indices.dtype)]),
+                np.concatenate([sub.indptr, sub.indptr[-1] + np.cumsum(counts)]),
+            ),
+            shape=(m + k, m + k),
+        )
+        dist = dijkstra(ext, directed=True, indices=np.arange(m, m + k), limit=cutoff_m)
+        dist[:, m:] = np.inf  # the virtual sources; column m then stands for "not local"
+        dist = dist[:, : m + 1]
+        dist[dist > cutoff_m] = np.inf
+        yield DistanceBatch(stations, nodes, dist, local)
+
+
+def _same_edge_m(
+    graph: WalkGraph, src: StationSources, st: np.ndarray, edge: np.ndarray, off: np.ndarray
+) -> np.ndarray:
+    """Per pair: walk along the shared edge to the nearest entrance of the station on it.
+
+    ``min(|o - o_d| + c_d)`` over the station's entrances ``d`` on the pair's edge, in
+    the arithmetic of :func:`urbanform.network.nearest_distance`: ``(c_d - o_d) + o``
+    from an entrance behind, ``(c_d + o_d) - o`` from one ahead; ``inf`` without one.
+    """
+    out = np.full(st.size, np.inf)
+    live = src.live()
+    d_key = src.station[live] * np.int64(graph.n_edges) + src.snapped.edge[live]
+    p_key = st * np.int64(graph.n_edges) + edge
+    shared = np.flatnonzero(np.isin(p_key, d_key))
+    if shared.size == 0:
+        return out
+    ent = pd.DataFrame(
+        {"key": d_key, "o_d": src.snapped.offset_m[live], "c_d": src.snapped.snap_m[live]}
+    )
+    pairs = pd.DataFrame({"key": p_key[shared], "pair": shared, "o": off[shared]})
+    j = pairs.merge(ent, on="key")
+    o, o_d, c_d = j["o"].to_numpy(), j["o_d"].to_numpy(), j["c_d"].to_numpy()
+    left = np.where(o_d <= o, (c_d - o_d) + o, np.inf)
+    right = np.where(o_d >= o, (c_d + o_d) - o, np.inf)
+    best = pd.Series(np.minimum(left, right)).groupby(j["pair"].to_numpy()).min()
+    out[best.index.to_numpy()] = best.to_numpy()
+    return out
+
+
+def pair_distances(
+    graph: WalkGraph,
+    batch: DistanceBatch,
+    src: StationSources,
+    units: Snapped,
+    st: np.ndarray,
+    ui: np.ndarray,
+    *,
+    cutoff_m: float,
+) -> np.ndarray:
+    """Walking distance of each (station, unit) pair to the station's nearest entrance.
+
+    Parameters
+    ----------
+    graph, batch, src
+        The walk graph, one distance batch and the stations' entrances.
+    units
+        The snapped units (residents, jobs).
+    st, ui
+        Station row and unit row of each pair; every ``st`` must be in the batch.
+    cutoff_m
+        Distances above this are ``inf`` (at most the batch's cut-off).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_pairs,)`` snap + along-edge + network + along-edge + snap, in metres, as
+        :func:`urbanform.network.nearest_distance` gives it for the station alone.
+    """
+    row = np.full(src.n_stations, -1)
+    row[batch.stations] = np.arange(batch.stations.size)
+    out = np.full(st.size, np.inf)
+    ok = units.ok[ui]
+    s, e = row[st[ok]], units.edge[ui[ok]]
+    off, snap = units.offset_m[ui[ok]], units.snap_m[ui[ok]]
+    via_u = batch.dist_m[s, batch.local[graph.edge_u[e]]] + off
+    via_v = batch.dist_m[s, batch.local[graph.edge_v[e]]] + (graph.edge_length_m[e] - off)
+    best = np.minimum(np.minimum(via_u, via_v), _same_edge_m(graph, src, st[ok], e, off))
+    total = best + snap
+    total[total > cutoff_m] = np.inf
+    out[ok] = total
+    return out
+
+
+def _merge(
+    key: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Union of intervals per key, sorted by key and start."""
+    order = np.lexsort((start, key))
+    key, start, end = key[order], start[order], end[order]
+    run_end = pd.Series(end).groupby(key).cummax().to_numpy()
+    new = np.ones(key.size, dtype=bool)
+    new[1:] = (key[1:] != key[:-1]) | (start[1:] > run_end[:-1])
+    group = np.cumsum(new) - 1
+    merged_end = np.full(group[-1] + 1 if group.size else 0, -np.inf)
+    np.maximum.at(merged_end, group, end)
+    return key[new], start[new], merged_end
+
+
+def reached_pieces(
+    graph: WalkGraph, batch: DistanceBatch, src: StationSources, *, cutoff_m: float
+) -> Pieces:
+    """The parts of edges walkable within ``cutoff_m`` of each station of the batch.
+
+    The same intervals as :func:`urbanform.network.reached_edges` for each station alone:
+    from a reached end of an edge as far as the remaining distance goes, and both ways
+    along an entrance's own edge; overlapping intervals merged.
+    """
+    k = batch.stations.size
+    length = graph.edge_length_m
+    cand = np.flatnonzero((batch.local[graph.edge_u] < batch.nodes.size)
+                          | (batch.local[graph.edge_v] < batch.nodes.size))
+    reach_u = cutoff_m - batch.dist_m[:, batch.local[graph.edge_u[cand]]]
+    reach_v = cutoff_m - batch.dist_m[:, batch.local[graph.edge_v[cand]]]
+    su, ju = np.nonzero(reach_u > 0)
+    sv, jv = np.nonzero(reach_v > 0)
+    eu, ev = cand[ju], cand[jv]
+    ru, rv = reach_u[su, ju], reach_v[sv, jv]
+    row = np.full(src.n_stations, -1)
+    row[batch.stations] = np.arange(k)
+    live = src.live() & (row[src.station] >= 0)
+    s_reach = cutoff_m - src.snapped.snap_m[live]
+    go = s_reach > 0
+    ss, se = row[src.station[live]][go], src.snapped.edge[live][go]
+    s_off, s_reach = src.snapped.offset_m[live][go], s_reach[go]
+    station = np.concatenate([su, sv, ss])
+    edge = np.concatenate([eu, ev, se])
+    start = np.concatenate([np.zeros(eu.size), np.maximum(length[ev] - rv, 0.0), s_off - s_reach])
+    end = np.concatenate([np.minimum(ru, length[eu]), length[ev], s_off + s_reach])
+    start = np.clip(start, 0.0, length[edge])
+    end = np.clip(end, 0.0, length[edge])
+    n_e = np.int64(graph.n_edges)
+    key, start, end = _merge(station * n_e + edge, start, end)
+    keep = end > start
+    key, start, end = key[keep], start[keep], end[keep]
+    return Pieces(batch.stations[key // n_e], key % n_e, start, end)
+
+
+def piece_geometries(graph: WalkGraph, pieces: Pieces) -> np.ndarray:
+    """LineStrings of the pieces: whole edges as they are, parts cut with substrings."""
+    length = graph.edge_length_m[pieces.edge]
+    full = (pieces.start_m <= 0.0) & (pieces.end_m >= length)
+    geoms = graph.edge_geometry[pieces.edge].copy()
+    part = ~full
+    if part.any():
+        geoms[part] = substrings(geoms[part], pieces.start_m[part], pieces.end_m[part])
+    return geoms
+
+
+def concat_pieces(parts: list[Pieces]) -> Pieces:
+    """Pieces of several batches in one, sorted by station (then edge and start)."""
+    if not parts:
+        z = np.zeros(0)
+        return Pieces(z.astype(np.int64), z.astype(np.int64), z, z)
+    station = np.concatenate([p.station for p in parts])
+    order = np.argsort(station, kind="stable")
+    return Pieces(
+        station[order],
+        np.concatenate([p.edge for p in parts])[order],
+        np.concatenate([p.start_m for p in parts])[order],
+        np.concatenate([p.end_m for p in parts])[order],
+    )
+
+
+def catchment_polygons(
+    bands: np.ndarray, station: np.ndarray, circles: np.ndarray
+) -> np.ndarray:
+    """Union of each station's buffered pieces, clipped to its straight-line circle.
+
+    Parameters
+    ----------
+    bands
+        Buffered pieces (polygons), sorted by ``station``.
+    station
+        Station row of each band.
+    circles
+        ``(n_stations,)`` straight-line circle (union of circles around the entrances).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_stations,)`` polygons; an empty polygon for a station without pieces.
+    """
+    n = circles.size
+    bounds = np.searchsorted(station, np.arange(n + 1))
+    out = np.array([shapely.Polygon()] * n, dtype=object)
+    for s in np.flatnonzero(np.diff(bounds) > 0):
+        # buffer piece by piece, then union: GEOS buffers one big noded multi-line slowly
+        band = shapely.union_all(bands[bounds[s] : bounds[s + 1]])
+        out[s] = shapely.intersection(band, circles[s])
+    return out
+
+
+def station_walks(
+    graph: WalkGraph,
+    src: StationSources,
+    units: Snapped,
+    st: np.ndarray,
+    ui: np.ndarray,
+    *,
+    radii_m: list[float],
+    max_cells: int = MAX_BATCH_CELLS,
+) -> tuple[np.ndarray, dict[float, Pieces]]:
+    """Pair distances and the reached pieces of every ring, one network pass per batch.
+
+    Parameters
+    ----------
+    graph, src, units
+        The walk graph, the stations' entrances and the snapped units.
+    st, ui
+        Station row and unit row of each (station, unit) pair to measure.
+    radii_m
+        Ring radii; the largest is the cut-off of the pair distances.
+    max_cells
+        Memory bound of one batch (see :func:`distance_batches`).
+
+    Returns
+    -------
+    tuple
+        ``(n_pairs,)`` walking distances (``inf`` beyond the largest radius) and, per
+        radius, the :class:`Pieces` walked within it, sorted by station.
+    """
+    r_max = max(radii_m)
+    d = np.full(st.size, np.inf)
+    parts: dict[float, list[Pieces]] = {r: [] for r in radii_m}
+    n_batches = 0
+    for batch in distance_batches(graph, src, cutoff_m=r_max, max_cells=max_cells):
+        sel = np.flatnonzero(np.isin(st, batch.stations))
+        d[sel] = pair_distances(graph, batch, src, units, st[sel], ui[sel], cutoff_m=r_max)
+        for r in radii_m:
+            parts[r].append(reached_pieces(graph, batch, src, cutoff_m=r))
+        n_batches += 1
+    log.info("tod: %d stations searched in %d batches", src.n_stations, n_batches)
+    return d, {r: concat_pieces(v) for r, v in parts.items()}
