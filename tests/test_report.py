@@ -441,3 +441,15 @@ def test_runs_differing_only_by_target_are_named_by_target():
     assert [r.header for r in comparison.runs] == [
         "parks_500m (2025 target ≥ 90.0%)", "parks_2030 (2030 target ≥ 95.0%)",
     ]
+
+
+def test_runs_go_by_a_numeric_distinguishing_parameter():
+    park = make_park_result()
+    runs = [
+        dataclasses.replace(park, name=f"circle{level}", params={"level": level})
+        for level in (10, 15, 5)
+    ]
+    (comparison,) = comparisons(runs)
+    assert [r.header for r in comparison.runs] == [
+        "circle5 (5-minute circle)", "circle10 (10-minute circle)", "circle15 (15-minute circle)",
+    ]

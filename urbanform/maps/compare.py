@@ -142,9 +142,8 @@ def run_details(results: list[AnalysisResult], *, language: str = "en") -> list[
     (``distance``, ``level``, radii), at most two; when no parameter differs, the
     runs' targets; ``""`` when nothing differs.
     """
-    keys = list(dict.fromkeys(k for r in results for k in r.params))
-    differing = [k for k in keys if len({_show(r.params.get(k)) for r in results}) > 1]
-    known = [k for k in _KEY_PARAMS if k in differing]
+    differing = _differing(results)
+    known = [k for k in differing if k in _KEY_PARAMS]
     chosen = (known or differing)[:_MAX_DETAILS]
     if chosen:
         sep = "，" if language == "zh" else ", "
@@ -190,6 +189,29 @@ def _table(key: str, group: list[AnalysisResult], *, language: str) -> Compariso
     )
 
 
+def _differing(group: list[AnalysisResult]) -> list[str]:
+    """Parameter keys whose values differ between the runs, best-known first."""
+    keys = list(dict.fromkeys(k for r in group for k in r.params))
+    differing = [k for k in keys if len({_show(r.params.get(k)) for r in group}) > 1]
+    known = [k for k in _KEY_PARAMS if k in differing]
+    return known + [k for k in differing if k not in known]
+
+
+def _ordered(group: list[AnalysisResult]) -> list[AnalysisResult]:
+    """Runs by their first differing parameter when it is a number in every run.
+
+    The 5-, 10- and 15-minute circles go by ``level``; other runs stay as given.
+    """
+    keys = _differing(group)
+    if keys and all(_is_number(r.params.get(keys[0])) for r in group):
+        return sorted(group, key=lambda r: float(r.params[keys[0]]))
+    return list(group)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _run(name: str, detail: str, map_id: str | None, language: str) -> ComparisonRun:
     if not detail:
         return ComparisonRun(name, "", "", name, map_id)
@@ -216,6 +238,10 @@ def comparisons(
 ) -> list[Comparison]:
     """Comparisons of the runs that share an analysis kind, in the order of ``results``.
 
+    Within a comparison the runs keep their order, unless the first parameter that sets
+    them apart is a number (a living circle's ``level``): then they go by it, and the
+    differences are taken from the smallest.
+
     Parameters
     ----------
     results
@@ -236,7 +262,8 @@ def comparisons(
     for result in results:
         by_kind.setdefault(result.kind, []).append(result)
     out = []
-    for kind, group in by_kind.items():
+    for kind, runs_of_kind in by_kind.items():
+        group = _ordered(runs_of_kind)
         keys = _shared_keys(group) if len(group) > 1 else []
         if not keys:
             continue
