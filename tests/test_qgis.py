@@ -131,7 +131,22 @@ def _layers() -> dict[str, gpd.GeoDataFrame]:
         "park__gaps": gaps,
         "tod__stations": stations,
         "tod__routes": lines,
+        "forest__districts": _forest_districts(),
     }
+
+
+#: Forest shares against a 41% target: just below, on and above it (not in the project).
+FOREST = {"F1": 0.3, "F2": 0.409, "F3": 0.41, "F4": 0.8}
+
+
+def _forest_districts() -> gpd.GeoDataFrame:
+    gdf = gpd.GeoDataFrame(
+        {"name": list(FOREST), "share": list(FOREST.values())},
+        geometry=[box(i * 100.0, 200.0, i * 100.0 + 100.0, 300.0) for i in range(len(FOREST))],
+        crs=CRS,
+    )
+    gdf.attrs["urbanform"] = {"value_field": "share", "ramp": "good", "target": 0.41}
+    return gdf
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +209,16 @@ def test_qgis_colours_match_the_html_palette_including_break_values(seen: dict) 
     assert colours == expected
     breaks = palette.class_breaks(list(SHARES.values()), ramp="good")
     assert {k: palette.color_for(v, breaks, "good") for k, v in SHARES.items()} == expected
+
+
+def test_qgis_colours_change_at_the_target_as_in_the_html_maps(seen: dict) -> None:
+    # breaks 0, .205, .328, .41, .705, 1: 0.3 orange, 0.409 yellow, 0.41 (on the target)
+    # light green, 0.8 dark green
+    colours = seen["layers"]["forest__districts"]["colours"]
+    breaks = palette.class_breaks(list(FOREST.values()), ramp="good", target=0.41)
+    html = {k: palette.color_for(v, breaks, "good") for k, v in FOREST.items()}
+    expected = {"F1": "#fdae61", "F2": "#ffffbf", "F3": "#a6d96a", "F4": "#1a9641"}
+    assert (colours, html) == (expected, expected)
 
 
 def test_single_symbol_colour_is_the_hint_colour(seen: dict) -> None:
