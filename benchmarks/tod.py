@@ -1,0 +1,242 @@
+"""The tod analysis on the demo city: per-step timings, old vs batched, side by side.
+
+The old implementation (one ``nearest_distance`` search per station for the residents
+and jobs, one ``reached_edges`` search and one buffer-and-union per station and ring for
+the catchments) is kept below, as it was before the batched engine
+(:mod:`urbanform.analyses.tod_catchments`), and swapped into :func:`tod.run` for the
+"old" run. Both runs start from the same snapped layers; the script checks that they
+give the same station table (every figure) and the same catchment areas, and prints the
+speed-up.
+
+Usage::
+
+    python benchmarks/tod.py                 # demo city, scale 1 (99 stations)
+    python benchmarks/tod.py --scale 4       # ~4x the stations and streets
+    python benchmarks/tod.py --scale 25 --no-old   # Chengdu scale, batched engine only
+
+Generating the demo city, building the walk graph and snapping are timed apart from
+the analysis steps; "CPU" is the fair figure on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+import yaml
+
+from urbanform.analyses import tod
+from urbanform.analyses.context import Context
+from urbanform.layers.types import Layers
+from urbanform.network import nearest_distance, reached_edges
+
+CRS = pyproj.CRS(32648)
+ROOT = Path(__file__).resolve().parents[1]
+ROLES = ("streets", "population", "jobs", "stations", "landuse", "districts")
+
+
+# ---------------------------------------------------------------- the old implementation
+def old_station_distances(graph, units, ent, snaps, *, p):
+    """One multi-source search per station (the code before the batched engine)."""
+    r_max = p["radius_m"][-1]
+    st, ui, d = tod._candidate_pairs(units, ent, r_max)
+    if p["distance"] == "network":
+        unit_snap, ent_snap = snaps
+        d = np.full(len(st), np.inf)
+        for s in np.unique(st):
+            sel = np.flatnonzero(st == s)
+            d[sel] = nearest_distance(
+                graph,
+                unit_snap.subset(ui[sel]),
+                ent_snap.subset(ent["station"].to_numpy() == s),
+                cutoff_m=r_max,
+            )
+    keep = d <= r_max
+    return (st[keep], ui[keep], d[keep]), ({r: None for r in p["radius_m"]}
+                                           if p["distance"] == "network" else None)
+
+
+def old_network_catchments(graph, ent, ent_snap, pieces, *, r, circles):
+    """One reached_edges search and one buffer-and-union per station."""
+    n = circles.size
+    st = ent["station"].to_numpy()
+    ok = ent_snap.ok & (ent_snap.snap_m <= r)
+    snap_pt = np.full(len(ent), None, dtype=object)
+    snap_pt[ok] = shapely.line_interpolate_point(
+        graph.edge_geometry[ent_snap.edge[ok]], ent_snap.offset_m[ok]
+    )
+    connectors = np.full(len(ent), None, dtype=object)
+    connectors[ok] = shapely.shortest_line(ent.geometry.values[ok], snap_pt[ok])
+    out = np.empty(n, dtype=object)
+    for s in range(n):
+        sel = st == s
+        walked = reached_edges(graph, ent_snap.subset(sel), cutoff_m=r).geometry.values
+        lines = np.concatenate([walked, connectors[sel & ok]])
+        if len(lines) == 0:
+            out[s] = shapely.Polygon()
+            continue
+        band = shapely.union_all(shapely.buffer(lines, tod.CATCHMENT_BUFFER_M, quad_segs=4))
+        out[s] = shapely.intersection(band, circles[s])
+    return out
+
+
+@contextmanager
+def old_engine():
+    with (mock.patch.object(tod, "_station_distances", old_station_distances),
+          mock.patch.object(tod, "_network_catchments", old_network_catchments)):
+        yield
+
+
+# ---------------------------------------------------------------- inputs and timing
+def _canonical(gdf: gpd.GeoDataFrame, role: str) -> gpd.GeoDataFrame:
+    """Rename source columns to canonical fields as the demo workspace's layers/*.yml say."""
+    for path in sorted((ROOT / "layers").glob("*.yml")):
+        spec = yaml.safe_load(path.read_text()) or {}
+        if spec.get("role") == role and spec.get("fields"):
+            ren = {src: canon for canon, src in spec["fields"].items() if src in gdf.columns}
+            gdf = gdf.rename(columns=ren)
+    return gdf
+
+
+def demo_layers(scale: float) -> Layers:
+    from urbanform.demo import demo_layer
+
+    vectors = {}
+    for role in ROLES:
+        gdf = _canonical(demo_layer(role, scale=scale), role)
+        vectors[role] = gdf.to_crs(CRS) if gdf.crs != CRS else gdf
+    return Layers(crs=CRS, vectors=vectors)
+
+
+class Steps:
+    """Wall and CPU time of named steps, summed over calls (wrapping module functions)."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    def wrap(self, name: str, fn):
+        def timed(*args, **kwargs):
+            w, c = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - w
+                self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c
+        return timed
+
+
+STEPS = (("_station_distances", "station distances"),
+         ("_network_catchments", "catchment polygons"),
+         ("landuse_mix", "land-use mix"),
+         ("_nearest_station_m", "indicator distances"))
+
+
+def timed_run(ctx: Context, params: dict) -> tuple[object, Steps, float, float]:
+    steps = Steps()
+    patches = [mock.patch.object(tod, fn, steps.wrap(label, getattr(tod, fn)))
+               for fn, label in STEPS]
+    for pa in patches:
+        pa.start()
+    try:
+        w, c = time.perf_counter(), time.process_time()
+        res = tod.run(ctx, name="tod", params=params, target=None)
+        return res, steps, time.perf_counter() - w, time.process_time() - c
+    finally:
+        for pa in patches:
+            pa.stop()
+
+
+def compare(old, new) -> str:
+    """Largest differences between the old and the new result."""
+    a = old.layers["stations"].drop(columns="geometry")
+    b = new.layers["stations"].drop(columns="geometry")
+    counts = [c for c in a.columns if c.split("_")[0] in ("residents", "dwellings", "jobs")]
+    same_counts = a[counts].equals(b[counts])
+    num = a.select_dtypes("number").columns
+    diff = np.nanmax(np.abs(a[num].to_numpy(float) - b[num].to_numpy(float)) /
+                     np.maximum(np.abs(a[num].to_numpy(float)), 1e-12))
+    ga = old.layers["catchments"].geometry.values
+    gb = new.layers["catchments"].geometry.values
+    sym = shapely.area(shapely.symmetric_difference(ga, gb)).max()
+    units = np.array_equal(old.units["station_m"].to_numpy(), new.units["station_m"].to_numpy(),
+                           equal_nan=True)
+    return (f"counts identical: {same_counts}; unit distances identical: {units}; largest "
+            f"relative difference of any station figure: {diff:.1e}; largest symmetric "
+            f"difference of a catchment: {sym:.1e} m2")
+
+
+def report(label: str, steps: Steps, wall: float, cpu: float) -> None:
+    print(f"  {label}")
+    for _, name in STEPS:
+        print(f"    {name:<22} {steps.wall.get(name, 0.0):7.2f} s wall "
+              f"{steps.cpu.get(name, 0.0):7.2f} s CPU")
+    rest_w = wall - sum(steps.wall.values())
+    rest_c = cpu - sum(steps.cpu.values())
+    print(f"    {'other':<22} {rest_w:7.2f} s wall {rest_c:7.2f} s CPU")
+    print(f"    {'total':<22} {wall:7.2f} s wall {cpu:7.2f} s CPU")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="demo city scale")
+    ap.add_argument("--no-old", action="store_true", help="skip the old implementation")
+    args = ap.parse_args(argv)
+
+    t0 = time.perf_counter()
+    layers = demo_layers(args.scale)
+    t_inputs = time.perf_counter() - t0
+    ctx = Context(layers)
+    params = tod.validate_params(yaml.safe_load((ROOT / "analyses" / "tod.yml").read_text())
+                                 .get("params"), where="analyses/tod.yml")
+    t1 = time.perf_counter()
+    graph = ctx.walk_graph(needed_by="tod")
+    t_graph = time.perf_counter() - t1
+    # snap once for both runs (the same for both engines)
+    t2 = time.perf_counter()
+    snapped = {}
+    real_snap = tod._snap
+
+    def cached_snap(ctx, u, ent, *, name, p):
+        if "s" not in snapped:
+            snapped["s"] = real_snap(ctx, u, ent, name=name, p=p)
+        return snapped["s"]
+
+    with mock.patch.object(tod, "_snap", cached_snap):
+        stations, ent = tod._stations(ctx, name="tod")
+        cached_snap(ctx, tod._units(ctx, name="tod"), ent, name="tod", p=params)
+        t_snap = time.perf_counter() - t2
+        print(f"demo city, scale {args.scale:g}: {len(stations):,} stations "
+              f"({len(ent):,} entrances), {len(layers.vectors['population']):,} population "
+              f"and {len(layers.vectors['jobs']):,} job features; walk graph "
+              f"{graph.n_nodes:,} nodes, {graph.n_edges:,} edges; rings "
+              f"{', '.join(f'{r:g}' for r in params['radius_m'])} m")
+        print(f"  [inputs {t_inputs:.1f} s, graph build {t_graph:.1f} s, snapping "
+              f"{t_snap:.1f} s: not counted below]")
+        new, steps, wall, cpu = timed_run(ctx, params)
+        report("batched (current)", steps, wall, cpu)
+        if not args.no_old:
+            with old_engine():
+                old, o_steps, o_wall, o_cpu = timed_run(ctx, params)
+            report("old (one search and one polygon per station)", o_steps, o_wall, o_cpu)
+            ratio = {k: o_steps.cpu[k] / max(steps.cpu[k], 1e-9)
+                     for k in ("station distances", "catchment polygons")}
+            print(f"  speed-up: {o_wall / wall:.1f}x wall, {o_cpu / cpu:.1f}x CPU (station "
+                  f"distances {ratio['station distances']:.1f}x, catchment polygons "
+                  f"{ratio['catchment polygons']:.1f}x CPU)")
+            print(f"  {compare(old, new)}")
+    print(f"pop_share {new.indicators['pop_share'].city.value:.4f}, "
+          f"jobs_share {new.indicators['jobs_share'].city.value:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
