@@ -182,7 +182,8 @@ def test_osm_ways_without_shared_vertex_do_not_connect():
 
 
 @pytest.mark.parametrize("flag", [{"bridge": ["no", "yes", None, None]},
-                                  {"tunnel": [None, "yes", "no", "no"]},
+                                  {"bridge": [0.0, 1.0, 0.0, np.nan]},
+                                  {"tunnel": [None, "viaduct", "no", "0"]},
                                   {"layer": [0, 1, 0, 0]}])  # fmt: skip
 def test_bridge_does_not_connect_where_it_crosses_a_street(flag):
     # street y=0 from x=0..200; bridge x=100 from y=-100..100 over it; detour

@@ -112,9 +112,11 @@ def graph_from_lines(
 
 
 def _truthy(values: pd.Series) -> np.ndarray:
-    """Whether each flag value is set (True, 1, 'yes', 'viaduct', ...)."""
+    """Whether each flag value is set (True, 1, 'yes', 'viaduct', ...; not 0, 'no', empty)."""
+    number = pd.to_numeric(values, errors="coerce")
     text = values.astype("string").str.strip().str.lower().fillna("")
-    return (~text.isin(_FALSY)).to_numpy(dtype=bool)
+    flag = np.where(number.notna(), number.fillna(0.0) != 0, ~text.isin(_FALSY))
+    return np.asarray(flag, dtype=bool)
 
 
 def _elevation_flags(
