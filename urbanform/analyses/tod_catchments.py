@@ -135,19 +135,26 @@ def _groups(
     cnt = np.maximum(np.bincount(ent_st, minlength=src.n_stations), 1)
     strip = np.floor(cy / cnt / max(2.0 * cutoff_m, 1.0))
     order = [s for s in np.lexsort((cx / cnt, strip)) if per_station[s]]
+    seen = np.zeros(graph.n_nodes, dtype=bool)
     batch: list[int] = []
-    nodes = np.zeros(0, dtype=np.int64)
+    parts: list[np.ndarray] = []
+    m = 0
     for s in order:
-        mine = np.unique(np.concatenate(per_station[s]))
-        grown = np.union1d(nodes, mine)
-        too_big = (len(batch) + 1) * grown.size > max_cells
-        if batch and (too_big or len(batch) >= MAX_BATCH_STATIONS):
+        mine = per_station[s][0] if len(per_station[s]) == 1 else np.unique(
+            np.concatenate(per_station[s]))
+        fresh = mine[~seen[mine]]
+        if batch and ((len(batch) + 1) * (m + fresh.size) > max_cells
+                      or len(batch) >= MAX_BATCH_STATIONS):
+            nodes = np.sort(np.concatenate(parts))
             yield np.array(batch), nodes
-            batch, grown = [], mine
+            seen[nodes] = False
+            batch, parts, m, fresh = [], [], 0, mine
+        seen[fresh] = True
         batch.append(int(s))
-        nodes = grown
+        parts.append(fresh)
+        m += fresh.size
     if batch:
-        yield np.array(batch), nodes
+        yield np.array(batch), np.sort(np.concatenate(parts))
 
 
 def _start_matrix(
@@ -307,25 +314,45 @@ def _merge(
     return key[new], start[new], merged_end
 
 
+def _node_edges(graph: WalkGraph) -> tuple[np.ndarray, np.ndarray]:
+    """Edge ends by node (CSR): ``ends[ptr[i]:ptr[i + 1]]`` = ``2 * edge + (end is v)``."""
+    node = np.concatenate([graph.edge_u, graph.edge_v])
+    end = np.concatenate([2 * np.arange(graph.n_edges), 2 * np.arange(graph.n_edges) + 1])
+    order = np.argsort(node, kind="stable")
+    ptr = np.zeros(graph.n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(node, minlength=graph.n_nodes), out=ptr[1:])
+    return end[order], ptr
+
+
 def reached_pieces(
-    graph: WalkGraph, batch: DistanceBatch, src: StationSources, *, cutoff_m: float
+    graph: WalkGraph,
+    batch: DistanceBatch,
+    src: StationSources,
+    *,
+    cutoff_m: float,
+    node_edges: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Pieces:
     """The parts of edges walkable within ``cutoff_m`` of each station of the batch.
 
     The same intervals as :func:`urbanform.network.reached_edges` for each station alone:
     from a reached end of an edge as far as the remaining distance goes, and both ways
-    along an entrance's own edge; overlapping intervals merged.
+    along an entrance's own edge; overlapping intervals merged. ``node_edges`` is the
+    graph's edge ends by node (computed when not given; pass it for many batches).
     """
     k = batch.stations.size
     length = graph.edge_length_m
-    cand = np.flatnonzero((batch.local[graph.edge_u] < batch.nodes.size)
-                          | (batch.local[graph.edge_v] < batch.nodes.size))
-    reach_u = cutoff_m - batch.dist_m[:, batch.local[graph.edge_u[cand]]]
-    reach_v = cutoff_m - batch.dist_m[:, batch.local[graph.edge_v[cand]]]
-    su, ju = np.nonzero(reach_u > 0)
-    sv, jv = np.nonzero(reach_v > 0)
-    eu, ev = cand[ju], cand[jv]
-    ru, rv = reach_u[su, ju], reach_v[sv, jv]
+    # (station, node) pairs within reach, then every edge at such a node: from the u end
+    # as far as the remaining distance goes, or up to the v end
+    si, col = np.nonzero(cutoff_m - batch.dist_m > 0)
+    reach = cutoff_m - batch.dist_m[si, col]
+    ends, ptr = _node_edges(graph) if node_edges is None else node_edges
+    node = batch.nodes[col]
+    deg = ptr[node + 1] - ptr[node]
+    at = np.repeat(ptr[node] - np.cumsum(np.r_[0, deg[:-1]]), deg) + np.arange(deg.sum())
+    e_end = ends[at]  # edge * 2 + (0 at its u end, 1 at its v end)
+    sx, rx, e, is_v = np.repeat(si, deg), np.repeat(reach, deg), e_end // 2, e_end % 2 == 1
+    su, eu, ru = sx[~is_v], e[~is_v], rx[~is_v]
+    sv, ev, rv = sx[is_v], e[is_v], rx[is_v]
     row = np.full(src.n_stations, -1)
     row[batch.stations] = np.arange(k)
     live = src.live() & (row[src.station] >= 0)
@@ -448,11 +475,14 @@ def station_walks(
     d = np.full(st.size, np.inf)
     parts: dict[float, list[Pieces]] = {r: [] for r in radii_m}
     n_batches = 0
+    node_edges = _node_edges(graph)
     for batch in distance_batches(graph, src, cutoff_m=r_max, max_cells=max_cells):
         sel = np.flatnonzero(np.isin(st, batch.stations))
         d[sel] = pair_distances(graph, batch, src, units, st[sel], ui[sel], cutoff_m=r_max)
         for r in radii_m:
-            parts[r].append(reached_pieces(graph, batch, src, cutoff_m=r))
+            parts[r].append(
+                reached_pieces(graph, batch, src, cutoff_m=r, node_edges=node_edges)
+            )
         n_batches += 1
     log.info("tod: %d stations searched in %d batches", src.n_stations, n_batches)
     return d, {r: concat_pieces(v) for r, v in parts.items()}
