@@ -225,7 +225,7 @@ def scorecard_rows(results: list[AnalysisResult], *, language: str = "en") -> li
                     source=ind.target.source or "–",
                     status=status,
                     status_class=css,
-                    short="-" if short is None else f"{short:,}",
+                    short=i18n.MISSING if short is None else f"{short:,}",
                 )
             )
     return rows
