@@ -23,6 +23,7 @@ from shapely.geometry import Point, Polygon, box
 from urbanform.errors import CRSError, OutputError
 from urbanform.maps import folium_layers as fl
 from urbanform.maps import i18n, palette
+from urbanform.maps.legend import class_labels
 from urbanform.results import AnalysisResult, Target, indicator_values
 
 CRS = "EPSG:32648"  # UTM 48N, Chengdu
@@ -557,3 +558,15 @@ def test_analysis_map_leaves_result_layers_unchanged():
     before = result.layers["gaps"].copy()
     fl.analysis_map(result)
     pd.testing.assert_frame_equal(result.layers["gaps"], before)
+
+
+def test_targeted_indicator_shown_first_whatever_its_order():
+    park = make_park_result()
+    park.indicators = dict(reversed(list(park.indicators.items())))  # area_share first
+    first = _layers(fl.analysis_map(park), folium.GeoJson)[0]
+    assert first.layer_name == "Share of residents covered"
+
+
+def test_legend_breaks_of_plain_values_rounded_to_their_size():
+    labels = class_labels([0.0, 51.4, 427.8, 1204.6], unit=None, language="en")
+    assert labels == ["0 – 51.4", "51.4 – 428", "428 – 1,205"]

@@ -501,6 +501,20 @@ def _draw_order(gdf: gpd.GeoDataFrame) -> int:
     return 1 if kinds <= {"LineString", "MultiLineString"} else 0
 
 
+def _main_first(result: AnalysisResult) -> list[str]:
+    """Indicator keys, the main one first.
+
+    The main one is the districts layer's ``value_field`` (the one the QGIS style
+    draws), else the first indicator with a target.
+    """
+    keys = list(result.indicators)
+    districts = result.layers.get("districts")
+    main = _hints(districts).get("value_field") if districts is not None else None
+    if main not in result.indicators:
+        main = next((k for k in keys if result.indicators[k].target is not None), None)
+    return keys if main is None else [main] + [k for k in keys if k != main]
+
+
 def share_targets(result: AnalysisResult) -> dict[str, float]:
     """Indicator key -> target value, for the targets to reach (``>=`` or ``>``).
 
@@ -528,6 +542,9 @@ def analysis_map(
     title: str | None = None,
 ) -> folium.Map:
     """Build the map of one analysis: district choropleths, result layers, optional H3 cells.
+
+    The main indicator's choropleth (the targeted one, as in the QGIS style) is shown
+    at start; the others are in the layer control.
 
     Parameters
     ----------
@@ -564,8 +581,9 @@ def analysis_map(
         prefer_canvas=n_features > CANVAS_FEATURES,
     )
     indicators = {
-        k: (i18n.indicator_label(k, ind.label, language), ind.unit)
-        for k, ind in result.indicators.items()
+        k: (i18n.indicator_label(k, result.indicators[k].label, language),
+            result.indicators[k].unit)
+        for k in _main_first(result)
     }
     units = {k: u for k, (_, u) in indicators.items()}
     targets = share_targets(result)

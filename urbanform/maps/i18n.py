@@ -33,6 +33,7 @@ __all__ = [
     "format_value",
     "format_column",
     "format_target",
+    "format_break",
 ]
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -316,3 +317,23 @@ def format_column(values: Any, *, unit: str | None = None, language: str = "en")
 def format_target(op: str, value: float, *, unit: str | None = None) -> str:
     """Format a target as ``"≥ 90.0%"``: the operator's symbol and the formatted value."""
     return f"{_OP_SYMBOLS.get(op, op)} {format_value(value, unit=unit)}"
+
+
+def format_break(value: float, *, unit: str | None = None, language: str = "en") -> str:
+    """Format a class break for a legend, to a precision that suits its size.
+
+    Shares and ratios as :func:`format_value`; other numbers of 100 or more (and
+    whole numbers) without decimals, smaller ones to three significant digits, so
+    ``427.8`` reads ``"428"`` and ``51.4`` stays ``"51.4"``.
+
+    Examples
+    --------
+    >>> format_break(1204.6), format_break(51.4), format_break(0.125)
+    ('1,205', '51.4', '0.125')
+    """
+    if unit in ("share", "ratio") or _is_missing(value):
+        return format_value(value, unit=unit, language=language)
+    v = float(value)
+    if v.is_integer() or abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"

@@ -61,7 +61,7 @@ def legend_html(title: str, *, colors: list[str], labels: list[str], point: bool
 
 def class_labels(breaks: list[float], *, unit: str | None, language: str) -> list[str]:
     """Label each class ``"lo – hi"`` (one label ``"v"`` for the single class ``[v, v]``)."""
-    fmt = [i18n.format_value(b, unit=unit, language=language) for b in breaks]
+    fmt = [i18n.format_break(b, unit=unit, language=language) for b in breaks]
     if len(breaks) == 2 and breaks[0] == breaks[1]:
         return [fmt[0]]
     return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]

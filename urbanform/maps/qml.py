@@ -168,7 +168,7 @@ def _symbol(hex_color: str, *, kind: str, name: str, districts: bool = False) ->
 
 def _range_labels(breaks: list[float], *, unit: str | None, language: str) -> list[str]:
     """Legend labels of the classes, formatted as the HTML map legends format them."""
-    fmt = [i18n.format_value(b, unit=unit, language=language) for b in breaks]
+    fmt = [i18n.format_break(b, unit=unit, language=language) for b in breaks]
     if len(breaks) == 2 and breaks[0] == breaks[1]:
         return [fmt[0]]
     return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]
