@@ -29,6 +29,7 @@ from urbanform.analyses.tod_catchments import (
     catchment_polygons,
     piece_geometries,
     station_walks,
+    threaded_intersection,
 )
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.network import Snapped, WalkGraph, nearest_distance, snap_points
@@ -362,7 +363,7 @@ def landuse_mix(polygons: np.ndarray, landuse: gpd.GeoDataFrame) -> np.ndarray:
     if k < 2 or len(polygons) == 0:
         return out
     pi, li = shapely.STRtree(lu.geometry.values).query(polygons, predicate="intersects")
-    area = shapely.area(shapely.intersection(polygons[pi], lu.geometry.values[li]))
+    area = shapely.area(threaded_intersection(polygons[pi], lu.geometry.values[li]))
     tab = pd.DataFrame({"p": pi, "c": classes[li], "a": area}).groupby(["p", "c"])["a"].sum()
     tab = tab[tab > 0]
     share = tab / tab.groupby(level="p").transform("sum")

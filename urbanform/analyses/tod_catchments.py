@@ -41,6 +41,7 @@ __all__ = [
     "piece_geometries",
     "concat_pieces",
     "station_walks",
+    "threaded_intersection",
     "catchment_polygons",
 ]
 
@@ -486,3 +487,20 @@ def station_walks(
         n_batches += 1
     log.info("tod: %d stations searched in %d batches", src.n_stations, n_batches)
     return d, {r: concat_pieces(v) for r, v in parts.items()}
+
+
+def threaded_intersection(
+    a: np.ndarray, b: np.ndarray, *, threads: int | None = None, chunk: int = 2048
+) -> np.ndarray:
+    """``shapely.intersection(a, b)`` element-wise, in chunks on several threads.
+
+    The same geometries as one call (each pair is intersected on its own either way).
+    """
+    workers = POLYGON_THREADS if threads is None else max(1, int(threads))
+    if workers == 1 or a.size <= chunk:
+        return np.asarray(shapely.intersection(a, b), dtype=object)
+    starts = range(0, a.size, chunk)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(lambda i: shapely.intersection(a[i : i + chunk], b[i : i + chunk]),
+                              starts))
+    return np.concatenate(parts)
