@@ -136,3 +136,10 @@ def test_tod_station_table_counts_equal_single_station_counts(city):
     expected = np.bincount(st[within], weights=pop["population"].to_numpy()[ui[within]],
                            minlength=6)
     np.testing.assert_array_equal(table["residents_500"].to_numpy(), expected)
+
+
+def test_threaded_intersection_equals_one_call():
+    a = shapely.buffer(shapely.points(np.arange(10.0) * 30 + X0, np.full(10, Y0)), 40.0)
+    b = shapely.box(X0 - 100, Y0 - 10, X0 + 120, Y0 + 100)
+    out = tc.threaded_intersection(a, np.full(10, b), threads=2, chunk=3)
+    assert all(shapely.equals_exact(out, shapely.intersection(a, b), tolerance=0.0))
