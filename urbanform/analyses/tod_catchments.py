@@ -12,6 +12,10 @@ straight line, so no walk within the radius leaves that part). The distances are
 same floats as :func:`urbanform.network.nearest_distance` and
 :func:`urbanform.network.reached_edges` give station by station (same edges, same start
 costs, same sums), and the reached pieces are cut with the same interval rules.
+
+The catchment polygons (buffer the pieces, dissolve them per station, clip to the
+circle) stay one GEOS union per station and ring, exactly as before; GEOS runs without
+the GIL, so stations are dissolved on a few threads (:data:`POLYGON_THREADS`).
 """
 
 from __future__ import annotations
