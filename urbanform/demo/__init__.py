@@ -27,25 +27,14 @@ import logging
 import geopandas as gpd
 
 from urbanform.errors import LayerError
-from urbanform.layers.types import RasterLayer
+from urbanform.layers.types import ROLES, RasterLayer
 
 __all__ = ["DEMO_CRS", "DEMO_LAYERS", "demo_layer"]
 
 logger = logging.getLogger(__name__)
 
 DEMO_CRS = "EPSG:32648"
-DEMO_LAYERS: tuple[str, ...] = (
-    "boundary",
-    "districts",
-    "landuse",
-    "parks",
-    "stations",
-    "population",
-    "jobs",
-    "facilities",
-    "streets",
-    "landcover",
-)
+DEMO_LAYERS: tuple[str, ...] = ROLES
 
 
 @functools.lru_cache(maxsize=2)

@@ -8,7 +8,7 @@ DESIGN.md); every raster is a :class:`RasterLayer`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import geopandas as gpd
 import numpy as np
@@ -30,18 +30,7 @@ Role = Literal[
     "landcover",
 ]
 
-ROLES: tuple[str, ...] = (
-    "boundary",
-    "districts",
-    "landuse",
-    "parks",
-    "stations",
-    "population",
-    "jobs",
-    "facilities",
-    "streets",
-    "landcover",
-)
+ROLES: tuple[str, ...] = get_args(Role)
 
 LANDUSE_CLASSES: tuple[str, ...] = (
     "residential",
