@@ -570,3 +570,12 @@ def test_targeted_indicator_shown_first_whatever_its_order():
 def test_legend_breaks_of_plain_values_rounded_to_their_size():
     labels = class_labels([0.0, 51.4, 427.8, 1204.6], unit=None, language="en")
     assert labels == ["0 – 51.4", "51.4 – 428", "428 – 1,205"]
+
+
+def test_graduated_legend_names_the_labelled_value_field():
+    parks = make_park_result().layers["parks"]
+    parks.attrs["urbanform"] = {
+        **parks.attrs["urbanform"], "labels": {"en": {"area_m2": "Park area (m²)"}},
+    }
+    (_, legend) = fl.result_layer(parks, name="parks")
+    assert '<div class="uf-legend-caption">Park area (m²)</div>' in legend.html_text

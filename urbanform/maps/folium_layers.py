@@ -336,6 +336,12 @@ def _hint_target(hints: dict[str, Any]) -> float | None:
     return float(target) if usable else None
 
 
+def _value_caption(field: str, hints: dict[str, Any], language: str) -> str:
+    """The value field's label under the legend title, when the hints label it."""
+    label = i18n.field_label(field, hints.get("labels"), language)
+    return "" if label == field else label
+
+
 def _hints(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
     hints = gdf.attrs.get("urbanform") or {}
     return hints if isinstance(hints, dict) else {}
@@ -403,7 +409,7 @@ def result_layer(
         shown["_fill"] = _colour_column(values, breaks, ramp)
         legend = graduated_legend(
             title, values, breaks, ramp, unit=units.get(value_field), language=language,
-            point=point,
+            point=point, caption=_value_caption(value_field, hints, language),
         )
         colour = None
     else:

@@ -47,10 +47,17 @@ class Legend(MacroElement):
         self.layer = layer
 
 
-def legend_html(title: str, *, colors: list[str], labels: list[str], point: bool = False) -> str:
-    """Build the escaped inner HTML of a legend: a title (if any) and one row per class."""
+def legend_html(
+    title: str, *, colors: list[str], labels: list[str], point: bool = False, caption: str = ""
+) -> str:
+    """Build the escaped inner HTML of a legend.
+
+    A title (if any), a caption naming the classified value (if any), one row per class.
+    """
     shape = "uf-swatch uf-point" if point else "uf-swatch"
     rows = [f'<div class="uf-legend-title">{html.escape(title)}</div>'] if title else []
+    if caption:
+        rows.append(f'<div class="uf-legend-caption">{html.escape(caption)}</div>')
     for colour, label in zip(colors, labels, strict=True):
         rows.append(
             f'<div class="uf-legend-row"><span class="{shape}" '
@@ -69,11 +76,14 @@ def class_labels(breaks: list[float], *, unit: str | None, language: str) -> lis
 
 def graduated_legend(
     title: str, values: np.ndarray, breaks: list[float], ramp: str, *, unit: str | None,
-    language: str, point: bool
+    language: str, point: bool, caption: str = ""
 ) -> str:
-    """Legend rows for each class, and for missing values when ``values`` has some."""
+    """Legend rows for each class, and for missing values when ``values`` has some.
+
+    ``caption`` names the classified value under the title (``"Categories missing"``).
+    """
     colours = palette.class_colors(breaks, ramp)
     labels = class_labels(breaks, unit=unit, language=language)
     if not np.isfinite(values).all():
         colours, labels = colours + [palette.NODATA_COLOR], labels + [i18n.t("no_data", language)]
-    return legend_html(title, colors=colours, labels=labels, point=point)
+    return legend_html(title, colors=colours, labels=labels, point=point, caption=caption)
