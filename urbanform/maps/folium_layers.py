@@ -534,8 +534,9 @@ def share_targets(result: AnalysisResult) -> dict[str, float]:
     }
     districts = result.layers.get("districts")
     hints = _hints(districts) if districts is not None else {}
-    if hints.get("value_field") and _hint_target(hints) is not None:
-        out[str(hints["value_field"])] = _hint_target(hints)  # type: ignore[assignment]
+    hinted = _hint_target(hints)
+    if hints.get("value_field") and hinted is not None:
+        out[str(hints["value_field"])] = hinted
     return out
 
 

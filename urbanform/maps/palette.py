@@ -170,8 +170,8 @@ def class_breaks(
     finite = arr[np.isfinite(arr)]
     is_share = finite.size == 0 or (finite.min() >= 0.0 and finite.max() <= 1.0)
     if ramp in ("good", "bad") and is_share:
-        if _usable_target(target):
-            return target_breaks(float(target), n=n)  # type: ignore[arg-type]
+        if target is not None and _usable_target(target):
+            return target_breaks(float(target), n=n)
         if n == 5:
             return list(SHARE_BREAKS)
         return [float(b) for b in np.linspace(0.0, 1.0, n + 1)]
