@@ -162,3 +162,63 @@ def test_init_writes_workspace_that_validates_its_yaml(tmp_path: Path) -> None:
 def test_init_refuses_non_empty_folder(tiny_workspace: Path) -> None:
     r = invoke("init", str(tiny_workspace))
     assert r.exit_code == 2 and "not empty" in r.output
+
+
+def _break_corrupt(root: Path) -> None:
+    (root / "data" / "parks.gpkg").write_bytes(b"not a geopackage" * 64)
+
+
+def _break_missing_path(root: Path) -> None:
+    (root / "layers" / "parks.yml").write_text("role: parks\nsource: data/nowhere.gpkg\n")
+
+
+def _break_raster_nodata(root: Path) -> None:
+    import numpy as np
+    import rasterio
+
+    with rasterio.open(root / "data" / "landcover.tif", "r+") as src:
+        data = src.read(1)
+    path = root / "data" / "landcover.tif"
+    profile = {"driver": "GTiff", "width": data.shape[1], "height": data.shape[0], "count": 1,
+               "dtype": "uint8", "crs": "EPSG:32648",
+               "transform": rasterio.transform.from_origin(400_000, 3_391_000, 100, 100)}
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.asarray(data), 1)
+
+
+def _break_empty(root: Path) -> None:
+    import geopandas as gpd
+
+    gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:32648").to_file(
+        root / "data" / "parks.gpkg", layer="parks", engine="pyogrio")
+
+
+def _break_crs(root: Path) -> None:
+    (root / "layers" / "parks.yml").write_text("role: parks\nsource: data/parks.gpkg\n"
+                                               "crs: EPSG:4326\n")
+
+
+def _break_geometry_type(root: Path) -> None:
+    (root / "layers" / "parks.yml").write_text("role: parks\nsource: data/population.gpkg\n")
+
+
+@pytest.mark.parametrize(
+    ("breaker", "message"),
+    [
+        (_break_corrupt, "cannot read parks.gpkg"),
+        (_break_missing_path, "nowhere.gpkg does not exist"),
+        (_break_raster_nodata, "has no nodata value"),
+        (_break_empty, "the layer is empty"),
+        (_break_crs, "contradicts the file's own CRS"),
+        (_break_geometry_type, "needs polygons, found Point"),
+    ],
+)
+def test_bad_input_one_line_exit_2_no_output(tmp_path: Path, breaker, message: str) -> None:
+    root = write_tiny_workspace(tmp_path / "bad")
+    breaker(root)
+    r = invoke("run", str(root))
+    assert r.exit_code == 2
+    errors = [ln for ln in r.output.splitlines() if ln.startswith("Error:")]
+    assert len(errors) == 1 and message in errors[0]
+    assert "Traceback" not in r.output
+    assert not (root / "out").exists() and not list(root.glob(".out.*"))
