@@ -44,28 +44,55 @@ def box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
 
 def tiny_layers() -> dict[str, gpd.GeoDataFrame]:
     districts = gpd.GeoDataFrame(
-        {"name": ["West", "East"]}, geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
-        crs=CRS)
+        {"name": ["West", "East"]},
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+        crs=CRS,
+    )
     landuse = gpd.GeoDataFrame(
         {"LU": ["R2", "R2", "R1", "G1", "M1"]},
-        geometry=[box(100, 100, 300, 300), box(1200, 100, 1400, 300), box(900, 450, 1100, 550),
-                  box(450, 450, 550, 550), box(1500, 600, 1900, 900)],
-        crs=CRS)
-    parks = gpd.GeoDataFrame({"name": ["Central Park"]}, geometry=[box(450, 450, 550, 550)], crs=CRS)
+        geometry=[
+            box(100, 100, 300, 300),
+            box(1200, 100, 1400, 300),
+            box(900, 450, 1100, 550),
+            box(450, 450, 550, 550),
+            box(1500, 600, 1900, 900),
+        ],
+        crs=CRS,
+    )
+    parks = gpd.GeoDataFrame(
+        {"name": ["Central Park"]}, geometry=[box(450, 450, 550, 550)], crs=CRS
+    )
     pop = gpd.GeoDataFrame(
         {"POP": [100, 300, 50, 50]},
-        geometry=shapely.points([[X0 + 200, Y0 + 200], [X0 + 1300, Y0 + 200],
-                                 [X0 + 950, Y0 + 500], [X0 + 1075, Y0 + 500]]),
-        crs=CRS)
+        geometry=shapely.points(
+            [
+                [X0 + 200, Y0 + 200],
+                [X0 + 1300, Y0 + 200],
+                [X0 + 950, Y0 + 500],
+                [X0 + 1075, Y0 + 500],
+            ]
+        ),
+        crs=CRS,
+    )
     return {"districts": districts, "landuse": landuse, "parks": parks, "population": pop}
 
 
 def write_landcover(path: Path) -> None:
     data = np.full((10, 20), 10, dtype=np.uint8)
-    data[:5, 10:] = 80   # East, northern half: water
-    data[5:, 10:] = 40   # East, southern half: cropland
-    with rasterio.open(path, "w", driver="GTiff", width=20, height=10, count=1, dtype="uint8",
-                       crs=CRS, transform=from_origin(X0, Y0 + 1000, 100, 100), nodata=0) as dst:
+    data[:5, 10:] = 80  # East, northern half: water
+    data[5:, 10:] = 40  # East, southern half: cropland
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=20,
+        height=10,
+        count=1,
+        dtype="uint8",
+        crs=CRS,
+        transform=from_origin(X0, Y0 + 1000, 100, 100),
+        nodata=0,
+    ) as dst:
         dst.write(data, 1)
 
 
@@ -78,23 +105,33 @@ def write_tiny_workspace(root: Path, *, analyses: dict[str, str] | None = None) 
         gdf.to_file(root / "data" / f"{name}.gpkg", layer=name, engine="pyogrio")
     write_landcover(root / "data" / "landcover.tif")
     (root / "urbanform.yml").write_text(
-        'name: "Tiny City"\ncrs: EPSG:32648\nh3_resolutions: [9]\n', encoding="utf-8")
+        'name: "Tiny City"\ncrs: EPSG:32648\nh3_resolutions: [9]\n', encoding="utf-8"
+    )
     layers = {
         "districts": "role: districts\nsource: data/districts.gpkg\n",
-        "landuse": ("role: landuse\nsource: data/landuse.gpkg\nfields: {class: LU}\n"
-                    "classes: {residential: [R1, R2], green: [G1], industrial: [M1]}\n"),
+        "landuse": (
+            "role: landuse\nsource: data/landuse.gpkg\nfields: {class: LU}\n"
+            "classes: {residential: [R1, R2], green: [G1], industrial: [M1]}\n"
+        ),
         "parks": "role: parks\nsource: data/parks.gpkg\n",
         "population": "role: population\nsource: data/population.gpkg\nfields: {population: POP}\n",
-        "landcover": ("role: landcover\nsource: data/landcover.tif\n"
-                      "classes: {forest: [10], water: [80]}\n"),
+        "landcover": (
+            "role: landcover\nsource: data/landcover.tif\nclasses: {forest: [10], water: [80]}\n"
+        ),
     }
     for name, text in layers.items():
         (root / "layers" / f"{name}.yml").write_text(text, encoding="utf-8")
-    runs = analyses if analyses is not None else {
-        "park500": ('kind: park_coverage\ntarget: {indicator: pop_share, op: ">=", value: 0.9, '
-                    'year: 2025}\n'),
-        "forest": 'kind: forest_cover\ntarget: {indicator: share, op: ">=", value: 0.41}\n',
-    }
+    runs = (
+        analyses
+        if analyses is not None
+        else {
+            "park500": (
+                'kind: park_coverage\ntarget: {indicator: pop_share, op: ">=", value: 0.9, '
+                "year: 2025}\n"
+            ),
+            "forest": 'kind: forest_cover\ntarget: {indicator: share, op: ">=", value: 0.41}\n',
+        }
+    )
     for name, text in runs.items():
         (root / "analyses" / f"{name}.yml").write_text(text, encoding="utf-8")
     return root

@@ -42,9 +42,17 @@ def test_run_exits_zero_and_prints_scorecard(tiny_run) -> None:
 def test_run_writes_every_output(tiny_run) -> None:
     root, _ = tiny_run
     out = root / "out"
-    for rel in ("summary.json", "report.html", "results.gpkg", "results.qgz",
-                "maps/park500.html", "maps/forest.html", "h3/park500_r9.parquet",
-                "h3/park500_r9.csv", "h3/forest_r9.parquet"):
+    for rel in (
+        "summary.json",
+        "report.html",
+        "results.gpkg",
+        "results.qgz",
+        "maps/park500.html",
+        "maps/forest.html",
+        "h3/park500_r9.parquet",
+        "h3/park500_r9.csv",
+        "h3/forest_r9.parquet",
+    ):
         assert (out / rel).is_file(), rel
     assert not list(root.glob(".out.tmp-*"))
 
@@ -71,7 +79,9 @@ def test_gpkg_holds_result_layers_in_working_crs(tiny_run) -> None:
     assert {"park500__districts", "park500__gaps", "forest__districts", "park500__h3_r9"} <= names
     d = gpd.read_file(gpkg, layer="park500__districts")
     assert d.crs.to_epsg() == 32648
-    assert dict(zip(d["name"], d["pop_share"], strict=True)) == pytest.approx({"West": 1.0, "East": 0.0})
+    assert dict(zip(d["name"], d["pop_share"], strict=True)) == pytest.approx(
+        {"West": 1.0, "East": 0.0}
+    )
 
 
 def test_h3_cells_add_up_to_city(tiny_run) -> None:
@@ -92,8 +102,7 @@ def test_second_run_replaces_output(tiny_run) -> None:
 
 
 def test_quiet_prints_nothing_on_success(tmp_path: Path) -> None:
-    root = write_tiny_workspace(tmp_path / "q", analyses={
-        "forest": "kind: forest_cover\n"})
+    root = write_tiny_workspace(tmp_path / "q", analyses={"forest": "kind: forest_cover\n"})
     r = CliRunner().invoke(cli, ["-q", "run", str(root)])
     assert r.exit_code == 0 and r.output == ""
 
@@ -113,7 +122,8 @@ def test_unknown_only_name(tiny_workspace: Path) -> None:
 
 def test_bad_layer_gives_one_line_error_and_no_output(tiny_workspace: Path) -> None:
     (tiny_workspace / "layers" / "population.yml").write_text(
-        "role: population\nsource: data/population.gpkg\nfields: {population: PEOPLE}\n")
+        "role: population\nsource: data/population.gpkg\nfields: {population: PEOPLE}\n"
+    )
     r = invoke("run", str(tiny_workspace))
     assert r.exit_code == 2
     lines = [ln for ln in r.output.splitlines() if ln.startswith("Error:")]
@@ -130,7 +140,8 @@ def test_missing_workspace_exit_2(tmp_path: Path) -> None:
 
 def test_bad_param_exit_2(tiny_workspace: Path) -> None:
     (tiny_workspace / "analyses" / "park500.yml").write_text(
-        "kind: park_coverage\nparams: {radius: 500}\n")
+        "kind: park_coverage\nparams: {radius: 500}\n"
+    )
     r = invoke("run", str(tiny_workspace))
     assert r.exit_code == 2 and "unknown parameter 'radius'" in r.output
 
@@ -179,9 +190,15 @@ def _break_raster_nodata(root: Path) -> None:
     with rasterio.open(root / "data" / "landcover.tif", "r+") as src:
         data = src.read(1)
     path = root / "data" / "landcover.tif"
-    profile = {"driver": "GTiff", "width": data.shape[1], "height": data.shape[0], "count": 1,
-               "dtype": "uint8", "crs": "EPSG:32648",
-               "transform": rasterio.transform.from_origin(400_000, 3_391_000, 100, 100)}
+    profile = {
+        "driver": "GTiff",
+        "width": data.shape[1],
+        "height": data.shape[0],
+        "count": 1,
+        "dtype": "uint8",
+        "crs": "EPSG:32648",
+        "transform": rasterio.transform.from_origin(400_000, 3_391_000, 100, 100),
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.asarray(data), 1)
 
@@ -190,12 +207,14 @@ def _break_empty(root: Path) -> None:
     import geopandas as gpd
 
     gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:32648").to_file(
-        root / "data" / "parks.gpkg", layer="parks", engine="pyogrio")
+        root / "data" / "parks.gpkg", layer="parks", engine="pyogrio"
+    )
 
 
 def _break_crs(root: Path) -> None:
-    (root / "layers" / "parks.yml").write_text("role: parks\nsource: data/parks.gpkg\n"
-                                               "crs: EPSG:4326\n")
+    (root / "layers" / "parks.yml").write_text(
+        "role: parks\nsource: data/parks.gpkg\ncrs: EPSG:4326\n"
+    )
 
 
 def _break_geometry_type(root: Path) -> None:

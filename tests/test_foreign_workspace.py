@@ -9,7 +9,6 @@ worked out by hand in conftest.py within 0.5 percentage points.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -28,23 +27,31 @@ def foreign_summary(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (root / "analyses").mkdir()
     t = tiny_layers()
     t["districts"].rename(columns={"name": "QUXIAN"}).to_crs(3857).to_file(
-        data / "districts.shp", engine="pyogrio")
+        data / "districts.shp", engine="pyogrio"
+    )
     t["landuse"].rename(columns={"LU": "YDXZ"}).to_crs(4326).to_file(
-        data / "landuse.geojson", engine="pyogrio")
+        data / "landuse.geojson", engine="pyogrio"
+    )
     t["parks"].rename(columns={"name": "GYMC"}).to_crs(4490).to_file(
-        data / "parks.fgb", engine="pyogrio")
+        data / "parks.fgb", engine="pyogrio"
+    )
     pop = t["population"].to_crs(4326)
     pd.DataFrame({"RK": pop["POP"], "LON": pop.geometry.x, "LAT": pop.geometry.y}).to_csv(
-        data / "renkou.csv", index=False)
+        data / "renkou.csv", index=False
+    )
     write_landcover(data / "lc.tif")
     (root / "urbanform.yml").write_text("name: Foreign\nh3_resolutions: [8]\n")
     layers = {
         "qx": "role: districts\nsource: data/districts.shp\nfields: {name: QUXIAN}\n",
-        "yd": ("role: landuse\nsource: data/landuse.geojson\nfields: {class: YDXZ}\n"
-               "classes: {residential: [R1, R2], green: [G1], industrial: [M1]}\n"),
+        "yd": (
+            "role: landuse\nsource: data/landuse.geojson\nfields: {class: YDXZ}\n"
+            "classes: {residential: [R1, R2], green: [G1], industrial: [M1]}\n"
+        ),
         "gy": "role: parks\nsource: data/parks.fgb\nfields: {name: GYMC}\n",
-        "rk": ("role: population\nsource: data/renkou.csv\ncrs: EPSG:4326\n"
-               "fields: {population: RK, x: LON, y: LAT}\n"),
+        "rk": (
+            "role: population\nsource: data/renkou.csv\ncrs: EPSG:4326\n"
+            "fields: {population: RK, x: LON, y: LAT}\n"
+        ),
         "lc": "role: landcover\nsource: data/lc.tif\nclasses: {forest: [10], water: [80]}\n",
     }
     for name, text in layers.items():

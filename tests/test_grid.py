@@ -16,11 +16,19 @@ from urbanform.results import indicator_values
 X0, Y0 = 400_000.0, 3_390_000.0
 
 
-def units_frame(xy: np.ndarray, pop: np.ndarray, covered: np.ndarray, district: list) -> gpd.GeoDataFrame:
+def units_frame(
+    xy: np.ndarray, pop: np.ndarray, covered: np.ndarray, district: list
+) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"district": district, "population": pop,
-         "pop_share__num": pop * covered, "pop_share__den": pop},
-        geometry=shapely.points(xy), crs=32648)
+        {
+            "district": district,
+            "population": pop,
+            "pop_share__num": pop * covered,
+            "pop_share__den": pop,
+        },
+        geometry=shapely.points(xy),
+        crs=32648,
+    )
 
 
 def test_cells_match_h3_py_one_point_at_a_time() -> None:
@@ -41,7 +49,7 @@ def test_summary_values_and_keys() -> None:
     assert indicator_keys(u) == ["pop_share"]
     assert len(cells) == 2 and cells["hex_id"].str.len().eq(15).all()
     assert cells.crs.to_epsg() == 4326
-    assert sorted(cells["pop_share"].tolist()) == [0.0, 0.25]   # 10 / 40 by hand
+    assert sorted(cells["pop_share"].tolist()) == [0.0, 0.25]  # 10 / 40 by hand
     assert cells["population"].sum() == 100
     assert all(h3.is_valid_cell(c) for c in cells["hex_id"])
 

@@ -18,8 +18,9 @@ from urbanform.layers.types import LayerSpec
 
 
 def spec(source: Path | str, role: str, **kw) -> LayerSpec:
-    return LayerSpec(name=kw.pop("name", role), role=role, source=str(source),
-                     file=f"layers/{role}.yml", **kw)
+    return LayerSpec(
+        name=kw.pop("name", role), role=role, source=str(source), file=f"layers/{role}.yml", **kw
+    )
 
 
 @pytest.fixture
@@ -32,22 +33,43 @@ def gpkgs(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_fields_and_classes_are_mapped(gpkgs: dict[str, Path]) -> None:
-    layers = load_layers([spec(gpkgs["landuse"], "landuse", fields={"class": "LU"},
-                               classes={"residential": ["R1", "R2"], "green": ["G1"]})], crs=CRS)
+    layers = load_layers(
+        [
+            spec(
+                gpkgs["landuse"],
+                "landuse",
+                fields={"class": "LU"},
+                classes={"residential": ["R1", "R2"], "green": ["G1"]},
+            )
+        ],
+        crs=CRS,
+    )
     lu = layers.vectors["landuse"]
     assert list(lu.columns) == ["class", "geometry"]
     assert lu["class"].tolist() == ["residential", "residential", "residential", "green", "other"]
 
 
 def test_unmapped_class_values_are_counted(gpkgs: dict[str, Path]) -> None:
-    layers = load_layers([spec(gpkgs["landuse"], "landuse", fields={"class": "LU"},
-                               classes={"residential": ["R1", "R2"]})], crs=CRS)
+    layers = load_layers(
+        [
+            spec(
+                gpkgs["landuse"],
+                "landuse",
+                fields={"class": "LU"},
+                classes={"residential": ["R1", "R2"]},
+            )
+        ],
+        crs=CRS,
+    )
     assert any("2 features with unmapped class values (G1, M1)" in w for w in layers.warnings)
 
 
 def test_missing_field_names_layer_field_and_fix(gpkgs: dict[str, Path]) -> None:
-    with pytest.raises(LayerError, match=r"layer 'population' .*missing field 'population'.*"
-                       r"fields: \{population: COLUMN\}.*columns: POP"):
+    with pytest.raises(
+        LayerError,
+        match=r"layer 'population' .*missing field 'population'.*"
+        r"fields: \{population: COLUMN\}.*columns: POP",
+    ):
         load_layers([spec(gpkgs["population"], "population")], crs=CRS)
 
 
@@ -78,9 +100,11 @@ def test_wrong_geometry_type(gpkgs: dict[str, Path]) -> None:
 @pytest.mark.filterwarnings("ignore:'crs' was not provided:UserWarning")
 def test_missing_crs(tmp_path: Path) -> None:
     path = tmp_path / "parks.geojson"
-    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
-                    '"properties": {}, "geometry": {"type": "Polygon", "coordinates": '
-                    '[[[0,0],[1,0],[1,1],[0,0]]]}}]}')
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {}, "geometry": {"type": "Polygon", "coordinates": '
+        "[[[0,0],[1,0],[1,1],[0,0]]]}}]}"
+    )
     gdf = gpd.read_file(path).set_crs(None, allow_override=True)
     gdf.to_file(tmp_path / "nocrs.shp", engine="pyogrio")
     (tmp_path / "nocrs.prj").unlink(missing_ok=True)
@@ -100,8 +124,17 @@ def test_geographic_working_crs_is_refused(gpkgs: dict[str, Path]) -> None:
 
 def test_raster_without_nodata(tmp_path: Path) -> None:
     path = tmp_path / "lc.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=2, height=2, count=1, dtype="uint8",
-                       crs=CRS, transform=rasterio.transform.from_origin(X0, Y0, 10, 10)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=2,
+        height=2,
+        count=1,
+        dtype="uint8",
+        crs=CRS,
+        transform=rasterio.transform.from_origin(X0, Y0, 10, 10),
+    ) as dst:
         dst.write(np.full((2, 2), 10, dtype=np.uint8), 1)
     with pytest.raises(LayerError, match=r"layer 'landcover' .*has no nodata value; set one"):
         load_layers([spec(path, "landcover")], crs=CRS)
@@ -109,7 +142,9 @@ def test_raster_without_nodata(tmp_path: Path) -> None:
 
 def test_raster_is_read_with_classes(tmp_path: Path) -> None:
     write_landcover(tmp_path / "lc.tif")
-    layers = load_layers([spec(tmp_path / "lc.tif", "landcover", classes={"forest": [10]})], crs=CRS)
+    layers = load_layers(
+        [spec(tmp_path / "lc.tif", "landcover", classes={"forest": [10]})], crs=CRS
+    )
     r = layers.rasters["landcover"]
     assert r.data.shape == (10, 20) and r.nodata == 0 and r.codes_for("forest") == [10]
     assert r.pixel_area_m2 == 10_000
@@ -131,9 +166,17 @@ def test_invalid_geometry_is_repaired_and_counted(tmp_path: Path) -> None:
 def test_csv_with_xy_columns(tmp_path: Path) -> None:
     path = tmp_path / "stations.csv"
     pd.DataFrame({"NAME": ["A"], "LINE": ["1"], "LON": [104.0665], "LAT": [30.5728]}).to_csv(path)
-    layers = load_layers([spec(path, "stations", crs="EPSG:4326",
-                               fields={"name": "NAME", "line": "LINE", "x": "LON", "y": "LAT"})],
-                         crs=CRS)
+    layers = load_layers(
+        [
+            spec(
+                path,
+                "stations",
+                crs="EPSG:4326",
+                fields={"name": "NAME", "line": "LINE", "x": "LON", "y": "LAT"},
+            )
+        ],
+        crs=CRS,
+    )
     st = layers.vectors["stations"]
     x, y = pyproj.Transformer.from_crs(4326, 32648, always_xy=True).transform(104.0665, 30.5728)
     assert st.geometry.x[0] == pytest.approx(x, abs=1e-6) and st.geometry.y[0] == pytest.approx(y)
@@ -152,8 +195,9 @@ def test_gcj02_source_is_moved_to_wgs84(tmp_path: Path) -> None:
     glng, glat = wgs84_to_gcj02(104.0665, 30.5728)
     path = tmp_path / "s.csv"
     pd.DataFrame({"LON": [float(glng)], "LAT": [float(glat)]}).to_csv(path)
-    layers = load_layers([spec(path, "stations", crs="GCJ-02", fields={"x": "LON", "y": "LAT"})],
-                         crs=CRS)
+    layers = load_layers(
+        [spec(path, "stations", crs="GCJ-02", fields={"x": "LON", "y": "LAT"})], crs=CRS
+    )
     x, y = pyproj.Transformer.from_crs(4326, 32648, always_xy=True).transform(104.0665, 30.5728)
     p = layers.vectors["stations"].geometry.iloc[0]
     assert shapely.Point(x, y).distance(p) < 0.01
@@ -184,8 +228,9 @@ def test_utm_zone_chosen_when_no_crs(tmp_path: Path, gpkgs: dict[str, Path]) -> 
 
 
 def test_several_layers_of_one_role_are_combined(gpkgs: dict[str, Path]) -> None:
-    layers = load_layers([spec(gpkgs["parks"], "parks", name="a"),
-                          spec(gpkgs["parks"], "parks", name="b")], crs=CRS)
+    layers = load_layers(
+        [spec(gpkgs["parks"], "parks", name="a"), spec(gpkgs["parks"], "parks", name="b")], crs=CRS
+    )
     assert len(layers.vectors["parks"]) == 2
     assert [p.name for p in layers.provenance] == ["a", "b"]
     assert len(layers.provenance[0].sha256) == 64
@@ -206,5 +251,6 @@ def test_negative_population_is_refused(tmp_path: Path) -> None:
     pop.loc[0, "POP"] = -5
     pop.to_file(tmp_path / "p.gpkg", engine="pyogrio")
     with pytest.raises(LayerError, match=r"field 'population' has negative values"):
-        load_layers([spec(tmp_path / "p.gpkg", "population", fields={"population": "POP"})],
-                    crs=CRS)
+        load_layers(
+            [spec(tmp_path / "p.gpkg", "population", fields={"population": "POP"})], crs=CRS
+        )

@@ -39,11 +39,24 @@ def test_demo_source_is_kept(tmp_path: Path) -> None:
 
 
 def test_target_parsed(tmp_path: Path) -> None:
-    root = _ws(tmp_path / "w", files={"analyses/p.yml": (
-        'kind: park_coverage\ntarget: {indicator: pop_share, op: ">=", value: 0.9, year: 2025, '
-        'source: "art. 6"}\n')})
+    root = _ws(
+        tmp_path / "w",
+        files={
+            "analyses/p.yml": (
+                "kind: park_coverage\n"
+                'target: {indicator: pop_share, op: ">=", value: 0.9, year: 2025, '
+                'source: "art. 6"}\n'
+            )
+        },
+    )
     t = load_workspace(root).analyses[0].target
-    assert (t.indicator, t.op, t.value, t.year, t.source) == ("pop_share", ">=", 0.9, 2025, "art. 6")
+    assert (t.indicator, t.op, t.value, t.year, t.source) == (
+        "pop_share",
+        ">=",
+        0.9,
+        2025,
+        "art. 6",
+    )
     assert t.met(0.95) is True and t.met(0.85) is False
 
 
@@ -66,10 +79,14 @@ def test_missing_config(tmp_path: Path) -> None:
         ({"layers/a.yml": "role: parks\n"}, r"a\.yml: missing required key 'source'"),
         ({"layers/a.yml": "role: parks\nsource: x\nfeilds: {}\n"}, r"a\.yml: unknown key 'feilds'"),
         ({"layers/a.yml": "role: [parks\n"}, r"a\.yml: invalid YAML at line"),
-        ({"analyses/p.yml": "kind: park_coverage\ntarget: {indicator: x, op: '=>', value: 1}\n"},
-         r"p\.yml: target\.op must be one of"),
-        ({"analyses/p.yml": "kind: park_coverage\ntarget: {indicator: x, value: high}\n"},
-         r"p\.yml: target\.value must be a number"),
+        (
+            {"analyses/p.yml": "kind: park_coverage\ntarget: {indicator: x, op: '=>', value: 1}\n"},
+            r"p\.yml: target\.op must be one of",
+        ),
+        (
+            {"analyses/p.yml": "kind: park_coverage\ntarget: {indicator: x, value: high}\n"},
+            r"p\.yml: target\.value must be a number",
+        ),
         ({"analyses/p.yml": "kind: park_coverage\nparams: [1, 2]\n"}, r"p\.yml: 'params' must be"),
         ({"maps/m.yml": "analysis: nothere\n"}, r"m\.yml: analysis 'nothere' does not exist"),
     ],

@@ -25,7 +25,8 @@ report:
 _LAYERS: dict[str, str] = {
     "districts": """\
 role: districts
-source: data/districts.gpkg      # GeoPackage, Shapefile, GeoJSON, GeoParquet, FlatGeobuf, CSV, GeoTIFF
+# source: GeoPackage, Shapefile, GeoJSON, GeoParquet, FlatGeobuf, CSV with x/y or GeoTIFF
+source: data/districts.gpkg
 # layer: districts               # the layer inside a multi-layer file
 fields: {name: NAME}             # canonical field: column in your data
 """,

@@ -38,7 +38,8 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     lines = []
     for j, r in enumerate(rows):
         cells = [
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
         if j == 0:
