@@ -453,3 +453,11 @@ def test_runs_go_by_a_numeric_distinguishing_parameter():
     assert [r.header for r in comparison.runs] == [
         "circle5 (5-minute circle)", "circle10 (10-minute circle)", "circle15 (15-minute circle)",
     ]
+
+
+def test_targeted_indicator_compared_first():
+    park, network = make_park_result(), make_network_park_result()
+    for r in (park, network):
+        r.indicators = dict(reversed(list(r.indicators.items())))  # area_share first
+    (comparison,) = comparisons([park, network])
+    assert [t.key for t in comparison.tables] == ["pop_share", "area_share"]

@@ -221,13 +221,17 @@ def _run(name: str, detail: str, map_id: str | None, language: str) -> Compariso
 
 
 def _shared_keys(group: list[AnalysisResult]) -> list[str]:
-    """Indicator keys every run of ``group`` has, with the same unit, first run's order."""
+    """Indicator keys every run of ``group`` has, with the same unit.
+
+    In the first run's order, those with a target first (the scorecard's indicators).
+    """
     first = group[0].indicators
-    return [
+    keys = [
         k
         for k, ind in first.items()
         if all(k in r.indicators and r.indicators[k].unit == ind.unit for r in group[1:])
     ]
+    return sorted(keys, key=lambda k: first[k].target is None)
 
 
 def comparisons(
