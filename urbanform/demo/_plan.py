@@ -161,8 +161,9 @@ def make_major_roads(
         (shapely.LineString(_circle(r * factor, start_deg=ELEVATED_ANGLE_DEG)), name)
         for r, name in zip(RING_RADII_M, RING_NAMES, strict=True)
     ]
-    bridged.append((shapely.LineString(polar(np.array([far, far]), [270.0, 90.0])), "Renmin Road"))
-    bridged.append((shapely.LineString(polar(np.array([far, far]), [180.0, 0.0])), "Dongfeng Road"))
+    axis_r = np.array([far, far])
+    bridged.append((shapely.LineString(polar(axis_r, np.array([270.0, 90.0]))), "Renmin Road"))
+    bridged.append((shapely.LineString(polar(axis_r, np.array([180.0, 0.0]))), "Dongfeng Road"))
     for line, name in bridged:
         for part in shapely.get_parts(line.intersection(boundary)):
             for piece, bridge in _split_bridges(part, zone):
