@@ -75,6 +75,7 @@ def place_large_parks(
 
     Returns the indices of the new park blocks.
     """
+    assert blocks.code is not None, "assign_codes must run before place_large_parks"
     tree = shapely.STRtree(blocks.geometry)
     area = shapely.area(blocks.geometry)
     chosen = []
@@ -102,6 +103,7 @@ def corner_squares(
     ``per_km2`` names the style attribute with their density; ``corner`` (0-3) picks
     the block corner, so parks of different tiers do not overlap.
     """
+    assert blocks.code is not None, "assign_codes must run before corner_squares"
     built = np.isin(blocks.code, ("R1", "R2", "R3", "B1", "A1", "A2", "A3")) & blocks.whole
     area_km2 = np.bincount(
         blocks.district, weights=shapely.area(blocks.geometry), minlength=len(STYLES)
@@ -133,7 +135,7 @@ def bank_parks(
 
     ``avoid`` (the major road corridors) is cut out of the strips.
     """
-    strips = []
+    strips: list[BaseGeometry] = []
     for style, geom in zip(STYLES, districts, strict=True):
         if style.bank_park_m <= 0:
             continue
