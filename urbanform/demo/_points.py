@@ -62,6 +62,7 @@ def population_points(
     blocks: Blocks, parks: np.ndarray, rng: np.random.Generator
 ) -> pd.DataFrame:
     """Residential buildings with population, dwellings and workers."""
+    assert blocks.code is not None, "assign_codes must run before population_points"
     res = np.flatnonzero(np.isin(blocks.code, RESIDENTIAL_CODES))
     area_ha = shapely.area(blocks.geometry[res]) / 1e4
     bph = np.array([s.buildings_ha for s in STYLES])[blocks.district[res]]
@@ -87,6 +88,7 @@ def job_points(
     blocks: Blocks, rng: np.random.Generator, *, total_jobs: float
 ) -> pd.DataFrame:
     """Workplaces with ``jobs``, scaled so the city total is ``total_jobs``."""
+    assert blocks.code is not None, "assign_codes must run before job_points"
     idx = np.flatnonzero(np.isin(blocks.code, list(JOBS_HA)))
     area_ha = shapely.area(blocks.geometry[idx]) / 1e4
     factor = np.array([s.jobs_factor for s in STYLES])[blocks.district[idx]]
@@ -127,6 +129,7 @@ def facility_points(blocks: Blocks, rng: np.random.Generator) -> pd.DataFrame:
     lacks one of its facilities, so some districts meet living-circle targets and others
     do not.
     """
+    assert blocks.code is not None, "assign_codes must run before facility_points"
     host = np.isin(blocks.code, (*RESIDENTIAL_CODES, "A1", "A2", "A3", "A5", "B1"))
     cats, targets = [], []
     for di, style in enumerate(STYLES):
