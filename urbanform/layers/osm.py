@@ -185,8 +185,8 @@ def _role_classes(role: str, classes: Mapping[str, Any] | None) -> dict[str, Any
 # --------------------------------------------------------------------------- raw reading
 
 
-def _raw_frame(types: Sequence[str], ids: Sequence[Any], tags: Sequence[dict[str, str]],
-               geoms: Any) -> gpd.GeoDataFrame:
+def _raw_frame(types: Sequence[str] | np.ndarray, ids: Sequence[Any],
+               tags: Sequence[dict[str, str]], geoms: Any) -> gpd.GeoDataFrame:
     """Uniform raw form: osm_type, osm_id (int64), tags (dict), geometry in EPSG:4326."""
     return gpd.GeoDataFrame(
         {"osm_type": list(types), "osm_id": np.asarray(ids, dtype="int64"), "tags": list(tags)},
@@ -351,7 +351,8 @@ def _read_raw(path: Path, keys: set[str], *, bbox: tuple[float, ...] | None,
 # --------------------------------------------------------------------------- roles
 
 
-def _frame(rows: dict[str, list[Any]], geoms: Sequence[Any]) -> gpd.GeoDataFrame:
+def _frame(rows: dict[str, Sequence[Any] | np.ndarray],
+           geoms: Sequence[Any] | np.ndarray) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(list(geoms)).values, crs=_CRS)
 
 
