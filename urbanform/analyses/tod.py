@@ -251,7 +251,7 @@ def _candidate_pairs(units: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, r_max: floa
     ei, ui = tree.query(ent.geometry.values, predicate="dwithin", distance=r_max)
     dist = shapely.distance(ent.geometry.values[ei], units.geometry.values[ui])
     pairs = pd.DataFrame({"st": ent["station"].to_numpy()[ei], "ui": ui, "d": dist})
-    pairs = pairs.groupby(["st", "ui"], sort=True, as_index=False)["d"].min()
+    pairs = pairs.groupby(["st", "ui"], sort=True)["d"].min().reset_index()
     return pairs["st"].to_numpy(), pairs["ui"].to_numpy(), pairs["d"].to_numpy()
 
 
@@ -273,6 +273,7 @@ def _station_distances(
     st, ui, d = _candidate_pairs(units, ent, r_max)
     pieces = None
     if p["distance"] == "network":
+        assert graph is not None, "network distance comes with its walk graph"
         unit_snap, ent_snap = snaps
         src = StationSources(
             station=ent["station"].to_numpy(),
@@ -300,6 +301,7 @@ def _nearest_station_m(
     """
     r = p["indicator_radius_m"]
     if p["distance"] == "network":
+        assert graph is not None, "network distance comes with its walk graph"
         return nearest_distance(graph, snaps[0], snaps[1], cutoff_m=r)
     out = np.full(len(units), np.inf)
     ui, ei = shapely.STRtree(ent.geometry.values).query_nearest(
@@ -530,7 +532,7 @@ def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict)
 def _snap_warnings(
     u: _Units, stations: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, snaps: tuple, *, max_snap_m: float
 ) -> list[str]:
-    out = []
+    out: list[str] = []
     if snaps[0] is None:
         return out
     f, lost = u.frame, ~snaps[0].ok
