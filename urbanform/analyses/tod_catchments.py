@@ -439,7 +439,7 @@ def catchment_polygons(
 
     workers = POLYGON_THREADS if threads is None else max(1, int(threads))
     if workers == 1 or busy.size < 2:
-        polys = [dissolve(s) for s in busy]
+        polys = [dissolve(int(s)) for s in busy]
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             polys = list(pool.map(dissolve, busy))
