@@ -111,15 +111,14 @@ def _segments(graph: WalkGraph) -> dict[str, Any]:
     return graph._cache["segments"]
 
 
-def _segment_tree(graph: WalkGraph) -> shapely.STRtree:
-    """STRtree of the segments' envelopes (cached), for the exact fallback."""
-    if "segment_tree" not in graph._cache:
-        seg = _segments(graph)
-        lo = np.minimum(seg["p0"], seg["p0"] + seg["d"])
-        hi = np.maximum(seg["p0"], seg["p0"] + seg["d"])
-        boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
-        graph._cache["segment_tree"] = shapely.STRtree(boxes)
-    return graph._cache["segment_tree"]
+def _pieces_within(seg: dict[str, Any], xy: np.ndarray, radius_m: float) -> tuple[np.ndarray, ...]:
+    """(point, segment) pairs for every piece midpoint within ``radius_m`` of each point."""
+    hits = seg["kdtree"].query_ball_point(xy, radius_m)
+    counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+    if counts.sum() == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pieces = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if h])
+    return np.repeat(np.arange(len(hits)), counts), seg["piece_seg"][pieces]
 
 
 def _pick_nearest(
@@ -160,8 +159,8 @@ def _nearest_edges(graph: WalkGraph, xy: np.ndarray, max_snap_m: float) -> tuple
 
     The ``_K`` nearest piece midpoints (k-d tree) give candidates; the answer is exact when
     the best distance is at most the ``_K``-th midpoint distance minus half a piece (no
-    other segment can be nearer). The few other points are searched exactly with an
-    STRtree envelope query of half-side ``max_snap_m``.
+    other segment can be nearer). The few other points are searched exactly: every
+    segment within ``max_snap_m`` has a piece midpoint within ``max_snap_m + _PIECE_M / 2``.
     """
     seg = _segments(graph)
     n_pieces = seg["piece_seg"].size
@@ -178,9 +177,7 @@ def _nearest_edges(graph: WalkGraph, xy: np.ndarray, max_snap_m: float) -> tuple
     keep = exact[found[0]]
     found = tuple(a[keep] for a in found)
     rest = np.flatnonzero(~exact)
-    r = max_snap_m
-    x, y = xy[rest, 0], xy[rest, 1]
-    p2, s2 = _segment_tree(graph).query(shapely.box(x - r, y - r, x + r, y + r))
+    p2, s2 = _pieces_within(seg, xy[rest], max_snap_m + _PIECE_M / 2)
     more = _pick_nearest(seg, xy, rest[p2], s2, max_snap_m)
     return tuple(np.concatenate([a, b]) for a, b in zip(found, more, strict=True))
 
@@ -190,10 +187,10 @@ def snap_points(
 ) -> Snapped:
     """Snap each point to the nearest point on the nearest edge of ``graph``.
 
-    The nearest edge is found with the graph's STRtree (envelope query within the
-    maximum distance, then exact distances, as ``STRtree.query_nearest`` with
-    ``max_distance`` would, but faster on dense networks); the offset along it with
-    :func:`shapely.line_locate_point`.
+    The candidates come from a k-d tree of short edge pieces (cached on the graph),
+    then exact point-segment distances pick the nearest, as ``STRtree.query_nearest``
+    with ``max_distance`` would, but faster and without one shapely object per segment;
+    the offset along the edge is measured on the nearest segment.
 
     Parameters
     ----------
