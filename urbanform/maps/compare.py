@@ -85,6 +85,8 @@ class Comparison:
     tables: list[ComparisonTable]
 
 
+_MET_CSS: dict[bool | None, str] = {True: "met", False: "unmet"}
+
 def pp_difference(
     value: float | None, base: float | None, *, unit: str | None, language: str = "en"
 ) -> str:
@@ -159,7 +161,7 @@ def _cell(ind: Indicator, district: str | None, language: str) -> tuple[dict[str
     value = None if val is None else val.value
     met = None if val is None else val.met
     text = i18n.format_value(value, unit=ind.unit, language=language)
-    return {"text": text, "css": {True: "met", False: "unmet"}.get(met, "")}, value
+    return {"text": text, "css": _MET_CSS.get(met, "")}, value
 
 
 def _table(key: str, group: list[AnalysisResult], *, language: str) -> ComparisonTable:

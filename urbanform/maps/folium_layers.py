@@ -136,7 +136,7 @@ def base_map(
     )
     fmap.default_js = []
     fmap.default_css = []
-    root = fmap.get_root()
+    root: Any = fmap.get_root()  # a branca Figure: header and title
     root.header.add_child(RawHtml(offline_assets_html()), name="urbanform_assets")
     if title:
         root.title = html.escape(title)
@@ -332,8 +332,9 @@ def district_layers(
 
 def _hint_target(hints: dict[str, Any]) -> float | None:
     target = hints.get("target")
-    usable = isinstance(target, int | float) and not isinstance(target, bool)
-    return float(target) if usable else None
+    if isinstance(target, int | float) and not isinstance(target, bool):
+        return float(target)
+    return None
 
 
 def _value_caption(field: str, hints: dict[str, Any], language: str) -> str:

@@ -40,7 +40,7 @@ class Legend(MacroElement):
 
     _template = _js_template("legend.js.j2")
 
-    def __init__(self, html_text: str, *, layer: folium.Layer) -> None:
+    def __init__(self, html_text: str, *, layer: folium.map.Layer) -> None:
         super().__init__()
         self._name = "Legend"
         self.html_text = html_text

@@ -56,6 +56,8 @@ _HTML_LANG = {"en": "en", "zh": "zh-CN"}
 # --------------------------------------------------------------------------- offline pages
 
 
+_MET_CSS: dict[bool | None, str] = {True: "met", False: "unmet"}
+
 def _asset(name: str) -> bytes:
     return (files("urbanform.maps") / "assets" / name).read_bytes()
 
@@ -104,7 +106,7 @@ def render_map_html(fmap: folium.Map) -> str:
     dropped; Leaflet comes inlined from :func:`offline_assets_html` (added by
     :func:`base_map`).
     """
-    root = fmap.get_root()
+    root: Any = fmap.get_root()  # a branca Figure: header, html and script sections
     elements = [e for part in (root, root.header, root.html, root.script) for e in _walk(part)]
     for element in elements:
         if isinstance(element, JSCSSMixin):
@@ -269,7 +271,7 @@ def district_table(
                 {
                     "text": i18n.format_value(value, unit=ind.unit, language=language),
                     "sort": "" if value is None or math.isnan(value) else repr(float(value)),
-                    "css": {True: "met", False: "unmet"}.get(met, ""),
+                    "css": _MET_CSS.get(met, ""),
                 }
             )
         rows.append({"name": name, "cells": cells})
