@@ -3,10 +3,12 @@
 A park serves the radius of the largest tier whose ``min_area_m2`` its area reaches
 (defaults: 5,000 m² -> 500 m, 2,000 m² -> 300 m); smaller parks do not count. A park's
 area is its polygon area after park polygons that touch or overlap *and* carry the same
-``name`` are merged into one park (unnamed polygons are never merged). The parks layer
-gives no entrances (no layer role holds them), so park access is taken along the whole
-park edge: straight-line from the edge (``distance: euclidean``) or from access points
-every ``access_spacing_m`` along the outer edge (``distance: network``).
+``name`` are merged into one park (unnamed polygons are never merged). Park access is
+taken along the whole park edge: straight-line from the edge (``distance: euclidean``) or
+from access points every ``access_spacing_m`` along the outer edge (``distance:
+network``), plus mapped entrances: point features of a ``parks`` layer (for example a
+``layers/park_entrances.yml`` with ``role: parks``), each joined to the nearest counting
+park within ``ENTRANCE_JOIN_M``.
 
 Indicators
 ----------
@@ -262,8 +264,9 @@ def _units_frame(
 
 
 def _tier_text(tiers: list[dict[str, float]]) -> str:
-    parts = [f"parks of at least {t['min_area_m2']:,.0f} m² serve {t['radius_m']:,.0f} m"
-             for t in tiers]
+    parts = [
+        f"parks of at least {t['min_area_m2']:,.0f} m² serve {t['radius_m']:,.0f} m" for t in tiers
+    ]
     return "; ".join(parts) + f"; parks under {tiers[-1]['min_area_m2']:,.0f} m² do not count"
 
 
@@ -283,7 +286,7 @@ def _method(params: dict, *, has_pop: bool) -> str:
         how = (
             f"Distance (network) is walked on the street network, one pass per tier, to access "
             f"points every {params['access_spacing_m']:g} m along the outer edge of the parks of "
-            f"that tier or a larger one (no entrance layer is used), from points snapped to the "
+            f"that tier or a larger one and to mapped entrances, from points snapped to the "
             f"nearest street within {params['max_snap_m']:g} m; farther points count as not "
             "covered, and the service areas shown are the walked streets. Residential land "
             f"is sampled with a {params['sample_spacing_m']:g} m grid of points, each weighing "
@@ -302,17 +305,23 @@ def _result_layers(
     parks: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame
 ) -> dict[str, gpd.GeoDataFrame]:
     parks.attrs["urbanform"] = {
-        "title": "Parks by service tier", "title_zh": "公园（按服务半径等级）",
-        "value_field": "radius_m", "ramp": "seq", "label_field": "name",
+        "title": "Parks by service tier",
+        "title_zh": "公园（按服务半径等级）",
+        "value_field": "radius_m",
+        "ramp": "seq",
+        "label_field": "name",
         "popup_fields": ["name", "area_m2", "tier", "radius_m", "counts"],
     }
     areas.attrs["urbanform"] = {
-        "title": "Park service areas", "title_zh": "公园服务范围", "color": "#31a354",
+        "title": "Park service areas",
+        "title_zh": "公园服务范围",
+        "color": "#31a354",
         "popup_fields": [c for c in areas.columns if c != "geometry"],
     }
     gaps.attrs["urbanform"] = {
         "title": "Residential land outside every park service area",
-        "title_zh": "公园服务范围外的居住用地", "ramp": "bad",
+        "title_zh": "公园服务范围外的居住用地",
+        "ramp": "bad",
         "value_field": "population" if "population" in gaps.columns else "area_m2",
     }
     return {"parks": parks, "service_areas": areas, "gaps": gaps}
@@ -364,9 +373,14 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
         )
     out_params = {**params, "tiers": [dict(t) for t in tiers]}
     return AnalysisResult(
-        name=name, kind="park_coverage", params=out_params, indicators=indicators,
-        units=units, layers=_result_layers(parks, areas, gaps),
-        method=_method(params, has_pop=pop is not None), warnings=warnings,
+        name=name,
+        kind="park_coverage",
+        params=out_params,
+        indicators=indicators,
+        units=units,
+        layers=_result_layers(parks, areas, gaps),
+        method=_method(params, has_pop=pop is not None),
+        warnings=warnings,
     )
 
 
@@ -404,19 +418,49 @@ class _Network:
     warnings: list[str] = field(default_factory=list)
 
 
+ENTRANCE_JOIN_M = 50.0
+"""A mapped entrance farther than this from every counting park is not used."""
+
+
+def _entrances(
+    parks: gpd.GeoDataFrame, entrances: gpd.GeoSeries | None, counting: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Mapped entrances joined to the nearest counting park: points, park positions, warnings."""
+    if entrances is None or len(entrances) == 0 or len(counting) == 0:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64), []
+    tree = shapely.STRtree(parks.geometry.values[counting])
+    ei, pi = tree.query_nearest(entrances.values, max_distance=ENTRANCE_JOIN_M, all_matches=False)
+    warnings = []
+    if len(ei) < len(entrances):
+        warnings.append(
+            f"{len(entrances) - len(ei)} of {len(entrances)} mapped park entrances lie farther "
+            f"than {ENTRANCE_JOIN_M:g} m from every counting park and are not used"
+        )
+    return np.asarray(entrances.values, dtype=object)[ei], pi.astype(np.int64), warnings
+
+
 def _access_points(
-    graph: WalkGraph, parks: gpd.GeoDataFrame, params: dict
+    graph: WalkGraph,
+    parks: gpd.GeoDataFrame,
+    params: dict,
+    entrances: gpd.GeoSeries | None = None,
 ) -> tuple[Snapped, np.ndarray, np.ndarray, list[str]]:
-    """Access points along counting parks' edges: snapped, tier, count per park, warnings."""
+    """Access points of counting parks (edge points and mapped entrances).
+
+    Returns the snapped points, each point's tier, the count per park and warnings.
+    """
     from urbanform.network import snap_points
 
     counting = np.flatnonzero(parks["counts"].to_numpy())
     pts, src = zonal.boundary_points(
         parks.geometry.iloc[counting], spacing_m=params["access_spacing_m"]
     )
+    ent_pts, ent_src, ent_warn = _entrances(parks, entrances, counting)
+    pts = np.r_[np.asarray(pts, dtype=object), ent_pts]
+    src = np.r_[np.asarray(src, dtype=np.int64), ent_src]
     snapped = snap_points(graph, gpd.GeoSeries(pts, crs=parks.crs), max_snap_m=params["max_snap_m"])
     n_ok = np.bincount(counting[src][snapped.ok], minlength=len(parks))
-    warnings = []
+    warnings = list(ent_warn)
     if snapped.n_unsnapped:
         warnings.append(
             f"{snapped.n_unsnapped} of {len(snapped)} park access points lie farther than "
@@ -478,9 +522,12 @@ def _network_gaps(
     ) / np.maximum(np.bincount(samples["piece"], minlength=len(land)), 1)
     piece = regions["piece"].to_numpy()
     return gpd.GeoDataFrame(
-        {"district": land["district"].to_numpy(dtype=object)[piece],
-         "area_m2": regions["n_samples"].to_numpy() * weight[piece]},
-        geometry=regions.geometry.values, crs=land.crs,
+        {
+            "district": land["district"].to_numpy(dtype=object)[piece],
+            "area_m2": regions["n_samples"].to_numpy() * weight[piece],
+        },
+        geometry=regions.geometry.values,
+        crs=land.crs,
     )
 
 
@@ -520,7 +567,9 @@ def _network(
     from urbanform.network import snap_points
 
     graph, tiers = ctx.walk_graph(needed_by=needed_by), params["tiers"]
-    access, tier, n_access, warnings = _access_points(graph, parks, params)
+    raw = ctx.layers.vector("parks", needed_by=needed_by)
+    points = raw.geometry[raw.geom_type == "Point"]
+    access, tier, n_access, warnings = _access_points(graph, parks, params, points)
     samples = zonal.grid_samples(land, spacing_m=params["sample_spacing_m"])
     samples["district"] = land["district"].to_numpy(dtype=object)[samples["piece"].to_numpy()]
     pts = samples.geometry.values

@@ -232,6 +232,8 @@ def _check_geometry_type(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataF
         if role in _LINES
         else "points or polygons"
     )
+    if role == "parks":  # point features of a parks layer are mapped park entrances
+        polys = polys | points
     ok = (
         types <= polys
         if role in _POLYGONAL
@@ -360,6 +362,14 @@ def load_layers(
             Provenance(spec.name, spec.role, spec.source, n, crs_str, checksum(spec, raw))
         )
     for role, frames in per_role.items():
+        if role == "parks" and not any(
+            f.geom_type.isin(["Polygon", "MultiPolygon"]).any() for f in frames
+        ):
+            found = ", ".join(sorted({t for f in frames for t in f.geom_type.unique()}))
+            raise LayerError(
+                f"role 'parks' needs polygons, found {found} only (points are "
+                "park entrances); check 'source' and 'layer' of the parks layers"
+            )
         if role in layers.rasters:
             raise LayerError(f"role {role!r} is given both as raster and vector; keep one")
         layers.vectors[role] = _combine(role, frames)
