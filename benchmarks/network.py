@@ -45,7 +45,11 @@ passes alone. build = graph_from_lines(node_crossings=True) or graph_from_osm.
 prep: urbanform = sparse matrix + snapping index + snapping the origins; networkx =
 nx.Graph build; pandana = Network + precompute(cut-off). query: six categories (urbanform
 also snaps each category's destinations). peak MB = peak RSS above the forked child's
-start. Origins: every 2nd node; destinations: 0.2% of the nodes (>= 10) per category."""
+start. Origins: every 2nd node; destinations: 0.2% of the nodes (>= 10) per category.
+dist s / dist cpu = the distance step alone (urbanform: the six nearest_distance calls,
+destinations already snapped; networkx and pandana: their six queries), wall and CPU
+seconds; x dist / x dist cpu = engine / urbanform for that step (CPU time is the fair
+figure on a shared machine)."""
 N_CATEGORIES = 6
 
 
@@ -79,18 +83,28 @@ def make_case(graph: WalkGraph, *, seed: int = 1) -> dict[str, Any]:
     return {"graph": graph, "origins": origins, "dests": dests}
 
 
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(t: tuple[float, float]) -> tuple[float, float]:
+    return time.perf_counter() - t[0], time.process_time() - t[1]
+
+
 def run_urbanform(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, float], np.ndarray]:
     g: WalkGraph = case["graph"]
-    t0 = time.perf_counter()
+    t0 = _clock()
     g.csgraph()
     o = snap_points(g, g.node_xy[case["origins"]], max_snap_m=1.0)
-    t1 = time.perf_counter()
-    out = [
-        nearest_distance(g, o, snap_points(g, g.node_xy[d], max_snap_m=1.0), cutoff_m=cutoff_m)
-        for d in case["dests"]
-    ]
-    t2 = time.perf_counter()
-    return {"prep_s": t1 - t0, "query_s": t2 - t1}, np.stack(out)
+    prep = _since(t0)
+    t1 = _clock()
+    dests = [snap_points(g, g.node_xy[d], max_snap_m=1.0) for d in case["dests"]]
+    snap = _since(t1)
+    t2 = _clock()
+    out = [nearest_distance(g, o, d, cutoff_m=cutoff_m) for d in dests]
+    dist = _since(t2)
+    return {"prep_s": prep[0], "query_s": snap[0] + dist[0], "dist_s": dist[0],
+            "dist_cpu_s": dist[1], "query_cpu_s": snap[1] + dist[1]}, np.stack(out)  # fmt: skip
 
 
 def run_networkx(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, float], np.ndarray]:
@@ -103,13 +117,15 @@ def run_networkx(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, float
         zip(g.edge_u[order].tolist(), g.edge_v[order].tolist(),
             g.edge_length_m[order].tolist(), strict=True)
     )  # fmt: skip
-    t1 = time.perf_counter()
+    t1 = _clock()
     out = []
     for d in case["dests"]:
         dist = nx.multi_source_dijkstra_path_length(G, set(d.tolist()), cutoff=cutoff_m)
         out.append(np.array([dist.get(i, np.inf) for i in case["origins"].tolist()]))
-    t2 = time.perf_counter()
-    return {"prep_s": t1 - t0, "query_s": t2 - t1}, np.stack(out)
+    q = _since(t1)
+    times = {"prep_s": t1[0] - t0, "query_s": q[0], "dist_s": q[0], "dist_cpu_s": q[1],
+             "query_cpu_s": q[1]}  # fmt: skip
+    return times, np.stack(out)
 
 
 def run_pandana(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, float], np.ndarray]:
@@ -124,7 +140,7 @@ def run_pandana(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, float]
         pd.DataFrame({"length": g.edge_length_m}), twoway=True,
     )  # fmt: skip
     net.precompute(cutoff_m)
-    t1 = time.perf_counter()
+    t1 = _clock()
     out = []
     for k, d in enumerate(case["dests"]):
         cat = f"c{k}"
@@ -133,8 +149,10 @@ def run_pandana(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, float]
         res = res[case["origins"]]
         res[res >= cutoff_m] = np.inf  # pandana fills "none within" with the distance
         out.append(res)
-    t2 = time.perf_counter()
-    return {"prep_s": t1 - t0, "query_s": t2 - t1}, np.stack(out)
+    q = _since(t1)
+    times = {"prep_s": t1[0] - t0, "query_s": q[0], "dist_s": q[0], "dist_cpu_s": q[1],
+             "query_cpu_s": q[1]}  # fmt: skip
+    return times, np.stack(out)
 
 
 # --- isolation: each engine in a forked child, for its own peak memory -----------------
@@ -191,7 +209,7 @@ def bench_graph(label: str, graph: WalkGraph, args: argparse.Namespace, build_s:
     case = make_case(graph)
     rows = []
     ut, upeak, ures = isolated(run_urbanform, case, args.cutoff_m)
-    rows.append((label, graph.n_nodes, "urbanform", build_s, ut, upeak, (1.0, 1.0), "reference"))
+    rows.append((label, graph.n_nodes, "urbanform", build_s, ut, upeak, (1.0,) * 4, "reference"))
     engines = []
     if graph.n_nodes <= args.skip_networkx_above:
         engines.append(("networkx", run_networkx))
@@ -202,6 +220,8 @@ def bench_graph(label: str, graph: WalkGraph, args: argparse.Namespace, build_s:
         ratio = (
             (t["prep_s"] + t["query_s"]) / (ut["prep_s"] + ut["query_s"]),
             t["query_s"] / ut["query_s"],
+            t["dist_s"] / ut["dist_s"],
+            t["dist_cpu_s"] / ut["dist_cpu_s"],
         )
         rows.append((label, graph.n_nodes, name, None, t, peak, ratio, max_diff(res, ures)))
         gc.collect()
@@ -212,14 +232,20 @@ def print_table(rows: list, cutoff_m: float) -> None:
     print(f"\nnearest-destination walking distance, cut-off {cutoff_m:g} m, "
           f"{N_CATEGORIES} categories (one multi-source pass each)")  # fmt: skip
     head = f"{'graph':<12}{'nodes':>9} {'engine':<10}{'build s':>8}{'prep s':>8}{'query s':>9}"
-    head += f"{'total s':>9}{'peak MB':>9}{'x total':>9}{'x query':>9}  max |diff| vs urbanform"
+    head += f"{'total s':>9}{'dist s':>8}{'dist cpu':>9}{'peak MB':>8}{'x total':>8}"
+    head += f"{'x query':>8}{'x dist':>7}{'x dist cpu':>11}  max |diff| vs urbanform"
     print(head)
     print("-" * len(head))
     for label, n, name, build, t, peak, ratio, agree in rows:
         b = f"{build:8.2f}" if build is not None else f"{'':>8}"
         total = t["prep_s"] + t["query_s"]
         print(f"{label:<12}{n:>9} {name:<10}{b}{t['prep_s']:8.2f}{t['query_s']:9.2f}"
-              f"{total:9.2f}{peak:9.0f}{ratio[0]:9.1f}{ratio[1]:9.1f}  {agree}")  # fmt: skip
+              f"{total:9.2f}{t['dist_s']:8.3f}{t['dist_cpu_s']:9.3f}{peak:8.0f}{ratio[0]:8.1f}"
+              f"{ratio[1]:8.1f}{ratio[2]:7.1f}{ratio[3]:11.1f}  {agree}")  # fmt: skip
+    for label, n, name, _, _, _, ratio, _ in rows:
+        if name != "urbanform":
+            print(f"distance step, {label} ({n:,} nodes): {name} / urbanform = {ratio[2]:.1f}x "
+                  f"wall, {ratio[3]:.1f}x CPU")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -81,7 +81,7 @@ def _point_xy(graph: WalkGraph, points: gpd.GeoSeries | np.ndarray) -> np.ndarra
     return xy
 
 
-_PIECE_M = 20.0  # edge pieces indexed by their midpoints are at most this long
+_PIECE_M = 40.0  # edge pieces indexed by their midpoints are at most this long
 _K = 8  # nearest piece midpoints examined per point before the exact fallback
 
 
@@ -106,7 +106,7 @@ def _segments(graph: WalkGraph) -> dict[str, Any]:
         mid = p0[seg_of_piece] + d[seg_of_piece] * frac[:, None]
         graph._cache["segments"] = {
             "p0": p0, "d": d, "len": seg_len, "edge": eid[s0], "off0": off0,
-            "piece_seg": seg_of_piece, "kdtree": cKDTree(mid),
+            "piece_seg": seg_of_piece, "kdtree": cKDTree(mid, balanced_tree=False),
         }  # fmt: skip
     return graph._cache["segments"]
 
