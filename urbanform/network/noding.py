@@ -94,7 +94,7 @@ def graph_from_lines(
     if line_id.size == 0:
         raise NetworkError(_NO_EDGE)
     node_xy, edge_u, edge_v, edge_geoms = _split_at_shared_vertices(coords, line_id)
-    edge_u, edge_v, edge_geoms = _drop_duplicate_edges(edge_u, edge_v, edge_geoms)
+    edge_u, edge_v, edge_geoms, length_m = _drop_duplicate_edges(edge_u, edge_v, edge_geoms)
     if edge_u.size == 0:
         raise NetworkError(_NO_EDGE)
     used, edge_u, edge_v = _compact_nodes(node_xy.shape[0], edge_u, edge_v)
@@ -105,7 +105,7 @@ def graph_from_lines(
         node_xy=node_xy,
         edge_u=edge_u,
         edge_v=edge_v,
-        edge_length_m=shapely.length(edge_geoms).astype(np.float64),
+        edge_length_m=length_m,
         edge_geometry=edge_geoms,
         component=label_components(edge_u, edge_v, node_xy.shape[0]),
     )
@@ -369,8 +369,11 @@ def _split_at_shared_vertices(
 
 def _drop_duplicate_edges(
     edge_u: np.ndarray, edge_v: np.ndarray, geoms: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Remove zero-length edges and edges equal to another between the same nodes."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Remove zero-length edges and edges equal to another between the same nodes.
+
+    Returns the kept edges' ends, geometries and lengths (``shapely.length``, float64).
+    """
     length = shapely.length(geoms)
     ok = length > 0
     edge_u, edge_v, geoms, length = edge_u[ok], edge_v[ok], geoms[ok], length[ok]
@@ -384,7 +387,7 @@ def _drop_duplicate_edges(
     keep = np.sort(order[~dup])
     if dup.any():
         logger.debug("noding: %d duplicate edges removed", int(dup.sum()))
-    return edge_u[keep], edge_v[keep], geoms[keep]
+    return edge_u[keep], edge_v[keep], geoms[keep], length[keep].astype(np.float64)
 
 
 def _compact_nodes(
