@@ -71,19 +71,18 @@ def format_scorecard(summary: dict[str, Any]) -> str:
     lines = [f"Scorecard: {summary['workspace']}", "", *_table(rows, {2, 5})]
     if targeted:
         districts = sorted({d for _, _, ind in targeted for d in ind["districts"]})
-        head2 = ["district", *[f"{n}.{k}" for n, k, _ in targeted]]
-        rows2 = [head2]
-        for d in districts:
-            row = [d]
-            for _, _, ind in targeted:
+        rows2 = [["indicator", "target", *districts]]
+        for name, key, ind in targeted:
+            row = [f"{name}.{key}", _target(ind["target"], ind["unit"])]
+            for d in districts:
                 v = ind["districts"].get(d, {"value": None, "met": None})
-                flag = "" if v["met"] is None else (" ok" if v["met"] else " NO")
+                flag = "" if v["met"] is None else ("" if v["met"] else " NO")
                 row.append(format_value(v["value"], ind["unit"]) + flag)
             rows2.append(row)
         lines += [
             "",
             "Districts (targeted indicators; NO = short of the target)",
             "",
-            *_table(rows2, set(range(1, len(head2)))),
+            *_table(rows2, set(range(2, len(districts) + 2))),
         ]
     return "\n".join(lines)
