@@ -12,7 +12,7 @@ def format_value(value: float | None, unit: str) -> str:
 
     Examples
     --------
-    >>> format_value(0.8765, "share"), format_value(1.2, "ratio"), format_value(None, "share")
+    >>> format_value(0.8766, "share"), format_value(1.2, "ratio"), format_value(None, "share")
     ('87.7%', '1.20', '-')
     """
     if value is None:
