@@ -23,7 +23,8 @@ def validate(ctx: click.Context, workspace: Path) -> None:
     layers = load_layers(ws.layers, crs=ws.crs, progress=progress_echo(ctx))
     click.echo(f"Workspace {ws.name!r}: working CRS {layers.crs.to_string()}")
     for p in layers.provenance:
-        click.echo(f"  layer {p.name:<16} {p.role:<11} {p.features:>9,} features  {p.crs}")
+        what = "pixels" if p.role in layers.rasters else "features"
+        click.echo(f"  layer {p.name:<16} {p.role:<11} {p.features:>9,} {what:<8}  {p.crs}")
     for spec, _ in checked:
         click.echo(f"  analysis {spec.name:<13} {spec.kind}")
     for w in layers.warnings:
