@@ -154,6 +154,35 @@ def _pick_nearest(
     return pi[starts][ok], best_edge[ok], best_off[ok], best[ok]
 
 
+def _pick_nearest_k(
+    seg: dict[str, Any], xy: np.ndarray, ik: np.ndarray, radius_m: float
+) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """:func:`_pick_nearest` for ``(n, k)`` k-d tree candidates, on 2-D arrays.
+
+    Returns the found (point, edge, offset, distance) and every point's least distance
+    (inf without candidate). The arithmetic is :func:`_pick_nearest`'s, element by element.
+    """
+    valid = ik < seg["piece_seg"].size
+    si = seg["piece_seg"][np.where(valid, ik, 0)]
+    p0, d = seg["p0"][si], seg["d"][si]
+    rx, ry = xy[:, 0, None] - p0[..., 0], xy[:, 1, None] - p0[..., 1]
+    dx, dy = d[..., 0], d[..., 1]
+    del p0, d
+    sq = dx * dx + dy * dy
+    t = np.clip((rx * dx + ry * dy) / np.where(sq > 0, sq, 1.0), 0.0, 1.0)
+    dist = np.hypot(rx - t * dx, ry - t * dy)
+    dist[~valid] = np.inf
+    best = dist.min(axis=1)
+    tie = dist == best[:, None]
+    edge = seg["edge"][si]
+    best_edge = np.where(tie, edge, np.iinfo(np.int64).max).min(axis=1)
+    tie &= edge == best_edge[:, None]
+    offset = seg["off0"][si] + t * seg["len"][si]
+    best_off = np.where(tie, offset, np.inf).min(axis=1)
+    ok = np.flatnonzero(best <= radius_m)
+    return (ok, best_edge[ok], best_off[ok], best[ok]), best
+
+
 def _nearest_edges(graph: WalkGraph, xy: np.ndarray, max_snap_m: float) -> tuple[np.ndarray, ...]:
     """Nearest edge within ``max_snap_m`` of each point: (point, edge, offset, distance).
 
@@ -167,10 +196,7 @@ def _nearest_edges(graph: WalkGraph, xy: np.ndarray, max_snap_m: float) -> tuple
     k = min(_K, n_pieces)
     dk, ik = seg["kdtree"].query(xy, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2)
     dk, ik = dk.reshape(xy.shape[0], k), ik.reshape(xy.shape[0], k)
-    pi, col = np.nonzero(ik < n_pieces)
-    found = _pick_nearest(seg, xy, pi, seg["piece_seg"][ik[pi, col]], max_snap_m)
-    best = np.full(xy.shape[0], np.inf)
-    best[found[0]] = found[3]
+    found, best = _pick_nearest_k(seg, xy, ik, max_snap_m)
     exact = (dk[:, -1] == np.inf) | (best <= dk[:, -1] - _PIECE_M / 2)
     if exact.all():
         return found
