@@ -42,10 +42,11 @@ CRS = "EPSG:32648"
 FOOTNOTE = """\
 x total = engine (prep + query) / urbanform (prep + query); x query = the same for the six
 passes alone. build = graph_from_lines(node_crossings=True) or graph_from_osm.
-prep: urbanform = sparse matrix + snapping index + snapping the origins; networkx =
-nx.Graph build; pandana = Network + precompute(cut-off). query: six categories (urbanform
-also snaps each category's destinations). peak MB = peak RSS above the forked child's
-start. Origins: every 2nd node; destinations: 0.2% of the nodes (>= 10) per category.
+prep: urbanform = sparse matrices (csgraph, search_csgraph) + snapping index + snapping
+the origins; networkx = nx.Graph build; pandana = Network + precompute(cut-off).
+query: six categories (urbanform also snaps each category's destinations).
+peak MB = peak RSS above the forked child's start. Origins: every 2nd node;
+destinations: 0.2% of the nodes (>= 10) per category.
 dist s / dist cpu = the distance step alone (urbanform: the six nearest_distance calls,
 destinations already snapped; networkx and pandana: their six queries), wall and CPU
 seconds; x dist / x dist cpu = engine / urbanform for that step (CPU time is the fair
@@ -95,6 +96,7 @@ def run_urbanform(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, floa
     g: WalkGraph = case["graph"]
     t0 = _clock()
     g.csgraph()
+    g.search_csgraph()
     o = snap_points(g, g.node_xy[case["origins"]], max_snap_m=1.0)
     prep = _since(t0)
     t1 = _clock()
