@@ -378,3 +378,28 @@ def test_snapping_equals_shapely_nearest_on_random_streets():
     ok = s.ok
     located = [g.edge_geometry[e].project(p) for e, p in zip(s.edge[ok], geoms[ok], strict=True)]
     np.testing.assert_allclose(s.offset_m[ok], located, rtol=0, atol=1e-6)
+
+
+def test_search_csgraph_is_the_adjacency_with_nodes_renumbered():
+    # a 3 x 3 grid of 100 m blocks, nodes numbered row by row
+    xy = [[x, y] for y in (0, 100, 200) for x in (0, 100, 200)]
+    u = [0, 1, 3, 4, 6, 7, 0, 3, 1, 4, 2, 5]
+    v = [1, 2, 4, 5, 7, 8, 3, 6, 4, 7, 5, 8]
+    g = graph_from_arrays(xy, u, v, crs=CRS)
+    rank, mat = g.search_csgraph()
+    assert sorted(rank.tolist()) == list(range(9))
+    renumbered = mat.toarray()[np.ix_(rank, rank)]
+    np.testing.assert_array_equal(renumbered, g.csgraph().toarray())
+
+
+def test_snap_finds_a_long_edge_hidden_behind_many_short_ones():
+    # edge 0: (0, 0)-(200, 0); ten 0.5 m edges 28 m above the point crowd the nearest
+    # piece midpoints, yet the long edge, 25 m below it, is the nearest
+    xy = [[0.0, 0.0], [200.0, 0.0]]
+    for i in range(10):
+        xy += [[35.0 + i, 53.0], [35.5 + i, 53.0]]
+    u = [0] + list(range(2, 22, 2))
+    v = [1] + list(range(3, 22, 2))
+    g = graph_from_arrays(xy, u, v, crs=CRS)
+    s = snap_points(g, np.array([[40.0, 25.0]]), max_snap_m=100)
+    assert (s.edge[0], s.offset_m[0], s.snap_m[0]) == (0, 40.0, 25.0)
