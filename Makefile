@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet ruff mypy
+	$(BIN)/python -m pip install --quiet ruff mypy pandas-stubs types-PyYAML
 	$(BIN)/ruff check urbanform tests benchmarks
 	$(BIN)/mypy urbanform
 
