@@ -27,11 +27,11 @@ import sys
 import time
 from pathlib import Path
 
+import _common  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
-import yaml
 
 from urbanform.analyses import living_circle as lc
 from urbanform.analyses.context import Context
@@ -93,25 +93,9 @@ def synthetic_layers(
                                     "facilities": fac, "districts": districts})
 
 
-def _canonical(gdf: gpd.GeoDataFrame, role: str) -> gpd.GeoDataFrame:
-    """Rename source columns to canonical fields as the demo workspace's layers/*.yml say."""
-    for path in sorted((ROOT / "layers").glob("*.yml")):
-        spec = yaml.safe_load(path.read_text()) or {}
-        if spec.get("role") == role and spec.get("fields"):
-            ren = {src: canon for canon, src in spec["fields"].items() if src in gdf.columns}
-            gdf = gdf.rename(columns=ren)
-    return gdf
-
-
 def demo_layers(scale: float) -> Layers:
-    """The demo city's streets, population, facilities and districts at ``scale``."""
-    from urbanform.demo import demo_layer
-
-    vectors = {}
-    for role in ("streets", "population", "facilities", "districts"):
-        gdf = _canonical(demo_layer(role, scale=scale), role)
-        vectors[role] = gdf.to_crs(CRS) if gdf.crs != CRS else gdf
-    return Layers(crs=CRS, vectors=vectors)
+    """The demo city's layers this benchmark needs, at ``scale``."""
+    return _common.demo_layers(scale, ("streets", "population", "facilities", "districts"))
 
 
 def _peak_mb() -> float:

@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
-import geopandas as gpd
+import _common  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 import numpy as np
 import pyproj
 import shapely
@@ -108,24 +108,9 @@ def old_engine():
 
 
 # ---------------------------------------------------------------- inputs and timing
-def _canonical(gdf: gpd.GeoDataFrame, role: str) -> gpd.GeoDataFrame:
-    """Rename source columns to canonical fields as the demo workspace's layers/*.yml say."""
-    for path in sorted((ROOT / "layers").glob("*.yml")):
-        spec = yaml.safe_load(path.read_text()) or {}
-        if spec.get("role") == role and spec.get("fields"):
-            ren = {src: canon for canon, src in spec["fields"].items() if src in gdf.columns}
-            gdf = gdf.rename(columns=ren)
-    return gdf
-
-
 def demo_layers(scale: float) -> Layers:
-    from urbanform.demo import demo_layer
-
-    vectors = {}
-    for role in ROLES:
-        gdf = _canonical(demo_layer(role, scale=scale), role)
-        vectors[role] = gdf.to_crs(CRS) if gdf.crs != CRS else gdf
-    return Layers(crs=CRS, vectors=vectors)
+    """The demo city's layers this benchmark needs, at ``scale``."""
+    return _common.demo_layers(scale, ROLES)
 
 
 class Steps:

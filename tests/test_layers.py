@@ -254,3 +254,15 @@ def test_negative_population_is_refused(tmp_path: Path) -> None:
         load_layers(
             [spec(tmp_path / "p.gpkg", "population", fields={"population": "POP"})], crs=CRS
         )
+
+
+def test_demo_source_with_bad_option() -> None:
+    with pytest.raises(LayerError, match=r"bad demo option 'size=2'; use demo:NAME\?scale="):
+        load_layers([spec("demo:boundary?size=2", "boundary")], crs=CRS)
+
+
+def test_demo_source_with_scale_makes_a_larger_city() -> None:
+    one = load_layers([spec("demo:boundary", "boundary")], crs=CRS)
+    two = load_layers([spec("demo:boundary?scale=2", "boundary")], crs=CRS)
+    ratio = two.vectors["boundary"].area.sum() / one.vectors["boundary"].area.sum()
+    assert ratio == pytest.approx(2.0, rel=0.05)

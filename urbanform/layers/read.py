@@ -62,9 +62,7 @@ def read_source(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
         format, a missing layer name in a multi-layer file, or missing CSV coordinates.
     """
     if spec.source.startswith("demo:"):
-        from urbanform.demo import demo_layer
-
-        return demo_layer(spec.source.removeprefix("demo:"))
+        return _read_demo(spec)
     if spec.source.startswith("osm:"):
         return _read_osm(spec)
     path = Path(spec.source)
@@ -81,6 +79,23 @@ def read_source(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
     if suffix == ".pbf" or path.name.endswith(".osm"):
         raise LayerError(f"{_where(spec)}: write 'source: osm:{path}' for an OpenStreetMap extract")
     return _read_vector(spec, path)
+
+
+def _read_demo(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
+    """``demo:NAME``, optionally ``demo:NAME?scale=25&seed=7`` (a larger or other city)."""
+    from urbanform.demo import demo_layer
+
+    name, _, query = spec.source.removeprefix("demo:").partition("?")
+    options: dict[str, float | int] = {}
+    for part in filter(None, query.split("&")):
+        key, _, value = part.partition("=")
+        try:
+            options[key] = {"scale": float, "seed": int}[key](value)
+        except (KeyError, ValueError):
+            raise LayerError(
+                f"{_where(spec)}: bad demo option {part!r}; use demo:NAME?scale=2&seed=7"
+            ) from None
+    return demo_layer(name, **options)  # type: ignore[arg-type]
 
 
 def _read_osm(spec: LayerSpec) -> gpd.GeoDataFrame:
