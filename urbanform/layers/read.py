@@ -10,6 +10,7 @@ import hashlib
 import logging
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -86,7 +87,7 @@ def _read_demo(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
     from urbanform.demo import demo_layer
 
     name, _, query = spec.source.removeprefix("demo:").partition("?")
-    options: dict[str, float | int] = {}
+    options: dict[str, Any] = {}
     for part in filter(None, query.split("&")):
         key, _, value = part.partition("=")
         try:
@@ -95,7 +96,7 @@ def _read_demo(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
             raise LayerError(
                 f"{_where(spec)}: bad demo option {part!r}; use demo:NAME?scale=2&seed=7"
             ) from None
-    return demo_layer(name, **options)  # type: ignore[arg-type]
+    return demo_layer(name, **options)
 
 
 def _read_osm(spec: LayerSpec) -> gpd.GeoDataFrame:
