@@ -34,6 +34,7 @@ __all__ = [
     "format_column",
     "format_target",
     "format_break",
+    "class_labels",
 ]
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -337,3 +338,14 @@ def format_break(value: float, *, unit: str | None = None, language: str = "en")
     if v.is_integer() or abs(v) >= 100:
         return f"{v:,.0f}"
     return f"{v:.3g}"
+
+
+def class_labels(breaks: list[float], *, unit: str | None, language: str) -> list[str]:
+    """Label each class ``"lo – hi"`` (one label ``"v"`` for the single class ``[v, v]``).
+
+    The one labelling of classes, shared by the HTML map legends and the QGIS styles.
+    """
+    fmt = [format_break(b, unit=unit, language=language) for b in breaks]
+    if len(breaks) == 2 and breaks[0] == breaks[1]:
+        return [fmt[0]]
+    return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]

@@ -1,7 +1,7 @@
 """Map legends: one box per map, one part per layer, plain HTML and CSS.
 
 Branca's colormap legend pulls d3 from a CDN; these legends need nothing. The class
-labels are formatted as the QGIS styles' range labels (:mod:`urbanform.maps.qml`).
+labels are :func:`urbanform.maps.i18n.class_labels`, as in the QGIS styles' ranges.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from urbanform.maps import i18n, palette
+from urbanform.maps.i18n import class_labels
 
 __all__ = ["Legend", "class_labels", "graduated_legend", "legend_html"]
 
@@ -64,14 +65,6 @@ def legend_html(
             f'style="background:{html.escape(colour)}"></span>{html.escape(label)}</div>'
         )
     return "".join(rows)
-
-
-def class_labels(breaks: list[float], *, unit: str | None, language: str) -> list[str]:
-    """Label each class ``"lo – hi"`` (one label ``"v"`` for the single class ``[v, v]``)."""
-    fmt = [i18n.format_break(b, unit=unit, language=language) for b in breaks]
-    if len(breaks) == 2 and breaks[0] == breaks[1]:
-        return [fmt[0]]
-    return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]
 
 
 def graduated_legend(

@@ -166,14 +166,6 @@ def _symbol(hex_color: str, *, kind: str, name: str, districts: bool = False) ->
     return sym
 
 
-def _range_labels(breaks: list[float], *, unit: str | None, language: str) -> list[str]:
-    """Legend labels of the classes, formatted as the HTML map legends format them."""
-    fmt = [i18n.format_break(b, unit=unit, language=language) for b in breaks]
-    if len(breaks) == 2 and breaks[0] == breaks[1]:
-        return [fmt[0]]
-    return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]
-
-
 def value_unit(values: pd.Series, breaks: list[float], *, ramp: str) -> str | None:
     """Display unit of a value field: ``share``, ``ratio`` or ``None`` (plain numbers).
 
@@ -240,7 +232,7 @@ def graduated_renderer(
     )
     ranges = ET.SubElement(rend, "ranges")
     symbols = ET.SubElement(rend, "symbols")
-    labels = _range_labels(breaks, unit=unit, language=language)
+    labels = i18n.class_labels(breaks, unit=unit, language=language)
     for i in reversed(range(len(colors))):
         ET.SubElement(
             ranges,
