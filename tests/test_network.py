@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from _network_helpers import nx_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import LineString, MultiLineString, Point
@@ -21,7 +21,6 @@ from shapely.ops import substring
 
 from urbanform.errors import CRSError, LayerError, NetworkError
 from urbanform.network import (
-    Snapped,
     WalkGraph,
     component_report,
     distance_from_sources,
@@ -52,32 +51,6 @@ def grid() -> WalkGraph:
     rows = [[(0, k * 100), (400, k * 100)] for k in range(5)]
     cols = [[(k * 100, 0), (k * 100, 400)] for k in range(5)]
     return graph_from_lines(lines_gdf(rows + cols))
-
-
-def nx_reference(graph, origins: Snapped, dests: Snapped, cutoff_m: float) -> np.ndarray:
-    """networkx distances on the graph with every snap point inserted as a node."""
-    g = nx.MultiGraph()
-    g.add_nodes_from(range(graph.n_nodes))
-    pts = [("o", i, origins) for i in range(len(origins))] + [
-        ("d", i, dests) for i in range(len(dests))
-    ]
-    on_edge: dict[int, list] = {}
-    for kind, i, s in pts:
-        if s.edge[i] >= 0:
-            on_edge.setdefault(int(s.edge[i]), []).append((float(s.offset_m[i]), (kind, i)))
-            g.add_edge((kind, i), (kind, i, "snap"), weight=float(s.snap_m[i]))
-    for e in range(graph.n_edges):
-        u, v, length = int(graph.edge_u[e]), int(graph.edge_v[e]), float(graph.edge_length_m[e])
-        chain = [(0.0, u)] + sorted(on_edge.get(e, []), key=lambda t: t[0]) + [(length, v)]
-        for (o1, n1), (o2, n2) in zip(chain[:-1], chain[1:], strict=True):
-            g.add_edge(n1, n2, weight=o2 - o1)
-    sources = [("d", i, "snap") for i in range(len(dests)) if dests.edge[i] >= 0]
-    out = np.full(len(origins), np.inf)
-    if sources:
-        dist = nx.multi_source_dijkstra_path_length(g, sources, cutoff=cutoff_m, weight="weight")
-        for i in range(len(origins)):
-            out[i] = dist.get(("o", i, "snap"), np.inf)
-    return out
 
 
 # --- noding -------------------------------------------------------------------------

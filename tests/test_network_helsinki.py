@@ -12,9 +12,9 @@ import importlib.resources
 import networkx as nx
 import numpy as np
 import pytest
+from _network_helpers import nx_reference
 
 from urbanform.network import (
-    Snapped,
     WalkGraph,
     graph_from_lines,
     graph_from_osm,
@@ -36,25 +36,6 @@ def ways():
 @pytest.fixture(scope="module")
 def helsinki(ways) -> WalkGraph:
     return graph_from_lines(ways, node_crossings=False)
-
-
-def nx_reference(graph, origins: Snapped, dests: Snapped, cutoff_m: float) -> np.ndarray:
-    """networkx distances on the graph with every snap point inserted as a node."""
-    g = nx.MultiGraph()
-    g.add_nodes_from(range(graph.n_nodes))
-    on_edge: dict[int, list] = {}
-    for kind, s in (("o", origins), ("d", dests)):
-        for i in np.flatnonzero(s.edge >= 0):
-            on_edge.setdefault(int(s.edge[i]), []).append((float(s.offset_m[i]), (kind, i)))
-            g.add_edge((kind, i), (kind, i, "snap"), weight=float(s.snap_m[i]))
-    for e in range(graph.n_edges):
-        u, v, length = int(graph.edge_u[e]), int(graph.edge_v[e]), float(graph.edge_length_m[e])
-        chain = [(0.0, u)] + sorted(on_edge.get(e, []), key=lambda t: t[0]) + [(length, v)]
-        for (o1, n1), (o2, n2) in zip(chain[:-1], chain[1:], strict=True):
-            g.add_edge(n1, n2, weight=o2 - o1)
-    sources = [("d", i, "snap") for i in np.flatnonzero(dests.edge >= 0)]
-    dist = nx.multi_source_dijkstra_path_length(g, sources, cutoff=cutoff_m, weight="weight")
-    return np.array([dist.get(("o", i, "snap"), np.inf) for i in range(len(origins))])
 
 
 def random_points(graph: WalkGraph, n: int, seed: int) -> np.ndarray:
