@@ -404,9 +404,6 @@ def _concat(frames: list[gpd.GeoDataFrame], *, crs: Any) -> gpd.GeoDataFrame:
 
 # -- network distance ------------------------------------------------------------------
 
-_CORRIDOR_M = 25.0
-"""Half-width of the street corridors drawn as network service areas."""
-
 
 @dataclass
 class _Network:
