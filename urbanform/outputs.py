@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -187,14 +187,3 @@ def write_h3(cells: gpd.GeoDataFrame, folder: Path, stem: str) -> None:
         folder / f"{stem}.csv", index=False
     )
 
-
-def progress_step(total: int, echo: Callable[[str], None] | None) -> Callable[[str], None]:
-    """A callback that reports numbered steps ``[i/total] message`` through ``echo``."""
-    count = {"i": 0}
-
-    def step(msg: str) -> None:
-        count["i"] += 1
-        if echo:
-            echo(f"[{count['i']}/{total}] {msg}")
-
-    return step

@@ -12,7 +12,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from urbanform.analyses import kind_module
 from urbanform.analyses.context import Context
@@ -245,33 +244,3 @@ def _write_all(
         run, tmp, gpkg_layers=gl, started=started, seconds=time.perf_counter() - t0
     )
 
-
-def scorecard_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """City-level scorecard rows: analysis, indicator, value, target, met."""
-    rows = []
-    for name, a in summary["analyses"].items():
-        for key, ind in a["indicators"].items():
-            t = ind["target"]
-            rows.append(
-                {
-                    "analysis": name,
-                    "indicator": key,
-                    "unit": ind["unit"],
-                    "value": ind["city"]["value"],
-                    "target": f"{t['op']} {t['value']:g}"
-                    + (f" ({t['year']})" if t.get("year") else "")
-                    if t
-                    else "",
-                    "met": ind["city"]["met"],
-                    "districts_met": sum(1 for d in ind["districts"].values() if d["met"])
-                    if t
-                    else None,
-                    "districts": len(ind["districts"]),
-                }
-            )
-    return rows
-
-
-def scorecard_frame(summary: dict[str, Any]) -> pd.DataFrame:
-    """The scorecard rows as a DataFrame."""
-    return pd.DataFrame(scorecard_rows(summary))

@@ -66,7 +66,9 @@ def working_crs(spec_crs: str | None, vectors: Iterable[gpd.GeoDataFrame]) -> py
     frames = [v for v in vectors if len(v) and v.crs is not None]
     if not frames:
         raise WorkspaceError("urbanform.yml: no vector layer to choose a CRS from; set 'crs'")
-    bounds = np.array([f.to_crs(4326).total_bounds for f in frames[:3]])
+    # only each layer's bounding box is reprojected, not its features
+    boxes = [gpd.GeoSeries([shapely.box(*f.total_bounds)], crs=f.crs).to_crs(4326) for f in frames]
+    bounds = np.array([b.total_bounds for b in boxes])
     lon = (bounds[:, 0].min() + bounds[:, 2].max()) / 2
     lat = (bounds[:, 1].min() + bounds[:, 3].max()) / 2
     crs = gpd.GeoSeries(shapely.points([[lon, lat]]), crs=4326).estimate_utm_crs()
@@ -260,9 +262,20 @@ def harmonise_vector(
     raw: gpd.GeoDataFrame, spec: LayerSpec, crs: pyproj.CRS, warn: Callable[[str], None]
 ) -> gpd.GeoDataFrame:
     """One raw vector layer -> canonical fields, valid geometries, working CRS."""
+    return _harmonise_placed(_placed(raw, spec), spec, crs, warn)
+
+
+def _placed(raw: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    """A non-empty raw layer with its CRS set (GCJ-02 moved to WGS 84)."""
     if len(raw) == 0:
         raise LayerError(f"{_where(spec)}: the layer is empty; check 'source' and 'layer'")
-    gdf = _set_crs(raw, spec)
+    return _set_crs(raw, spec)
+
+
+def _harmonise_placed(
+    gdf: gpd.GeoDataFrame, spec: LayerSpec, crs: pyproj.CRS, warn: Callable[[str], None]
+) -> gpd.GeoDataFrame:
+    """A layer from :func:`_placed` -> canonical fields, valid geometries, working CRS."""
     gdf = _map_fields(gdf, spec)
     gdf = _map_classes(gdf, spec, warn)
     gdf = _repair(gdf, spec, warn)
@@ -335,16 +348,12 @@ def load_layers(
         if progress:
             progress(f"reading layer {spec.name} ({spec.role})")
         raws.append((spec, read_source(spec)))
-    vec_raw = [r for _, r in raws if isinstance(r, gpd.GeoDataFrame)]
-    work = working_crs(
-        crs,
-        [_set_crs(r, s) for s, r in raws if isinstance(r, gpd.GeoDataFrame)]
-        if crs is None
-        else vec_raw,
-    )
+    # each vector layer gets its CRS once; the working CRS may be chosen from them
+    placed = {i: _placed(r, s) for i, (s, r) in enumerate(raws) if isinstance(r, gpd.GeoDataFrame)}
+    work = working_crs(crs, placed.values())
     layers = Layers(crs=work, warnings=warnings)
     per_role: dict[str, list[gpd.GeoDataFrame]] = {}
-    for spec, raw in raws:
+    for i, (spec, raw) in enumerate(raws):
         if isinstance(raw, RasterLayer):
             if spec.role in layers.rasters:
                 raise LayerError(
@@ -353,7 +362,7 @@ def load_layers(
             layers.rasters[spec.role] = _check_raster(raw, spec)
             n, crs_str = int(np.count_nonzero(raw.data != raw.nodata)), raw.crs.to_string()
         else:
-            gdf = harmonise_vector(raw, spec, work, warnings.append)
+            gdf = _harmonise_placed(placed[i], spec, work, warnings.append)
             per_role.setdefault(spec.role, []).append(gdf)
             n, crs_str = len(raw), raw.crs.to_string() if raw.crs else str(spec.crs)
             if spec.source.startswith("osm:"):

@@ -29,7 +29,6 @@ __all__ = ["read_source", "checksum", "RASTER_SUFFIXES"]
 log = logging.getLogger(__name__)
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img")
-VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet", ".fgb", ".csv")
 
 
 def checksum(spec: LayerSpec, data: gpd.GeoDataFrame | RasterLayer) -> str:
