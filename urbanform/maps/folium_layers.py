@@ -34,6 +34,7 @@ from folium.template import Template
 from urbanform.errors import CRSError, OutputError
 from urbanform.maps import i18n, palette
 from urbanform.maps.legend import Legend, graduated_legend, legend_html
+from urbanform.maps.qml import hint_target, layer_hints
 from urbanform.maps.report import (
     RawHtml,
     offline_assets_html,
@@ -64,7 +65,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 WGS84 = "EPSG:4326"
-DEFAULT_COLOR = "#3366cc"
 _RAMP_BY_UNIT = {"share": "good", "ratio": "diverging"}
 _MAX_POPUP_FIELDS = 12
 #: Beyond this many layers the layer control is collapsed to its icon (it would hide the map).
@@ -330,22 +330,10 @@ def district_layers(
     return out
 
 
-def _hint_target(hints: dict[str, Any]) -> float | None:
-    target = hints.get("target")
-    if isinstance(target, int | float) and not isinstance(target, bool):
-        return float(target)
-    return None
-
-
 def _value_caption(field: str, hints: dict[str, Any], language: str) -> str:
     """The value field's label under the legend title, when the hints label it."""
     label = i18n.field_label(field, hints.get("labels"), language)
     return "" if label == field else label
-
-
-def _hints(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
-    hints = gdf.attrs.get("urbanform") or {}
-    return hints if isinstance(hints, dict) else {}
 
 
 def _layer_title(name: str, hints: dict[str, Any], language: str) -> str:
@@ -391,7 +379,7 @@ def result_layer(
     if gdf.empty:
         logger.info("result layer %r is empty: not mapped", name)
         return []
-    hints = _hints(gdf)
+    hints = layer_hints(gdf)
     wgs = to_wgs84(gdf, name=name)
     title = _layer_title(name, hints, language)
     columns = [c for c in wgs.columns if c != wgs.geometry.name]
@@ -406,7 +394,7 @@ def result_layer(
     if value_field and value_field in wgs.columns:
         ramp = str(hints.get("ramp", "seq"))
         values = wgs[value_field].to_numpy(dtype=float)
-        breaks = palette.class_breaks(values, ramp=ramp, target=_hint_target(hints))
+        breaks = palette.class_breaks(values, ramp=ramp, target=hint_target(hints))
         shown["_fill"] = _colour_column(values, breaks, ramp)
         legend = graduated_legend(
             title, values, breaks, ramp, unit=units.get(value_field), language=language,
@@ -414,7 +402,7 @@ def result_layer(
         )
         colour = None
     else:
-        colour = str(hints.get("color", DEFAULT_COLOR))
+        colour = str(hints.get("color", palette.DEFAULT_COLOR))
         shown["_fill"] = colour
         legend = legend_html("", colors=[colour], labels=[title], point=point)
     if point:
@@ -516,7 +504,7 @@ def _main_first(result: AnalysisResult) -> list[str]:
     """
     keys = list(result.indicators)
     districts = result.layers.get("districts")
-    main = _hints(districts).get("value_field") if districts is not None else None
+    main = layer_hints(districts).get("value_field") if districts is not None else None
     if main not in result.indicators:
         main = next((k for k in keys if result.indicators[k].target is not None), None)
     return keys if main is None else [main] + [k for k in keys if k != main]
@@ -534,8 +522,8 @@ def share_targets(result: AnalysisResult) -> dict[str, float]:
         if ind.target is not None and ind.target.op in (">=", ">")
     }
     districts = result.layers.get("districts")
-    hints = _hints(districts) if districts is not None else {}
-    hinted = _hint_target(hints)
+    hints = layer_hints(districts) if districts is not None else {}
+    hinted = hint_target(hints)
     if hints.get("value_field") and hinted is not None:
         out[str(hints["value_field"])] = hinted
     return out

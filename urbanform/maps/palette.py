@@ -50,6 +50,9 @@ RAMPS: dict[str, list[str]] = {
 #: Colour of a missing value (None or NaN).
 NODATA_COLOR = "#cccccc"
 
+#: Colour of a layer whose hints give neither ``value_field`` nor ``color``.
+DEFAULT_COLOR = "#3366cc"
+
 #: Fixed breaks for shares in [0, 1] drawn with the ``good`` or ``bad`` ramp.
 SHARE_BREAKS: list[float] = [0.0, 0.5, 0.7, 0.8, 0.9, 1.0]
 

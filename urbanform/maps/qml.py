@@ -28,10 +28,10 @@ from urbanform.errors import OutputError
 from urbanform.maps import i18n, palette
 
 __all__ = [
-    "DEFAULT_COLOR",
     "NODATA_VALUE",
     "QML_VERSION",
     "symbol_kind",
+    "hint_target",
     "layer_hints",
     "layer_qml",
     "style_title",
@@ -42,10 +42,6 @@ logger = logging.getLogger(__name__)
 
 #: QGIS version written into the QML and project files (the oldest one tested).
 QML_VERSION = "3.22.0-Białowieża"
-
-#: Colour of a layer that has neither ``value_field`` nor ``color`` in its hints (the
-#: HTML maps' default).
-DEFAULT_COLOR = "#3366cc"
 
 #: Stand-in value that puts features without a value into the "no data" class: QGIS's
 #: graduated renderer draws no feature whose classified value is NULL.
@@ -96,6 +92,14 @@ def layer_hints(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
     """The display hints of a result layer (``gdf.attrs["urbanform"]``, or ``{}``)."""
     hints = gdf.attrs.get("urbanform") or {}
     return dict(hints) if isinstance(hints, dict) else {}
+
+
+def hint_target(hints: dict[str, Any]) -> float | None:
+    """The layer's ``target`` hint as a float, or ``None`` when absent or not a number."""
+    target = hints.get("target")
+    if isinstance(target, int | float) and not isinstance(target, bool):
+        return float(target)
+    return None
 
 
 def style_title(gdf: gpd.GeoDataFrame, *, language: str = "en") -> str:
@@ -359,7 +363,7 @@ def _renderer(
     field = hints.get("value_field")
     districts = layer == "districts" or layer.endswith("__districts")
     if not field:
-        colour = str(hints.get("color") or DEFAULT_COLOR)
+        colour = str(hints.get("color") or palette.DEFAULT_COLOR)
         return single_renderer(colour, kind=kind, districts=districts)
     _check_field(gdf, field, layer=layer, hint="value_field")
     if not pd.api.types.is_numeric_dtype(gdf[field]):  # bool counts as 0 / 1
@@ -369,10 +373,7 @@ def _renderer(
         )
     ramp = str(hints.get("ramp") or "seq")
     values = gdf[field].to_numpy(dtype=float, na_value=np.nan)
-    target = hints.get("target")
-    if not isinstance(target, int | float) or isinstance(target, bool):
-        target = None
-    breaks = palette.class_breaks(values, ramp=ramp, target=target)
+    breaks = palette.class_breaks(values, ramp=ramp, target=hint_target(hints))
     colors = palette.class_colors(breaks, ramp)
     nodata = bool(np.isnan(values).any())
     unit = value_unit(gdf[field], breaks, ramp=ramp)
