@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import resource
 import sys
 import time
 from pathlib import Path
@@ -56,7 +55,7 @@ class StepTimes(logging.Handler):
         if step is not None:
             self.steps[step] = self.steps.get(step, 0.0) + float(record.elapsed_s)
             self.cpu[step] = self.cpu.get(step, 0.0) + float(getattr(record, "cpu_s", "nan"))
-            self.peak_mb[step] = _peak_mb()  # the high-water mark when the step ends
+            self.peak_mb[step] = _common.peak_mb()  # the high-water mark when the step ends
 
 
 def _grid_streets(side: int, spacing_m: float, rng: np.random.Generator) -> gpd.GeoDataFrame:
@@ -98,10 +97,6 @@ def demo_layers(scale: float) -> Layers:
     return _common.demo_layers(scale, ("streets", "population", "facilities", "districts"))
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0, help="demo city scale")
@@ -135,13 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     v = layers.vectors
     print(f"{source}: {len(v['streets']):,} street lines, {len(v['population']):,} population "
           f"features, {len(v['facilities']):,} facilities  [inputs {t_inputs:.1f} s, "
-          f"peak {_peak_mb():,.0f} MB]")
+          f"peak {_common.peak_mb():,.0f} MB]")
 
     ctx = Context(layers)
     params = lc.validate_params({"level": 15}, where="benchmark")
-    t1, c1 = time.perf_counter(), time.process_time()
+    t1 = _common.clock()
     res = lc.run(ctx, name="circle15", params=params, target=None)
-    total, total_cpu = time.perf_counter() - t1, time.process_time() - c1
+    total, total_cpu = _common.since(t1)
     g = ctx.walk_graph()
     print(f"walk network: {g.n_nodes:,} nodes, {g.n_edges:,} edges; units {len(res.units):,}")
     print(f"  {'step':<12} {'wall':>7}   {'CPU':>7}   peak after step")
@@ -153,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     other_cpu = total_cpu - sum(times.cpu.values())
     print(f"  {'other':<12} {other:7.2f} s {other_cpu:7.2f} s  (population units, facilities)")
     print(f"  {'total':<12} {total:7.2f} s {total_cpu:7.2f} s  (graph build included)")
-    print(f"peak memory (ru_maxrss): {_peak_mb():,.0f} MB")
+    print(f"peak memory (ru_maxrss): {_common.peak_mb():,.0f} MB")
     print(f"pop_share_all = {res.indicators['pop_share_all'].city.value:.4f}; "
           f"{len(res.layers['deficits']):,} deficit units; {len(res.warnings)} warnings")
     return 0

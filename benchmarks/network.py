@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import _common  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -84,27 +85,19 @@ def make_case(graph: WalkGraph, *, seed: int = 1) -> dict[str, Any]:
     return {"graph": graph, "origins": origins, "dests": dests}
 
 
-def _clock() -> tuple[float, float]:
-    return time.perf_counter(), time.process_time()
-
-
-def _since(t: tuple[float, float]) -> tuple[float, float]:
-    return time.perf_counter() - t[0], time.process_time() - t[1]
-
-
 def run_urbanform(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, float], np.ndarray]:
     g: WalkGraph = case["graph"]
-    t0 = _clock()
+    t0 = _common.clock()
     g.csgraph()
     g.search_csgraph()
     o = snap_points(g, g.node_xy[case["origins"]], max_snap_m=1.0)
-    prep = _since(t0)
-    t1 = _clock()
+    prep = _common.since(t0)
+    t1 = _common.clock()
     dests = [snap_points(g, g.node_xy[d], max_snap_m=1.0) for d in case["dests"]]
-    snap = _since(t1)
-    t2 = _clock()
+    snap = _common.since(t1)
+    t2 = _common.clock()
     out = [nearest_distance(g, o, d, cutoff_m=cutoff_m) for d in dests]
-    dist = _since(t2)
+    dist = _common.since(t2)
     return {"prep_s": prep[0], "query_s": snap[0] + dist[0], "dist_s": dist[0],
             "dist_cpu_s": dist[1], "query_cpu_s": snap[1] + dist[1]}, np.stack(out)  # fmt: skip
 
@@ -119,12 +112,12 @@ def run_networkx(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, float
         zip(g.edge_u[order].tolist(), g.edge_v[order].tolist(),
             g.edge_length_m[order].tolist(), strict=True)
     )  # fmt: skip
-    t1 = _clock()
+    t1 = _common.clock()
     out = []
     for d in case["dests"]:
         dist = nx.multi_source_dijkstra_path_length(G, set(d.tolist()), cutoff=cutoff_m)
         out.append(np.array([dist.get(i, np.inf) for i in case["origins"].tolist()]))
-    q = _since(t1)
+    q = _common.since(t1)
     times = {"prep_s": t1[0] - t0, "query_s": q[0], "dist_s": q[0], "dist_cpu_s": q[1],
              "query_cpu_s": q[1]}  # fmt: skip
     return times, np.stack(out)
@@ -142,7 +135,7 @@ def run_pandana(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, float]
         pd.DataFrame({"length": g.edge_length_m}), twoway=True,
     )  # fmt: skip
     net.precompute(cutoff_m)
-    t1 = _clock()
+    t1 = _common.clock()
     out = []
     for k, d in enumerate(case["dests"]):
         cat = f"c{k}"
@@ -151,7 +144,7 @@ def run_pandana(case: dict[str, Any], cutoff_m: float) -> tuple[dict[str, float]
         res = res[case["origins"]]
         res[res >= cutoff_m] = np.inf  # pandana fills "none within" with the distance
         out.append(res)
-    q = _since(t1)
+    q = _common.since(t1)
     times = {"prep_s": t1[0] - t0, "query_s": q[0], "dist_s": q[0], "dist_cpu_s": q[1],
              "query_cpu_s": q[1]}  # fmt: skip
     return times, np.stack(out)
@@ -169,7 +162,7 @@ def _child(fn: Callable, case: dict[str, Any], cutoff_m: float, conn: Any) -> No
     try:
         base = _rss_mb()
         times, res = fn(case, cutoff_m)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+        peak = _common.peak_mb() - base
         conn.send((times, max(peak, 0.0), res))
     except Exception as exc:  # report, do not hang the parent
         conn.send(exc)

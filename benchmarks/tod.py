@@ -122,12 +122,13 @@ class Steps:
 
     def wrap(self, name: str, fn):
         def timed(*args, **kwargs):
-            w, c = time.perf_counter(), time.process_time()
+            t = _common.clock()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - w
-                self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c
+                wall, cpu = _common.since(t)
+                self.wall[name] = self.wall.get(name, 0.0) + wall
+                self.cpu[name] = self.cpu.get(name, 0.0) + cpu
         return timed
 
 
@@ -148,9 +149,9 @@ def timed_run(ctx: Context, params: dict) -> tuple[object, Steps, float, float]:
     for pa in patches:
         pa.start()
     try:
-        w, c = time.perf_counter(), time.process_time()
+        t = _common.clock()
         res = tod.run(ctx, name="tod", params=params, target=None)
-        return res, steps, time.perf_counter() - w, time.process_time() - c
+        return res, steps, *_common.since(t)
     finally:
         for pa in patches:
             pa.stop()
