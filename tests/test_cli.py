@@ -241,3 +241,15 @@ def test_bad_input_one_line_exit_2_no_output(tmp_path: Path, breaker, message: s
     assert len(errors) == 1 and message in errors[0]
     assert "Traceback" not in r.output
     assert not (root / "out").exists() and not list(root.glob(".out.*"))
+
+
+def test_map_definition_names_the_map_and_its_title(tmp_path: Path) -> None:
+    root = write_tiny_workspace(tmp_path / "m", analyses={"park500": "kind: park_coverage\n"})
+    (root / "maps").mkdir()
+    (root / "maps" / "parkmap.yml").write_text(
+        'analysis: park500\ntitle: "Parks <b>500</b> m"\nlayers: [gaps]\n'
+    )
+    r = invoke("-q", "run", str(root))
+    assert r.exit_code == 0, r.output
+    page = (root / "out" / "maps" / "parkmap.html").read_text()
+    assert "<title>Parks &lt;b&gt;500&lt;/b&gt; m</title>" in page

@@ -129,7 +129,10 @@ def write_all(
         h3 = run.h3.get(result.name, {})
         # the coarsest configured resolution: readable at city scale, light in the page
         cells = h3[min(h3)] if h3 and (spec is None or spec.h3) else None
-        fmap = analysis_map(shown, h3_cells=cells, tiles=tiles, language=lang)
+        title = None
+        if spec is not None:
+            title = spec.title_zh if lang == "zh" and spec.title_zh else spec.title
+        fmap = analysis_map(shown, h3_cells=cells, tiles=tiles, language=lang, title=title)
         write_map(fmap, folder / "maps" / f"{name}.html")
         maps[result.name] = fmap
     write_report(
