@@ -20,7 +20,6 @@ import html
 import json
 import logging
 import re
-from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,11 +28,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from branca.element import Element, MacroElement
-from folium.template import Template
 
 from urbanform.errors import CRSError, OutputError
 from urbanform.maps import i18n, palette
-from urbanform.maps.legend import Legend, graduated_legend, legend_html
+from urbanform.maps.legend import Legend, graduated_legend, js_template, legend_html
 from urbanform.maps.qml import hint_target, layer_hints
 from urbanform.maps.report import (
     RawHtml,
@@ -71,11 +69,6 @@ _MAX_POPUP_FIELDS = 12
 MAX_EXPANDED_OVERLAYS = 6
 #: Maps with more features than this draw on a canvas (SVG slows down past ~10,000).
 CANVAS_FEATURES = 10_000
-
-
-def _js_template(name: str) -> Template:
-    """Load a Folium element template (a ``script`` macro) from ``templates/``."""
-    return Template((files("urbanform.maps") / "templates" / name).read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- edges
@@ -168,7 +161,7 @@ class FitToBounds(MacroElement):
         Padding around the bounds, in pixels.
     """
 
-    _template = _js_template("fit_to_bounds.js.j2")
+    _template = js_template("fit_to_bounds.js.j2")
 
     def __init__(self, bounds: list[list[float]], *, padding_px: int = 12) -> None:
         super().__init__()
@@ -233,7 +226,7 @@ class PropertyStyle(MacroElement):
         Leaflet path options shared by every feature.
     """
 
-    _template = _js_template("property_style.js.j2")
+    _template = js_template("property_style.js.j2")
 
     def __init__(self, base: dict[str, Any]) -> None:
         super().__init__()

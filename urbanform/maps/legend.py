@@ -20,7 +20,7 @@ from urbanform.maps.i18n import class_labels
 __all__ = ["Legend", "class_labels", "graduated_legend", "legend_html"]
 
 
-def _js_template(name: str) -> Template:
+def js_template(name: str) -> Template:
     """Load a Folium element template (a ``script`` macro) from ``templates/``."""
     return Template((files("urbanform.maps") / "templates" / name).read_text(encoding="utf-8"))
 
@@ -39,7 +39,7 @@ class Legend(MacroElement):
         The layer the legend describes.
     """
 
-    _template = _js_template("legend.js.j2")
+    _template = js_template("legend.js.j2")
 
     def __init__(self, html_text: str, *, layer: folium.map.Layer) -> None:
         super().__init__()
