@@ -31,6 +31,7 @@ __all__ = [
     "cells_of",
     "cell_centres",
     "cell_polygons",
+    "cell_table",
     "local_ratio",
     "min_mean_commute_km",
     "commute_figures",
@@ -81,8 +82,11 @@ def cell_polygons(hex_ids: np.ndarray, *, crs: Any) -> np.ndarray:
     return shapely.polygons(shapely.linearrings(np.column_stack([x, y]), indices=idx))
 
 
-def _cell_table(units: gpd.GeoDataFrame, *, resolution: int) -> pd.DataFrame:
-    """Jobs and workers per non-empty H3 cell, sorted by ``hex_id``."""
+def cell_table(units: gpd.GeoDataFrame, *, resolution: int) -> pd.DataFrame:
+    """Jobs and workers per non-empty H3 cell (index ``hex_id``, sorted).
+
+    Built once per run and shared by :func:`local_ratio` and :func:`commute_figures`.
+    """
     xy = shapely.get_coordinates(units.geometry.values)
     hexes = cells_of(xy, crs=units.crs, resolution=resolution)
     table = (
@@ -105,36 +109,37 @@ def _within_sum(xy: np.ndarray, values: np.ndarray, *, radius_m: float) -> np.nd
 
 
 def local_ratio(
-    units: gpd.GeoDataFrame, *, radius_m: float, resolution: int = 8
+    table: pd.DataFrame, *, crs: Any, radius_m: float, resolution: int
 ) -> gpd.GeoDataFrame:
     """Jobs per worker within ``radius_m`` of each non-empty H3 cell.
 
     Parameters
     ----------
-    units
-        Points in a metric CRS with ``jobs`` and ``workers`` columns.
+    table
+        Jobs and workers per H3 cell (:func:`cell_table`).
+    crs
+        The metric CRS of the result.
     radius_m
         Commute radius: cells whose centres lie within it (straight line) are summed.
     resolution
-        H3 resolution.
+        H3 resolution of ``table`` (for the layer title).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Cell polygons in the units' CRS with ``hex_id``, ``jobs``, ``workers``,
+        Cell polygons in ``crs`` with ``hex_id``, ``jobs``, ``workers``,
         ``jobs_within_m``, ``workers_within_m`` and ``local_ratio`` (NaN without workers).
     """
-    table = _cell_table(units, resolution=resolution)
     hexes = table.index.to_numpy(dtype=object)
-    xy = cell_centres(hexes, crs=units.crs)
+    xy = cell_centres(hexes, crs=crs)
     jobs_w = _within_sum(xy, table["jobs"].to_numpy(), radius_m=radius_m)
     workers_w = _within_sum(xy, table["workers"].to_numpy(), radius_m=radius_m)
     ratio = np.divide(jobs_w, workers_w, out=np.full(len(xy), np.nan), where=workers_w > 0)
     out = gpd.GeoDataFrame(
         {"hex_id": hexes, "jobs": table["jobs"].to_numpy(), "workers": table["workers"].to_numpy(),
          "jobs_within_m": jobs_w, "workers_within_m": workers_w, "local_ratio": ratio},
-        geometry=cell_polygons(hexes, crs=units.crs),
-        crs=units.crs,
+        geometry=cell_polygons(hexes, crs=crs),
+        crs=crs,
     )
     out.attrs["urbanform"] = {
         "title": f"Jobs per resident worker within {radius_m:,.0f} m (H3 resolution {resolution})",
@@ -227,20 +232,23 @@ def _actual_mean_km(od: pd.DataFrame, *, crs: Any, resolution: int) -> float:
 
 
 def commute_figures(
-    units: gpd.GeoDataFrame,
+    table: pd.DataFrame,
     *,
-    resolution: int = 8,
+    crs: Any,
+    resolution: int,
     max_cells: int = 3000,
     od: str | None = None,
     od_crs: str | None = None,
 ) -> dict[str, Any]:
     """Compute the minimum mean commute on H3 cells and, with OD data, the observed mean.
 
+    ``table`` holds jobs and workers per H3 cell at ``resolution`` (:func:`cell_table`);
+    ``crs`` is the metric CRS its distances are measured in.
+
     Returns a JSON-ready dict with ``min_mean_commute_km``, ``transport_h3_resolution``,
     ``transport_cells``, and with ``od`` also ``actual_mean_commute_km`` and
     ``excess_commuting`` (1 - minimum / actual); ``warnings`` lists what to report.
     """
-    table = _cell_table(units, resolution=resolution)
     coarse, res = _coarsen(table, resolution, max_cells=max_cells)
     warnings: list[str] = []
     if res != resolution:
@@ -251,7 +259,6 @@ def commute_figures(
         )
     sup = coarse[coarse["workers"] > 0]
     dem = coarse[coarse["jobs"] > 0]
-    crs = units.crs
     km = min_mean_commute_km(
         cell_centres(sup.index.to_numpy(object), crs=crs), sup["workers"].to_numpy(),
         cell_centres(dem.index.to_numpy(object), crs=crs), dem["jobs"].to_numpy(),

@@ -289,11 +289,13 @@ def run(
         units, "balanced_share", unit=unit, label=label, target=tgt("balanced_share"),
         districts=districts,
     )
+    res, crs = params["h3_resolution"], units.crs
+    table = commute.cell_table(units, resolution=res)
     cells = commute.local_ratio(
-        units, radius_m=params["commute_radius_m"], resolution=params["h3_resolution"]
+        table, crs=crs, radius_m=params["commute_radius_m"], resolution=res
     )
     extra = commute.commute_figures(
-        units, resolution=params["h3_resolution"], max_cells=params["max_transport_cells"],
+        table, crs=crs, resolution=res, max_cells=params["max_transport_cells"],
         od=params["od"], od_crs=params["od_crs"],
     )
     warnings += extra.pop("warnings", [])
