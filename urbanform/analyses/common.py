@@ -177,8 +177,16 @@ def landuse_pieces(ctx: Context, classes: tuple[str, ...], *, needed_by: str) ->
     """Land-use polygons of the given canonical classes, dissolved, split at district edges.
 
     Overlapping land-use polygons are dissolved per class first so that no area counts
-    twice. The result has ``class``, ``district`` and ``area_m2``.
+    twice. The result has ``class``, ``district`` and ``area_m2``. Cached per run.
     """
+    key = f"landuse:{','.join(sorted(classes))}"
+    if key not in ctx.cache:
+        ctx.cache[key] = _landuse_pieces(ctx, classes, needed_by=needed_by)
+    out: gpd.GeoDataFrame = ctx.cache[key].copy()
+    return out
+
+
+def _landuse_pieces(ctx: Context, classes: tuple[str, ...], *, needed_by: str) -> gpd.GeoDataFrame:
     lu = ctx.layers.vector("landuse", needed_by=needed_by)
     sel = lu[lu["class"].isin(classes)]
     if sel.empty:
