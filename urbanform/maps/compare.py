@@ -29,10 +29,12 @@ from urbanform.maps import i18n
 from urbanform.results import AnalysisResult, Indicator
 
 __all__ = [
+    "MET_CSS",
     "Comparison",
     "ComparisonRun",
     "ComparisonTable",
     "comparisons",
+    "param_text",
     "pp_difference",
     "run_details",
 ]
@@ -85,7 +87,9 @@ class Comparison:
     tables: list[ComparisonTable]
 
 
-_MET_CSS: dict[bool | None, str] = {True: "met", False: "unmet"}
+#: CSS class of a value by whether it meets its target (``""`` for no target / no value).
+MET_CSS: dict[bool | None, str] = {True: "met", False: "unmet"}
+
 
 def pp_difference(
     value: float | None, base: float | None, *, unit: str | None, language: str = "en"
@@ -106,7 +110,8 @@ def pp_difference(
     return f"{'+' if diff > 0 else _MINUS}{text}{suffix}"
 
 
-def _show(value: Any) -> str:
+def param_text(value: Any) -> str:
+    """A parameter value as shown in the report: text as is, anything else as JSON."""
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, default=str)
@@ -117,10 +122,10 @@ def _param_detail(key: str, value: Any, language: str) -> str:
     if key == "distance" and value in ("euclidean", "network"):
         return i18n.t(f"cmp_distance_{value}", language)
     if key == "level" and value is not None:
-        return i18n.t("cmp_level", language).format(value=_show(value))
+        return i18n.t("cmp_level", language).format(value=param_text(value))
     if key in ("radius_m", "distance_m") and isinstance(value, int | float):
         return i18n.t("cmp_metres", language).format(value=f"{value:,g}")
-    return f"{key}{i18n.t('colon', language)}{_show(value)}"
+    return f"{key}{i18n.t('colon', language)}{param_text(value)}"
 
 
 def _target_detail(result: AnalysisResult, language: str) -> str:
@@ -161,7 +166,7 @@ def _cell(ind: Indicator, district: str | None, language: str) -> tuple[dict[str
     value = None if val is None else val.value
     met = None if val is None else val.met
     text = i18n.format_value(value, unit=ind.unit, language=language)
-    return {"text": text, "css": _MET_CSS.get(met, "")}, value
+    return {"text": text, "css": MET_CSS.get(met, "")}, value
 
 
 def _table(key: str, group: list[AnalysisResult], *, language: str) -> ComparisonTable:
@@ -194,7 +199,7 @@ def _table(key: str, group: list[AnalysisResult], *, language: str) -> Compariso
 def _differing(group: list[AnalysisResult]) -> list[str]:
     """Parameter keys whose values differ between the runs, best-known first."""
     keys = list(dict.fromkeys(k for r in group for k in r.params))
-    differing = [k for k in keys if len({_show(r.params.get(k)) for r in group}) > 1]
+    differing = [k for k in keys if len({param_text(r.params.get(k)) for r in group}) > 1]
     known = [k for k in _KEY_PARAMS if k in differing]
     return known + [k for k in differing if k not in known]
 

@@ -12,7 +12,6 @@ template (Jinja2 autoescape).
 from __future__ import annotations
 
 import base64
-import json
 import math
 import os
 import re
@@ -32,7 +31,7 @@ from markupsafe import Markup
 from urbanform.errors import OutputError
 from urbanform.layers.types import Provenance
 from urbanform.maps import i18n
-from urbanform.maps.compare import comparisons
+from urbanform.maps.compare import MET_CSS, comparisons, param_text
 from urbanform.results import AnalysisResult, Indicator
 
 __all__ = [
@@ -55,8 +54,6 @@ _HTML_LANG = {"en": "en", "zh": "zh-CN"}
 
 # --------------------------------------------------------------------------- offline pages
 
-
-_MET_CSS: dict[bool | None, str] = {True: "met", False: "unmet"}
 
 def _asset(name: str) -> bytes:
     return (files("urbanform.maps") / "assets" / name).read_bytes()
@@ -223,8 +220,8 @@ def scorecard_rows(results: list[AnalysisResult], *, language: str = "en") -> li
                     indicator=i18n.indicator_label(key, ind.label, language),
                     city=i18n.format_value(ind.city.value, unit=ind.unit, language=language),
                     target=i18n.format_target(ind.target.op, ind.target.value, unit=ind.unit),
-                    year=str(ind.target.year) if ind.target.year is not None else "–",
-                    source=ind.target.source or "–",
+                    year=str(ind.target.year) if ind.target.year is not None else i18n.MISSING,
+                    source=ind.target.source or i18n.MISSING,
                     status=status,
                     status_class=css,
                     short=i18n.MISSING if short is None else f"{short:,}",
@@ -271,7 +268,7 @@ def district_table(
                 {
                     "text": i18n.format_value(value, unit=ind.unit, language=language),
                     "sort": "" if value is None or math.isnan(value) else repr(float(value)),
-                    "css": _MET_CSS.get(met, ""),
+                    "css": MET_CSS.get(met, ""),
                 }
             )
         rows.append({"name": name, "cells": cells})
@@ -279,12 +276,7 @@ def district_table(
 
 
 def _param_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
-    def show(value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        return json.dumps(value, ensure_ascii=False, default=str)
-
-    return [(str(k), show(v)) for k, v in params.items()]
+    return [(str(k), param_text(v)) for k, v in params.items()]
 
 
 @cache
