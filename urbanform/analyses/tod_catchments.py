@@ -33,7 +33,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from urbanform.network import Snapped, WalkGraph, substrings
+from urbanform.network import Snapped, WalkGraph, merge_intervals, substrings
 
 __all__ = [
     "StationSources",
@@ -304,21 +304,6 @@ def pair_distances(
     return out
 
 
-def _merge(
-    key: np.ndarray, start: np.ndarray, end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of intervals per key, sorted by key and start."""
-    order = np.lexsort((start, key))
-    key, start, end = key[order], start[order], end[order]
-    run_end = pd.Series(end).groupby(key).cummax().to_numpy()
-    new = np.ones(key.size, dtype=bool)
-    new[1:] = (key[1:] != key[:-1]) | (start[1:] > run_end[:-1])
-    group = np.cumsum(new) - 1
-    merged_end = np.full(group[-1] + 1 if group.size else 0, -np.inf)
-    np.maximum.at(merged_end, group, end)
-    return key[new], start[new], merged_end
-
-
 def _node_edges(graph: WalkGraph) -> tuple[np.ndarray, np.ndarray]:
     """Edge ends by node (CSR): ``ends[ptr[i]:ptr[i + 1]]`` = ``2 * edge + (end is v)``."""
     node = np.concatenate([graph.edge_u, graph.edge_v])
@@ -372,7 +357,7 @@ def reached_pieces(
     start = np.clip(start, 0.0, length[edge])
     end = np.clip(end, 0.0, length[edge])
     n_e = np.int64(graph.n_edges)
-    key, start, end = _merge(station * n_e + edge, start, end)
+    key, start, end = merge_intervals(station * n_e + edge, start, end)
     keep = end > start
     key, start, end = key[keep], start[keep], end[keep]
     return Pieces(batch.stations[key // n_e], key % n_e, start, end)

@@ -10,7 +10,7 @@ Typical use::
 
 from __future__ import annotations
 
-from urbanform.network.catchment import reached_edges, substrings
+from urbanform.network.catchment import merge_intervals, reached_edges, substrings
 from urbanform.network.distances import component_report, distance_from_sources, nearest_distance
 from urbanform.network.graph import WalkGraph, graph_from_arrays
 from urbanform.network.noding import graph_from_lines
@@ -25,6 +25,7 @@ __all__ = [
     "graph_from_arrays",
     "graph_from_lines",
     "graph_from_osm",
+    "merge_intervals",
     "nearest_distance",
     "reached_edges",
     "snap_points",

@@ -11,7 +11,7 @@ from urbanform.network.distances import _check_cutoff, _source_costs, distance_f
 from urbanform.network.graph import WalkGraph
 from urbanform.network.snapping import Snapped
 
-__all__ = ["reached_edges", "substrings"]
+__all__ = ["merge_intervals", "reached_edges", "substrings"]
 
 
 def substrings(geoms: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
@@ -72,10 +72,10 @@ def _edge_intervals(
     return edge, start, end
 
 
-def _merge_intervals(
+def merge_intervals(
     edge: np.ndarray, start: np.ndarray, end: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of intervals per edge, sorted by edge and start."""
+    """Union of intervals ``[start, end]`` per key (an edge or any integer), sorted."""
     order = np.lexsort((start, edge))
     edge, start, end = edge[order], start[order], end[order]
     run_end = pd.Series(end).groupby(edge).cummax().to_numpy()
@@ -112,7 +112,7 @@ def reached_edges(graph: WalkGraph, sources: Snapped, *, cutoff_m: float) -> gpd
         If ``cutoff_m`` is negative or not a number.
     """
     cutoff = _check_cutoff(cutoff_m)
-    edge, start, end = _merge_intervals(*_edge_intervals(graph, sources, cutoff))
+    edge, start, end = merge_intervals(*_edge_intervals(graph, sources, cutoff))
     keep = end > start
     edge, start, end = edge[keep], start[keep], end[keep]
     length = graph.edge_length_m[edge]
