@@ -32,7 +32,7 @@ from branca.element import Element, MacroElement
 from urbanform.errors import CRSError, OutputError
 from urbanform.maps import i18n, palette
 from urbanform.maps.legend import Legend, graduated_legend, js_template, legend_html
-from urbanform.maps.qml import hint_target, layer_hints
+from urbanform.maps.qml import hint_target, layer_hints, style_title
 from urbanform.maps.report import (
     RawHtml,
     offline_assets_html,
@@ -329,12 +329,6 @@ def _value_caption(field: str, hints: dict[str, Any], language: str) -> str:
     return "" if label == field else label
 
 
-def _layer_title(name: str, hints: dict[str, Any], language: str) -> str:
-    if language == "zh" and hints.get("title_zh"):
-        return str(hints["title_zh"])
-    return str(hints.get("title") or name)
-
-
 def result_layer(
     gdf: gpd.GeoDataFrame,
     *,
@@ -374,7 +368,7 @@ def result_layer(
         return []
     hints = layer_hints(gdf)
     wgs = to_wgs84(gdf, name=name)
-    title = _layer_title(name, hints, language)
+    title = style_title(gdf, language=language) or name
     columns = [c for c in wgs.columns if c != wgs.geometry.name]
     fields = [f for f in hints.get("popup_fields") or columns if f in wgs.columns]
     fields = fields[:_MAX_POPUP_FIELDS]
