@@ -26,6 +26,15 @@ ARGS = [
     "--no-first-run",
 ]
 
+#: The run facts both reports share (everything but results, maps and data notes).
+RUN = {
+    "workspace_name": "Chengdu demo",
+    "crs": "EPSG:32648",
+    "version": "0.1.0",
+    "run_seconds": 3.2,
+    "started_at": "2026-11-25T15:00:00Z",
+}
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
@@ -122,8 +131,7 @@ def report_visit(tmp_path_factory) -> Visit:
     path = tmp_path_factory.mktemp("report") / "report.html"
     write_report(
         path,
-        workspace_name="Chengdu demo",
-        crs="EPSG:32648",
+        **RUN,
         results=[park, tod],
         maps={
             park.name: analysis_map(park, h3_cells=make_h3_cells()),
@@ -131,9 +139,6 @@ def report_visit(tmp_path_factory) -> Visit:
         },
         provenance=[Provenance("parks", "parks", "data/parks.gpkg", 2, "EPSG:4490", "0" * 64)],
         warnings=["2 geometries repaired in layer parks"],
-        version="0.1.0",
-        run_seconds=3.2,
-        started_at="2026-11-25T15:00:00Z",
     )
     # column 1 = parks_500m pop_share: Qingyang 0.6 < Jinjiang 0.95 < Wuhou 1.0
     return _visit(path, sort_column=1)
@@ -147,15 +152,11 @@ def comparison_visit(tmp_path_factory) -> Visit:
     path = tmp_path_factory.mktemp("compare") / "report.html"
     write_report(
         path,
-        workspace_name="Chengdu demo",
-        crs="EPSG:32648",
+        **RUN,
         results=[park, network],
         maps={r.name: analysis_map(r) for r in (park, network)},
         provenance=[],
         warnings=[],
-        version="0.1.0",
-        run_seconds=3.2,
-        started_at="2026-11-25T15:00:00Z",
     )
     return _visit(path)
 
