@@ -156,7 +156,8 @@ def indicator_values(
     label
         Human-readable label.
     target
-        The target, if any, applied to city and district values.
+        The run's target, if any; it applies to city and district values when its
+        ``indicator`` is ``key`` and is ignored otherwise.
     districts
         District names to report even when they hold no unit (value ``None``).
 
@@ -173,7 +174,11 @@ def indicator_values(
     >>> ind = indicator_values(u, "x", target=Target("x", ">=", 0.9))
     >>> ind.city.value, ind.districts["a"].value, ind.districts["b"].met
     (0.75, 0.5, True)
+    >>> indicator_values(u, "x", target=Target("y", ">=", 0.9)).target is None
+    True
     """
+    if target is not None and target.indicator != key:
+        target = None
     num_col, den_col = f"{key}{NUM}", f"{key}{DEN}"
     num = units[num_col].to_numpy(dtype=float)
     den = units[den_col].to_numpy(dtype=float)

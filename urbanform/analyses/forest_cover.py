@@ -311,9 +311,8 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     if units["share__den"].sum() <= 0:
         warnings.append("no land area found in the study area: forest cover is undefined")
     unit, label = INDICATORS["share"]
-    tgt = target if target is not None and target.indicator == "share" else None
     ind = indicator_values(
-        units, "share", unit=unit, label=label, target=tgt, districts=ctx.district_names()
+        units, "share", unit=unit, label=label, target=target, districts=ctx.district_names()
     )
     return AnalysisResult(
         name=name, kind="forest_cover", params={**params, "source": source},

@@ -275,18 +275,15 @@ def run(
     units, warnings = _units(ctx, name=name, rate=params["employment_rate"])
     districts = ctx.district_names()
 
-    def tgt(key: str) -> Target | None:
-        return target if target is not None and target.indicator == key else None
-
     unit, label = INDICATORS["ratio"]
     ratio = indicator_values(
-        units, "ratio", unit=unit, label=label, target=tgt("ratio"), districts=districts
+        units, "ratio", unit=unit, label=label, target=target, districts=districts
     )
     units, w = _balanced_columns(units, ratio, band=band, has_districts=bool(districts))
     warnings += w
     unit, label = INDICATORS["balanced_share"]
     balanced = indicator_values(
-        units, "balanced_share", unit=unit, label=label, target=tgt("balanced_share"),
+        units, "balanced_share", unit=unit, label=label, target=target,
         districts=districts,
     )
     res, crs = params["h3_resolution"], units.crs

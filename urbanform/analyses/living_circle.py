@@ -523,8 +523,7 @@ def _indicators(
     for key in keys:
         default = ("share", f"Residents within reach of {key[10:].replace('_', ' ')}")
         unit, label = INDICATORS.get(key, default)
-        tgt = target if target is not None and target.indicator == key else None
-        out[key] = indicator_values(units, key, unit=unit, label=label, target=tgt,
+        out[key] = indicator_values(units, key, unit=unit, label=label, target=target,
                                     districts=districts)
     return out
 

@@ -367,9 +367,8 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     indicators = {}
     for key in ["area_share"] + (["pop_share"] if pop is not None else []):
         unit, label = INDICATORS[key]
-        tgt = target if target is not None and target.indicator == key else None
         indicators[key] = indicator_values(
-            units, key, unit=unit, label=label, target=tgt, districts=ctx.district_names()
+            units, key, unit=unit, label=label, target=target, districts=ctx.district_names()
         )
     out_params = {**params, "tiers": [dict(t) for t in tiers]}
     return AnalysisResult(

@@ -649,9 +649,8 @@ def run(
         )
     indicators = {}
     for key, (unit, label) in INDICATORS.items():
-        t = target if target is not None and target.indicator == key else None
         indicators[key] = indicator_values(
-            units, key, unit=unit, label=label, target=t, districts=ctx.district_names()
+            units, key, unit=unit, label=label, target=target, districts=ctx.district_names()
         )
     log.info(
         "tod: pop_share %s, jobs_share %s",
