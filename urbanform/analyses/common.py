@@ -17,7 +17,7 @@ import shapely
 from pyproj import Transformer
 
 from urbanform.analyses.context import Context
-from urbanform.errors import LayerError
+from urbanform.errors import AnalysisError, LayerError
 from urbanform.layers.types import RasterLayer
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "split_by_districts",
     "value_pieces",
     "value_units",
+    "resident_units",
     "landuse_pieces",
     "raster_units",
     "POP_FIELDS",
@@ -171,6 +172,24 @@ def value_units(
         ctx.cache[key] = pieces[[*fields, "district", "geometry"]].reset_index(drop=True)
     out: gpd.GeoDataFrame = ctx.cache[key].copy()
     return out
+
+
+def resident_units(ctx: Context, *, needed_by: str) -> gpd.GeoDataFrame:
+    """Population units (:func:`value_units` of ``population``, ``dwellings``, ``workers``).
+
+    Raises
+    ------
+    AnalysisError
+        When the population layer holds no residents at all.
+    """
+    units = value_units(ctx, "population", fields=POP_FIELDS, needed_by=needed_by)
+    total = float(np.nansum(units["population"].to_numpy(dtype=float)))
+    if not total > 0:
+        raise AnalysisError(
+            f"analysis {needed_by!r}: the population layer holds no residents (total "
+            f"{total:g}); check its 'population' field mapping in layers/*.yml"
+        )
+    return units
 
 
 def landuse_pieces(ctx: Context, classes: tuple[str, ...], *, needed_by: str) -> gpd.GeoDataFrame:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from urbanform.analyses import commute
-from urbanform.analyses.common import POP_FIELDS, value_units
+from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, positive_number
 from urbanform.errors import AnalysisError, LayerError
@@ -123,13 +123,8 @@ def district_balance(indicator: Indicator, *, band: list[float]) -> dict[str, bo
 
 
 def _population_units(ctx: Context, *, name: str, rate: float) -> tuple[gpd.GeoDataFrame, int]:
-    pop = value_units(ctx, "population", fields=POP_FIELDS, needed_by=name)
+    pop = resident_units(ctx, needed_by=name)
     population = pop["population"].fillna(0.0).to_numpy()
-    if population.sum() <= 0:
-        raise LayerError(
-            f"analysis {name!r}: the population layer holds no residents (total 0); "
-            "check its 'population' field mapping"
-        )
     given = pop["workers"].to_numpy(dtype=float)
     pop["population"] = population
     pop["workers"] = unit_workers(population, given, employment_rate=rate)

@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from urbanform import network
-from urbanform.analyses.common import POP_FIELDS, value_units
+from urbanform.analyses.common import resident_units
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, positive_number
 from urbanform.errors import AnalysisError, LayerError
@@ -299,13 +299,8 @@ def missing_labels(missing: np.ndarray, categories: list[str]) -> np.ndarray:
 
 
 def _population(ctx: Context, name: str) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    units = value_units(ctx, "population", fields=POP_FIELDS, needed_by=name)
+    units = resident_units(ctx, needed_by=name)
     pop = np.nan_to_num(units["population"].to_numpy(dtype=float), nan=0.0)
-    if not np.isfinite(pop).all() or pop.sum() <= 0:
-        raise AnalysisError(
-            f"analysis {name!r}: the population layer holds no residents (total "
-            f"{pop.sum():g}); check its 'population' field mapping in layers/*.yml"
-        )
     units = units[["district", "geometry"]].copy()
     units["population"] = pop
     return units, pop

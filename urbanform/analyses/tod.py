@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from urbanform.analyses.common import POP_FIELDS, value_units
+from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, one_of, positive_number
 from urbanform.analyses.tod_catchments import (
@@ -210,12 +210,7 @@ class _Units:
 
 
 def _units(ctx: Context, *, name: str) -> _Units:
-    pop = value_units(ctx, "population", fields=POP_FIELDS, needed_by=name)
-    if pop["population"].fillna(0).sum() <= 0:
-        raise LayerError(
-            f"analysis {name!r}: the population layer holds no residents (total 0); "
-            "check its 'population' field mapping"
-        )
+    pop = resident_units(ctx, needed_by=name)
     has_dwellings = bool(pop["dwellings"].notna().any())
     pop = pop.assign(
         jobs=0.0,
