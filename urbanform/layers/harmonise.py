@@ -21,6 +21,7 @@ from urbanform.errors import CRSError, LayerError, WorkspaceError
 from urbanform.layers.gcj02 import gcj02_geometries_to_wgs84, is_gcj02
 from urbanform.layers.read import checksum, read_source
 from urbanform.layers.types import LANDUSE_CLASSES, Layers, LayerSpec, Provenance, RasterLayer
+from urbanform.progress import Progress
 
 __all__ = ["load_layers", "harmonise_vector", "working_crs", "ROLE_FIELDS"]
 
@@ -323,7 +324,7 @@ def load_layers(
     specs: Iterable[LayerSpec],
     *,
     crs: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> Layers:
     """Read, check and harmonise every layer.
 
@@ -334,7 +335,7 @@ def load_layers(
     crs
         The workspace's working CRS (``None``: the UTM zone of the data).
     progress
-        Called with a short message before each layer is read.
+        Shows the stage ``reading layers``, one step per layer.
 
     Returns
     -------
@@ -344,10 +345,10 @@ def load_layers(
     specs = list(specs)
     warnings: list[str] = []
     raws: list[tuple[LayerSpec, gpd.GeoDataFrame | RasterLayer]] = []
-    for spec in specs:
-        if progress:
-            progress(f"reading layer {spec.name} ({spec.role})")
-        raws.append((spec, read_source(spec)))
+    with (progress or Progress()).stage("reading layers", total=len(specs)) as step:
+        for spec in specs:
+            raws.append((spec, read_source(spec)))
+            step.advance(note=spec.name)
     # each vector layer gets its CRS once; the working CRS may be chosen from them
     placed = {i: _placed(r, s) for i, (s, r) in enumerate(raws) if isinstance(r, gpd.GeoDataFrame)}
     work = working_crs(crs, placed.values())
