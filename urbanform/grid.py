@@ -18,7 +18,7 @@ from pyproj import Transformer
 
 from urbanform.results import DEN, NUM
 
-__all__ = ["cells_of_points", "h3_summary", "indicator_keys"]
+__all__ = ["cells_at", "cells_of_points", "h3_summaries", "h3_summary", "indicator_keys"]
 
 
 def indicator_keys(units: pd.DataFrame) -> list[str]:
@@ -40,21 +40,44 @@ def cells_of_points(points: gpd.GeoSeries, resolution: int) -> np.ndarray:
     >>> h3.int_to_str(int(cells_of_points(p, 9)[0])) == h3.latlng_to_cell(30.5728, 104.0665, 9)
     True
     """
-    if len(points) == 0:
-        return np.zeros(0, dtype=np.uint64)
+    return cells_at(points, (resolution,))[resolution]
+
+
+def _lat_lng(points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     xy = shapely.get_coordinates(points.values)
     if points.crs is not None and not points.crs.equals("EPSG:4326"):
         tf = Transformer.from_crs(points.crs, 4326, always_xy=True)
         lng, lat = tf.transform(xy[:, 0], xy[:, 1])
     else:
         lng, lat = xy[:, 0], xy[:, 1]
-    cells = h3v.coordinates_to_cells(
-        np.asarray(lat, dtype=float), np.asarray(lng, dtype=float), resolution
-    )
-    return pa.array(cells).to_numpy()
+    return np.asarray(lat, dtype=float), np.asarray(lng, dtype=float)
 
 
-def h3_summary(units: gpd.GeoDataFrame, *, resolution: int) -> gpd.GeoDataFrame:
+def cells_at(points: gpd.GeoSeries, resolutions: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """H3 cell (uint64) of each point at each resolution, the points projected once.
+
+    Each resolution is indexed from the coordinates: H3 cells are not nested, so a
+    point's cell at a coarser resolution is not always the parent of its finer cell.
+    """
+    if len(points) == 0:
+        return {res: np.zeros(0, dtype=np.uint64) for res in resolutions}
+    lat, lng = _lat_lng(points)
+    return {
+        res: pa.array(h3v.coordinates_to_cells(lat, lng, res)).to_numpy() for res in resolutions
+    }
+
+
+def h3_summaries(
+    units: gpd.GeoDataFrame, resolutions: tuple[int, ...]
+) -> dict[int, gpd.GeoDataFrame]:
+    """:func:`h3_summary` at each resolution, the units indexed once (:func:`cells_at`)."""
+    cells = cells_at(units.geometry, tuple(resolutions))
+    return {res: h3_summary(units, resolution=res, cells=cells[res]) for res in resolutions}
+
+
+def h3_summary(
+    units: gpd.GeoDataFrame, *, resolution: int, cells: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
     """Per-cell sums and values of every indicator in ``units``.
 
     Parameters
@@ -63,6 +86,8 @@ def h3_summary(units: gpd.GeoDataFrame, *, resolution: int) -> gpd.GeoDataFrame:
         Points with ``K__num`` / ``K__den`` columns (and optionally ``population``).
     resolution
         H3 resolution (0-15).
+    cells
+        The units' cells at ``resolution``, when already known (:func:`cells_at`).
 
     Returns
     -------
@@ -75,7 +100,8 @@ def h3_summary(units: gpd.GeoDataFrame, *, resolution: int) -> gpd.GeoDataFrame:
     sum_cols = [c for k in keys for c in (k + NUM, k + DEN)]
     if "population" in units.columns:
         sum_cols = ["population", *sum_cols]
-    cells = cells_of_points(units.geometry, resolution)
+    if cells is None:
+        cells = cells_of_points(units.geometry, resolution)
     frame = pd.DataFrame(units[sum_cols].to_numpy(dtype=float), columns=sum_cols)
     frame["cell"] = cells
     agg = frame.groupby("cell", sort=True)[sum_cols].sum()

@@ -15,7 +15,7 @@ import numpy as np
 from urbanform.analyses import kind_module
 from urbanform.analyses.context import Context
 from urbanform.errors import AnalysisError, WorkspaceError
-from urbanform.grid import h3_summary
+from urbanform.grid import h3_summaries
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers
 from urbanform.outputs import (
@@ -164,12 +164,10 @@ def _h3(
                 "ramp": "good" if key and r.indicators[key].unit == "share" else "diverging",
                 "target": _reach_target(r.indicators[key]) if key else None,
             }
-            out[r.name] = {}
-            for res in resolutions:
-                cells = h3_summary(r.units, resolution=res)
+            out[r.name] = h3_summaries(r.units, resolutions)
+            for cells in out[r.name].values():
                 cells.attrs["urbanform"] = dict(hints)
-                out[r.name][res] = cells
-                step.advance(note=f"{r.name} r{res}")
+            step.advance(len(resolutions), note=r.name)
     return out
 
 

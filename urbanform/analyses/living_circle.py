@@ -559,7 +559,11 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     with _step("graph build"):
         graph = ctx.walk_graph(needed_by=name)
     with _step("snapping"):
-        usnap = _snap(graph, _points_xy(units.geometry), max_snap_m=max_snap_m)
+        usnap = ctx.snapped(
+            _points_xy(units.geometry),
+            lambda xy: _snap(graph, xy, max_snap_m=max_snap_m),
+            max_snap_m=max_snap_m,
+        )
         fsnap = _snap(graph, _points_xy(fac.geometry), max_snap_m=max_snap_m)
     log.info("living circle: %d of %d units and %d of %d facilities snapped",
              int(usnap.ok.sum()), len(units), int(fsnap.ok.sum()), len(fac))

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
-from h3ronpy import ContainmentMode, cells_to_string, change_resolution
+from h3ronpy import ContainmentMode, cells_to_string
 from h3ronpy import vector as h3v
 from pyproj import Transformer
 
@@ -176,17 +176,23 @@ def _samples(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _cells_fitting(lat: np.ndarray, lng: np.ndarray, max_cells: int) -> tuple[np.ndarray, int]:
-    """H3 cells of the points at the finest resolution with at most ``max_cells`` cells."""
-    cells = pa.array(h3v.coordinates_to_cells(lat, lng, _FINEST_RES)).to_numpy()
-    finest, inverse = np.unique(cells, return_inverse=True)
-    res, distinct = _FINEST_RES, finest
-    while distinct.size > max_cells and res > _COARSEST_RES:
-        res -= 1  # parents of the distinct cells only: cheap
-        parents = pa.array(change_resolution(pa.array(finest), res)).to_numpy()
-        distinct = np.unique(parents)
-    if res == _FINEST_RES:
-        return cells, res
-    return parents[inverse], res
+    """H3 cells of the points at the finest resolution with at most ``max_cells`` cells.
+
+    Each resolution is indexed from the coordinates (H3 cells are not nested); the
+    search starts where the points' extent would fill about 30 times ``max_cells``.
+    """
+    extent_m2 = (np.ptp(lat) * 111_000.0) * (np.ptp(lng) * 111_000.0 * np.cos(np.radians(
+        float(np.mean(lat)))))
+    res = next(
+        (r for r in range(_FINEST_RES, _COARSEST_RES, -1) if extent_m2 / _CELL_M2[r]
+         <= 30 * max_cells),
+        _COARSEST_RES,
+    )
+    while True:
+        cells = pa.array(h3v.coordinates_to_cells(lat, lng, res)).to_numpy()
+        if np.unique(cells).size <= max_cells or res <= _COARSEST_RES:
+            return cells, res
+        res -= 1
 
 
 def _fill_cells(gdf: gpd.GeoDataFrame, max_cells: int) -> tuple[np.ndarray, np.ndarray, int]:
