@@ -155,6 +155,7 @@ def _h3(
 ) -> dict[str, dict[int, gpd.GeoDataFrame]]:
     out: dict[str, dict[int, gpd.GeoDataFrame]] = {}
     todo = [r for r in results if r.units is not None and len(r.units)]
+    memo: dict[str, dict[int, np.ndarray]] = {}  # units at the same points: indexed once
     with progress.stage("H3 summaries", total=len(todo) * len(resolutions)) as step:
         for r in todo:
             key = _main_indicator(r)
@@ -164,7 +165,7 @@ def _h3(
                 "ramp": "good" if key and r.indicators[key].unit == "share" else "diverging",
                 "target": _reach_target(r.indicators[key]) if key else None,
             }
-            out[r.name] = h3_summaries(r.units, resolutions)
+            out[r.name] = h3_summaries(r.units, resolutions, memo=memo)
             for cells in out[r.name].values():
                 cells.attrs["urbanform"] = dict(hints)
             step.advance(len(resolutions), note=r.name)

@@ -16,7 +16,7 @@ import geopandas as gpd
 import shapely
 
 from urbanform import __version__
-from urbanform.grid import h3_summary
+from urbanform.grid import coarsen
 from urbanform.maps.thinning import (
     LAYER_VERTICES,
     MAP_FEATURES,
@@ -98,17 +98,18 @@ def select_map_layers(
 def map_cells(
     result: Any, h3: dict[int, gpd.GeoDataFrame], *, max_cells: int = MAP_FEATURES
 ) -> gpd.GeoDataFrame | None:
-    """The H3 cells a map shows: the coarsest configured resolution, coarser still (down
-    to resolution 3) while there are more than ``max_cells``."""
+    """The H3 cells a map shows: the coarsest configured resolution, regrouped on coarser
+    parents (down to resolution 3, :func:`urbanform.grid.coarsen`) while there are more
+    than ``max_cells``."""
     if not h3:
         return None
     res = min(h3)
     cells = h3[res]
     while len(cells) > max_cells and res > 3:
         res -= 1
-        coarser = h3_summary(result.units, resolution=res)
-        coarser.attrs = cells.attrs
-        cells = coarser
+        cells = coarsen(h3[min(h3)], res)
+    if res < min(h3):
+        cells.attrs = h3[min(h3)].attrs
     return cells
 
 

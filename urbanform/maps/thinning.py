@@ -69,6 +69,7 @@ COUNT_FIELDS = ("population", "residents", "dwellings", "jobs", "workers", "area
 
 _FINEST_RES, _COARSEST_RES = 10, 3
 _LINE_SAMPLE_M = 20.0
+_SAMPLE = 50_000  # points indexed to rule out resolutions before all are
 # mean H3 cell area (m2) by resolution, for choosing a fill resolution
 _CELL_M2 = {r: 4.357449416078e12 / (7**r) / 1.0 for r in range(16)}
 
@@ -178,16 +179,17 @@ def _samples(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def _cells_fitting(lat: np.ndarray, lng: np.ndarray, max_cells: int) -> tuple[np.ndarray, int]:
     """H3 cells of the points at the finest resolution with at most ``max_cells`` cells.
 
-    Each resolution is indexed from the coordinates (H3 cells are not nested); the
-    search starts where the points' extent would fill about 30 times ``max_cells``.
+    Each resolution is indexed from the coordinates (H3 cells are not nested). A sample
+    of the points rules out the resolutions that are surely too fine (its cells are a
+    subset of all the points' cells) before all the points are indexed.
     """
-    extent_m2 = (np.ptp(lat) * 111_000.0) * (np.ptp(lng) * 111_000.0 * np.cos(np.radians(
-        float(np.mean(lat)))))
-    res = next(
-        (r for r in range(_FINEST_RES, _COARSEST_RES, -1) if extent_m2 / _CELL_M2[r]
-         <= 30 * max_cells),
-        _COARSEST_RES,
-    )
+    step = max(1, lat.size // _SAMPLE)
+    res = _FINEST_RES
+    while res > _COARSEST_RES:
+        sample = pa.array(h3v.coordinates_to_cells(lat[::step], lng[::step], res)).to_numpy()
+        if np.unique(sample).size <= max_cells:
+            break
+        res -= 1
     while True:
         cells = pa.array(h3v.coordinates_to_cells(lat, lng, res)).to_numpy()
         if np.unique(cells).size <= max_cells or res <= _COARSEST_RES:
