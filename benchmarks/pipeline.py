@@ -85,7 +85,9 @@ def scaled_workspace(folder: Path, scale: float) -> Path:
     for sub in ("layers", "analyses", "maps"):
         (folder / sub).mkdir(exist_ok=True)
         for f in sorted((ROOT / sub).glob("*.yml")):
-            text = _DEMO.sub(lambda m: f"{m.group(1)}demo:{m.group(2)}?scale={scale:g}", f.read_text())
+            text = _DEMO.sub(
+                lambda m: f"{m.group(1)}demo:{m.group(2)}?scale={scale:g}", f.read_text()
+            )
             (folder / sub / f.name).write_text(text)
     return folder
 

@@ -35,8 +35,9 @@ CONTEXT_VERTICES: dict[str, int] = {
 
 
 def fit_budget(gdf: gpd.GeoDataFrame, max_vertices: int) -> gpd.GeoDataFrame:
-    """``gdf``'s geometry simplified to fit ``max_vertices`` (5 m up to 200 m tolerance);
-    when even that is too much, its largest features (by length or area) that fit.
+    """``gdf``'s geometry simplified to fit ``max_vertices`` (5 m up to 200 m tolerance).
+
+    When even that is too much, its largest features (by length or area) that fit.
 
     Examples
     --------
@@ -63,8 +64,11 @@ def _outline(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def context_frames(layers: Any) -> dict[str, gpd.GeoDataFrame]:
-    """The context kinds (``boundary``, ``district``, ``street``, ``water``) found in
-    ``layers`` (a :class:`~urbanform.layers.types.Layers`), each within its budget."""
+    """The context kinds found in ``layers``, each within its budget.
+
+    Kinds: ``boundary``, ``district``, ``street``, ``water``; ``layers`` is a
+    :class:`~urbanform.layers.types.Layers`.
+    """
     vectors = layers.vectors
     raw: dict[str, gpd.GeoDataFrame] = {}
     if "boundary" in vectors:

@@ -7,10 +7,9 @@ Takes the run's results (duck-typed: anything with ``workspace``, ``layers``,
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-from dataclasses import replace
 
 import geopandas as gpd
 import shapely
@@ -31,8 +30,10 @@ log = logging.getLogger(__name__)
 
 
 def share_budget(sizes: dict[str, int], budget: int) -> dict[str, int]:
-    """Split a map's feature budget among its layers: small layers get what they need,
-    the rest is shared equally by the larger ones (water-filling).
+    """Split a map's feature budget among its layers.
+
+    Small layers get what they need, the rest is shared equally by the larger ones
+    (water-filling).
 
     Examples
     --------
@@ -98,9 +99,12 @@ def select_map_layers(
 def map_cells(
     result: Any, h3: dict[int, gpd.GeoDataFrame], *, max_cells: int = MAP_FEATURES
 ) -> gpd.GeoDataFrame | None:
-    """The H3 cells a map shows: the coarsest configured resolution, regrouped on coarser
-    parents (down to resolution 3, :func:`urbanform.grid.coarsen`) while there are more
-    than ``max_cells``."""
+    """The H3 cells a map shows.
+
+    The coarsest configured resolution, regrouped on coarser parents (down to
+    resolution 3, :func:`urbanform.grid.coarsen`) while there are more than
+    ``max_cells``.
+    """
     if not h3:
         return None
     res = min(h3)

@@ -358,7 +358,7 @@ def _asset_markup(name: str) -> Markup:
 
 
 def _script_json(value: Any) -> Markup:
-    """``value`` as JSON safe inside a ``<script type="application/json">`` element.
+    r"""``value`` as JSON safe inside a ``<script type="application/json">`` element.
 
     Every ``<`` is written ``\\u003c``, so no ``</script>`` or ``<!--`` can end or
     confuse the element; ``JSON.parse`` gives the value back unchanged.

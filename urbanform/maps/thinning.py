@@ -68,7 +68,7 @@ COUNT_FIELDS = ("population", "residents", "dwellings", "jobs", "workers", "area
 """Fields that add up: summed per H3 cell when a layer is aggregated."""
 
 _FINEST_RES, _COARSEST_RES = 10, 3
-_LINE_SAMPLE_M = 20.0
+_LINE_SAMPLE_M = 100.0
 _SAMPLE = 50_000  # points indexed to rule out resolutions before all are
 # mean H3 cell area (m2) by resolution, for choosing a fill resolution
 _CELL_M2 = {r: 4.357449416078e12 / (7**r) / 1.0 for r in range(16)}
@@ -155,8 +155,11 @@ def _to_lnglat(xy: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _samples(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, x/y, weight) samples: points as they are, polygons at a representative point
-    (weight 1), lines at the midpoints of their pieces of at most 20 m (weight: length)."""
+    """(row, x/y, weight) samples of the features, for counting per cell.
+
+    Points as they are, polygons at a representative point (weight 1), lines at the
+    midpoints of their pieces of at most 100 m (weight: length).
+    """
     geoms = gdf.geometry.to_numpy()
     kinds = set(gdf.geom_type.unique())
     if kinds <= {"LineString", "MultiLineString"}:
