@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
 from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
@@ -32,7 +33,7 @@ from urbanform.analyses.tod_catchments import (
     threaded_intersection,
 )
 from urbanform.errors import AnalysisError, LayerError
-from urbanform.network import Snapped, WalkGraph, nearest_distance, snap_points
+from urbanform.network import Snapped, WalkGraph, near_street, nearest_distance, snap_points
 from urbanform.results import AnalysisResult, Target, indicator_values
 
 __all__ = [
@@ -71,6 +72,8 @@ ENTRANCE_JOIN_M = 300.0
 nearest station feature within this distance (m)."""
 
 _DISTANCES = ("network", "euclidean")
+
+_NEAR_MARGIN_M = 1.0  # units this much beyond the reach of every entrance are still snapped
 
 
 def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
@@ -512,25 +515,59 @@ def _station_layer(stations: gpd.GeoDataFrame, rings: dict) -> gpd.GeoDataFrame:
     return layer
 
 
+def _near_entrances(units: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, reach_m: float) -> np.ndarray:
+    """Mask of the units within ``reach_m`` (+ :data:`_NEAR_MARGIN_M`) of an entrance.
+
+    A walk is never shorter than the straight line, so the other units are out of reach.
+    """
+    xy = np.stack([shapely.get_x(units.geometry.values), shapely.get_y(units.geometry.values)], 1)
+    finite = np.isfinite(xy).all(axis=1)
+    near = np.zeros(len(units), dtype=bool)
+    if finite.any():
+        tree = cKDTree(shapely.get_coordinates(ent.geometry.values))
+        d, _ = tree.query(xy[finite], k=1, distance_upper_bound=reach_m + _NEAR_MARGIN_M)
+        near[finite] = np.isfinite(d)
+    return near
+
+
 def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict) -> tuple:
-    """The walk graph and the snapped units and entrances (network distance only)."""
+    """The walk graph, the snapped units and entrances, and the units near a street.
+
+    Only units within reach of an entrance in a straight line are snapped (the others
+    stay unsnapped: no walk reaches them); for the warnings, every unit is checked for a
+    street within ``max_snap_m`` (:func:`urbanform.network.near_street`). Network
+    distance only; ``(None, (None, None), None)`` for euclidean distance.
+    """
     if p["distance"] != "network":
-        return None, (None, None)
+        return None, (None, None), None
     graph = ctx.walk_graph(needed_by=name)
-    snaps = (
-        snap_points(graph, u.frame.geometry, max_snap_m=p["max_snap_m"]),
-        snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"]),
-    )
-    return graph, snaps
+    geom = u.frame.geometry
+    near = _near_entrances(u.frame, ent, max(p["radius_m"][-1], p["indicator_radius_m"]))
+    part = snap_points(graph, geom[near], max_snap_m=p["max_snap_m"])
+    edge = np.full(len(geom), -1, dtype=np.int64)
+    offset, snap_m = np.zeros(len(geom)), np.full(len(geom), np.inf)
+    edge[near], offset[near], snap_m[near] = part.edge, part.offset_m, part.snap_m
+    on_street = np.zeros(len(geom), dtype=bool)
+    on_street[near] = part.ok
+    on_street[~near] = near_street(graph, geom[~near], max_snap_m=p["max_snap_m"])
+    log.info("tod: %d of %d units within reach of an entrance snapped", int(near.sum()), len(geom))
+    ent_snap = snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"])
+    return graph, (Snapped(edge, offset, snap_m), ent_snap), on_street
 
 
 def _snap_warnings(
-    u: _Units, stations: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, snaps: tuple, *, max_snap_m: float
+    u: _Units,
+    stations: gpd.GeoDataFrame,
+    ent: gpd.GeoDataFrame,
+    snaps: tuple,
+    on_street: np.ndarray | None,
+    *,
+    max_snap_m: float,
 ) -> list[str]:
     out: list[str] = []
-    if snaps[0] is None:
+    if snaps[0] is None or on_street is None:
         return out
-    f, lost = u.frame, ~snaps[0].ok
+    f, lost = u.frame, ~on_street
     for is_job, what, col in ((False, "population", "residents"), (True, "job", "jobs")):
         sel = lost & (f["is_job"].to_numpy() == is_job)
         if sel.any():
@@ -631,12 +668,12 @@ def run(
     """
     stations, ent = _stations(ctx, name=name)
     u = _units(ctx, name=name)
-    graph, snaps = _snap(ctx, u, ent, name=name, p=params)
+    graph, snaps, on_street = _snap(ctx, u, ent, name=name, p=params)
     pairs, pieces = _station_distances(graph, u.frame, ent, snaps, p=params)
     net = None if graph is None or pieces is None else (graph, snaps[1], pieces)
     rings = _rings(ctx, net, u, stations, ent, pairs, p=params)
     units = _indicator_units(u, _nearest_station_m(graph, u.frame, ent, snaps, p=params))
-    warnings = _snap_warnings(u, stations, ent, snaps, max_snap_m=params["max_snap_m"])
+    warnings = _snap_warnings(u, stations, ent, snaps, on_street, max_snap_m=params["max_snap_m"])
     if not u.has_jobs:
         warnings.append(
             "no jobs layer: jobs and jobs_share are not computed and activity "
