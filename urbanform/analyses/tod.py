@@ -312,9 +312,11 @@ def _nearest_station_m(
 
 def _circles(ent: gpd.GeoDataFrame, n: int, r: float) -> np.ndarray:
     """Union of the straight-line circles of radius ``r`` around each station's entrances."""
-    discs = shapely.buffer(ent.geometry.values, r, quad_segs=16)
+    discs = np.asarray(shapely.buffer(ent.geometry.values, r, quad_segs=16), dtype=object)
     st = ent["station"].to_numpy()
-    return np.array([shapely.union_all(discs[st == s]) for s in range(n)], dtype=object)
+    order = np.argsort(st, kind="stable")
+    groups = np.split(discs[order], np.searchsorted(st[order], np.arange(1, n)))
+    return np.array([shapely.union_all(g) for g in groups], dtype=object)
 
 
 def _network_catchments(
@@ -362,8 +364,12 @@ def landuse_mix(polygons: np.ndarray, landuse: gpd.GeoDataFrame) -> np.ndarray:
     out = np.full(len(polygons), np.nan)
     if k < 2 or len(polygons) == 0:
         return out
-    pi, li = shapely.STRtree(lu.geometry.values).query(polygons, predicate="intersects")
-    area = shapely.area(threaded_intersection(polygons[pi], lu.geometry.values[li]))
+    lu_geom = np.asarray(lu.geometry.values, dtype=object)
+    pi, li = shapely.STRtree(lu_geom).query(polygons, predicate="intersects")
+    # a land-use polygon wholly inside the catchment counts whole; only the others are cut
+    area = shapely.area(lu_geom[li])
+    cut = ~shapely.contains_properly(polygons[pi], lu_geom[li])
+    area[cut] = shapely.area(threaded_intersection(polygons[pi[cut]], lu_geom[li[cut]]))
     tab = pd.DataFrame({"p": pi, "c": classes[li], "a": area}).groupby(["p", "c"])["a"].sum()
     tab = tab[tab > 0]
     share = tab / tab.groupby(level="p").transform("sum")
