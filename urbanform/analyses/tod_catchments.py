@@ -432,6 +432,12 @@ def catchment_polygons(
     return out
 
 
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(a, b) for a, b in zip(lo, hi)])``, without the loop."""
+    n = hi - lo
+    return np.repeat(lo - np.cumsum(n) + n, n) + np.arange(n.sum())
+
+
 def station_walks(
     graph: WalkGraph,
     src: StationSources,
@@ -466,8 +472,11 @@ def station_walks(
     parts: dict[float, list[Pieces]] = {r: [] for r in radii_m}
     n_batches = 0
     node_edges = _node_edges(graph)
+    # pairs grouped by station once: a batch takes its stations' rows, not a scan of all pairs
+    by_station = np.argsort(st, kind="stable")
+    first = np.searchsorted(st[by_station], np.arange(src.n_stations + 1))
     for batch in distance_batches(graph, src, cutoff_m=r_max, max_cells=max_cells):
-        sel = np.flatnonzero(np.isin(st, batch.stations))
+        sel = by_station[_ranges(first[batch.stations], first[batch.stations + 1])]
         d[sel] = pair_distances(graph, batch, src, units, st[sel], ui[sel], cutoff_m=r_max)
         for r in radii_m:
             parts[r].append(
