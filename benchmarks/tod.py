@@ -76,7 +76,7 @@ def old_station_distances(graph, units, ent, snaps, *, p):
                                            if p["distance"] == "network" else None)
 
 
-def old_network_catchments(graph, ent, ent_snap, pieces, *, r, circles):
+def old_network_catchments(graph, ent, ent_snap, pieces, *, r, circles, bands=None):
     """One reached_edges search and one buffer-and-union per station."""
     n = circles.size
     st = ent["station"].to_numpy()

@@ -25,10 +25,11 @@ from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, one_of, positive_number
 from urbanform.analyses.tod_catchments import (
+    BAND_QUAD_SEGS,
     Pieces,
     StationSources,
     catchment_polygons,
-    piece_geometries,
+    piece_bands,
     station_walks,
     threaded_intersection,
 )
@@ -327,20 +328,27 @@ def _network_catchments(
     *,
     r: float,
     circles: np.ndarray,
+    bands: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Walked street pieces (and entrance connectors) buffered, clipped to the circles."""
+    """Walked street pieces (and entrance connectors) buffered, clipped to the circles.
+
+    ``bands`` are the pieces already buffered (:func:`piece_bands`), computed when None.
+    """
     st = ent["station"].to_numpy()
     ok = ent_snap.ok & (ent_snap.snap_m <= r)
     snap_pt = shapely.line_interpolate_point(
         graph.edge_geometry[ent_snap.edge[ok]], ent_snap.offset_m[ok]
     )
     connectors = shapely.shortest_line(ent.geometry.values[ok], snap_pt)
-    lines = np.concatenate([piece_geometries(graph, pieces), connectors])
+    if bands is None:
+        bands = piece_bands(graph, {r: pieces}, buffer_m=CATCHMENT_BUFFER_M)[r]
+    bands = np.concatenate(
+        [bands, shapely.buffer(connectors, CATCHMENT_BUFFER_M, quad_segs=BAND_QUAD_SEGS)]
+    )
     station = np.concatenate([pieces.station, st[ok]])
     # per station: its walked pieces (by edge), then its connectors (by entrance)
     order = np.argsort(station, kind="stable")
-    bands = shapely.buffer(lines[order], CATCHMENT_BUFFER_M, quad_segs=4)
-    return catchment_polygons(bands, station[order], circles)
+    return catchment_polygons(bands[order], station[order], circles)
 
 
 def landuse_mix(polygons: np.ndarray, landuse: gpd.GeoDataFrame) -> np.ndarray:
@@ -439,12 +447,16 @@ def _rings(
     landuse = ctx.layers.vectors.get("landuse")
     network = p["distance"] == "network"
     out = {}
+    # every walked edge buffered once for all stations and rings
+    bands = None if net is None else piece_bands(net[0], net[2], buffer_m=CATCHMENT_BUFFER_M)
     for r in p["radius_m"]:
         circles = _circles(ent, n, r)
         polys = (
             circles
-            if net is None
-            else _network_catchments(net[0], ent, net[1], net[2][r], r=r, circles=circles)
+            if net is None or bands is None
+            else _network_catchments(
+                net[0], ent, net[1], net[2][r], r=r, circles=circles, bands=bands[r]
+            )
         )
         mix = landuse_mix(polys, landuse) if landuse is not None else np.full(n, np.nan)
         out[r] = (

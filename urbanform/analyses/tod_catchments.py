@@ -43,6 +43,7 @@ __all__ = [
     "pair_distances",
     "reached_pieces",
     "piece_geometries",
+    "piece_bands",
     "concat_pieces",
     "station_walks",
     "threaded_intersection",
@@ -56,6 +57,9 @@ MAX_BATCH_CELLS = 1 << 22
 
 MAX_BATCH_STATIONS = 64
 """Most stations searched in one Dijkstra call."""
+
+BAND_QUAD_SEGS = 4
+"""Segments per quarter circle of the buffered pieces' round caps and joins."""
 
 POLYGON_THREADS = min(4, os.cpu_count() or 1)
 """Threads dissolving catchment polygons (GEOS work runs without the GIL)."""
@@ -372,6 +376,36 @@ def piece_geometries(graph: WalkGraph, pieces: Pieces) -> np.ndarray:
     if part.any():
         geoms[part] = substrings(geoms[part], pieces.start_m[part], pieces.end_m[part])
     return geoms
+
+
+def piece_bands(
+    graph: WalkGraph, pieces: dict[float, Pieces], *, buffer_m: float
+) -> dict[float, np.ndarray]:
+    """The pieces of every ring buffered by ``buffer_m``, each whole edge buffered once.
+
+    A piece covering its whole edge is the edge's geometry (:func:`piece_geometries`), so
+    its band is the same for every station and ring that walks the edge; it is buffered
+    once and shared. Parts of edges are buffered one by one.
+
+    Returns
+    -------
+    dict
+        Per ring, ``(n_pieces,)`` polygons in the order of its pieces.
+    """
+    full = {r: (p.start_m <= 0.0) & (p.end_m >= graph.edge_length_m[p.edge])
+            for r, p in pieces.items()}
+    edges = np.unique(np.concatenate([p.edge[full[r]] for r, p in pieces.items()] + [[]])
+                      .astype(np.int64))
+    edge_bands = shapely.buffer(graph.edge_geometry[edges], buffer_m, quad_segs=BAND_QUAD_SEGS)
+    out = {}
+    for r, p in pieces.items():
+        bands = np.empty(p.edge.size, dtype=object)
+        bands[full[r]] = edge_bands[np.searchsorted(edges, p.edge[full[r]])]
+        part = ~full[r]
+        cut = substrings(graph.edge_geometry[p.edge[part]], p.start_m[part], p.end_m[part])
+        bands[part] = shapely.buffer(cut, buffer_m, quad_segs=BAND_QUAD_SEGS)
+        out[r] = bands
+    return out
 
 
 def concat_pieces(parts: list[Pieces]) -> Pieces:
