@@ -190,3 +190,30 @@ def test_units_out_of_reach_give_the_same_result_as_snapping_every_unit():
                                   ref.units["station_m"].to_numpy())
     pd.testing.assert_frame_equal(new.layers["stations"].drop(columns="geometry"),
                                   ref.layers["stations"].drop(columns="geometry"))
+
+
+def _mix_by_intersection(polygons, landuse) -> np.ndarray:
+    """Reference: every land-use polygon cut by every catchment (the method before)."""
+    classes = landuse["class"].to_numpy()
+    k = len(np.unique(classes))
+    out = np.full(len(polygons), np.nan)
+    for i, poly in enumerate(polygons):
+        area = shapely.area(shapely.intersection(poly, landuse.geometry.values))
+        per_class = np.array([area[classes == c].sum() for c in np.unique(classes)])
+        share = per_class[per_class > 0] / per_class.sum()
+        out[i] = -(share * np.log(share)).sum() / np.log(k)
+    return out
+
+
+def test_landuse_mix_counts_contained_polygons_whole_as_if_cut():
+    # 20 m blocks of three classes; catchments that hold some blocks whole and cut others
+    ii, jj = np.meshgrid(np.arange(12), np.arange(12), indexing="ij")
+    boxes = shapely.box(X0 + ii.ravel() * 20, Y0 + jj.ravel() * 20,
+                        X0 + ii.ravel() * 20 + 20, Y0 + jj.ravel() * 20 + 20)
+    classes = np.array(["res", "com", "park"])[(ii + 2 * jj).ravel() % 3]
+    landuse = gpd.GeoDataFrame({"class": classes}, geometry=boxes, crs=CRS)
+    polygons = shapely.buffer(shapely.points([X0 + 70, X0 + 150], [Y0 + 90, Y0 + 130]),
+                              [55.0, 73.0], quad_segs=4)
+    assert shapely.contains_properly(polygons[0], boxes).sum() > 10
+    np.testing.assert_allclose(tod.landuse_mix(polygons, landuse),
+                               _mix_by_intersection(polygons, landuse), rtol=1e-12)
