@@ -219,10 +219,10 @@ def test_landuse_mix_counts_contained_polygons_whole_as_if_cut():
                                _mix_by_intersection(polygons, landuse), rtol=1e-12)
 
 
-def test_shared_edge_bands_equal_each_piece_buffered(city):
+@pytest.mark.parametrize("radius_m", RADII_M)
+def test_shared_edge_bands_equal_each_piece_buffered(city, radius_m):
     graph, units, src, st, ui = city
     _, pieces = tc.station_walks(graph, src, units, st, ui, radii_m=RADII_M)
-    bands = tc.piece_bands(graph, pieces, buffer_m=50.0)
-    for r in RADII_M:
-        each = shapely.buffer(tc.piece_geometries(graph, pieces[r]), 50.0, quad_segs=4)
-        assert shapely.equals_exact(bands[r], each, tolerance=0.0).all()
+    bands = tc.piece_bands(graph, pieces, buffer_m=50.0)[radius_m]
+    each = shapely.buffer(tc.piece_geometries(graph, pieces[radius_m]), 50.0, quad_segs=4)
+    assert shapely.equals_exact(bands, each, tolerance=0.0).all()

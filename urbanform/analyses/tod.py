@@ -19,7 +19,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
@@ -30,11 +29,12 @@ from urbanform.analyses.tod_catchments import (
     StationSources,
     catchment_polygons,
     piece_bands,
+    snap_within_reach,
     station_walks,
     threaded_intersection,
 )
 from urbanform.errors import AnalysisError, LayerError
-from urbanform.network import Snapped, WalkGraph, near_street, nearest_distance, snap_points
+from urbanform.network import Snapped, WalkGraph, nearest_distance, snap_points
 from urbanform.results import AnalysisResult, Target, indicator_values
 
 __all__ = [
@@ -73,8 +73,6 @@ ENTRANCE_JOIN_M = 300.0
 nearest station feature within this distance (m)."""
 
 _DISTANCES = ("network", "euclidean")
-
-_NEAR_MARGIN_M = 1.0  # units this much beyond the reach of every entrance are still snapped
 
 
 def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
@@ -533,21 +531,6 @@ def _station_layer(stations: gpd.GeoDataFrame, rings: dict) -> gpd.GeoDataFrame:
     return layer
 
 
-def _near_entrances(units: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, reach_m: float) -> np.ndarray:
-    """Mask of the units within ``reach_m`` (+ :data:`_NEAR_MARGIN_M`) of an entrance.
-
-    A walk is never shorter than the straight line, so the other units are out of reach.
-    """
-    xy = np.stack([shapely.get_x(units.geometry.values), shapely.get_y(units.geometry.values)], 1)
-    finite = np.isfinite(xy).all(axis=1)
-    near = np.zeros(len(units), dtype=bool)
-    if finite.any():
-        tree = cKDTree(shapely.get_coordinates(ent.geometry.values))
-        d, _ = tree.query(xy[finite], k=1, distance_upper_bound=reach_m + _NEAR_MARGIN_M)
-        near[finite] = np.isfinite(d)
-    return near
-
-
 def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict) -> tuple:
     """The walk graph, the snapped units and entrances, and the units near a street.
 
@@ -559,18 +542,15 @@ def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict)
     if p["distance"] != "network":
         return None, (None, None), None
     graph = ctx.walk_graph(needed_by=name)
-    geom = u.frame.geometry
-    near = _near_entrances(u.frame, ent, max(p["radius_m"][-1], p["indicator_radius_m"]))
-    part = snap_points(graph, geom[near], max_snap_m=p["max_snap_m"])
-    edge = np.full(len(geom), -1, dtype=np.int64)
-    offset, snap_m = np.zeros(len(geom)), np.full(len(geom), np.inf)
-    edge[near], offset[near], snap_m[near] = part.edge, part.offset_m, part.snap_m
-    on_street = np.zeros(len(geom), dtype=bool)
-    on_street[near] = part.ok
-    on_street[~near] = near_street(graph, geom[~near], max_snap_m=p["max_snap_m"])
-    log.info("tod: %d of %d units within reach of an entrance snapped", int(near.sum()), len(geom))
+    units, on_street = snap_within_reach(
+        graph,
+        u.frame.geometry,
+        shapely.get_coordinates(ent.geometry.values),
+        reach_m=max(p["radius_m"][-1], p["indicator_radius_m"]),
+        max_snap_m=p["max_snap_m"],
+    )
     ent_snap = snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"])
-    return graph, (Snapped(edge, offset, snap_m), ent_snap), on_street
+    return graph, (units, ent_snap), on_street
 
 
 def _snap_warnings(

@@ -14,8 +14,15 @@ same floats as :func:`urbanform.network.nearest_distance` and
 costs, same sums), and the reached pieces are cut with the same interval rules.
 
 The catchment polygons (buffer the pieces, dissolve them per station, clip to the
-circle) stay one GEOS union per station and ring, exactly as before; GEOS runs without
-the GIL, so stations are dissolved on a few threads (:data:`POLYGON_THREADS`).
+circle) stay one GEOS union per station and ring, exactly as before; a whole edge is
+buffered once for every station and ring that walks it (:func:`piece_bands`). GEOS runs
+without the GIL, so stations are dissolved on a few threads (:data:`POLYGON_THREADS`).
+The cheaper unions tried (one buffer of a MultiLineString, merged or simplified pieces,
+``grid_size``, pre-unioned groups, faces of the street graph) were slower or changed
+the polygons; benchmarks/README.md has the figures.
+
+Only the units within reach of an entrance in a straight line are snapped
+(:func:`snap_within_reach`): a walk is never shorter than the straight line.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -33,7 +41,14 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from urbanform.network import Snapped, WalkGraph, merge_intervals, substrings
+from urbanform.network import (
+    Snapped,
+    WalkGraph,
+    merge_intervals,
+    near_street,
+    snap_points,
+    substrings,
+)
 
 __all__ = [
     "StationSources",
@@ -46,6 +61,7 @@ __all__ = [
     "piece_bands",
     "concat_pieces",
     "station_walks",
+    "snap_within_reach",
     "threaded_intersection",
     "catchment_polygons",
 ]
@@ -64,7 +80,7 @@ BAND_QUAD_SEGS = 4
 POLYGON_THREADS = min(4, os.cpu_count() or 1)
 """Threads dissolving catchment polygons (GEOS work runs without the GIL)."""
 
-_MARGIN_M = 1.0  # extra straight-line reach of the local graph, against rounding
+_MARGIN_M = 1.0  # extra straight-line reach (local graph, units snapped), against rounding
 
 
 @dataclass(frozen=True)
@@ -392,10 +408,12 @@ def piece_bands(
     dict
         Per ring, ``(n_pieces,)`` polygons in the order of its pieces.
     """
-    full = {r: (p.start_m <= 0.0) & (p.end_m >= graph.edge_length_m[p.edge])
-            for r, p in pieces.items()}
-    edges = np.unique(np.concatenate([p.edge[full[r]] for r, p in pieces.items()] + [[]])
-                      .astype(np.int64))
+    full = {
+        r: (p.start_m <= 0.0) & (p.end_m >= graph.edge_length_m[p.edge]) for r, p in pieces.items()
+    }
+    edges = np.unique(
+        np.concatenate([p.edge[full[r]] for r, p in pieces.items()] + [[]]).astype(np.int64)
+    )
     edge_bands = shapely.buffer(graph.edge_geometry[edges], buffer_m, quad_segs=BAND_QUAD_SEGS)
     out = {}
     for r, p in pieces.items():
@@ -536,3 +554,41 @@ def threaded_intersection(
         parts = list(pool.map(lambda i: shapely.intersection(a[i : i + chunk], b[i : i + chunk]),
                               starts))
     return np.concatenate(parts)
+
+
+def snap_within_reach(
+    graph: WalkGraph,
+    units: gpd.GeoSeries,
+    entrance_xy: np.ndarray,
+    *,
+    reach_m: float,
+    max_snap_m: float,
+) -> tuple[Snapped, np.ndarray]:
+    """Snap the units within ``reach_m`` of an entrance in a straight line; check the rest.
+
+    A walk is never shorter than the straight line, so a unit farther than ``reach_m``
+    (+ 1 m against rounding) from every entrance is out of reach whatever its snap; it
+    stays unsnapped, and is only checked for a street within ``max_snap_m``
+    (:func:`urbanform.network.near_street`, for the warning about units off the streets).
+
+    Returns
+    -------
+    tuple
+        The units snapped (unsnapped beyond reach) and the ``(n,)`` mask of the units
+        :func:`urbanform.network.snap_points` would snap.
+    """
+    xy = np.stack([shapely.get_x(units.values), shapely.get_y(units.values)], axis=1)
+    finite = np.isfinite(xy).all(axis=1)
+    near = np.zeros(len(units), dtype=bool)
+    if finite.any() and len(entrance_xy):
+        d, _ = cKDTree(entrance_xy).query(xy[finite], k=1, distance_upper_bound=reach_m + _MARGIN_M)
+        near[finite] = np.isfinite(d)
+    part = snap_points(graph, units[near], max_snap_m=max_snap_m)
+    edge = np.full(len(units), -1, dtype=np.int64)
+    offset, snap_m = np.zeros(len(units)), np.full(len(units), np.inf)
+    edge[near], offset[near], snap_m[near] = part.edge, part.offset_m, part.snap_m
+    on_street = np.zeros(len(units), dtype=bool)
+    on_street[near] = part.ok
+    on_street[~near] = near_street(graph, units[~near], max_snap_m=max_snap_m)
+    log.info("tod: %d of %d units within reach of an entrance snapped", int(near.sum()), len(units))
+    return Snapped(edge, offset, snap_m), on_street
