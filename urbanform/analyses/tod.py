@@ -542,6 +542,7 @@ def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict)
     if p["distance"] != "network":
         return None, (None, None), None
     graph = ctx.walk_graph(needed_by=name)
+    ent_snap = snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"])
     units, on_street = snap_within_reach(
         graph,
         u.frame.geometry,
@@ -549,7 +550,6 @@ def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict)
         reach_m=max(p["radius_m"][-1], p["indicator_radius_m"]),
         max_snap_m=p["max_snap_m"],
     )
-    ent_snap = snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"])
     return graph, (units, ent_snap), on_street
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "station_walks",
     "snap_within_reach",
     "threaded_intersection",
+    "threaded_buffer",
     "catchment_polygons",
 ]
 
@@ -414,14 +415,14 @@ def piece_bands(
     edges = np.unique(
         np.concatenate([p.edge[full[r]] for r, p in pieces.items()] + [[]]).astype(np.int64)
     )
-    edge_bands = shapely.buffer(graph.edge_geometry[edges], buffer_m, quad_segs=BAND_QUAD_SEGS)
+    edge_bands = threaded_buffer(graph.edge_geometry[edges], buffer_m)
     out = {}
     for r, p in pieces.items():
         bands = np.empty(p.edge.size, dtype=object)
         bands[full[r]] = edge_bands[np.searchsorted(edges, p.edge[full[r]])]
         part = ~full[r]
         cut = substrings(graph.edge_geometry[p.edge[part]], p.start_m[part], p.end_m[part])
-        bands[part] = shapely.buffer(cut, buffer_m, quad_segs=BAND_QUAD_SEGS)
+        bands[part] = threaded_buffer(np.asarray(cut, dtype=object), buffer_m)
         out[r] = bands
     return out
 
@@ -539,6 +540,15 @@ def station_walks(
     return d, {r: concat_pieces(v) for r, v in parts.items()}
 
 
+def _in_chunks(fn, n: int, *, chunk: int, threads: int | None) -> list:
+    """``fn(slice)`` over ``range(n)`` cut in chunks, on :data:`POLYGON_THREADS` threads."""
+    workers = POLYGON_THREADS if threads is None else max(1, int(threads))
+    if workers == 1 or n <= chunk:
+        return [fn(slice(0, n))]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda i: fn(slice(i, i + chunk)), range(0, n, chunk)))
+
+
 def threaded_intersection(
     a: np.ndarray, b: np.ndarray, *, threads: int | None = None, chunk: int = 2048
 ) -> np.ndarray:
@@ -546,14 +556,21 @@ def threaded_intersection(
 
     The same geometries as one call (each pair is intersected on its own either way).
     """
-    workers = POLYGON_THREADS if threads is None else max(1, int(threads))
-    if workers == 1 or a.size <= chunk:
-        return np.asarray(shapely.intersection(a, b), dtype=object)
-    starts = range(0, a.size, chunk)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(lambda i: shapely.intersection(a[i : i + chunk], b[i : i + chunk]),
-                              starts))
-    return np.concatenate(parts)
+    parts = _in_chunks(lambda s: shapely.intersection(a[s], b[s]), a.size, chunk=chunk,
+                       threads=threads)
+    return np.asarray(np.concatenate(parts), dtype=object)
+
+
+def threaded_buffer(
+    lines: np.ndarray, distance_m: float, *, threads: int | None = None, chunk: int = 4096
+) -> np.ndarray:
+    """``shapely.buffer(lines, distance_m, quad_segs=BAND_QUAD_SEGS)``, chunks on threads.
+
+    The same polygons as one call (each line is buffered on its own either way).
+    """
+    parts = _in_chunks(lambda s: shapely.buffer(lines[s], distance_m, quad_segs=BAND_QUAD_SEGS),
+                       lines.size, chunk=chunk, threads=threads)
+    return np.asarray(np.concatenate(parts), dtype=object)
 
 
 def snap_within_reach(
@@ -570,6 +587,8 @@ def snap_within_reach(
     (+ 1 m against rounding) from every entrance is out of reach whatever its snap; it
     stays unsnapped, and is only checked for a street within ``max_snap_m``
     (:func:`urbanform.network.near_street`, for the warning about units off the streets).
+    Both run in chunks on :data:`POLYGON_THREADS` threads; the graph's snapping index is
+    built by the first snap (the caller snaps the entrances first).
 
     Returns
     -------
@@ -583,12 +602,21 @@ def snap_within_reach(
     if finite.any() and len(entrance_xy):
         d, _ = cKDTree(entrance_xy).query(xy[finite], k=1, distance_upper_bound=reach_m + _MARGIN_M)
         near[finite] = np.isfinite(d)
-    part = snap_points(graph, units[near], max_snap_m=max_snap_m)
+    inside, outside = np.flatnonzero(near), np.flatnonzero(~near)
+    workers = POLYGON_THREADS
+    # each point is snapped on its own, so chunks on threads give the same snaps
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        snapped = pool.map(lambda i: snap_points(graph, units.iloc[i], max_snap_m=max_snap_m),
+                           np.array_split(inside, workers))
+        checked = pool.map(lambda i: near_street(graph, units.iloc[i], max_snap_m=max_snap_m),
+                           np.array_split(outside, workers))
+        parts, on_far = list(snapped), list(checked)
     edge = np.full(len(units), -1, dtype=np.int64)
     offset, snap_m = np.zeros(len(units)), np.full(len(units), np.inf)
-    edge[near], offset[near], snap_m[near] = part.edge, part.offset_m, part.snap_m
-    on_street = np.zeros(len(units), dtype=bool)
-    on_street[near] = part.ok
-    on_street[~near] = near_street(graph, units[~near], max_snap_m=max_snap_m)
+    edge[inside] = np.concatenate([p.edge for p in parts])
+    offset[inside] = np.concatenate([p.offset_m for p in parts])
+    snap_m[inside] = np.concatenate([p.snap_m for p in parts])
+    on_street = edge >= 0
+    on_street[outside] = np.concatenate(on_far)
     log.info("tod: %d of %d units within reach of an entrance snapped", int(near.sum()), len(units))
     return Snapped(edge, offset, snap_m), on_street
