@@ -226,3 +226,10 @@ def test_shared_edge_bands_equal_each_piece_buffered(city, radius_m):
     bands = tc.piece_bands(graph, pieces, buffer_m=50.0)[radius_m]
     each = shapely.buffer(tc.piece_geometries(graph, pieces[radius_m]), 50.0, quad_segs=4)
     assert shapely.equals_exact(bands, each, tolerance=0.0).all()
+
+
+def test_threaded_buffer_equals_one_call():
+    start = np.stack([X0 + np.arange(10.0) * 30, np.full(10, Y0)], axis=1)
+    lines = shapely.linestrings(np.stack([start, start + [10.0, 60.0]], axis=1))
+    out = tc.threaded_buffer(lines, 50.0, threads=2, chunk=3)
+    assert shapely.equals_exact(out, shapely.buffer(lines, 50.0, quad_segs=4), tolerance=0.0).all()
