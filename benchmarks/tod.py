@@ -100,9 +100,15 @@ def old_network_catchments(graph, ent, ent_snap, pieces, *, r, circles, bands=No
     return out
 
 
+def old_piece_bands(graph, pieces, *, buffer_m):
+    """The old engine buffers inside its catchment step: no shared bands."""
+    return {r: None for r in pieces}
+
+
 @contextmanager
 def old_engine():
     with (mock.patch.object(tod, "_station_distances", old_station_distances),
+          mock.patch.object(tod, "piece_bands", old_piece_bands),
           mock.patch.object(tod, "_network_catchments", old_network_catchments)):
         yield
 
