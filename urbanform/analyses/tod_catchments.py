@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -540,7 +540,9 @@ def station_walks(
     return d, {r: concat_pieces(v) for r, v in parts.items()}
 
 
-def _in_chunks(fn, n: int, *, chunk: int, threads: int | None) -> list:
+def _in_chunks(
+    fn: Callable[[slice], np.ndarray], n: int, *, chunk: int, threads: int | None
+) -> list[np.ndarray]:
     """``fn(slice)`` over ``range(n)`` cut in chunks, on :data:`POLYGON_THREADS` threads."""
     workers = POLYGON_THREADS if threads is None else max(1, int(threads))
     if workers == 1 or n <= chunk:
