@@ -115,7 +115,8 @@ def run_scale(scale: float, only: list[str], queue: mp.Queue, browser: bool = Fa
             queue.put({"scale": scale, "error": f"exit {exc.code}"})
             return
         wall, cpu = _common.since(t)
-        peak = _common.peak_mb()
+        # the stages reset the high-water mark: the run's peak is the largest of theirs
+        peak = max([_common.peak_mb(), *(row[3] for row in timer.rows)])
         report_mb = (out / "report.html").stat().st_size / 1e6
         shown = report_browser.visit(out / "report.html") if browser else None
     queue.put(
