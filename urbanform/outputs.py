@@ -182,7 +182,7 @@ def write_gpkg(
         frame = _gpkg_ready(gdf.to_crs(crs) if gdf.crs != crs else gdf)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+            frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio", use_arrow=True)
         if step is not None:
             step.advance(note=name)
 
