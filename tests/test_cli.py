@@ -13,6 +13,7 @@ from conftest import EXPECTED, write_tiny_workspace
 
 from urbanform import __version__
 from urbanform.cli.main import cli
+from urbanform.workspace import load_workspace
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +106,24 @@ def test_quiet_prints_nothing_on_success(tmp_path: Path) -> None:
     root = write_tiny_workspace(tmp_path / "q", analyses={"forest": "kind: forest_cover\n"})
     r = CliRunner().invoke(cli, ["-q", "run", str(root)])
     assert r.exit_code == 0 and r.output == ""
+
+
+def test_run_shows_each_stage_on_stderr(tmp_path: Path) -> None:
+    root = write_tiny_workspace(tmp_path / "p", analyses={"forest": "kind: forest_cover\n"})
+    r = CliRunner().invoke(cli, ["run", str(root), "--out", str(tmp_path / "out")])
+    stages = [line for line in r.stderr.splitlines() if line.startswith("[")]
+    n_res = len(load_workspace(root).h3_resolutions)
+    gpkg = [n for n, _ in pyogrio.list_layers(tmp_path / "out" / "results.gpkg")]
+    assert r.exit_code == 0 and [s.split("] ", 1)[1] for s in stages] == [
+        f"reading layers ({len(list((root / 'layers').glob('*.yml')))})",
+        "analysis forest (forest_cover)",
+        f"H3 summaries ({n_res})",
+        f"H3 files ({n_res})",
+        f"GeoPackage ({len([n for n in gpkg if n != 'layer_styles'])})",
+        "web maps (1)",
+        "report",
+        "QGIS styles and project",
+    ]
 
 
 def test_validate_reports_layers(tiny_workspace: Path) -> None:
