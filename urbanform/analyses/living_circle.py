@@ -208,14 +208,10 @@ def _snap(
     chunk = SNAP_CHUNK if chunk is None else chunk
     if len(xy) <= chunk:
         return network.snap_points(graph, xy, max_snap_m=max_snap_m)
-    parts = [network.snap_points(graph, xy[i:i + chunk], max_snap_m=max_snap_m)
-             for i in range(0, len(xy), chunk)]
-    kwargs = {}
-    for f in dataclasses.fields(parts[0]):
-        values = [getattr(p, f.name) for p in parts]
-        kwargs[f.name] = np.concatenate(values) if isinstance(values[0], np.ndarray) else (
-            values[0])
-    return type(parts[0])(**kwargs)
+    return network.Snapped.concat(
+        [network.snap_points(graph, xy[i:i + chunk], max_snap_m=max_snap_m)
+         for i in range(0, len(xy), chunk)]
+    )
 
 
 def _points_xy(geoms: gpd.GeoSeries) -> np.ndarray:

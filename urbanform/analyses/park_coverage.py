@@ -560,7 +560,7 @@ def _network(
     needed_by: str,
 ) -> _Network:
     """Area units, population units, gaps and service areas by walking distance."""
-    from urbanform.network import snap_points
+    from urbanform.network import Snapped, snap_points
 
     graph, tiers = ctx.walk_graph(needed_by=needed_by), params["tiers"]
     raw = ctx.layers.vector("parks", needed_by=needed_by)
@@ -568,11 +568,17 @@ def _network(
     access, tier, n_access, warnings = _access_points(graph, parks, params, points)
     samples = zonal.grid_samples(land, spacing_m=params["sample_spacing_m"])
     samples["district"] = land["district"].to_numpy(dtype=object)[samples["piece"].to_numpy()]
-    pts = samples.geometry.values
-    if pop is not None:
+    max_snap_m = params["max_snap_m"]
+
+    def snap(xy: np.ndarray) -> Snapped:
+        return snap_points(graph, xy, max_snap_m=max_snap_m)
+
+    parts = [snap(shapely.get_coordinates(samples.geometry.values))]
+    if pop is not None:  # the population's snaps are shared with other walking analyses
         pop = pop.set_geometry(pop.geometry.representative_point().values)
-        pts = np.r_[np.asarray(pts, dtype=object), np.asarray(pop.geometry.values, dtype=object)]
-    origins = snap_points(graph, gpd.GeoSeries(pts, crs=land.crs), max_snap_m=params["max_snap_m"])
+        xy = shapely.get_coordinates(pop.geometry.values)
+        parts.append(ctx.snapped(xy, snap, max_snap_m=max_snap_m))
+    origins = Snapped.concat(parts)
     log.info("walking from %d origins to %d park access points", len(origins), len(access))
     walk = _walk(graph, origins, access, tier, tiers)
     n = len(samples)

@@ -55,6 +55,15 @@ class Snapped:
         """The snapped points selected by a boolean mask or an index array."""
         return Snapped(self.edge[mask], self.offset_m[mask], self.snap_m[mask])
 
+    @staticmethod
+    def concat(parts: list[Snapped]) -> Snapped:
+        """The points of ``parts``, one after the other (each point snaps on its own)."""
+        return Snapped(
+            np.concatenate([p.edge for p in parts]),
+            np.concatenate([p.offset_m for p in parts]),
+            np.concatenate([p.snap_m for p in parts]),
+        )
+
 
 def _point_xy(graph: WalkGraph, points: gpd.GeoSeries | np.ndarray) -> np.ndarray:
     """``(n, 2)`` coordinates in the graph's CRS; NaN rows for missing or empty points."""
