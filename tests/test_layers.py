@@ -266,3 +266,8 @@ def test_demo_source_with_scale_makes_a_larger_city() -> None:
     two = load_layers([spec("demo:boundary?scale=2", "boundary")], crs=CRS)
     ratio = two.vectors["boundary"].area.sum() / one.vectors["boundary"].area.sum()
     assert ratio == pytest.approx(2.0, rel=0.05)
+
+
+def test_unknown_field_key_is_refused_by_the_loader(gpkgs: dict[str, Path]) -> None:
+    with pytest.raises(LayerError, match=r"layer 'parks' .*unknown key 'title' under 'fields'"):
+        load_layers([spec(gpkgs["parks"], "parks", fields={"title": "name"})], crs=CRS)

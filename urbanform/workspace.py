@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from urbanform.errors import WorkspaceError
-from urbanform.layers.types import ROLES, LayerSpec
+from urbanform.layers.types import ROLES, LayerSpec, unknown_field
 from urbanform.results import Target
 
 __all__ = [
@@ -200,6 +200,9 @@ def _parse_layer(path: Path, root: Path) -> LayerSpec:
     fields = data.get("fields") or {}
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
         raise WorkspaceError(f"{where}: 'fields' must map canonical fields to column names")
+    problem = unknown_field(role, fields)
+    if problem:
+        raise WorkspaceError(f"{where}: {problem}")
     classes = data.get("classes") or {}
     if not isinstance(classes, dict):
         raise WorkspaceError(f"{where}: 'classes' must map class names to lists of source values")

@@ -20,31 +20,25 @@ import shapely
 from urbanform.errors import CRSError, LayerError, WorkspaceError
 from urbanform.layers.gcj02 import gcj02_geometries_to_wgs84, is_gcj02
 from urbanform.layers.read import checksum, read_source
-from urbanform.layers.types import LANDUSE_CLASSES, Layers, LayerSpec, Provenance, RasterLayer
+from urbanform.layers.types import (
+    LANDUSE_CLASSES,
+    ROLE_FIELDS,
+    Layers,
+    LayerSpec,
+    Provenance,
+    RasterLayer,
+    unknown_field,
+)
 
 __all__ = ["load_layers", "harmonise_vector", "working_crs", "ROLE_FIELDS"]
 
 log = logging.getLogger(__name__)
 
-# role -> (required canonical fields, optional canonical fields)
-ROLE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "boundary": ((), ("name",)),
-    "districts": (("name",), ()),
-    "landuse": (("class",), ()),
-    "parks": ((), ("name",)),
-    "stations": ((), ("name", "line")),
-    "population": (("population",), ("dwellings", "workers")),
-    "jobs": (("jobs",), ()),
-    "facilities": (("category",), ("name",)),
-    "streets": ((), ("name", "highway", "bridge", "tunnel", "layer")),
-    "landcover": ((), ()),
-}
-
-_POLYGONAL = {"boundary", "districts", "landuse", "parks"}
+_POLYGONAL = {"boundary", "districts", "landuse", "parks", "buildings"}
 _POINTS = {"stations", "facilities"}
 _LINES = {"streets"}
 _RASTER_ROLES = {"landcover", "population", "jobs"}
-_NUMERIC = {"population", "dwellings", "workers", "jobs", "layer"}
+_NUMERIC = {"population", "dwellings", "workers", "jobs", "layer", "floors", "floor_area"}
 
 
 def working_crs(spec_crs: str | None, vectors: Iterable[gpd.GeoDataFrame]) -> pyproj.CRS:
@@ -112,6 +106,9 @@ def _set_crs(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
 
 def _map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     required, optional = ROLE_FIELDS[spec.role]
+    problem = unknown_field(spec.role, spec.fields)
+    if problem:
+        raise LayerError(f"{_where(spec)}: {problem}")
     cols: dict[str, Any] = {}
     for canon in (*required, *optional):
         src = spec.fields.get(canon, canon)

@@ -28,9 +28,74 @@ Role = Literal[
     "facilities",
     "streets",
     "landcover",
+    "buildings",
 ]
 
 ROLES: tuple[str, ...] = get_args(Role)
+
+# role -> (required canonical fields, optional canonical fields)
+ROLE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "boundary": ((), ("name",)),
+    "districts": (("name",), ()),
+    "landuse": (("class",), ()),
+    "parks": ((), ("name",)),
+    "stations": ((), ("name", "line")),
+    "population": (("population",), ("dwellings", "workers")),
+    "jobs": (("jobs",), ()),
+    "facilities": (("category",), ("name",)),
+    "streets": ((), ("name", "highway", "bridge", "tunnel", "layer")),
+    "landcover": ((), ()),
+    "buildings": ((), ("floors", "floor_area")),
+}
+
+COUNT_ROLES: tuple[str, ...] = ("population", "jobs")
+"""Roles holding counts: they may be points, polygons, rasters or H3 cells (``fields: {h3:}``)."""
+
+_POINT_ROLES = ("parks", "stations", "population", "jobs", "facilities")
+
+
+def field_keys(role: str) -> tuple[str, ...]:
+    """The keys ``fields:`` accepts for ``role``.
+
+    The canonical fields of the role, ``x`` and ``y`` (coordinate columns of a
+    table) for roles that may be points, and ``h3`` (a column of H3 cell ids) for
+    count roles.
+
+    Examples
+    --------
+    >>> field_keys("jobs")
+    ('jobs', 'x', 'y', 'h3')
+    >>> field_keys("districts")
+    ('name',)
+    """
+    required, optional = ROLE_FIELDS[role]
+    keys = (*required, *optional)
+    if role in _POINT_ROLES:
+        keys = (*keys, "x", "y")
+    if role in COUNT_ROLES:
+        keys = (*keys, "h3")
+    return keys
+
+
+def unknown_field(role: str, fields: dict[str, Any]) -> str | None:
+    """A message naming the first key of ``fields`` that ``role`` does not accept, or ``None``.
+
+    Examples
+    --------
+    >>> unknown_field("parks", {"nmae": "NAME"})
+    "unknown key 'nmae' under 'fields' for role 'parks'; valid keys: name, x, y"
+    >>> unknown_field("parks", {"name": "NAME"}) is None
+    True
+    """
+    valid = field_keys(role)
+    bad = [k for k in fields if k not in valid]
+    if not bad:
+        return None
+    return (
+        f"unknown key {bad[0]!r} under 'fields' for role {role!r}; valid keys: "
+        f"{', '.join(valid) or 'none (this role has no fields)'}"
+    )
+
 
 LANDUSE_CLASSES: tuple[str, ...] = (
     "residential",
