@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from urbanform.errors import WorkspaceError
+from urbanform.layers.presets import PRESETS
 from urbanform.layers.types import ROLES, LayerSpec, unknown_field
 from urbanform.results import Target
 
@@ -203,10 +204,7 @@ def _parse_layer(path: Path, root: Path) -> LayerSpec:
     problem = unknown_field(role, fields)
     if problem:
         raise WorkspaceError(f"{where}: {problem}")
-    classes = data.get("classes") or {}
-    if not isinstance(classes, dict):
-        raise WorkspaceError(f"{where}: 'classes' must map class names to lists of source values")
-    classes = {str(k): (v if isinstance(v, list) else [v]) for k, v in classes.items()}
+    classes, preset = _parse_classes(data.get("classes"), role, where)
     layer = data.get("layer")
     crs = data.get("crs")
     return LayerSpec(
@@ -218,7 +216,37 @@ def _parse_layer(path: Path, root: Path) -> LayerSpec:
         fields={str(k): str(v) for k, v in fields.items()},
         classes=classes,
         file=where,
+        preset=preset,
     )
+
+
+def _parse_classes(value: Any, role: str, where: str) -> tuple[dict[str, list[Any]], str | None]:
+    """``classes:`` as (class -> values, preset name): a mapping, a preset name, or both."""
+    if value is None or value == {}:
+        return {}, None
+    preset = None
+    if isinstance(value, str):
+        value = {"preset": value}
+    if not isinstance(value, dict):
+        raise WorkspaceError(
+            f"{where}: 'classes' must map class names to lists of source values or name a "
+            f"preset ({', '.join(PRESETS)})"
+        )
+    if "preset" in value:
+        value = dict(value)
+        preset = value.pop("preset")
+        if preset not in PRESETS:
+            raise WorkspaceError(
+                f"{where}: unknown class preset {preset!r}; use one of {', '.join(PRESETS)} "
+                "(see docs/classes.md)"
+            )
+        if role not in ("landuse", "landcover"):
+            raise WorkspaceError(
+                f"{where}: class preset {preset!r} is for landuse and landcover layers, not "
+                f"role {role!r}; map values with 'classes: {{NAME: [VALUE, ...]}}'"
+            )
+    classes = {str(k): (v if isinstance(v, list) else [v]) for k, v in value.items()}
+    return classes, preset
 
 
 def _parse_target(data: Any, where: str) -> Target | None:

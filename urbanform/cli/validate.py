@@ -8,6 +8,7 @@ import click
 
 from urbanform.cli.options import handle_errors, progress_echo, workspace_arg
 from urbanform.layers.harmonise import load_layers
+from urbanform.layers.presets import describe_preset
 from urbanform.pipeline import validate_analyses
 from urbanform.workspace import load_workspace
 
@@ -25,6 +26,12 @@ def validate(ctx: click.Context, workspace: Path) -> None:
     for p in layers.provenance:
         what = "pixels" if p.role in layers.rasters else "features"
         click.echo(f"  layer {p.name:<16} {p.role:<11} {p.features:>9,} {what:<8}  {p.crs}")
+    for spec in ws.layers:
+        if spec.preset:
+            lines = describe_preset(spec.preset, spec.classes)
+            click.echo(f"  classes of layer {spec.name}: {lines[0]}")
+            for line in lines[1:]:
+                click.echo(f"  {line}")
     for spec, _ in checked:
         click.echo(f"  analysis {spec.name:<13} {spec.kind}")
     for w in layers.warnings:

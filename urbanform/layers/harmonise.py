@@ -19,6 +19,7 @@ import shapely
 
 from urbanform.errors import CRSError, LayerError, WorkspaceError
 from urbanform.layers.gcj02 import gcj02_geometries_to_wgs84, is_gcj02
+from urbanform.layers.presets import code_classes, raster_classes
 from urbanform.layers.read import checksum, read_source
 from urbanform.layers.types import (
     LANDUSE_CLASSES,
@@ -149,26 +150,10 @@ def _map_classes(
     key = {"landuse": "class", "facilities": "category"}.get(spec.role)
     if key is None:
         return gdf
+    if spec.role == "landuse":
+        return _map_landuse(gdf, spec, warn)
     raw = gdf[key].astype(str).str.strip()
     lookup = {str(v).strip(): canon for canon, values in spec.classes.items() for v in values}
-    if spec.role == "landuse":
-        canonical = set(LANDUSE_CLASSES)
-        bad = sorted(set(spec.classes) - canonical)
-        if bad:
-            raise LayerError(
-                f"{_where(spec)}: unknown land-use class {bad[0]!r} in 'classes'; "
-                f"use {', '.join(LANDUSE_CLASSES)}"
-            )
-        mapped = raw.map(lambda v: lookup.get(v, v.lower() if v.lower() in canonical else None))
-        unmapped = mapped.isna()
-        if unmapped.any():
-            values = ", ".join(sorted(raw[unmapped].unique())[:6])
-            warn(
-                f"{_where(spec)}: {int(unmapped.sum())} features with unmapped {key} values "
-                f"({values}) count as 'other'; map them under 'classes'"
-            )
-        gdf[key] = mapped.fillna("other").to_numpy()
-        return gdf
     if not lookup:
         gdf[key] = raw.to_numpy()
         return gdf
@@ -182,6 +167,38 @@ def _map_classes(
         )
     gdf = gdf[~unmapped.to_numpy()].copy()
     gdf[key] = mapped[~unmapped].to_numpy()
+    return gdf
+
+
+def _map_landuse(
+    gdf: gpd.GeoDataFrame, spec: LayerSpec, warn: Callable[[str], None]
+) -> gpd.GeoDataFrame:
+    """Land-use codes -> canonical classes through the preset and ``classes``."""
+    canonical = set(LANDUSE_CLASSES)
+    bad = sorted(set(spec.classes) - canonical)
+    if bad:
+        raise LayerError(
+            f"{_where(spec)}: unknown land-use class {bad[0]!r} in 'classes'; "
+            f"use {', '.join(LANDUSE_CLASSES)}"
+        )
+    raw = gdf["class"].astype(str).str.strip()
+    table = code_classes(raw, spec.preset, spec.classes)
+    mapped = raw.map(
+        lambda v: (
+            table[v] if table[v] is not None else (v.lower() if v.lower() in canonical else None)
+        )
+    )
+    unmapped = mapped.isna()
+    if unmapped.any():
+        values = ", ".join(sorted(raw[unmapped].unique())[:6])
+        what = (
+            f"codes unknown to preset {spec.preset!r}" if spec.preset else "unmapped class values"
+        )
+        warn(
+            f"{_where(spec)}: {int(unmapped.sum())} features with {what} ({values}) count as "
+            "'other'; map them under 'classes'"
+        )
+    gdf["class"] = mapped.fillna("other").to_numpy()
     return gdf
 
 
@@ -298,7 +315,9 @@ def _check_raster(raster: RasterLayer, spec: LayerSpec) -> RasterLayer:
         )
     if raster.nodata is None:
         raise LayerError(f"{_where(spec)}: the raster has no nodata value; set one")
-    if spec.role == "landcover" and spec.classes:
+    if spec.role == "landcover" and spec.preset:
+        raster.classes = raster_classes(spec.preset, spec.classes)
+    elif spec.role == "landcover" and spec.classes:
         raster.classes = dict(spec.classes)
     return raster
 

@@ -104,6 +104,11 @@ def _read_osm(spec: LayerSpec) -> gpd.GeoDataFrame:
         raise LayerError(f"{_where(spec)}: OpenStreetMap extract {path} does not exist")
     from urbanform.layers.osm import read_osm
 
+    if spec.preset not in (None, "osm"):
+        raise LayerError(
+            f"{_where(spec)}: an OpenStreetMap extract is classified by its tags "
+            f"(osm_tags.yml), not by preset {spec.preset!r}; remove it or write 'classes: osm'"
+        )
     return read_osm(path, spec.role, classes=spec.classes or None)
 
 

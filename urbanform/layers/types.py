@@ -130,9 +130,13 @@ class LayerSpec:
     fields
         Canonical field -> source column.
     classes
-        Canonical class -> list of source values (strings or numbers).
+        Canonical class -> list of source values (strings or numbers); with a
+        ``preset`` these override the preset's codes.
     file
         The YAML file the spec came from (for messages).
+    preset
+        A class preset named by ``classes:`` (``ydyh2023``, ``sandiao``, ``gb50137``,
+        ``worldcover``, ``osm``; see :mod:`urbanform.layers.presets`), or ``None``.
     """
 
     name: str
@@ -143,6 +147,7 @@ class LayerSpec:
     fields: dict[str, str] = field(default_factory=dict)
     classes: dict[str, list[Any]] = field(default_factory=dict)
     file: str = ""
+    preset: str | None = None
 
 
 @dataclass
