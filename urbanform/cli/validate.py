@@ -26,6 +26,8 @@ def validate(ctx: click.Context, workspace: Path) -> None:
     for p in layers.provenance:
         what = "pixels" if p.role in layers.rasters else "features"
         click.echo(f"  layer {p.name:<16} {p.role:<11} {p.features:>9,} {what:<8}  {p.crs}")
+    for note in layers.notes:
+        click.echo(f"  {note}")
     for spec in ws.layers:
         if spec.preset:
             lines = describe_preset(spec.preset, spec.classes)

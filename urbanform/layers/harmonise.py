@@ -21,6 +21,7 @@ from urbanform.errors import CRSError, LayerError, WorkspaceError
 from urbanform.layers.gcj02 import gcj02_geometries_to_wgs84, is_gcj02
 from urbanform.layers.presets import code_classes, raster_classes
 from urbanform.layers.read import checksum, read_source
+from urbanform.layers.tables import first_rows
 from urbanform.layers.types import (
     LANDUSE_CLASSES,
     ROLE_FIELDS,
@@ -134,11 +135,12 @@ def _map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
             n = int(values.isna().sum())
             raise LayerError(
                 f"{_where(spec)}: field {canon!r} has {n} non-numeric or empty "
-                "values; fill them with numbers"
+                f"values ({first_rows(values.isna().to_numpy())}); fill them with numbers"
             )
         if canon != "layer" and (values < 0).any():
             raise LayerError(
-                f"{_where(spec)}: field {canon!r} has negative values; counts must be >= 0"
+                f"{_where(spec)}: field {canon!r} has negative values "
+                f"({first_rows((values < 0).to_numpy())}); counts must be >= 0"
             )
         out[canon] = values.astype(float)
     return out
@@ -359,15 +361,20 @@ def load_layers(
     """
     specs = list(specs)
     warnings: list[str] = []
+    notes: list[str] = []
     raws: list[tuple[LayerSpec, gpd.GeoDataFrame | RasterLayer]] = []
     for spec in specs:
         if progress:
             progress(f"reading layer {spec.name} ({spec.role})")
-        raws.append((spec, read_source(spec)))
+        raw = read_source(spec)
+        noticed = raw.attrs.pop("urbanform_read", {}) if isinstance(raw, gpd.GeoDataFrame) else {}
+        notes.extend(f"layer {spec.name!r}: {n}" for n in noticed.get("notes", []))
+        warnings.extend(noticed.get("warnings", []))
+        raws.append((spec, raw))
     # each vector layer gets its CRS once; the working CRS may be chosen from them
     placed = {i: _placed(r, s) for i, (s, r) in enumerate(raws) if isinstance(r, gpd.GeoDataFrame)}
     work = working_crs(crs, placed.values())
-    layers = Layers(crs=work, warnings=warnings)
+    layers = Layers(crs=work, warnings=warnings, notes=notes)
     per_role: dict[str, list[gpd.GeoDataFrame]] = {}
     for i, (spec, raw) in enumerate(raws):
         if isinstance(raw, RasterLayer):

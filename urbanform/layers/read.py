@@ -21,7 +21,7 @@ import rasterio
 import shapely
 
 from urbanform.errors import CRSError, LayerError
-from urbanform.layers.gcj02 import is_gcj02
+from urbanform.layers.tables import TABLE_SUFFIXES, read_table, set_h3_geometry
 from urbanform.layers.types import LayerSpec, RasterLayer
 
 __all__ = ["read_source", "checksum", "RASTER_SUFFIXES"]
@@ -74,11 +74,14 @@ def read_source(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
     suffix = path.suffix.lower()
     if suffix in RASTER_SUFFIXES:
         return _read_raster(spec, path)
-    if suffix == ".csv":
-        return _read_csv(spec, path)
+    if suffix in TABLE_SUFFIXES:
+        return read_table(spec, path)
     if suffix == ".pbf" or path.name.endswith(".osm"):
         raise LayerError(f"{_where(spec)}: write 'source: osm:{path}' for an OpenStreetMap extract")
-    return _read_vector(spec, path)
+    gdf = _read_vector(spec, path)
+    if "h3" in spec.fields:
+        return set_h3_geometry(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), spec, path.name)
+    return gdf
 
 
 def _read_demo(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
@@ -138,39 +141,6 @@ def _read_vector(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
             f"{_where(spec)}: cannot read {path.name} ({first}); is it a valid GeoPackage, "
             "Shapefile, GeoJSON, GeoParquet or FlatGeobuf file?"
         ) from None
-
-
-def _read_csv(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
-    try:
-        df = pd.read_csv(path)
-    except Exception as exc:
-        raise LayerError(f"{_where(spec)}: cannot read CSV {path.name} ({exc})") from None
-    xcol, ycol = spec.fields.get("x"), spec.fields.get("y")
-    if not xcol or not ycol:
-        raise LayerError(
-            f"{_where(spec)}: a CSV source needs its coordinate columns mapped: add "
-            "'fields: {x: LON_COLUMN, y: LAT_COLUMN}'"
-        )
-    for key, col in (("x", xcol), ("y", ycol)):
-        if col not in df.columns:
-            raise LayerError(
-                f"{_where(spec)}: field {key!r} maps to column {col!r}, which {path.name} lacks; "
-                f"columns: {', '.join(map(str, df.columns[:12]))}"
-            )
-    if spec.crs is None:
-        raise CRSError(f"{_where(spec)}: a CSV has no CRS; add 'crs:' (for example EPSG:4326)")
-    x = pd.to_numeric(df[xcol], errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(df[ycol], errors="coerce").to_numpy(dtype=float)
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 2
-        raise LayerError(
-            f"{_where(spec)}: {int(bad.sum())} rows have no numeric {xcol}/{ycol} (first at "
-            f"line {row} of {path.name}); fix or remove them"
-        )
-    crs = None if is_gcj02(spec.crs) else spec.crs
-    gdf = gpd.GeoDataFrame(df.drop(columns=[xcol, ycol]), geometry=shapely.points(x, y), crs=crs)
-    return gdf
 
 
 def _read_raster(spec: LayerSpec, path: Path) -> RasterLayer:

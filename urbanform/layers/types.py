@@ -237,6 +237,8 @@ class Layers:
     rasters: dict[str, RasterLayer] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     provenance: list[Provenance] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Choices made while reading (detected coordinate columns, H3 cells), for validate."""
     osm_roles: set[str] = field(default_factory=set)
     """Roles read from an OpenStreetMap extract (streets there connect only at shared nodes)."""
 
