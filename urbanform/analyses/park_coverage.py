@@ -246,13 +246,15 @@ def _units_frame(
     """One units frame: land units then population units, 0 for the other's num/den."""
     a = area_units.copy()
     a["unit"] = "residential_land"
-    frames = [a]
+    frames = [a] if len(a) or pop_units is None else []
     if pop_units is not None:
         p = pop_units.copy()
         p["unit"] = "population"
         p["pop_share__num"] = np.where(p["covered"], p["population"], 0.0)
         p["pop_share__den"] = p["population"].to_numpy(dtype=float)
         a["pop_share__num"] = a["pop_share__den"] = a["population"] = 0.0
+        if not len(a):
+            p["area_share__num"] = p["area_share__den"] = 0.0
         frames.append(p)
     units = pd.concat(frames, ignore_index=True)
     keys = ["area_share"] + (["pop_share"] if pop_units is not None else [])
@@ -352,9 +354,25 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     tiers = params["tiers"]
     parks = classify_parks(ctx.layers.vector("parks", needed_by=name), tiers=tiers)
     log.info("%d parks, %d large enough to count", len(parks), int(parks["counts"].sum()))
-    land = landuse_pieces(ctx, ("residential",), needed_by=name)
+    land, missing = _residential_land(ctx, name)
     pop = _population(ctx, name)
+    if land is None and pop is None:
+        raise LayerError(
+            f"analysis {name!r} needs residential land (area_share) or a population layer "
+            f"(pop_share), and has neither: {missing}; add layers/population.yml with "
+            "'role: population'"
+        )
     warnings = _park_warnings(parks, tiers)
+    if land is None:
+        warnings.append(
+            f"area_share is not computed: {missing}; pop_share needs only parks and residents"
+        )
+        land = _no_land(ctx.layers.crs)
+    if pop is None:
+        warnings.append(
+            "pop_share is not computed: no population layer; add layers/population.yml with "
+            "'role: population'"
+        )
     if params["distance"] == "euclidean":
         areas = service_areas(parks, tiers=tiers)
         area_units, pop_units, gaps = _euclidean(land, pop, areas)
@@ -364,8 +382,11 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
         parks = parks.assign(access_points=net.access_points)
         warnings += net.warnings
     units = _units_frame(area_units, pop_units)
+    keys = (["area_share"] if missing is None else []) + (["pop_share"] if pop is not None else [])
+    if missing is not None:
+        units = units.drop(columns=["area_share__num", "area_share__den"])
     indicators = {}
-    for key in ["area_share"] + (["pop_share"] if pop is not None else []):
+    for key in keys:
         unit, label = INDICATORS[key]
         indicators[key] = indicator_values(
             units, key, unit=unit, label=label, target=target, districts=ctx.district_names()
@@ -380,6 +401,31 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
         layers=_result_layers(parks, areas, gaps),
         method=_method(params, has_pop=pop is not None),
         warnings=warnings,
+    )
+
+
+def _residential_land(ctx: Context, name: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """Residential land pieces, or ``None`` and why there are none."""
+    if not ctx.layers.has("landuse"):
+        return None, "no landuse layer (it needs residential land; add layers/landuse.yml)"
+    lu = ctx.layers.vector("landuse", needed_by=name)
+    if not lu["class"].eq("residential").any():
+        return None, (
+            "the landuse layer has no residential land; check the 'classes' mapping of its "
+            "layers/*.yml"
+        )
+    return landuse_pieces(ctx, ("residential",), needed_by=name), None
+
+
+def _no_land(crs: Any) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "class": pd.Series([], dtype=object),
+            "district": pd.Series([], dtype=object),
+            "area_m2": pd.Series([], dtype=float),
+        },
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
     )
 
 
