@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 _WORKSPACE_KEYS = {"name", "crs", "h3_resolutions", "out", "report"}
 _REPORT_KEYS = {"language", "tiles", "attribution", "title"}
-_LAYER_KEYS = {"role", "source", "layer", "crs", "fields", "classes", "description"}
+_LAYER_KEYS = {"role", "source", "layer", "crs", "fields", "classes", "description", "route_types"}
 _ANALYSIS_KEYS = {"kind", "target", "params", "title", "description"}
 _TARGET_KEYS = {"indicator", "op", "value", "year", "source"}
 _MAP_KEYS = {"analysis", "title", "title_zh", "indicators", "layers", "h3"}
@@ -217,7 +217,23 @@ def _parse_layer(path: Path, root: Path) -> LayerSpec:
         classes=classes,
         file=where,
         preset=preset,
+        route_types=_parse_route_types(data.get("route_types"), role, where),
     )
+
+
+def _parse_route_types(value: Any, role: str, where: str) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    values = value if isinstance(value, list) else [value]
+    ok = values and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values)
+    if not ok:
+        raise WorkspaceError(
+            f"{where}: 'route_types' must be a list of GTFS route types such as [1, 2], "
+            f"got {value!r}"
+        )
+    if role != "stations":
+        raise WorkspaceError(f"{where}: 'route_types' is for a GTFS stations layer, not {role!r}")
+    return tuple(values)
 
 
 def _parse_classes(value: Any, role: str, where: str) -> tuple[dict[str, list[Any]], str | None]:

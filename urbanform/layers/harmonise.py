@@ -128,6 +128,8 @@ def _map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
                 f"{_where(spec)}: field {canon!r} maps to column {src!r}, which the "
                 "source lacks; fix 'fields'"
             )
+    if spec.role == "stations" and "kind" in gdf.columns and "kind" not in cols:
+        cols["kind"] = gdf["kind"].to_numpy()  # station or entrance (OpenStreetMap, GTFS)
     out = gpd.GeoDataFrame(cols, geometry=gdf.geometry.values, crs=gdf.crs)
     for canon in out.columns.intersection(list(_NUMERIC)):
         values = pd.to_numeric(out[canon], errors="coerce")

@@ -21,6 +21,7 @@ import rasterio
 import shapely
 
 from urbanform.errors import CRSError, LayerError
+from urbanform.layers.gtfs import is_gtfs, read_gtfs_stations
 from urbanform.layers.tables import TABLE_SUFFIXES, read_table, set_h3_geometry
 from urbanform.layers.types import LayerSpec, RasterLayer
 
@@ -42,9 +43,11 @@ def checksum(spec: LayerSpec, data: gpd.GeoDataFrame | RasterLayer) -> str:
             h.update(pd.util.hash_pandas_object(data.drop(columns="geometry")).to_numpy().tobytes())
         return h.hexdigest()
     path = Path(spec.source.removeprefix("osm:"))
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:  # a folder (a GTFS feed): its files in name order
+        with file.open("rb") as f:
+            for block in iter(lambda f=f: f.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
 
 
@@ -70,6 +73,13 @@ def read_source(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
         raise LayerError(
             f"{_where(spec)}: source {path} does not exist; fix 'source' (paths are relative "
             "to the workspace folder)"
+        )
+    if is_gtfs(path):
+        return read_gtfs_stations(spec, path)
+    if path.is_dir():
+        raise LayerError(
+            f"{_where(spec)}: source {path} is a folder without stops.txt; name a file, or a "
+            "GTFS feed folder"
         )
     suffix = path.suffix.lower()
     if suffix in RASTER_SUFFIXES:

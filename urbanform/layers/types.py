@@ -134,6 +134,9 @@ class LayerSpec:
         ``preset`` these override the preset's codes.
     file
         The YAML file the spec came from (for messages).
+    route_types
+        GTFS route types read as stations (``None``: the rail types, see
+        :data:`urbanform.layers.gtfs.RAIL_ROUTE_TYPES`).
     preset
         A class preset named by ``classes:`` (``ydyh2023``, ``sandiao``, ``gb50137``,
         ``worldcover``, ``osm``; see :mod:`urbanform.layers.presets`), or ``None``.
@@ -148,6 +151,7 @@ class LayerSpec:
     classes: dict[str, list[Any]] = field(default_factory=dict)
     file: str = ""
     preset: str | None = None
+    route_types: tuple[int, ...] | None = None
 
 
 @dataclass
