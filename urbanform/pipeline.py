@@ -216,7 +216,7 @@ def run_workspace(
         progress(f"H3 summaries at resolutions {', '.join(map(str, ws.h3_resolutions))}")
     h3 = _h3(results, ws.h3_resolutions)
     crs = layers.crs.to_string()
-    summary = build_summary(workspace=ws.name, crs=crs, results=results)
+    summary = build_summary(workspace=ws.name, crs=crs, results=results, warnings=layers.warnings)
     run = RunResult(ws, layers, results, summary, h3, None, 0.0)
     if write:
         with staged_output(ws.out, force=force) as tmp:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from urbanform.checks import thin_inputs
 from urbanform.cli.options import handle_errors, progress_echo, workspace_arg
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.presets import describe_preset
@@ -36,6 +37,7 @@ def validate(ctx: click.Context, workspace: Path) -> None:
                 click.echo(f"  {line}")
     for spec, _ in checked:
         click.echo(f"  analysis {spec.name:<13} {spec.kind}")
-    for w in layers.warnings:
+    warned = [*layers.warnings, *thin_inputs(layers, checked)]
+    for w in warned:
         click.echo(f"  warning: {w}")
-    click.echo("OK" if not layers.warnings else f"OK with {len(layers.warnings)} warning(s)")
+    click.echo("OK" if not warned else f"OK with {len(warned)} warning(s)")

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 
 from urbanform import __version__
+from urbanform.outputs import summary_warnings
 
 __all__ = ["write_all", "select_map_layers", "thin_for_map", "MAX_MAP_POINTS", "SIMPLIFY_M"]
 
@@ -142,7 +143,11 @@ def write_all(
         results=run.results,
         maps=maps,
         provenance=run.layers.provenance,
-        warnings=run.layers.warnings,
+        warnings=[
+            w if group == "layers" else f"{group}: {w}"
+            for group, items in summary_warnings(run.summary).items()
+            for w in items
+        ],
         language=lang,
         version=__version__,
         run_seconds=seconds,
