@@ -127,7 +127,7 @@ def test_workspace_error_is_value_error(tmp_path: Path) -> None:
             "population",
             "{pop: POP}",
             r"unknown key 'pop' .*valid keys: population, "
-            r"dwellings, workers, x, y, h3$",
+            r"dwellings, workers, name, x, y, h3$",
         ),
         ("districts", "{h3: ID}", r"unknown key 'h3' .*role 'districts'; valid keys: name$"),
     ],

@@ -18,6 +18,7 @@ import pyproj
 import shapely
 
 from urbanform.errors import CRSError, LayerError, WorkspaceError
+from urbanform.layers.dasymetric import place_counts
 from urbanform.layers.gcj02 import gcj02_geometries_to_wgs84, is_gcj02
 from urbanform.layers.presets import code_classes, raster_classes
 from urbanform.layers.read import checksum, read_source
@@ -407,6 +408,7 @@ def load_layers(
         if role in layers.rasters:
             raise LayerError(f"role {role!r} is given both as raster and vector; keep one")
         layers.vectors[role] = _combine(role, frames)
+    place_counts(layers, warnings.append)
     for w in warnings:
         log.warning(w)
     return layers

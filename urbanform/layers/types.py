@@ -40,8 +40,8 @@ ROLE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "landuse": (("class",), ()),
     "parks": ((), ("name",)),
     "stations": ((), ("name", "line")),
-    "population": (("population",), ("dwellings", "workers")),
-    "jobs": (("jobs",), ()),
+    "population": (("population",), ("dwellings", "workers", "name")),
+    "jobs": (("jobs",), ("name",)),
     "facilities": (("category",), ("name",)),
     "streets": ((), ("name", "highway", "bridge", "tunnel", "layer")),
     "landcover": ((), ()),
@@ -64,7 +64,7 @@ def field_keys(role: str) -> tuple[str, ...]:
     Examples
     --------
     >>> field_keys("jobs")
-    ('jobs', 'x', 'y', 'h3')
+    ('jobs', 'name', 'x', 'y', 'h3')
     >>> field_keys("districts")
     ('name',)
     """
