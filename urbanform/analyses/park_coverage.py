@@ -38,7 +38,7 @@ import shapely
 from urbanform.analyses import zonal
 from urbanform.analyses.common import landuse_pieces, value_pieces
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import merge_params, one_of, positive_number
+from urbanform.analyses.params import merge_params, one_of, positive_number, share_param
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.results import AnalysisResult, Target, indicator_values
 
@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "access_spacing_m": 25,
     "max_snap_m": 100,
     "sample_spacing_m": 50,
+    "min_piece_share": 0.01,
 }
 
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -121,6 +122,7 @@ def validate_params(params: dict | None, *, where: str) -> dict:
     p["tiers"] = _check_tiers(p["tiers"], where=where)
     for key in ("access_spacing_m", "max_snap_m", "sample_spacing_m"):
         p[key] = positive_number(p[key], key=key, where=where)
+    p["min_piece_share"] = share_param(p["min_piece_share"], where=where)
     return p
 
 
@@ -500,7 +502,12 @@ def _access_points(
     ent_pts, ent_src, ent_warn = _entrances(parks, entrances, counting)
     pts = np.r_[np.asarray(pts, dtype=object), ent_pts]
     src = np.r_[np.asarray(src, dtype=np.int64), ent_src]
-    snapped = snap_points(graph, gpd.GeoSeries(pts, crs=parks.crs), max_snap_m=params["max_snap_m"])
+    snapped = snap_points(
+        graph,
+        gpd.GeoSeries(pts, crs=parks.crs),
+        max_snap_m=params["max_snap_m"],
+        min_piece_share=params["min_piece_share"],
+    )
     n_ok = np.bincount(counting[src][snapped.ok], minlength=len(parks))
     warnings = list(ent_warn)
     if snapped.n_unsnapped:
@@ -535,7 +542,9 @@ def _walk(
 def _unit_warnings(
     graph: WalkGraph, origins: Snapped, weight: np.ndarray, what: str, unit: str
 ) -> list[str]:
-    out = []
+    from urbanform.network import island_warning
+
+    out = island_warning(origins, weight, what, unit)
     bad = ~origins.ok
     if bad.any():
         out.append(
@@ -618,7 +627,12 @@ def _network(
     if pop is not None:
         pop = pop.set_geometry(pop.geometry.representative_point().values)
         pts = np.r_[np.asarray(pts, dtype=object), np.asarray(pop.geometry.values, dtype=object)]
-    origins = snap_points(graph, gpd.GeoSeries(pts, crs=land.crs), max_snap_m=params["max_snap_m"])
+    origins = snap_points(
+        graph,
+        gpd.GeoSeries(pts, crs=land.crs),
+        max_snap_m=params["max_snap_m"],
+        min_piece_share=params["min_piece_share"],
+    )
     log.info("walking from %d origins to %d park access points", len(origins), len(access))
     walk = _walk(graph, origins, access, tier, tiers)
     n = len(samples)

@@ -22,7 +22,7 @@ import shapely
 
 from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import merge_params, one_of, positive_number
+from urbanform.analyses.params import merge_params, one_of, positive_number, share_param
 from urbanform.analyses.tod_catchments import (
     Pieces,
     StationSources,
@@ -32,7 +32,7 @@ from urbanform.analyses.tod_catchments import (
     threaded_intersection,
 )
 from urbanform.errors import AnalysisError, LayerError
-from urbanform.network import Snapped, WalkGraph, nearest_distance, snap_points
+from urbanform.network import Snapped, WalkGraph, island_warning, nearest_distance, snap_points
 from urbanform.results import AnalysisResult, Target, indicator_values
 
 __all__ = [
@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "distance": "network",
     "max_snap_m": 100,
     "indicator_radius_m": None,
+    "min_piece_share": 0.01,
 }
 """Default parameters: a 500 m core and an 800 m station area (the usual TOD rings and
 the GB 50180 15-minute walking distance of 800-1,000 m); ``indicator_radius_m`` defaults
@@ -98,6 +99,7 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
     p["max_snap_m"] = positive_number(
         p["max_snap_m"], key="max_snap_m", where=where, allow_zero=True
     )
+    p["min_piece_share"] = share_param(p["min_piece_share"], where=where)
     if p["indicator_radius_m"] is None:
         p["indicator_radius_m"] = p["radius_m"][-1]
     p["indicator_radius_m"] = positive_number(
@@ -115,27 +117,38 @@ def _lines(values: pd.Series) -> str:
     return "; ".join(sorted(p for p in parts if p))
 
 
-def _attach_entrances(key: pd.Series, kind: pd.Series, geom: gpd.GeoSeries) -> pd.Series:
-    """Name entrances (``kind == "entrance"``) after the nearest station within reach.
+_LOOSE_KINDS = ("entrance", "stop")
 
-    OpenStreetMap entrances carry their own names ("Metro Rautatientori A") or none; an
-    entrance whose name is no station's joins the nearest station feature within
-    :data:`ENTRANCE_JOIN_M`, or the station that a same-named entrance joined.
+
+def _attach_entrances(
+    key: pd.Series, kind: pd.Series, geom: gpd.GeoSeries, blank: pd.Series
+) -> tuple[pd.Series, np.ndarray]:
+    """Name entrances and stop positions after the nearest named station within reach.
+
+    OpenStreetMap entrances and stop positions carry their own names ("Metro
+    Rautatientori A") or none; such a feature whose name is no station's, and a station
+    feature without a name, joins the nearest named station feature within
+    :data:`ENTRANCE_JOIN_M`, or the station that a same-named feature joined. Returns the
+    keys and a mask of the unnamed features that joined nothing (to be left out).
     """
-    is_ent = (kind.astype(str) == "entrance").to_numpy()
-    if not is_ent.any() or is_ent.all():
-        return key
-    st_idx = np.flatnonzero(~is_ent)
-    loose = np.flatnonzero(is_ent & ~key.isin(set(key.iloc[st_idx])).to_numpy())
+    kinds = kind.astype(str).to_numpy()
+    anchor = (kinds == "station") & ~blank.to_numpy()
+    loose_kind = np.isin(kinds, _LOOSE_KINDS) | ((kinds == "station") & blank.to_numpy())
+    if not loose_kind.any() or not anchor.any():
+        return key, loose_kind & blank.to_numpy()
+    st_idx = np.flatnonzero(anchor)
+    loose = np.flatnonzero(loose_kind & ~key.isin(set(key.iloc[st_idx])).to_numpy())
     tree = shapely.STRtree(geom.values[st_idx])
     ei, si = tree.query_nearest(geom.values[loose], max_distance=ENTRANCE_JOIN_M, all_matches=False)
     out = key.copy()
     out.iloc[loose[ei]] = key.iloc[st_idx[si]].to_numpy()
-    # an entrance farther away follows an attached entrance of the same name
+    # a feature farther away follows an attached feature of the same name
     joined = dict(zip(key.iloc[loose[ei]], out.iloc[loose[ei]], strict=True))
     rest = np.setdiff1d(loose, loose[ei])
     out.iloc[rest] = [joined.get(k, k) for k in key.iloc[rest]]
-    return out
+    lost = np.zeros(len(key), dtype=bool)
+    lost[rest] = blank.to_numpy()[rest] & ~key.iloc[rest].isin(joined).to_numpy()
+    return out, lost
 
 
 def station_entrances(stations: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -170,12 +183,17 @@ def station_entrances(stations: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd
     key = names.astype(str).str.strip().where(~blank, [f"station {i + 1}" for i in s.index])
     geom = s.geometry.where(s.geom_type == "Point", s.geometry.representative_point())
     line_rows = np.ones(len(s), dtype=bool)
+    lost = np.zeros(len(s), dtype=bool)
     if "kind" in s.columns:
-        key = _attach_entrances(key, s["kind"], geom)
-        is_ent = (s["kind"].astype(str) == "entrance").to_numpy()
-        # lines come from the station features, points from the entrances, where both exist
-        line_rows = ~is_ent | ~key.isin(set(key[~is_ent])).to_numpy()
+        key, lost = _attach_entrances(key, s["kind"], geom, blank)
+        kinds = s["kind"].astype(str).to_numpy()
+        is_ent, is_stop = kinds == "entrance", kinds == "stop"
+        # lines come from the station features, points from the entrances, where both exist;
+        # stop positions give a line, and a point only to a station without another feature
+        line_rows = ~lost & (~is_ent | ~key.isin(set(key[~is_ent])).to_numpy())
         keep = is_ent | ~key.isin(set(key[is_ent])).to_numpy()
+        keep &= ~is_stop | ~key.isin(set(key[~is_stop])).to_numpy()
+        keep &= ~lost
     else:
         keep = np.ones(len(s), dtype=bool)
     line_of = lines[line_rows].groupby(key[line_rows].to_numpy()).agg(_lines)
@@ -191,6 +209,7 @@ def station_entrances(stations: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd
         }
     )
     st = gpd.GeoDataFrame(table.reset_index(drop=True), geometry="geometry", crs=stations.crs)
+    st.attrs["unnamed_left_out"] = int(lost.sum())
     row = pd.Series(np.arange(len(st)), index=st["name"])
     ent = gpd.GeoDataFrame(
         {"station": row.loc[frame["name"]].to_numpy()},
@@ -517,9 +536,12 @@ def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict)
     if p["distance"] != "network":
         return None, (None, None)
     graph = ctx.walk_graph(needed_by=name)
+    share = p["min_piece_share"]
     snaps = (
-        snap_points(graph, u.frame.geometry, max_snap_m=p["max_snap_m"]),
-        snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"]),
+        snap_points(
+            graph, u.frame.geometry, max_snap_m=p["max_snap_m"], min_piece_share=share
+        ),
+        snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"], min_piece_share=share),
     )
     return graph, snaps
 
@@ -531,6 +553,9 @@ def _snap_warnings(
     if snaps[0] is None:
         return out
     f, lost = u.frame, ~snaps[0].ok
+    people = f["population"].to_numpy(dtype=float) * ~f["is_job"].to_numpy(dtype=bool)
+    out += island_warning(snaps[0], people, "population and job units", "residents")
+    out += island_warning(snaps[1], np.ones(len(ent)), "station entrances", "entrances")
     for is_job, what, col in ((False, "population", "residents"), (True, "job", "jobs")):
         sel = lost & (f["is_job"].to_numpy() == is_job)
         if sel.any():
@@ -606,6 +631,16 @@ def _stations(ctx: Context, *, name: str) -> tuple[gpd.GeoDataFrame, gpd.GeoData
     return stations, ent
 
 
+def _unnamed_warning(stations: gpd.GeoDataFrame) -> list[str]:
+    n = int(stations.attrs.get("unnamed_left_out", 0))
+    if not n:
+        return []
+    return [
+        f"{n} unnamed station entrances, stop positions or station features lie farther than "
+        f"{ENTRANCE_JOIN_M:g} m from every named station and are left out"
+    ]
+
+
 def run(
     ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
 ) -> AnalysisResult:
@@ -637,6 +672,7 @@ def run(
     rings = _rings(ctx, net, u, stations, ent, pairs, p=params)
     units = _indicator_units(u, _nearest_station_m(graph, u.frame, ent, snaps, p=params))
     warnings = _snap_warnings(u, stations, ent, snaps, max_snap_m=params["max_snap_m"])
+    warnings += _unnamed_warning(stations)
     if not u.has_jobs:
         warnings.append(
             "no jobs layer: jobs and jobs_share are not computed and activity "
