@@ -34,7 +34,7 @@ _WORKSPACE_KEYS = {"name", "crs", "h3_resolutions", "out", "report"}
 _REPORT_KEYS = {"language", "tiles", "attribution", "title"}
 _LAYER_KEYS = {"role", "source", "layer", "crs", "fields", "classes", "description", "route_types"}
 _ANALYSIS_KEYS = {"kind", "target", "params", "title", "description"}
-_TARGET_KEYS = {"indicator", "op", "value", "year", "source"}
+_TARGET_KEYS = {"indicator", "op", "value", "year", "source", "source_zh"}
 _MAP_KEYS = {"analysis", "title", "title_zh", "indicators", "layers", "h3"}
 _OPS = (">=", ">", "<=", "<", "==")
 
@@ -281,8 +281,15 @@ def _parse_target(data: Any, where: str) -> Target | None:
     year = data.get("year")
     if year is not None and not isinstance(year, int):
         raise WorkspaceError(f"{where}: target.year must be a year like 2025, got {year!r}")
-    source = data.get("source")
-    return Target(str(indicator), op, float(value), year, None if source is None else str(source))
+    source, source_zh = data.get("source"), data.get("source_zh")
+    return Target(
+        str(indicator),
+        op,
+        float(value),
+        year,
+        None if source is None else str(source),
+        None if source_zh is None else str(source_zh),
+    )
 
 
 def _parse_analysis(path: Path) -> AnalysisSpec:

@@ -28,7 +28,9 @@ __all__ = [
     "check_language",
     "t",
     "kind_label",
+    "category_label",
     "indicator_label",
+    "method_text",
     "field_label",
     "format_value",
     "format_column",
@@ -122,6 +124,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "cmp_level": "{value}-minute circle",
         "cmp_metres": "{value} m",
         "cmp_target": "target {target}",
+        "ind_park_coverage_area_share": "Share of residential land covered",
+        "ind_park_coverage_pop_share": "Share of residents covered",
+        "ind_living_circle_pop_share_all": "Share of residents with every facility",
+        "ind_living_circle_pop_share_category": "Share of residents with {category}",
+        "ind_tod_pop_share": "Share of residents covered",
+        "ind_tod_jobs_share": "Share of jobs covered",
+        "ind_jobs_housing_ratio": "Jobs-housing ratio",
+        "ind_jobs_housing_balanced_share": "Share of residents in balanced areas",
+        "ind_forest_cover_share": "Forest cover share",
         "cmp_target_year": "{year} target {target}",
     },
     "zh": {
@@ -185,6 +196,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "ind_pop_share": "居民覆盖率",
         "ind_pop_share_all": "设施齐全的居民比例",
         "ind_pop_share_category": "可达{category}的居民比例",
+        "ind_living_circle_pop_share_category": "{category}服务覆盖率（步行可达的居民比例）",
         "ind_jobs_share": "就业岗位覆盖率",
         "ind_ratio": "职住比",
         "ind_balanced_share": "职住平衡区居民比例",
@@ -203,7 +215,35 @@ STRINGS: dict[str, dict[str, str]] = {
         "cmp_level": "{value}分钟生活圈",
         "cmp_metres": "{value}米",
         "cmp_target": "目标 {target}",
+        "ind_park_coverage_area_share": "公园绿化活动场地服务半径覆盖率",
+        "ind_park_coverage_pop_share": "公园绿化活动场地服务半径覆盖人口比例",
+        "ind_living_circle_pop_share_all": "社区便民服务设施覆盖率",
+        "ind_tod_pop_share": "轨道站点步行范围内居民比例",
+        "ind_tod_jobs_share": "轨道站点步行范围内就业岗位比例",
+        "ind_jobs_housing_ratio": "职住比",
+        "ind_jobs_housing_balanced_share": "职住平衡区居民比例",
+        "ind_forest_cover_share": "森林覆盖率",
         "cmp_target_year": "{year}年目标 {target}",
+    },
+}
+
+# GB 50180-2018 facility categories (the living-circle defaults) in both languages
+CATEGORIES: dict[str, dict[str, str]] = {
+    "en": {},
+    "zh": {
+        "kindergarten": "幼儿园",
+        "convenience_store": "便利店",
+        "community_service": "社区服务站",
+        "playground": "儿童、老年人活动场地",
+        "primary_school": "小学",
+        "fresh_market": "菜市场或生鲜超市",
+        "sports_ground": "多功能运动场地",
+        "middle_school": "初中",
+        "health_centre": "社区卫生服务中心",
+        "market": "商场",
+        "elderly_care": "养老院",
+        "sports": "体育馆（场）或全民健身中心",
+        "culture": "文化活动中心",
     },
 }
 
@@ -231,18 +271,45 @@ def kind_label(kind: str, language: str = "en") -> str:
     return STRINGS[check_language(language)].get(f"kind_{kind}", kind)
 
 
-def indicator_label(key: str, default: str = "", language: str = "en") -> str:
-    """Name indicator ``key``.
+def category_label(category: str, language: str = "en") -> str:
+    """Name a facility category: the GB 50180 name in Chinese, else the words of the key.
 
-    Known keys get the table's label; ``pop_share_<category>`` names the category;
-    other keys fall back to ``default`` (the analysis' own label) or the key.
+    Examples
+    --------
+    >>> category_label("primary_school", "zh"), category_label("primary_school", "en")
+    ('小学', 'primary school')
+    """
+    table = CATEGORIES[check_language(language)]
+    return table.get(category, category.replace("_", " "))
+
+
+def indicator_label(
+    key: str, default: str = "", language: str = "en", *, kind: str | None = None
+) -> str:
+    """Name indicator ``key`` (of analysis ``kind``, when given).
+
+    The kind's own label first (in Chinese the names of the national city health check,
+    such as 公园绿化活动场地服务半径覆盖率), then the key's; ``pop_share_<category>``
+    names the GB 50180 category; other keys fall back to ``default`` (the analysis' own
+    label) or the key.
+
+    Examples
+    --------
+    >>> indicator_label("pop_share_primary_school", language="zh", kind="living_circle")
+    '小学服务覆盖率（步行可达的居民比例）'
+    >>> indicator_label("pop_share_primary_school", language="zh")
+    '可达小学的居民比例'
+    >>> indicator_label("area_share", language="zh", kind="park_coverage")
+    '公园绿化活动场地服务半径覆盖率'
     """
     table = STRINGS[check_language(language)]
-    if f"ind_{key}" in table:
-        return table[f"ind_{key}"]
+    for name in (f"ind_{kind}_{key}" if kind else "", f"ind_{key}"):
+        if name in table:
+            return table[name]
     if key.startswith("pop_share_"):
-        category = key.removeprefix("pop_share_").replace("_", " ")
-        return table["ind_pop_share_category"].format(category=category)
+        category = category_label(key.removeprefix("pop_share_"), language)
+        own = f"ind_{kind}_pop_share_category"
+        return table.get(own, table["ind_pop_share_category"]).format(category=category)
     return default or key
 
 
@@ -349,3 +416,78 @@ def class_labels(breaks: list[float], *, unit: str | None, language: str) -> lis
     if len(breaks) == 2 and breaks[0] == breaks[1]:
         return [fmt[0]]
     return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]
+
+
+_METHODS_ZH: dict[str, str] = {
+    "park_coverage": (
+        "依据《城市绿地规划标准》GB/T 50563 的公园绿地服务半径：{tiers}；面积不足 "
+        "{smallest} 平方米的公园不计。距离采用{distance}。居住用地在服务范围与分区边界处"
+        "切分；居民按居住地计入，人口普查等面状人口先按其中的居住用地（或建筑面积）分配。"
+    ),
+    "living_circle": (
+        "依据《城市居住区规划设计标准》GB 50180-2018 的 {level} 分钟生活圈：居民沿街道步行 "
+        "{distance_m:g} 米内可达的设施类别：{categories}。距街道超过 {max_snap_m:g} 米的居民"
+        "计为未覆盖。"
+    ),
+    "tod": (
+        "轨道站点步行范围：半径 {radius} 米（{distance}），统计范围内的居民与就业岗位、"
+        "活动强度、用地混合度与可步行比例；居民与岗位覆盖率统计距任一站点 "
+        "{indicator_radius_m:g} 米内的居民与岗位，范围重叠处只计一次。"
+    ),
+    "jobs_housing": (
+        "职住平衡：各分区就业岗位数与就业居民数之比，介于 {band_lo:g} 与 {band_hi:g} 之间为"
+        "平衡；人口数据无就业人口字段时，以就业率 {employment_rate:g} 估算。"
+    ),
+    "forest_cover": (
+        "森林覆盖率：森林类用地（或土地覆盖像元）面积占陆地面积（不含水域）的比例，"
+        "分区边界处按像元覆盖比例精确计算。"
+    ),
+}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _zh_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a Chinese method text names, formatted."""
+    tiers = params.get("tiers") or []
+    radii = params.get("radius_m") or []
+    band = params.get("band") or [0.8, 1.2]
+    return {
+        **params,
+        "tiers": "；".join(
+            f"面积 {t['min_area_m2']:,.0f} 平方米及以上的公园服务半径 {t['radius_m']:,.0f} 米"
+            for t in tiers
+        ),
+        "smallest": f"{tiers[-1]['min_area_m2']:,.0f}" if tiers else "",
+        "distance": {"euclidean": "直线距离", "network": "沿街道的步行距离"}.get(
+            str(params.get("distance")), str(params.get("distance"))
+        ),
+        "categories": "、".join(category_label(c, "zh") for c in params.get("categories") or []),
+        "radius": "、".join(f"{float(r):g}" for r in _as_list(radii)),
+        "band_lo": float(band[0]),
+        "band_hi": float(band[1]),
+    }
+
+
+def method_text(kind: str, method: str, params: dict[str, Any], language: str = "en") -> str:
+    """The method of an analysis in ``language``: in Chinese from the kind and parameters.
+
+    Falls back to the analysis' own (English) text for an unknown kind or parameters.
+
+    Examples
+    --------
+    >>> p = {"level": 10, "distance_m": 500.0, "categories": ["primary_school"],
+    ...      "max_snap_m": 100.0}
+    >>> method_text("living_circle", "walk", p, "zh")[:39]
+    '依据《城市居住区规划设计标准》GB 50180-2018 的 10 分钟生活圈'
+    >>> method_text("living_circle", "walk", p, "en")
+    'walk'
+    """
+    if check_language(language) != "zh" or kind not in _METHODS_ZH:
+        return method
+    try:
+        return _METHODS_ZH[kind].format(**_zh_fields(params))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return method

@@ -1,0 +1,76 @@
+"""Chinese all the way in the zh report (issue 13, item 10)."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pytest
+from conftest import write_tiny_workspace
+
+from urbanform.analyses.living_circle import LEVELS
+from urbanform.maps import i18n
+from urbanform.pipeline import run_workspace
+from urbanform.workspace import load_workspace
+
+CATEGORIES = sorted({c for _, cats in LEVELS.values() for c in cats})
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_every_gb50180_category_has_a_chinese_name(category: str) -> None:
+    name = i18n.category_label(category, "zh")
+    assert name != category.replace("_", " ") and not any(c.isascii() and c.isalpha() for c in name)
+
+
+def test_category_indicator_reads_in_chinese() -> None:
+    label = i18n.indicator_label("pop_share_primary_school", language="zh", kind="living_circle")
+    assert label == "小学服务覆盖率（步行可达的居民比例）"
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "expected"),
+    [
+        ("park_coverage", "area_share", "公园绿化活动场地服务半径覆盖率"),
+        ("living_circle", "pop_share_all", "社区便民服务设施覆盖率"),
+        ("tod", "pop_share", "轨道站点步行范围内居民比例"),
+    ],
+)
+def test_health_check_names(kind: str, key: str, expected: str) -> None:
+    assert i18n.indicator_label(key, language="zh", kind=kind) == expected
+
+
+def test_english_labels_are_unchanged() -> None:
+    assert i18n.indicator_label("pop_share", language="en", kind="tod") == (
+        i18n.indicator_label("pop_share", language="en")
+    )
+
+
+@pytest.fixture(scope="module")
+def zh_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_tiny_workspace(
+        tmp_path_factory.mktemp("zh") / "tiny",
+        analyses={
+            "park500": (
+                'kind: park_coverage\ntarget: {indicator: pop_share, op: ">=", value: 0.9, '
+                'source: "Decision, art. 6", source_zh: "成都决定第六条"}\n'
+            )
+        },
+    )
+    cfg = root / "urbanform.yml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "report: {language: zh}\n", encoding="utf-8")
+    run_workspace(load_workspace(root))
+    return root / "out"
+
+
+def test_zh_report_names_the_indicator_method_and_source_in_chinese(zh_run: Path) -> None:
+    text = html.unescape((zh_run / "report.html").read_text(encoding="utf-8"))
+    assert "公园绿化活动场地服务半径覆盖人口比例" in text
+    assert "依据《城市绿地规划标准》GB/T 50563 的公园绿地服务半径" in text
+    assert "成都决定第六条" in text and "Decision, art. 6" not in text
+
+
+def test_summary_keeps_both_sources(zh_run: Path) -> None:
+    summary = json.loads((zh_run / "summary.json").read_text(encoding="utf-8"))
+    target = summary["analyses"]["park500"]["indicators"]["pop_share"]["target"]
+    assert (target["source"], target["source_zh"]) == ("Decision, art. 6", "成都决定第六条")
