@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from urbanform.errors import OutputError
+from urbanform.errors import LayerError, OutputError
 
 __all__ = ["write_workspace"]
 
@@ -133,14 +133,29 @@ def _layers_for(osm: Path | None) -> dict[str, str]:
         return dict(_LAYERS)
     out = {}
     for role, text in _LAYERS.items():
-        if role in _OSM_ROLES:
+        if role in _OSM_ROLES and _osm_has(osm, role):
             out[role] = f"role: {role}\nsource: osm:{osm.resolve()}   # read from the extract\n"
+        elif role in _OSM_ROLES:  # the extract holds none: the run would fail on it
+            out[f"examples/{role}"] = (
+                f"# {osm.name} holds no {role} features. Copy this file to layers/ and point it "
+                "at your data.\n" + text
+            )
         else:  # not in OpenStreetMap: an example to copy into layers/ with your own data
             out[f"examples/{role}"] = (
                 "# Not in OpenStreetMap. Copy this file to layers/ and point it at your data.\n"
                 + text
             )
     return out
+
+
+def _osm_has(osm: Path, role: str) -> bool:
+    """Whether the extract holds features of ``role`` (by the rules of osm_tags.yml)."""
+    from urbanform.layers.osm import read_osm
+
+    try:
+        return len(read_osm(osm, role)) > 0
+    except LayerError:
+        return False
 
 
 def _analyses_for(osm: Path | None) -> dict[str, str]:
