@@ -36,7 +36,7 @@ import pandas as pd
 import shapely
 
 from urbanform.analyses import zonal
-from urbanform.analyses.common import landuse_pieces, value_pieces
+from urbanform.analyses.common import empty_pieces, residential_land, value_pieces
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, one_of, positive_number, share_param
 from urbanform.errors import AnalysisError, LayerError
@@ -356,7 +356,7 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     tiers = params["tiers"]
     parks = classify_parks(ctx.layers.vector("parks", needed_by=name), tiers=tiers)
     log.info("%d parks, %d large enough to count", len(parks), int(parks["counts"].sum()))
-    land, missing = _residential_land(ctx, name)
+    land, missing = residential_land(ctx, needed_by=name)
     pop = _population(ctx, name)
     if land is None and pop is None:
         raise LayerError(
@@ -369,7 +369,7 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
         warnings.append(
             f"area_share is not computed: {missing}; pop_share needs only parks and residents"
         )
-        land = _no_land(ctx.layers.crs)
+        land = empty_pieces(ctx.layers.crs)
     if pop is None:
         warnings.append(
             "pop_share is not computed: no population layer; add layers/population.yml with "
@@ -403,31 +403,6 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
         layers=_result_layers(parks, areas, gaps),
         method=_method(params, has_pop=pop is not None),
         warnings=warnings,
-    )
-
-
-def _residential_land(ctx: Context, name: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
-    """Residential land pieces, or ``None`` and why there are none."""
-    if not ctx.layers.has("landuse"):
-        return None, "no landuse layer (it needs residential land; add layers/landuse.yml)"
-    lu = ctx.layers.vector("landuse", needed_by=name)
-    if not lu["class"].eq("residential").any():
-        return None, (
-            "the landuse layer has no residential land; check the 'classes' mapping of its "
-            "layers/*.yml"
-        )
-    return landuse_pieces(ctx, ("residential",), needed_by=name), None
-
-
-def _no_land(crs: Any) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "class": pd.Series([], dtype=object),
-            "district": pd.Series([], dtype=object),
-            "area_m2": pd.Series([], dtype=float),
-        },
-        geometry=gpd.GeoSeries([], crs=crs),
-        crs=crs,
     )
 
 

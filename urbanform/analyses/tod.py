@@ -23,6 +23,7 @@ import shapely
 from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, one_of, positive_number, share_param
+from urbanform.analyses.stations import ENTRANCE_JOIN_M, station_entrances, unnamed_warning
 from urbanform.analyses.tod_catchments import (
     Pieces,
     StationSources,
@@ -43,6 +44,7 @@ __all__ = [
     "run",
     "station_entrances",
     "landuse_mix",
+    "ENTRANCE_JOIN_M",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,10 +68,6 @@ INDICATORS: dict[str, tuple[str, str]] = {
 CATCHMENT_BUFFER_M = 50.0
 """Half-width (m) of the band drawn around the walked street segments for catchment
 polygons (the polygon is then clipped to the straight-line circle)."""
-
-ENTRANCE_JOIN_M = 300.0
-"""An entrance feature (``kind == "entrance"``) whose name is no station's joins the
-nearest station feature within this distance (m)."""
 
 _DISTANCES = ("network", "euclidean")
 
@@ -110,113 +108,6 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
 
 def _ring(r: float) -> str:
     return f"{r:g}"
-
-
-def _lines(values: pd.Series) -> str:
-    parts = {s.strip() for v in values.dropna() for s in str(v).split(";")}
-    return "; ".join(sorted(p for p in parts if p))
-
-
-_LOOSE_KINDS = ("entrance", "stop")
-
-
-def _attach_entrances(
-    key: pd.Series, kind: pd.Series, geom: gpd.GeoSeries, blank: pd.Series
-) -> tuple[pd.Series, np.ndarray]:
-    """Name entrances and stop positions after the nearest named station within reach.
-
-    OpenStreetMap entrances and stop positions carry their own names ("Metro
-    Rautatientori A") or none; such a feature whose name is no station's, and a station
-    feature without a name, joins the nearest named station feature within
-    :data:`ENTRANCE_JOIN_M`, or the station that a same-named feature joined. Returns the
-    keys and a mask of the unnamed features that joined nothing (to be left out).
-    """
-    kinds = kind.astype(str).to_numpy()
-    anchor = (kinds == "station") & ~blank.to_numpy()
-    loose_kind = np.isin(kinds, _LOOSE_KINDS) | ((kinds == "station") & blank.to_numpy())
-    if not loose_kind.any() or not anchor.any():
-        return key, loose_kind & blank.to_numpy()
-    st_idx = np.flatnonzero(anchor)
-    loose = np.flatnonzero(loose_kind & ~key.isin(set(key.iloc[st_idx])).to_numpy())
-    tree = shapely.STRtree(geom.values[st_idx])
-    ei, si = tree.query_nearest(geom.values[loose], max_distance=ENTRANCE_JOIN_M, all_matches=False)
-    out = key.copy()
-    out.iloc[loose[ei]] = key.iloc[st_idx[si]].to_numpy()
-    # a feature farther away follows an attached feature of the same name
-    joined = dict(zip(key.iloc[loose[ei]], out.iloc[loose[ei]], strict=True))
-    rest = np.setdiff1d(loose, loose[ei])
-    out.iloc[rest] = [joined.get(k, k) for k in key.iloc[rest]]
-    lost = np.zeros(len(key), dtype=bool)
-    lost[rest] = blank.to_numpy()[rest] & ~key.iloc[rest].isin(joined).to_numpy()
-    return out, lost
-
-
-def station_entrances(stations: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Group station features into stations and their entrances.
-
-    Features sharing a ``name`` form one station; a feature without a name is a station
-    of its own. Polygons and lines stand for their representative point. With a ``kind``
-    field (as read from OpenStreetMap), features of kind ``entrance`` join the nearest
-    station within :data:`ENTRANCE_JOIN_M` and, where a station has entrances, they
-    replace the station point.
-
-    Returns
-    -------
-    tuple of geopandas.GeoDataFrame
-        Stations (``name``, ``line``, ``entrances``; the centroid of the entrances),
-        sorted by name, and entrances (``station``: row of the station; point geometry).
-
-    Examples
-    --------
-    >>> import shapely
-    >>> s = gpd.GeoDataFrame({"name": ["A", "A", "B"], "line": ["L2", "L1", "L1"]},
-    ...     geometry=shapely.points([[0, 0], [10, 0], [500, 0]]), crs=32648)
-    >>> st, ent = station_entrances(s)
-    >>> st[["name", "line", "entrances"]].values.tolist()
-    [['A', 'L1; L2', 2], ['B', 'L1', 1]]
-    """
-    s = stations.explode(index_parts=False).reset_index(drop=True)
-    s = s[~s.geometry.is_empty & s.geometry.notna()].reset_index(drop=True)
-    names = s["name"] if "name" in s.columns else pd.Series(np.nan, index=s.index)
-    lines = s["line"] if "line" in s.columns else pd.Series(np.nan, index=s.index)
-    blank = names.isna() | (names.astype(str).str.strip() == "")
-    key = names.astype(str).str.strip().where(~blank, [f"station {i + 1}" for i in s.index])
-    geom = s.geometry.where(s.geom_type == "Point", s.geometry.representative_point())
-    line_rows = np.ones(len(s), dtype=bool)
-    lost = np.zeros(len(s), dtype=bool)
-    if "kind" in s.columns:
-        key, lost = _attach_entrances(key, s["kind"], geom, blank)
-        kinds = s["kind"].astype(str).to_numpy()
-        is_ent, is_stop = kinds == "entrance", kinds == "stop"
-        # lines come from the station features, points from the entrances, where both exist;
-        # stop positions give a line, and a point only to a station without another feature
-        line_rows = ~lost & (~is_ent | ~key.isin(set(key[~is_ent])).to_numpy())
-        keep = is_ent | ~key.isin(set(key[is_ent])).to_numpy()
-        keep &= ~is_stop | ~key.isin(set(key[~is_stop])).to_numpy()
-        keep &= ~lost
-    else:
-        keep = np.ones(len(s), dtype=bool)
-    line_of = lines[line_rows].groupby(key[line_rows].to_numpy()).agg(_lines)
-    frame = pd.DataFrame({"name": key[keep].to_numpy(), "geometry": geom[keep].to_numpy()})
-    grouped = frame.groupby("name", sort=True)
-    names_sorted = list(grouped.groups)
-    table = pd.DataFrame(
-        {
-            "name": names_sorted,
-            "line": line_of.reindex(names_sorted).fillna("").to_numpy(),
-            "entrances": grouped.size().to_numpy(),
-            "geometry": grouped["geometry"].agg(lambda g: shapely.MultiPoint(list(g)).centroid),
-        }
-    )
-    st = gpd.GeoDataFrame(table.reset_index(drop=True), geometry="geometry", crs=stations.crs)
-    st.attrs["unnamed_left_out"] = int(lost.sum())
-    row = pd.Series(np.arange(len(st)), index=st["name"])
-    ent = gpd.GeoDataFrame(
-        {"station": row.loc[frame["name"]].to_numpy()},
-        geometry=frame["geometry"].to_numpy(),
-        crs=stations.crs,
-    )
-    return st, ent
 
 
 @dataclass(frozen=True)
@@ -538,9 +429,7 @@ def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict)
     graph = ctx.walk_graph(needed_by=name)
     share = p["min_piece_share"]
     snaps = (
-        snap_points(
-            graph, u.frame.geometry, max_snap_m=p["max_snap_m"], min_piece_share=share
-        ),
+        snap_points(graph, u.frame.geometry, max_snap_m=p["max_snap_m"], min_piece_share=share),
         snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"], min_piece_share=share),
     )
     return graph, snaps
@@ -631,16 +520,6 @@ def _stations(ctx: Context, *, name: str) -> tuple[gpd.GeoDataFrame, gpd.GeoData
     return stations, ent
 
 
-def _unnamed_warning(stations: gpd.GeoDataFrame) -> list[str]:
-    n = int(stations.attrs.get("unnamed_left_out", 0))
-    if not n:
-        return []
-    return [
-        f"{n} unnamed station entrances, stop positions or station features lie farther than "
-        f"{ENTRANCE_JOIN_M:g} m from every named station and are left out"
-    ]
-
-
 def run(
     ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
 ) -> AnalysisResult:
@@ -672,7 +551,7 @@ def run(
     rings = _rings(ctx, net, u, stations, ent, pairs, p=params)
     units = _indicator_units(u, _nearest_station_m(graph, u.frame, ent, snaps, p=params))
     warnings = _snap_warnings(u, stations, ent, snaps, max_snap_m=params["max_snap_m"])
-    warnings += _unnamed_warning(stations)
+    warnings += unnamed_warning(stations)
     if not u.has_jobs:
         warnings.append(
             "no jobs layer: jobs and jobs_share are not computed and activity "
