@@ -29,10 +29,10 @@ def validate(ctx: click.Context, workspace: Path) -> None:
         click.echo(f"  layer {p.name:<16} {p.role:<11} {p.features:>9,} {what:<8}  {p.crs}")
     for note in layers.notes:
         click.echo(f"  {note}")
-    for spec in ws.layers:
-        if spec.preset:
-            lines = describe_preset(spec.preset, spec.classes)
-            click.echo(f"  classes of layer {spec.name}: {lines[0]}")
+    for layer in ws.layers:
+        if layer.preset:
+            lines = describe_preset(layer.preset, layer.classes)
+            click.echo(f"  classes of layer {layer.name}: {lines[0]}")
             for line in lines[1:]:
                 click.echo(f"  {line}")
     for spec, _ in checked:

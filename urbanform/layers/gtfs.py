@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -161,7 +162,7 @@ def stations_from_tables(
     s = stops.assign(stop_id=stops["stop_id"].astype(str)).set_index("stop_id")
     lon = pd.to_numeric(s["stop_lon"], errors="coerce")
     lat = pd.to_numeric(s["stop_lat"], errors="coerce")
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for station, group in pairs.groupby("station", sort=True):
         if np.isfinite(lon.get(station, np.nan)) and np.isfinite(lat.get(station, np.nan)):
             x, y = float(lon[station]), float(lat[station])
@@ -169,7 +170,7 @@ def stations_from_tables(
             x, y = float(lon[group["stop"]].mean()), float(lat[group["stop"]].mean())
         lines = "; ".join(sorted({str(label.get(r, r)) for r in group["route"]}))
         rows.append((str(s.at[station, "stop_name"]), lines, "station", station, x, y))
-    rows += _entrances(s, root, {r[3] for r in rows}, lon, lat)
+    rows += _entrances(s, root, {str(r[3]) for r in rows}, lon, lat)
     frame = pd.DataFrame(rows, columns=["name", "line", "kind", "stop_id", "x", "y"])
     n_st = int((frame["kind"] == "station").sum())
     log.info("GTFS: %d rail stations, %d entrances", n_st, len(frame) - n_st)

@@ -46,7 +46,7 @@ def checksum(spec: LayerSpec, data: gpd.GeoDataFrame | RasterLayer) -> str:
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:  # a folder (a GTFS feed): its files in name order
         with file.open("rb") as f:
-            for block in iter(lambda f=f: f.read(1 << 20), b""):
+            while block := f.read(1 << 20):
                 h.update(block)
     return h.hexdigest()
 
