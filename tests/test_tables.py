@@ -131,3 +131,20 @@ def test_bad_count_values_name_the_rows(tmp_path: Path) -> None:
         LayerError, match=r"field 'jobs' has 1 non-numeric or empty values \(row 2\)"
     ):
         load_layers([spec(path, "jobs")], crs=CRS)
+
+
+def test_validate_prints_the_detected_columns(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from urbanform.cli.main import cli
+
+    root = tmp_path / "w"
+    (root / "layers").mkdir(parents=True)
+    (root / "urbanform.yml").write_text("name: T\n", encoding="utf-8")
+    write(root / "jobs.csv", f"jobs,经度,纬度\n5,{LNG},{LAT}\n")
+    (root / "layers" / "jobs.yml").write_text("role: jobs\nsource: jobs.csv\n", encoding="utf-8")
+    (root / "analyses").mkdir()
+    (root / "analyses" / "jh.yml").write_text("kind: jobs_housing\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["validate", str(root)])
+    assert "layer 'jobs': coordinates from columns 经度/纬度 (detected)" in r.output
+    assert "CRS EPSG:4326 assumed" in r.output
