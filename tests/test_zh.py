@@ -74,3 +74,42 @@ def test_summary_keeps_both_sources(zh_run: Path) -> None:
     summary = json.loads((zh_run / "summary.json").read_text(encoding="utf-8"))
     target = summary["analyses"]["park500"]["indicators"]["pop_share"]["target"]
     assert (target["source"], target["source_zh"]) == ("Decision, art. 6", "成都决定第六条")
+
+
+@pytest.mark.parametrize(
+    ("warning", "expected"),
+    [
+        (
+            "layer 'landuse' (layers/landuse.yml): 6 invalid geometries were repaired",
+            "layer 'landuse' (layers/landuse.yml): 6 个无效几何已修复",
+        ),
+        (
+            "park: no park reaches 20,000 m²: nothing is covered",
+            "park: 没有公园达到 20,000 平方米：无覆盖",
+        ),
+        (
+            "1 station entrances (1 entrances) lie nearest to a small piece of street network cut "
+            "off from the rest (under min_piece_share of its length) and were snapped to the main "
+            "network instead",
+            "1 个车站出入口（1 个出入口）最近的街道是与主路网断开的小片段（不足 min_piece_share），"
+            "已改为连接到主路网",
+        ),
+        ("a warning nobody translated", "a warning nobody translated"),
+    ],
+)
+def test_warnings_in_chinese(warning: str, expected: str) -> None:
+    assert i18n.warning_text(warning, "zh") == expected
+
+
+def test_zh_report_warnings_are_in_chinese(tmp_path: Path) -> None:
+    root = write_tiny_workspace(
+        tmp_path / "tiny",
+        analyses={
+            "park": "kind: park_coverage\nparams: {tiers: [{min_area_m2: 20000, radius_m: 500}]}\n"
+        },
+    )
+    cfg = root / "urbanform.yml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "report: {language: zh}\n", encoding="utf-8")
+    run_workspace(load_workspace(root))
+    text = html.unescape((root / "out" / "report.html").read_text(encoding="utf-8"))
+    assert "park: 没有公园达到 20,000 平方米：无覆盖" in text

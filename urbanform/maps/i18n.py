@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ __all__ = [
     "category_label",
     "indicator_label",
     "method_text",
+    "warning_text",
     "field_label",
     "format_value",
     "format_column",
@@ -491,3 +493,92 @@ def method_text(kind: str, method: str, params: dict[str, Any], language: str = 
         return _METHODS_ZH[kind].format(**_zh_fields(params))
     except (KeyError, IndexError, TypeError, ValueError):
         return method
+
+
+_WORDS_ZH = {
+    "population units": "人口单元",
+    "population and job units": "人口与岗位单元",
+    "land samples": "用地采样点",
+    "station entrances": "车站出入口",
+    "residents": "人",
+    "entrances": "个出入口",
+    "m²": "平方米",
+    "population": "人",
+    "jobs": "个岗位",
+    "residential land": "居住用地",
+}
+
+_WARNINGS_ZH: tuple[tuple[str, str], ...] = (
+    (r"(?P<n>[\d,]+) invalid geometries were repaired", "{n} 个无效几何已修复"),
+    (r"(?P<n>[\d,]+) features without geometry were dropped", "{n} 个无几何的要素已删除"),
+    (
+        r"(?P<n>[\d,]+) features with unmapped class values \((?P<v>.*?)\) count as 'other'; "
+        r"map them under 'classes'",
+        "{n} 个要素的类别值未映射（{v}），计为“其他”；请在 classes 中映射",
+    ),
+    (
+        r"(?P<n>[\d,]+) features with codes unknown to preset '(?P<p>\w+)' \((?P<v>.*?)\) count "
+        r"as 'other'; map them under 'classes'",
+        "{n} 个要素的代码不在预设 {p} 中（{v}），计为“其他”；请在 classes 中映射",
+    ),
+    (
+        r"(?P<n>[\d,]+) parks under (?P<a>[\d,]+) m² do not count",
+        "{n} 个面积不足 {a} 平方米的公园不计入",
+    ),
+    (r"no park reaches (?P<a>[\d,]+) m²: nothing is covered", "没有公园达到 {a} 平方米：无覆盖"),
+    (
+        r"area_share is not computed: no landuse layer .*",
+        "未计算居住用地覆盖率：没有用地图层（需要居住用地；请添加 layers/landuse.yml）",
+    ),
+    (
+        r"area_share is not computed: the landuse layer has no residential land.*",
+        "未计算居住用地覆盖率：用地图层中没有居住用地；请检查其 classes 映射",
+    ),
+    (
+        r"pop_share is not computed: no population layer.*",
+        "未计算居民覆盖率：没有人口图层；请添加 layers/population.yml（role: population）",
+    ),
+    (
+        r"(?P<n>[\d,]+) of (?P<m>[\d,]+) park access points lie farther than (?P<d>[\d.]+) m "
+        r"from any street and are not used",
+        "{m} 个公园出入点中有 {n} 个距街道超过 {d} 米，未使用",
+    ),
+    (
+        r"(?P<f>\S+) declares no CRS; longitude/latitude columns (?P<c>\S+) were read as "
+        r"EPSG:4326 \(WGS 84\).*",
+        "{f} 未声明坐标系；经纬度列 {c} 按 EPSG:4326（WGS 84）读取；若不是，请添加 crs:"
+        "（高德、腾讯坐标写 crs: GCJ-02）",
+    ),
+    (
+        r"(?P<n>[\d,]+) (?P<what>[a-z ]+?) \((?P<w>[\d,]+) (?P<unit>\S+)\) lie nearest to a small "
+        r"piece of street network .*",
+        "{n} 个{what}（{w} {unit}）最近的街道是与主路网断开的小片段（不足 min_piece_share），"
+        "已改为连接到主路网",
+    ),
+    (
+        r"role '(?P<role>\w+)': (?P<n>[\d,]+) of (?P<m>[\d,]+) polygons hold no (?P<what>.+?) "
+        r"\((?P<names>.*)\); their (?P<x>[\d,]+) (?P<unit>\w+) stay spread over the polygon's "
+        r"own area",
+        "{role}：{m} 个面中有 {n} 个不含{what}（{names}）；其 {x} {unit}仍按面本身的面积分布",
+    ),
+)
+
+
+def warning_text(warning: str, language: str = "en") -> str:
+    """A run's warning in ``language``: the common ones in Chinese, others as written.
+
+    Examples
+    --------
+    >>> warning_text("park500: 849 parks under 2,000 m² do not count", "zh")
+    'park500: 849 个面积不足 2,000 平方米的公园不计入'
+    >>> warning_text("something new", "zh")
+    'something new'
+    """
+    if check_language(language) != "zh":
+        return warning
+    for pattern, template in _WARNINGS_ZH:
+        m = re.search(pattern, warning)
+        if m:
+            fields = {k: _WORDS_ZH.get(v, v) for k, v in m.groupdict().items()}
+            return warning[: m.start()] + template.format(**fields) + warning[m.end() :]
+    return warning

@@ -321,7 +321,7 @@ def _analysis_sections(
             "map_html": _srcdoc(render_map_html(maps[r.name])) if r.name in maps else "",
             "method": i18n.method_text(r.kind, r.method, r.params, language),
             "params": _param_rows(r.params),
-            "warnings": list(r.warnings),
+            "warnings": [i18n.warning_text(w, language) for w in r.warnings],
         }
         for r in results
     ]
@@ -356,7 +356,7 @@ def render_report(  # noqa: PLR0913 - the report's facts, all keyword-only
         district_rows=rows,
         analyses=_analysis_sections(results, maps, language=language),
         comparisons=comparisons(results, map_ids=_map_ids(results, maps), language=language),
-        warnings=list(warnings),
+        warnings=[i18n.warning_text(w, language) for w in warnings],
         provenance=provenance,
         css=_asset_markup("report.css"),
         js=_asset_markup("report.js"),
