@@ -148,3 +148,9 @@ def test_validate_prints_the_detected_columns(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["validate", str(root)])
     assert "layer 'jobs': coordinates from columns 经度/纬度 (detected)" in r.output
     assert "CRS EPSG:4326 assumed" in r.output
+
+
+def test_a_table_with_only_a_header_is_an_empty_layer(tmp_path: Path) -> None:
+    path = write(tmp_path / "jobs.csv", "jobs,lon,lat\n")
+    with pytest.raises(LayerError, match=r"layer 'jobs' .*the layer is empty"):
+        load_layers([spec(path, "jobs")], crs=CRS)

@@ -115,6 +115,8 @@ def read_table(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
     notes: list[str] = []
     warns: list[str] = []
     xcol, ycol = _xy_columns(df, spec, path.name, notes)
+    if df.empty:  # the loader says "the layer is empty"
+        return gpd.GeoDataFrame(df.drop(columns=[xcol, ycol]), geometry=[], crs="EPSG:4326")
     x = pd.to_numeric(df[xcol].str.strip(), errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(df[ycol].str.strip(), errors="coerce").to_numpy(dtype=float)
     bad = ~(np.isfinite(x) & np.isfinite(y))
