@@ -113,3 +113,11 @@ def test_zh_report_warnings_are_in_chinese(tmp_path: Path) -> None:
     run_workspace(load_workspace(root))
     text = html.unescape((root / "out" / "report.html").read_text(encoding="utf-8"))
     assert "park: 没有公园达到 20,000 平方米：无覆盖" in text
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [("radius_m", "服务半径（米）"), ("jobs_500", "500 米内就业岗位"), ("tier_x", "tier_x")],
+)
+def test_legend_fields_in_chinese(field: str, expected: str) -> None:
+    assert i18n.field_label(field, None, "zh") == expected

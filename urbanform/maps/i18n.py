@@ -315,13 +315,45 @@ def indicator_label(
     return default or key
 
 
+_FIELDS_ZH: dict[str, str] = {
+    "radius_m": "服务半径（米）",
+    "area_m2": "面积（平方米）",
+    "walk_m": "步行距离（米）",
+    "tier": "服务等级",
+    "counts": "计入",
+    "category": "设施类别",
+    "line": "线路",
+    "entrances": "出入口数",
+    "jobs": "就业岗位",
+    "dwellings": "住宅套数",
+    "workers": "就业人口",
+    "n_missing": "缺少的设施类别数",
+    "local_ratio": "本地职住比",
+    "ratio": "职住比",
+    "activity_per_ha": "活动强度（人/公顷）",
+}
+_RING_FIELDS_ZH = {"residents": "{r} 米内居民", "jobs": "{r} 米内就业岗位"}
+
+
 def field_label(field: str, labels: dict[str, dict[str, str]] | None, language: str) -> str:
-    """Label a layer field: the layer's own alias, a known field's label, or the name."""
+    """Label a layer field: the layer's own alias, a known field's label, or the name.
+
+    Examples
+    --------
+    >>> field_label("residents_800", None, "zh"), field_label("residents_800", None, "en")
+    ('800 米内居民', 'residents_800')
+    """
     own = (labels or {}).get(check_language(language), {})
     if field in own:
         return str(own[field])
     if field in _FIELD_KEYS:
         return t(field, language)
+    if language == "zh":
+        if field in _FIELDS_ZH:
+            return _FIELDS_ZH[field]
+        head, _, ring = field.rpartition("_")
+        if head in _RING_FIELDS_ZH and ring.replace(".", "", 1).isdigit():
+            return _RING_FIELDS_ZH[head].format(r=ring)
     return field
 
 
