@@ -76,7 +76,7 @@ def old_station_distances(graph, units, ent, snaps, *, p):
                                            if p["distance"] == "network" else None)
 
 
-def old_network_catchments(graph, ent, ent_snap, pieces, *, r, circles):
+def old_network_catchments(graph, ent, ent_snap, pieces, *, r, circles, bands=None):
     """One reached_edges search and one buffer-and-union per station."""
     n = circles.size
     st = ent["station"].to_numpy()
@@ -100,9 +100,15 @@ def old_network_catchments(graph, ent, ent_snap, pieces, *, r, circles):
     return out
 
 
+def old_piece_bands(graph, pieces, *, buffer_m):
+    """The old engine buffers inside its catchment step: no shared bands."""
+    return {r: None for r in pieces}
+
+
 @contextmanager
 def old_engine():
     with (mock.patch.object(tod, "_station_distances", old_station_distances),
+          mock.patch.object(tod, "piece_bands", old_piece_bands),
           mock.patch.object(tod, "_network_catchments", old_network_catchments)):
         yield
 

@@ -10,7 +10,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from urbanform.grid import cells_of_points, h3_summary, indicator_keys
+from urbanform.grid import cells_of_points, coarsen, h3_summary, indicator_keys
 from urbanform.results import indicator_values
 
 X0, Y0 = 400_000.0, 3_390_000.0
@@ -93,3 +93,16 @@ def test_input_order_does_not_change_cells() -> None:
     b = h3_summary(u.iloc[::-1], resolution=9)
     assert a["hex_id"].tolist() == b["hex_id"].tolist()
     assert np.allclose(a["pop_share"], b["pop_share"], equal_nan=True)
+
+
+def test_coarsen_keeps_the_sums_of_the_children():
+    # two units in one res-9 cell and one in another, under one res-5 parent
+    lng, lat = 104.0665, 30.5728
+    pts = gpd.GeoSeries(shapely.points([(lng, lat), (lng, lat), (lng + 0.01, lat)]), crs=4326)
+    units = gpd.GeoDataFrame(
+        {"population": [10.0, 5.0, 20.0], "k__num": [1.0, 0.0, 2.0], "k__den": [1.0, 1.0, 4.0]},
+        geometry=pts,
+    )
+    coarse = coarsen(h3_summary(units, resolution=9), 5)
+    parent = h3.cell_to_parent(h3.latlng_to_cell(lat, lng, 9), 5)
+    assert coarse[["hex_id", "population", "k"]].values.tolist() == [[parent, 35.0, 0.5]]

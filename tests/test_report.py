@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -233,21 +234,48 @@ def test_raw_script_never_in_page(page_en: str):
     assert EVIL not in page_en
 
 
-class _Srcdocs(HTMLParser):
+class _Frames(HTMLParser):
+    """The map frames (``data-map``) and JSON script elements (by id) of a report."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.docs: list[str] = []
+        self.frames: list[str] = []
+        self.scripts: dict[str, str] = {}
+        self._script: str | None = None
 
     def handle_starttag(self, tag, attrs):
-        if tag == "iframe":
-            self.docs.append(dict(attrs).get("srcdoc") or "")
+        a = dict(attrs)
+        if tag == "iframe" and a.get("data-map"):
+            self.frames.append(a["data-map"])
+        if tag == "script" and a.get("type") == "application/json":
+            self._script = a["id"]
+            self.scripts[self._script] = ""
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self.scripts[self._script] += data
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._script = None
 
 
 def srcdocs(page: str) -> list[str]:
-    """The pages embedded in iframes, as the browser reads them (unescaped)."""
-    parser = _Srcdocs()
+    """The pages the report's script puts in its map frames, as the browser gets them.
+
+    Written apart from report.js: each frame's page is the JSON text ``{id}-page`` with
+    the report's one copy of the assets and of the context put in place of the tokens.
+    """
+    parser = _Frames()
     parser.feed(page)
-    return parser.docs
+    assets = json.loads(parser.scripts.get("uf-map-assets", '""'))
+    context = parser.scripts.get("uf-map-context", "null")
+    return [
+        json.loads(parser.scripts[f"{frame}-page"])
+        .replace("<!--urbanform:assets-->", assets, 1)
+        .replace('"urbanform:context"', context, 1)
+        for frame in parser.frames
+    ]
 
 
 def test_raw_script_never_in_embedded_maps(page_en: str):
@@ -261,9 +289,10 @@ def test_embedded_map_is_the_standalone_page():
     assert srcdocs(page) == [render_map_html(fmap)]
 
 
-def test_embedding_barely_grows_the_map(page_en: str):
+def test_report_is_smaller_than_its_maps(page_en: str):
+    # two maps, one copy of Leaflet: the page is lighter than the two pages it embeds
     maps = srcdocs(page_en)
-    assert len(page_en) < 1.05 * sum(len(m) for m in maps) + 50_000
+    assert len(page_en) < sum(len(m) for m in maps) - 100_000
 
 
 # ----------------------------------------------------------------- languages
@@ -286,19 +315,28 @@ def test_unknown_language_raises():
 # ----------------------------------------------------------------- offline
 
 
+def report_fetches(page: str) -> list[str]:
+    """URLs the report and the map pages its script builds would request."""
+    return fetched_urls(page) + [u for doc in srcdocs(page) for u in fetched_urls(doc)]
+
+
 def test_report_fetches_nothing(page_en: str):
-    assert fetched_urls(page_en) == []
+    assert report_fetches(page_en) == []
 
 
-def test_report_embeds_leaflet_in_each_map(page_en: str):
-    assert html.unescape(page_en).count("Leaflet 1.9.4, a JS library") == 2
+def test_report_holds_leaflet_once(page_en: str):
+    assert page_en.count("Leaflet 1.9.4, a JS library") == 1
+
+
+def test_report_maps_each_get_leaflet(page_en: str):
+    assert [m.count("Leaflet 1.9.4, a JS library") for m in srcdocs(page_en)] == [1, 1]
 
 
 def test_report_with_tiles_references_only_given_server():
     park = make_park_result()
     tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
     page = build(results=[park], maps={park.name: analysis_map(park, tiles=tiles)})
-    assert set(fetched_urls(page)) == {tiles}
+    assert set(report_fetches(page)) == {tiles}
 
 
 def test_write_report_writes_one_file(tmp_path: Path):
@@ -403,7 +441,7 @@ def test_comparison_leaves_out_kinds_with_one_run(compare_en: str):
 
 def test_comparison_maps_side_by_side_copy_the_analysis_maps(compare_en: str):
     section = compare_en.split('id="comparison"')[1].split("</section>")[0]
-    sources = re.findall(r'<iframe class="uf-map"[^>]*data-srcdoc-from="([\w-]+)"', section)
+    sources = re.findall(r'<iframe class="uf-map"[^>]*data-map="([\w-]+)"', section)
     # parks_500m is the first result, parks_network the third
     assert sources == ["map-1", "map-3"]
 

@@ -53,22 +53,41 @@ class Visit:
     popup: dict = field(default_factory=dict)
 
 
+def _count(frame) -> dict:
+    return {
+        "containers": len(frame.query_selector_all(".leaflet-container")),
+        "paths": len(frame.query_selector_all(".leaflet-interactive")),
+        "legends": len(frame.query_selector_all(".uf-legend-part")),
+    }
+
+
+def _drawn(page, get_frame) -> dict:
+    """Wait (up to 5 s) for Leaflet to draw in the frame ``get_frame()`` gives (asked
+    again each time: a frame whose page is set late navigates once); count what it drew."""
+    for _ in range(100):
+        frame = get_frame()
+        try:
+            if frame is not None and frame.query_selector(".leaflet-interactive") is not None:
+                return _count(frame)
+        except PlaywrightError:  # the frame navigated to its page meanwhile
+            pass
+        page.wait_for_timeout(50)
+    frame = get_frame()
+    return _count(frame) if frame is not None else {"containers": 0, "paths": 0, "legends": 0}
+
+
 def _frames_layers(page) -> list[dict]:
+    """What each map drew: a standalone map's page, or each report map once scrolled to
+    (the report draws a map when it comes near the screen)."""
+    frames = page.query_selector_all("iframe[data-map]")
+    if not frames:
+        main = page.main_frame
+        has_map = main.query_selector(".leaflet-container") is not None
+        return [_drawn(page, lambda: main)] if has_map else []
     out = []
-    for frame in page.frames:
-        if frame.query_selector(".leaflet-container") is None:
-            continue
-        for _ in range(50):  # up to 5 s for Leaflet to draw
-            if frame.query_selector(".leaflet-interactive") is not None:
-                break
-            page.wait_for_timeout(100)
-        out.append(
-            {
-                "containers": len(frame.query_selector_all(".leaflet-container")),
-                "paths": len(frame.query_selector_all(".leaflet-interactive")),
-                "legends": len(frame.query_selector_all(".uf-legend-part")),
-            }
-        )
+    for element in frames:
+        element.scroll_into_view_if_needed()
+        out.append(_drawn(page, element.content_frame))
     return out
 
 
@@ -84,6 +103,12 @@ _OPEN_POPUP = """
     return {text: box.textContent, scripts: box.querySelectorAll("script").length};
 }
 """
+
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+except ImportError:  # the module is skipped without chromium; keep the name defined
+    PlaywrightError = Exception
 
 
 def _visit(path: Path, *, sort_column: int | None = None, popup_of: str | None = None) -> Visit:

@@ -8,8 +8,11 @@ station's entrances, and ``reached_edges`` from them.
 
 from __future__ import annotations
 
+from unittest import mock
+
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 import shapely
@@ -18,7 +21,13 @@ from urbanform.analyses import tod
 from urbanform.analyses import tod_catchments as tc
 from urbanform.analyses.context import Context
 from urbanform.layers.types import Layers
-from urbanform.network import graph_from_lines, nearest_distance, reached_edges, snap_points
+from urbanform.network import (
+    graph_from_lines,
+    nearest_distance,
+    reached_edges,
+    snap_points,
+    snapping,
+)
 
 CRS = pyproj.CRS(32648)
 X0, Y0 = 400_000.0, 3_390_000.0
@@ -143,3 +152,84 @@ def test_threaded_intersection_equals_one_call():
     b = shapely.box(X0 - 100, Y0 - 10, X0 + 120, Y0 + 100)
     out = tc.threaded_intersection(a, np.full(10, b), threads=2, chunk=3)
     assert all(shapely.equals_exact(out, shapely.intersection(a, b), tolerance=0.0))
+
+
+def test_near_street_equals_snap_points_ok(city):
+    graph = city[0]
+    rng = np.random.default_rng(5)
+    # inside the grid, around its edge and far off it: every answer, and points near 100 m
+    xy = rng.uniform(-400, 1700, size=(3000, 2)) + (X0, Y0)
+    np.testing.assert_array_equal(snapping.near_street(graph, xy, max_snap_m=100),
+                                  snap_points(graph, xy, max_snap_m=100).ok)
+
+
+def _snap_every_unit(ctx, u, ent, *, name, p):
+    """The snapping before units out of reach were skipped: every unit snapped."""
+    graph = ctx.walk_graph(needed_by=name)
+    units = snap_points(graph, u.frame.geometry, max_snap_m=p["max_snap_m"])
+    return graph, (units, snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"])), units.ok
+
+
+def test_units_out_of_reach_give_the_same_result_as_snapping_every_unit():
+    rng = np.random.default_rng(3)
+    # residents on and far off the grid (beyond 800 m of every entrance, some off-street)
+    unit_xy = np.vstack([rng.uniform(0, 1300, size=(200, 2)),
+                         rng.uniform(-1500, 2800, size=(200, 2))]) + (X0, Y0)
+    pop = gpd.GeoDataFrame({"population": np.arange(1.0, 401.0)},
+                           geometry=shapely.points(unit_xy), crs=CRS)
+    stations = gpd.GeoDataFrame({"name": [f"S{s}" for s in ENT_STATION], "line": "L1"},
+                                geometry=shapely.points(ENT_XY), crs=CRS)
+    layers = Layers(crs=CRS, vectors={"streets": _grid(), "stations": stations,
+                                      "population": pop})
+    p = tod.validate_params({"radius_m": [300, 600], "indicator_radius_m": 700}, where="test")
+    new = tod.run(Context(layers), name="tod", params=p, target=None)
+    with mock.patch.object(tod, "_snap", _snap_every_unit):
+        ref = tod.run(Context(layers), name="tod", params=p, target=None)
+    assert new.warnings == ref.warnings and "units" in new.warnings[0]
+    np.testing.assert_array_equal(new.units["station_m"].to_numpy(),
+                                  ref.units["station_m"].to_numpy())
+    pd.testing.assert_frame_equal(new.layers["stations"].drop(columns="geometry"),
+                                  ref.layers["stations"].drop(columns="geometry"))
+
+
+def _mix_by_intersection(polygons, landuse) -> np.ndarray:
+    """Reference: every land-use polygon cut by every catchment (the method before)."""
+    classes = landuse["class"].to_numpy()
+    k = len(np.unique(classes))
+    out = np.full(len(polygons), np.nan)
+    for i, poly in enumerate(polygons):
+        area = shapely.area(shapely.intersection(poly, landuse.geometry.values))
+        per_class = np.array([area[classes == c].sum() for c in np.unique(classes)])
+        share = per_class[per_class > 0] / per_class.sum()
+        out[i] = -(share * np.log(share)).sum() / np.log(k)
+    return out
+
+
+def test_landuse_mix_counts_contained_polygons_whole_as_if_cut():
+    # 20 m blocks of three classes; catchments that hold some blocks whole and cut others
+    ii, jj = np.meshgrid(np.arange(12), np.arange(12), indexing="ij")
+    boxes = shapely.box(X0 + ii.ravel() * 20, Y0 + jj.ravel() * 20,
+                        X0 + ii.ravel() * 20 + 20, Y0 + jj.ravel() * 20 + 20)
+    classes = np.array(["res", "com", "park"])[(ii + 2 * jj).ravel() % 3]
+    landuse = gpd.GeoDataFrame({"class": classes}, geometry=boxes, crs=CRS)
+    polygons = shapely.buffer(shapely.points([X0 + 70, X0 + 150], [Y0 + 90, Y0 + 130]),
+                              [55.0, 73.0], quad_segs=4)
+    assert shapely.contains_properly(polygons[0], boxes).sum() > 10
+    np.testing.assert_allclose(tod.landuse_mix(polygons, landuse),
+                               _mix_by_intersection(polygons, landuse), rtol=1e-12)
+
+
+@pytest.mark.parametrize("radius_m", RADII_M)
+def test_shared_edge_bands_equal_each_piece_buffered(city, radius_m):
+    graph, units, src, st, ui = city
+    _, pieces = tc.station_walks(graph, src, units, st, ui, radii_m=RADII_M)
+    bands = tc.piece_bands(graph, pieces, buffer_m=50.0)[radius_m]
+    each = shapely.buffer(tc.piece_geometries(graph, pieces[radius_m]), 50.0, quad_segs=4)
+    assert shapely.equals_exact(bands, each, tolerance=0.0).all()
+
+
+def test_threaded_buffer_equals_one_call():
+    start = np.stack([X0 + np.arange(10.0) * 30, np.full(10, Y0)], axis=1)
+    lines = shapely.linestrings(np.stack([start, start + [10.0, 60.0]], axis=1))
+    out = tc.threaded_buffer(lines, 50.0, threads=2, chunk=3)
+    assert shapely.equals_exact(out, shapely.buffer(lines, 50.0, quad_segs=4), tolerance=0.0).all()

@@ -7,18 +7,27 @@ cell sums add up to the district and city figures exactly.
 
 from __future__ import annotations
 
+import hashlib
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
-from h3ronpy import cells_to_string
+from h3ronpy import cells_parse, cells_to_string, change_resolution
 from h3ronpy import vector as h3v
 from pyproj import Transformer
 
 from urbanform.results import DEN, NUM
 
-__all__ = ["cells_of_points", "h3_summary", "indicator_keys"]
+__all__ = [
+    "cells_at",
+    "cells_of_points",
+    "coarsen",
+    "h3_summaries",
+    "h3_summary",
+    "indicator_keys",
+]
 
 
 def indicator_keys(units: pd.DataFrame) -> list[str]:
@@ -40,21 +49,78 @@ def cells_of_points(points: gpd.GeoSeries, resolution: int) -> np.ndarray:
     >>> h3.int_to_str(int(cells_of_points(p, 9)[0])) == h3.latlng_to_cell(30.5728, 104.0665, 9)
     True
     """
-    if len(points) == 0:
-        return np.zeros(0, dtype=np.uint64)
+    return cells_at(points, (resolution,))[resolution]
+
+
+def _lat_lng(points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     xy = shapely.get_coordinates(points.values)
     if points.crs is not None and not points.crs.equals("EPSG:4326"):
         tf = Transformer.from_crs(points.crs, 4326, always_xy=True)
         lng, lat = tf.transform(xy[:, 0], xy[:, 1])
     else:
         lng, lat = xy[:, 0], xy[:, 1]
-    cells = h3v.coordinates_to_cells(
-        np.asarray(lat, dtype=float), np.asarray(lng, dtype=float), resolution
-    )
-    return pa.array(cells).to_numpy()
+    return np.asarray(lat, dtype=float), np.asarray(lng, dtype=float)
 
 
-def h3_summary(units: gpd.GeoDataFrame, *, resolution: int) -> gpd.GeoDataFrame:
+def cells_at(points: gpd.GeoSeries, resolutions: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """H3 cell (uint64) of each point at each resolution, the points projected once.
+
+    Each resolution is indexed from the coordinates: H3 cells are not nested, so a
+    point's cell at a coarser resolution is not always the parent of its finer cell.
+    """
+    if len(points) == 0:
+        return {res: np.zeros(0, dtype=np.uint64) for res in resolutions}
+    lat, lng = _lat_lng(points)
+    return {
+        res: pa.array(h3v.coordinates_to_cells(lat, lng, res)).to_numpy() for res in resolutions
+    }
+
+
+def h3_summaries(
+    units: gpd.GeoDataFrame,
+    resolutions: tuple[int, ...],
+    *,
+    memo: dict[str, dict[int, np.ndarray]] | None = None,
+) -> dict[int, gpd.GeoDataFrame]:
+    """:func:`h3_summary` at each resolution, the units projected once (:func:`cells_at`).
+
+    ``memo`` (a dict kept by the caller) reuses the cells of units at the same
+    coordinates: the living-circle levels, say, share their population units.
+    """
+    xy = np.ascontiguousarray(shapely.get_coordinates(units.geometry.values))
+    key = f"{units.crs}:{hashlib.blake2b(xy.tobytes(), digest_size=16).hexdigest()}"
+    known = (memo or {}).get(key, {})
+    todo = tuple(r for r in resolutions if r not in known)
+    cells = {**known, **(cells_at(units.geometry, todo) if todo else {})}
+    if memo is not None:
+        memo[key] = cells
+    return {res: h3_summary(units, resolution=res, cells=cells[res]) for res in resolutions}
+
+
+def coarsen(cells: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:
+    """An :func:`h3_summary` table regrouped on the parents of its cells at ``resolution``.
+
+    Sums (``population``, ``K__num``, ``K__den``) add up and values are recomputed from
+    them, so each parent holds its children's totals exactly. H3 cells are not nested:
+    a parent's hexagon does not follow its children's outline exactly, so this is for
+    display (web maps), not for the H3 outputs.
+    """
+    if not len(cells) or resolution >= int(cells["resolution"].iloc[0]):
+        return cells
+    ids = pa.array(cells_parse(pa.array(cells["hex_id"].to_numpy(dtype=str)))).to_numpy()
+    parents = pa.array(change_resolution(pa.array(ids), resolution)).to_numpy()
+    keys = indicator_keys(cells)
+    sums = [c for c in ("population",) if c in cells.columns]
+    sums += [c for k in keys for c in (k + NUM, k + DEN)]
+    agg = pd.DataFrame(cells[sums].to_numpy(dtype=float), columns=sums).groupby(
+        parents, sort=True
+    ).sum()
+    return _cell_frame(agg, resolution, keys)
+
+
+def h3_summary(
+    units: gpd.GeoDataFrame, *, resolution: int, cells: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
     """Per-cell sums and values of every indicator in ``units``.
 
     Parameters
@@ -63,6 +129,8 @@ def h3_summary(units: gpd.GeoDataFrame, *, resolution: int) -> gpd.GeoDataFrame:
         Points with ``K__num`` / ``K__den`` columns (and optionally ``population``).
     resolution
         H3 resolution (0-15).
+    cells
+        The units' cells at ``resolution``, when already known (:func:`cells_at`).
 
     Returns
     -------
@@ -75,10 +143,16 @@ def h3_summary(units: gpd.GeoDataFrame, *, resolution: int) -> gpd.GeoDataFrame:
     sum_cols = [c for k in keys for c in (k + NUM, k + DEN)]
     if "population" in units.columns:
         sum_cols = ["population", *sum_cols]
-    cells = cells_of_points(units.geometry, resolution)
+    if cells is None:
+        cells = cells_of_points(units.geometry, resolution)
     frame = pd.DataFrame(units[sum_cols].to_numpy(dtype=float), columns=sum_cols)
     frame["cell"] = cells
     agg = frame.groupby("cell", sort=True)[sum_cols].sum()
+    return _cell_frame(agg, resolution, keys)
+
+
+def _cell_frame(agg: pd.DataFrame, resolution: int, keys: list[str]) -> gpd.GeoDataFrame:
+    """Cells (index: uint64 ids) with their sums -> the summary table with polygons."""
     ids = agg.index.to_numpy(dtype=np.uint64)
     hex_ids = pa.array(cells_to_string(pa.array(ids))).to_numpy(zero_copy_only=False)
     polys = shapely.from_wkb(

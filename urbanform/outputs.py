@@ -25,6 +25,7 @@ import pandas as pd
 
 from urbanform import __version__
 from urbanform.errors import OutputError
+from urbanform.progress import Stage
 from urbanform.results import AnalysisResult, Indicator
 
 __all__ = [
@@ -226,13 +227,20 @@ def gpkg_layers(
     return layers
 
 
-def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, *, crs: Any) -> None:
-    """Write every layer into one GeoPackage, in the working CRS ``crs``."""
+def write_gpkg(
+    layers: dict[str, gpd.GeoDataFrame], path: Path, *, crs: Any, step: Stage | None = None
+) -> None:
+    """Write every layer into one GeoPackage, in the working CRS ``crs``.
+
+    ``step`` (a progress stage) advances once per layer.
+    """
     for name, gdf in layers.items():
         frame = _gpkg_ready(gdf.to_crs(crs) if gdf.crs != crs else gdf)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+        if step is not None:
+            step.advance(note=name)
 
 
 def write_h3(cells: gpd.GeoDataFrame, folder: Path, stem: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 from urbanform.analyses import kind_module
 from urbanform.analyses.context import Context
 from urbanform.errors import AnalysisError, WorkspaceError
-from urbanform.grid import h3_summary
+from urbanform.grid import h3_summaries
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers
 from urbanform.outputs import (
@@ -27,14 +26,13 @@ from urbanform.outputs import (
     write_h3,
     write_summary,
 )
+from urbanform.progress import Progress
 from urbanform.results import AnalysisResult
 from urbanform.workspace import AnalysisSpec, Workspace
 
 __all__ = ["RunResult", "validate_analyses", "run_analyses", "run_workspace", "districts_layer"]
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -138,12 +136,13 @@ def run_analyses(
 ) -> list[AnalysisResult]:
     """Run each analysis on the shared context; add its ``districts`` layer."""
     results = []
+    progress = progress or Progress()
     for spec, params in checked:
-        if progress:
-            progress(f"analysis {spec.name} ({spec.kind})")
         t0 = time.perf_counter()
-        result = kind_module(spec.kind).run(ctx, name=spec.name, params=params, target=spec.target)
-        layer = districts_layer(ctx, result)
+        with progress.stage(f"analysis {spec.name} ({spec.kind})"):
+            mod = kind_module(spec.kind)
+            result = mod.run(ctx, name=spec.name, params=params, target=spec.target)
+            layer = districts_layer(ctx, result)
         if layer is not None:
             result.layers = {"districts": layer, **result.layers}
         log.info("analysis %s done in %.1f s", spec.name, time.perf_counter() - t0)
@@ -152,22 +151,24 @@ def run_analyses(
 
 
 def _h3(
-    results: list[AnalysisResult], resolutions: tuple[int, ...]
+    results: list[AnalysisResult], resolutions: tuple[int, ...], progress: Progress
 ) -> dict[str, dict[int, gpd.GeoDataFrame]]:
     out: dict[str, dict[int, gpd.GeoDataFrame]] = {}
-    for r in results:
-        if r.units is None or len(r.units) == 0:
-            continue
-        by_res = {res: h3_summary(r.units, resolution=res) for res in resolutions}
-        key = _main_indicator(r)
-        for cells in by_res.values():
-            cells.attrs["urbanform"] = {
+    todo = [r for r in results if r.units is not None and len(r.units)]
+    memo: dict[str, dict[int, np.ndarray]] = {}  # units at the same points: indexed once
+    with progress.stage("H3 summaries", total=len(todo) * len(resolutions)) as step:
+        for r in todo:
+            key = _main_indicator(r)
+            hints = {
                 "title": f"{r.name}: H3 cells",
                 "value_field": key,
                 "ramp": "good" if key and r.indicators[key].unit == "share" else "diverging",
                 "target": _reach_target(r.indicators[key]) if key else None,
             }
-        out[r.name] = by_res
+            out[r.name] = h3_summaries(r.units, resolutions, memo=memo)
+            for cells in out[r.name].values():
+                cells.attrs["urbanform"] = dict(hints)
+            step.advance(len(resolutions), note=r.name)
     return out
 
 
@@ -200,7 +201,7 @@ def run_workspace(
     force
         Replace an output folder that is not an earlier urbanform output.
     progress
-        Called with a short message at each step.
+        Shows each stage of the run (default: nothing shown).
 
     Returns
     -------
@@ -208,13 +209,12 @@ def run_workspace(
     """
     t0 = time.perf_counter()
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    progress = progress or Progress()
     checked = validate_analyses(ws, only=only)
     layers = load_layers(ws.layers, crs=ws.crs, progress=progress)
     ctx = Context(layers)
     results = run_analyses(ctx, checked, progress=progress)
-    if progress:
-        progress(f"H3 summaries at resolutions {', '.join(map(str, ws.h3_resolutions))}")
-    h3 = _h3(results, ws.h3_resolutions)
+    h3 = _h3(results, ws.h3_resolutions, progress)
     crs = layers.crs.to_string()
     summary = build_summary(workspace=ws.name, crs=crs, results=results, warnings=layers.warnings)
     run = RunResult(ws, layers, results, summary, h3, None, 0.0)
@@ -227,20 +227,21 @@ def run_workspace(
 
 
 def _write_all(
-    run: RunResult, tmp: Path, *, started: str, t0: float, progress: Progress | None
+    run: RunResult, tmp: Path, *, started: str, t0: float, progress: Progress
 ) -> None:
-    ws, layers = run.workspace, run.layers
-    if progress:
-        progress(f"writing outputs to {ws.out}")
     write_summary(run.summary, tmp / "summary.json")
-    for name, by_res in run.h3.items():
-        for res, cells in by_res.items():
+    files = [(name, res, cells) for name, by_res in run.h3.items() for res, cells in by_res.items()]
+    with progress.stage("H3 files", total=len(files)) as step:
+        for name, res, cells in files:
             write_h3(cells, tmp / "h3", f"{name}_r{res}")
+            step.advance()
     gl = gpkg_layers(run.results, run.h3)
-    write_gpkg(gl, tmp / "results.gpkg", crs=layers.crs)
+    with progress.stage("GeoPackage", total=len(gl)) as step:
+        write_gpkg(gl, tmp / "results.gpkg", crs=run.layers.crs, step=step)
     from urbanform.maps import deliverables
 
     deliverables.write_all(
-        run, tmp, gpkg_layers=gl, started=started, seconds=time.perf_counter() - t0
+        run, tmp, gpkg_layers=gl, started=started, seconds=time.perf_counter() - t0,
+        progress=progress,
     )
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 
 from urbanform.layers.types import Layers
 
 if TYPE_CHECKING:
-    from urbanform.network import WalkGraph
+    from urbanform.network import Snapped, WalkGraph
 
 __all__ = ["Context"]
 
@@ -50,6 +53,29 @@ class Context:
             self.cache["walk_graph"] = graph
         graph_: WalkGraph = self.cache["walk_graph"]
         return graph_
+
+    def snapped(
+        self,
+        xy: np.ndarray,
+        snap: Callable[[np.ndarray], Snapped],
+        *,
+        max_snap_m: float,
+        min_piece_share: float = 0.0,
+    ) -> Snapped:
+        """``snap(xy)``, cached for the run by the coordinates, ``max_snap_m`` and share.
+
+        Analyses that walk from the same units (the three living-circle levels, park
+        coverage by network) snap them once. A snap depends only on the graph (one per
+        run), the point, the maximum distance and the smallest piece of network snapped
+        to (``min_piece_share``), so the cached answer is the same.
+        """
+        xy = np.ascontiguousarray(xy, dtype=float)
+        digest = hashlib.blake2b(xy.tobytes(), digest_size=16).hexdigest()
+        key = f"snap:{digest}:{len(xy)}:{float(max_snap_m)!r}:{float(min_piece_share)!r}"
+        if key not in self.cache:
+            self.cache[key] = snap(xy)
+        cached: Snapped = self.cache[key]
+        return cached
 
     def districts(self) -> gpd.GeoDataFrame | None:
         """Districts (``name``, geometry) or ``None`` when the workspace has none."""

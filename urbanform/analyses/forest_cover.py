@@ -184,13 +184,16 @@ def raster_share_units(
     area = cells["coverage"].to_numpy() * _cell_area_m2(raster, cells["y"].to_numpy())
     land = ~np.isin(cells["value"].to_numpy(), exclude_codes)
     forest = land & np.isin(cells["value"].to_numpy(), forest_codes)
-    k, ncols = _block(raster), raster.data.shape[1]
+    k, (nrows, ncols) = _block(raster), raster.data.shape
     cell = cells["cell"].to_numpy(dtype=np.int64)
+    # one int key ordered as (zone, block row, block column): grouping by it sorts and
+    # sums exactly as grouping by the three columns, without a frame three columns wider
+    n_br, n_bc = -(-nrows // k), -(-ncols // k)
+    block = (cells["zone"].to_numpy(dtype=np.int64) * n_br + cell // ncols // k) * n_bc + (
+        cell % ncols // k
+    )
     frame = pd.DataFrame(
         {
-            "zone": cells["zone"].to_numpy(dtype=np.int64),
-            "br": cell // ncols // k,
-            "bc": cell % ncols // k,
             "share__num": np.where(forest, area, 0.0),
             "share__den": np.where(land, area, 0.0),
             "w": area,
@@ -198,15 +201,20 @@ def raster_share_units(
             "wy": area * cells["y"].to_numpy(),
         }
     )
-    g = frame.groupby(["zone", "br", "bc"], sort=True).sum().reset_index()
+    g = frame.groupby(block, sort=True).sum()
+    zone = g.index.to_numpy() // (n_br * n_bc)
     xs, ys = (g["wx"] / g["w"]).to_numpy(), (g["wy"] / g["w"]).to_numpy()
     if pyproj.CRS(raster.crs) != pyproj.CRS(crs):
         tr = pyproj.Transformer.from_crs(raster.crs, crs, always_xy=True)
         xs, ys = tr.transform(xs, ys)
-    district = zones["district"].to_numpy(dtype=object)[g["zone"].to_numpy()]
+    district = zones["district"].to_numpy(dtype=object)[zone]
     log.info("forest cover: %d pixels in %d unit blocks", len(cells), len(g))
     return gpd.GeoDataFrame(
-        {"district": district, "share__num": g["share__num"], "share__den": g["share__den"]},
+        {
+            "district": district,
+            "share__num": g["share__num"].to_numpy(),
+            "share__den": g["share__den"].to_numpy(),
+        },
         geometry=shapely.points(xs, ys),
         crs=crs,
     )
@@ -297,9 +305,12 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
             _codes(raster, params["classes"], key="classes", where=where),
             _codes(raster, params["exclude"], key="exclude", where=where),
         )
-        units = raster_share_units(
-            raster, zones, forest_codes=codes[0], exclude_codes=codes[1], crs=ctx.layers.crs
-        )
+        key = f"forest_cover:raster:{sorted(map(repr, codes[0]))}:{sorted(map(repr, codes[1]))}"
+        if key not in ctx.cache:  # forest and forest2030 differ only in their target
+            ctx.cache[key] = raster_share_units(
+                raster, zones, forest_codes=codes[0], exclude_codes=codes[1], crs=ctx.layers.crs
+            )
+        units = ctx.cache[key]
     else:
         units, forest = _landuse_units(ctx, zones, params, name=name)
         forest.attrs["urbanform"] = {

@@ -570,8 +570,12 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
         graph = ctx.walk_graph(needed_by=name)
     with _step("snapping"):
         share = float(params["min_piece_share"])
-        usnap = _snap(graph, _points_xy(units.geometry), max_snap_m=max_snap_m,
-                      min_piece_share=share)
+        usnap = ctx.snapped(
+            _points_xy(units.geometry),
+            lambda xy: _snap(graph, xy, max_snap_m=max_snap_m, min_piece_share=share),
+            max_snap_m=max_snap_m,
+            min_piece_share=share,
+        )
         fsnap = _snap(graph, _points_xy(fac.geometry), max_snap_m=max_snap_m,
                       min_piece_share=share)
     log.info("living circle: %d of %d units and %d of %d facilities snapped",

@@ -25,10 +25,12 @@ from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, one_of, positive_number, share_param
 from urbanform.analyses.stations import ENTRANCE_JOIN_M, station_entrances, unnamed_warning
 from urbanform.analyses.tod_catchments import (
+    BAND_QUAD_SEGS,
     Pieces,
     StationSources,
     catchment_polygons,
-    piece_geometries,
+    piece_bands,
+    snap_within_reach,
     station_walks,
     threaded_intersection,
 )
@@ -219,9 +221,11 @@ def _nearest_station_m(
 
 def _circles(ent: gpd.GeoDataFrame, n: int, r: float) -> np.ndarray:
     """Union of the straight-line circles of radius ``r`` around each station's entrances."""
-    discs = shapely.buffer(ent.geometry.values, r, quad_segs=16)
+    discs = np.asarray(shapely.buffer(ent.geometry.values, r, quad_segs=16), dtype=object)
     st = ent["station"].to_numpy()
-    return np.array([shapely.union_all(discs[st == s]) for s in range(n)], dtype=object)
+    order = np.argsort(st, kind="stable")
+    groups = np.split(discs[order], np.searchsorted(st[order], np.arange(1, n)))
+    return np.array([shapely.union_all(g) for g in groups], dtype=object)
 
 
 def _network_catchments(
@@ -232,20 +236,27 @@ def _network_catchments(
     *,
     r: float,
     circles: np.ndarray,
+    bands: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Walked street pieces (and entrance connectors) buffered, clipped to the circles."""
+    """Walked street pieces (and entrance connectors) buffered, clipped to the circles.
+
+    ``bands`` are the pieces already buffered (:func:`piece_bands`), computed when None.
+    """
     st = ent["station"].to_numpy()
     ok = ent_snap.ok & (ent_snap.snap_m <= r)
     snap_pt = shapely.line_interpolate_point(
         graph.edge_geometry[ent_snap.edge[ok]], ent_snap.offset_m[ok]
     )
     connectors = shapely.shortest_line(ent.geometry.values[ok], snap_pt)
-    lines = np.concatenate([piece_geometries(graph, pieces), connectors])
+    if bands is None:
+        bands = piece_bands(graph, {r: pieces}, buffer_m=CATCHMENT_BUFFER_M)[r]
+    bands = np.concatenate(
+        [bands, shapely.buffer(connectors, CATCHMENT_BUFFER_M, quad_segs=BAND_QUAD_SEGS)]
+    )
     station = np.concatenate([pieces.station, st[ok]])
     # per station: its walked pieces (by edge), then its connectors (by entrance)
     order = np.argsort(station, kind="stable")
-    bands = shapely.buffer(lines[order], CATCHMENT_BUFFER_M, quad_segs=4)
-    return catchment_polygons(bands, station[order], circles)
+    return catchment_polygons(bands[order], station[order], circles)
 
 
 def landuse_mix(polygons: np.ndarray, landuse: gpd.GeoDataFrame) -> np.ndarray:
@@ -269,8 +280,12 @@ def landuse_mix(polygons: np.ndarray, landuse: gpd.GeoDataFrame) -> np.ndarray:
     out = np.full(len(polygons), np.nan)
     if k < 2 or len(polygons) == 0:
         return out
-    pi, li = shapely.STRtree(lu.geometry.values).query(polygons, predicate="intersects")
-    area = shapely.area(threaded_intersection(polygons[pi], lu.geometry.values[li]))
+    lu_geom = np.asarray(lu.geometry.values, dtype=object)
+    pi, li = shapely.STRtree(lu_geom).query(polygons, predicate="intersects")
+    # a land-use polygon wholly inside the catchment counts whole; only the others are cut
+    area = shapely.area(lu_geom[li])
+    cut = ~shapely.contains_properly(polygons[pi], lu_geom[li])
+    area[cut] = shapely.area(threaded_intersection(polygons[pi[cut]], lu_geom[li[cut]]))
     tab = pd.DataFrame({"p": pi, "c": classes[li], "a": area}).groupby(["p", "c"])["a"].sum()
     tab = tab[tab > 0]
     share = tab / tab.groupby(level="p").transform("sum")
@@ -340,12 +355,16 @@ def _rings(
     landuse = ctx.layers.vectors.get("landuse")
     network = p["distance"] == "network"
     out = {}
+    # every walked edge buffered once for all stations and rings
+    bands = None if net is None else piece_bands(net[0], net[2], buffer_m=CATCHMENT_BUFFER_M)
     for r in p["radius_m"]:
         circles = _circles(ent, n, r)
         polys = (
             circles
-            if net is None
-            else _network_catchments(net[0], ent, net[1], net[2][r], r=r, circles=circles)
+            if net is None or bands is None
+            else _network_catchments(
+                net[0], ent, net[1], net[2][r], r=r, circles=circles, bands=bands[r]
+            )
         )
         mix = landuse_mix(polys, landuse) if landuse is not None else np.full(n, np.nan)
         out[r] = (
@@ -423,25 +442,42 @@ def _station_layer(stations: gpd.GeoDataFrame, rings: dict) -> gpd.GeoDataFrame:
 
 
 def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict) -> tuple:
-    """The walk graph and the snapped units and entrances (network distance only)."""
+    """The walk graph, the snapped units and entrances, and the units near a street.
+
+    Only units within reach of an entrance in a straight line are snapped (the others
+    stay unsnapped: no walk reaches them); for the warnings, every unit is checked for a
+    street within ``max_snap_m`` (:func:`urbanform.network.near_street`). Network
+    distance only; ``(None, (None, None), None)`` for euclidean distance.
+    """
     if p["distance"] != "network":
-        return None, (None, None)
+        return None, (None, None), None
     graph = ctx.walk_graph(needed_by=name)
     share = p["min_piece_share"]
-    snaps = (
-        snap_points(graph, u.frame.geometry, max_snap_m=p["max_snap_m"], min_piece_share=share),
-        snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"], min_piece_share=share),
+    ent_snap = snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"], min_piece_share=share)
+    units, on_street = snap_within_reach(
+        graph,
+        u.frame.geometry,
+        shapely.get_coordinates(ent.geometry.values),
+        reach_m=max(p["radius_m"][-1], p["indicator_radius_m"]),
+        max_snap_m=p["max_snap_m"],
+        min_piece_share=share,
     )
-    return graph, snaps
+    return graph, (units, ent_snap), on_street
 
 
 def _snap_warnings(
-    u: _Units, stations: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, snaps: tuple, *, max_snap_m: float
+    u: _Units,
+    stations: gpd.GeoDataFrame,
+    ent: gpd.GeoDataFrame,
+    snaps: tuple,
+    on_street: np.ndarray | None,
+    *,
+    max_snap_m: float,
 ) -> list[str]:
     out: list[str] = []
-    if snaps[0] is None:
+    if snaps[0] is None or on_street is None:
         return out
-    f, lost = u.frame, ~snaps[0].ok
+    f, lost = u.frame, ~on_street
     people = f["population"].to_numpy(dtype=float) * ~f["is_job"].to_numpy(dtype=bool)
     out += island_warning(snaps[0], people, "population and job units", "residents")
     out += island_warning(snaps[1], np.ones(len(ent)), "station entrances", "entrances")
@@ -545,12 +581,12 @@ def run(
     """
     stations, ent = _stations(ctx, name=name)
     u = _units(ctx, name=name)
-    graph, snaps = _snap(ctx, u, ent, name=name, p=params)
+    graph, snaps, on_street = _snap(ctx, u, ent, name=name, p=params)
     pairs, pieces = _station_distances(graph, u.frame, ent, snaps, p=params)
     net = None if graph is None or pieces is None else (graph, snaps[1], pieces)
     rings = _rings(ctx, net, u, stations, ent, pairs, p=params)
     units = _indicator_units(u, _nearest_station_m(graph, u.frame, ent, snaps, p=params))
-    warnings = _snap_warnings(u, stations, ent, snaps, max_snap_m=params["max_snap_m"])
+    warnings = _snap_warnings(u, stations, ent, snaps, on_street, max_snap_m=params["max_snap_m"])
     warnings += unnamed_warning(stations)
     if not u.has_jobs:
         warnings.append(

@@ -14,18 +14,26 @@ same floats as :func:`urbanform.network.nearest_distance` and
 costs, same sums), and the reached pieces are cut with the same interval rules.
 
 The catchment polygons (buffer the pieces, dissolve them per station, clip to the
-circle) stay one GEOS union per station and ring, exactly as before; GEOS runs without
-the GIL, so stations are dissolved on a few threads (:data:`POLYGON_THREADS`).
+circle) stay one GEOS union per station and ring, exactly as before; a whole edge is
+buffered once for every station and ring that walks it (:func:`piece_bands`). GEOS runs
+without the GIL, so stations are dissolved on a few threads (:data:`POLYGON_THREADS`).
+The cheaper unions tried (one buffer of a MultiLineString, merged or simplified pieces,
+``grid_size``, pre-unioned groups, faces of the street graph) were slower or changed
+the polygons; benchmarks/README.md has the figures.
+
+Only the units within reach of an entrance in a straight line are snapped
+(:func:`snap_within_reach`): a walk is never shorter than the straight line.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -33,7 +41,14 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from urbanform.network import Snapped, WalkGraph, merge_intervals, substrings
+from urbanform.network import (
+    Snapped,
+    WalkGraph,
+    merge_intervals,
+    near_street,
+    snap_points,
+    substrings,
+)
 
 __all__ = [
     "StationSources",
@@ -43,9 +58,12 @@ __all__ = [
     "pair_distances",
     "reached_pieces",
     "piece_geometries",
+    "piece_bands",
     "concat_pieces",
     "station_walks",
+    "snap_within_reach",
     "threaded_intersection",
+    "threaded_buffer",
     "catchment_polygons",
 ]
 
@@ -57,10 +75,13 @@ MAX_BATCH_CELLS = 1 << 22
 MAX_BATCH_STATIONS = 64
 """Most stations searched in one Dijkstra call."""
 
+BAND_QUAD_SEGS = 4
+"""Segments per quarter circle of the buffered pieces' round caps and joins."""
+
 POLYGON_THREADS = min(4, os.cpu_count() or 1)
 """Threads dissolving catchment polygons (GEOS work runs without the GIL)."""
 
-_MARGIN_M = 1.0  # extra straight-line reach of the local graph, against rounding
+_MARGIN_M = 1.0  # extra straight-line reach (local graph, units snapped), against rounding
 
 
 @dataclass(frozen=True)
@@ -374,6 +395,38 @@ def piece_geometries(graph: WalkGraph, pieces: Pieces) -> np.ndarray:
     return geoms
 
 
+def piece_bands(
+    graph: WalkGraph, pieces: dict[float, Pieces], *, buffer_m: float
+) -> dict[float, np.ndarray]:
+    """The pieces of every ring buffered by ``buffer_m``, each whole edge buffered once.
+
+    A piece covering its whole edge is the edge's geometry (:func:`piece_geometries`), so
+    its band is the same for every station and ring that walks the edge; it is buffered
+    once and shared. Parts of edges are buffered one by one.
+
+    Returns
+    -------
+    dict
+        Per ring, ``(n_pieces,)`` polygons in the order of its pieces.
+    """
+    full = {
+        r: (p.start_m <= 0.0) & (p.end_m >= graph.edge_length_m[p.edge]) for r, p in pieces.items()
+    }
+    edges = np.unique(
+        np.concatenate([p.edge[full[r]] for r, p in pieces.items()] + [[]]).astype(np.int64)
+    )
+    edge_bands = threaded_buffer(graph.edge_geometry[edges], buffer_m)
+    out = {}
+    for r, p in pieces.items():
+        bands = np.empty(p.edge.size, dtype=object)
+        bands[full[r]] = edge_bands[np.searchsorted(edges, p.edge[full[r]])]
+        part = ~full[r]
+        cut = substrings(graph.edge_geometry[p.edge[part]], p.start_m[part], p.end_m[part])
+        bands[part] = threaded_buffer(np.asarray(cut, dtype=object), buffer_m)
+        out[r] = bands
+    return out
+
+
 def concat_pieces(parts: list[Pieces]) -> Pieces:
     """Pieces of several batches in one, sorted by station (then edge and start)."""
     if not parts:
@@ -432,6 +485,12 @@ def catchment_polygons(
     return out
 
 
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(a, b) for a, b in zip(lo, hi)])``, without the loop."""
+    n = hi - lo
+    return np.repeat(lo - np.cumsum(n) + n, n) + np.arange(n.sum())
+
+
 def station_walks(
     graph: WalkGraph,
     src: StationSources,
@@ -466,8 +525,11 @@ def station_walks(
     parts: dict[float, list[Pieces]] = {r: [] for r in radii_m}
     n_batches = 0
     node_edges = _node_edges(graph)
+    # pairs grouped by station once: a batch takes its stations' rows, not a scan of all pairs
+    by_station = np.argsort(st, kind="stable")
+    first = np.searchsorted(st[by_station], np.arange(src.n_stations + 1))
     for batch in distance_batches(graph, src, cutoff_m=r_max, max_cells=max_cells):
-        sel = np.flatnonzero(np.isin(st, batch.stations))
+        sel = by_station[_ranges(first[batch.stations], first[batch.stations + 1])]
         d[sel] = pair_distances(graph, batch, src, units, st[sel], ui[sel], cutoff_m=r_max)
         for r in radii_m:
             parts[r].append(
@@ -478,6 +540,17 @@ def station_walks(
     return d, {r: concat_pieces(v) for r, v in parts.items()}
 
 
+def _in_chunks(
+    fn: Callable[[slice], np.ndarray], n: int, *, chunk: int, threads: int | None
+) -> list[np.ndarray]:
+    """``fn(slice)`` over ``range(n)`` cut in chunks, on :data:`POLYGON_THREADS` threads."""
+    workers = POLYGON_THREADS if threads is None else max(1, int(threads))
+    if workers == 1 or n <= chunk:
+        return [fn(slice(0, n))]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda i: fn(slice(i, i + chunk)), range(0, n, chunk)))
+
+
 def threaded_intersection(
     a: np.ndarray, b: np.ndarray, *, threads: int | None = None, chunk: int = 2048
 ) -> np.ndarray:
@@ -485,11 +558,76 @@ def threaded_intersection(
 
     The same geometries as one call (each pair is intersected on its own either way).
     """
-    workers = POLYGON_THREADS if threads is None else max(1, int(threads))
-    if workers == 1 or a.size <= chunk:
-        return np.asarray(shapely.intersection(a, b), dtype=object)
-    starts = range(0, a.size, chunk)
+    parts = _in_chunks(lambda s: shapely.intersection(a[s], b[s]), a.size, chunk=chunk,
+                       threads=threads)
+    return np.asarray(np.concatenate(parts), dtype=object)
+
+
+def threaded_buffer(
+    lines: np.ndarray, distance_m: float, *, threads: int | None = None, chunk: int = 4096
+) -> np.ndarray:
+    """``shapely.buffer(lines, distance_m, quad_segs=BAND_QUAD_SEGS)``, chunks on threads.
+
+    The same polygons as one call (each line is buffered on its own either way).
+    """
+    parts = _in_chunks(lambda s: shapely.buffer(lines[s], distance_m, quad_segs=BAND_QUAD_SEGS),
+                       lines.size, chunk=chunk, threads=threads)
+    return np.asarray(np.concatenate(parts), dtype=object)
+
+
+def snap_within_reach(
+    graph: WalkGraph,
+    units: gpd.GeoSeries,
+    entrance_xy: np.ndarray,
+    *,
+    reach_m: float,
+    max_snap_m: float,
+    min_piece_share: float = 0.0,
+) -> tuple[Snapped, np.ndarray]:
+    """Snap the units within ``reach_m`` of an entrance in a straight line; check the rest.
+
+    A walk is never shorter than the straight line, so a unit farther than ``reach_m``
+    (+ 1 m against rounding) from every entrance is out of reach whatever its snap; it
+    stays unsnapped, and is only checked for a street within ``max_snap_m``
+    (:func:`urbanform.network.near_street`, for the warning about units off the streets).
+    Both run in chunks on :data:`POLYGON_THREADS` threads; the graph's snapping index is
+    built by the first snap (the caller snaps the entrances first).
+
+    Returns
+    -------
+    tuple
+        The units snapped (unsnapped beyond reach) and the ``(n,)`` mask of the units
+        :func:`urbanform.network.snap_points` would snap.
+    """
+    xy = np.stack([shapely.get_x(units.values), shapely.get_y(units.values)], axis=1)
+    finite = np.isfinite(xy).all(axis=1)
+    near = np.zeros(len(units), dtype=bool)
+    if finite.any() and len(entrance_xy):
+        d, _ = cKDTree(entrance_xy).query(xy[finite], k=1, distance_upper_bound=reach_m + _MARGIN_M)
+        near[finite] = np.isfinite(d)
+    inside, outside = np.flatnonzero(near), np.flatnonzero(~near)
+    workers = POLYGON_THREADS
+    # each point is snapped on its own, so chunks on threads give the same snaps
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(lambda i: shapely.intersection(a[i : i + chunk], b[i : i + chunk]),
-                              starts))
-    return np.concatenate(parts)
+        snapped = pool.map(lambda i: snap_points(graph, units.iloc[i], max_snap_m=max_snap_m,
+                                                 min_piece_share=min_piece_share),
+                           np.array_split(inside, workers))
+        checked = pool.map(lambda i: near_street(graph, units.iloc[i], max_snap_m=max_snap_m,
+                                                 min_piece_share=min_piece_share),
+                           np.array_split(outside, workers))
+        parts, on_far = list(snapped), list(checked)
+    edge = np.full(len(units), -1, dtype=np.int64)
+    offset, snap_m = np.zeros(len(units)), np.full(len(units), np.inf)
+    edge[inside] = np.concatenate([p.edge for p in parts])
+    offset[inside] = np.concatenate([p.offset_m for p in parts])
+    snap_m[inside] = np.concatenate([p.snap_m for p in parts])
+    on_street = edge >= 0
+    on_street[outside] = np.concatenate(on_far)
+    island = None  # the units snapped past a skipped small piece (within reach only)
+    if any(p.island is not None for p in parts):
+        island = np.zeros(len(units), dtype=bool)
+        island[inside] = np.concatenate(
+            [p.island if p.island is not None else np.zeros(len(p), bool) for p in parts]
+        )
+    log.info("tod: %d of %d units within reach of an entrance snapped", int(near.sum()), len(units))
+    return Snapped(edge, offset, snap_m, island), on_street

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from urbanform.errors import UrbanformError
+from urbanform.progress import Progress, make_progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,11 +44,9 @@ def setup_logging(level: int) -> None:
     logger.propagate = False
 
 
-def progress_echo(ctx: click.Context) -> Callable[[str], None] | None:
-    """A progress printer on stderr, or ``None`` when quiet."""
-    if verbosity(ctx) < 0:
-        return None
-    return lambda msg: click.echo(f"  {msg}", err=True)
+def progress_for(ctx: click.Context) -> Progress:
+    """Progress on stderr: a bar on a terminal, plain lines otherwise, nothing with ``-q``."""
+    return make_progress(sys.stderr, quiet=verbosity(ctx) < 0)
 
 
 def handle_errors(func: F) -> F:

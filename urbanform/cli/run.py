@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from urbanform.cli.options import handle_errors, progress_echo, verbosity, workspace_arg
+from urbanform.cli.options import handle_errors, progress_for, verbosity, workspace_arg
 from urbanform.outputs import format_warnings
 from urbanform.pipeline import run_workspace
 from urbanform.scorecard import format_scorecard
@@ -25,10 +25,9 @@ def run(
 ) -> None:
     """Run the analyses of WORKSPACE (default: the current folder) and write the outputs."""
     ws = load_workspace(workspace, out=out)
-    echo = progress_echo(ctx)
-    if echo:
+    if verbosity(ctx) >= 0:
         click.echo(f"urbanform: running {ws.name!r} from {ws.root}", err=True)
-    result = run_workspace(ws, only=list(only) or None, force=force, progress=echo)
+    result = run_workspace(ws, only=list(only) or None, force=force, progress=progress_for(ctx))
     if verbosity(ctx) >= 0:
         click.echo(format_scorecard(result.summary))
         warned = format_warnings(result.summary)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from urbanform.checks import thin_inputs
-from urbanform.cli.options import handle_errors, progress_echo, workspace_arg
+from urbanform.cli.options import handle_errors, progress_for, workspace_arg
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.presets import describe_preset
 from urbanform.pipeline import validate_analyses
@@ -22,7 +22,7 @@ def validate(ctx: click.Context, workspace: Path) -> None:
     """Check WORKSPACE: its YAML files, every layer and every analysis's parameters."""
     ws = load_workspace(workspace)
     checked = validate_analyses(ws)
-    layers = load_layers(ws.layers, crs=ws.crs, progress=progress_echo(ctx))
+    layers = load_layers(ws.layers, crs=ws.crs, progress=progress_for(ctx))
     click.echo(f"Workspace {ws.name!r}: working CRS {layers.crs.to_string()}")
     for p in layers.provenance:
         what = "pixels" if p.role in layers.rasters else "features"

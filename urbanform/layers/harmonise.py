@@ -32,6 +32,7 @@ from urbanform.layers.types import (
     RasterLayer,
     unknown_field,
 )
+from urbanform.progress import Progress
 
 __all__ = ["load_layers", "harmonise_vector", "working_crs", "ROLE_FIELDS"]
 
@@ -344,7 +345,7 @@ def load_layers(
     specs: Iterable[LayerSpec],
     *,
     crs: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> Layers:
     """Read, check and harmonise every layer.
 
@@ -355,7 +356,7 @@ def load_layers(
     crs
         The workspace's working CRS (``None``: the UTM zone of the data).
     progress
-        Called with a short message before each layer is read.
+        Shows the stage ``reading layers``, one step per layer.
 
     Returns
     -------
@@ -366,14 +367,16 @@ def load_layers(
     warnings: list[str] = []
     notes: list[str] = []
     raws: list[tuple[LayerSpec, gpd.GeoDataFrame | RasterLayer]] = []
-    for spec in specs:
-        if progress:
-            progress(f"reading layer {spec.name} ({spec.role})")
-        raw = read_source(spec)
-        noticed = raw.attrs.pop("urbanform_read", {}) if isinstance(raw, gpd.GeoDataFrame) else {}
-        notes.extend(f"layer {spec.name!r}: {n}" for n in noticed.get("notes", []))
-        warnings.extend(noticed.get("warnings", []))
-        raws.append((spec, raw))
+    with (progress or Progress()).stage("reading layers", total=len(specs)) as step:
+        for spec in specs:
+            raw = read_source(spec)
+            noticed = (
+                raw.attrs.pop("urbanform_read", {}) if isinstance(raw, gpd.GeoDataFrame) else {}
+            )
+            notes.extend(f"layer {spec.name!r}: {n}" for n in noticed.get("notes", []))
+            warnings.extend(noticed.get("warnings", []))
+            raws.append((spec, raw))
+            step.advance(note=spec.name)
     # each vector layer gets its CRS once; the working CRS may be chosen from them
     placed = {i: _placed(r, s) for i, (s, r) in enumerate(raws) if isinstance(r, gpd.GeoDataFrame)}
     work = working_crs(crs, placed.values())

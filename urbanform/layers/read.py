@@ -39,7 +39,7 @@ def checksum(spec: LayerSpec, data: gpd.GeoDataFrame | RasterLayer) -> str:
         if isinstance(data, RasterLayer):
             h.update(np.ascontiguousarray(data.data).tobytes())
         else:
-            h.update(shapely.to_wkb(data.geometry.values).astype(bytes).tobytes())
+            h.update(b"".join(shapely.to_wkb(data.geometry.values).tolist()))
             h.update(pd.util.hash_pandas_object(data.drop(columns="geometry")).to_numpy().tobytes())
         return h.hexdigest()
     path = Path(spec.source.removeprefix("osm:"))

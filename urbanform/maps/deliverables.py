@@ -7,95 +7,115 @@ Takes the run's results (duck-typed: anything with ``workspace``, ``layers``,
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
+import shapely
 
 from urbanform import __version__
+from urbanform.grid import coarsen
+from urbanform.maps.thinning import (
+    LAYER_VERTICES,
+    MAP_FEATURES,
+    VERTICES_PER_FEATURE,
+    thin_for_map,
+)
 from urbanform.outputs import summary_warnings
+from urbanform.progress import Progress
 
-__all__ = ["write_all", "select_map_layers", "thin_for_map", "MAX_MAP_POINTS", "SIMPLIFY_M"]
+__all__ = ["write_all", "select_map_layers", "map_cells", "share_budget"]
 
 log = logging.getLogger(__name__)
 
-MAX_MAP_POINTS = 2_000
-"""Point layers with more features show the ones with the largest values (the GeoPackage
-keeps them all); a web map of tens of thousands of markers is neither readable nor small."""
 
-SIMPLIFY_M = 3.0
-"""Polygons and lines are simplified to this tolerance (metres) for web maps only."""
+def share_budget(sizes: dict[str, int], budget: int) -> dict[str, int]:
+    """Split a map's feature budget among its layers.
 
-
-def _rank_field(gdf: gpd.GeoDataFrame) -> str | None:
-    hints = gdf.attrs.get("urbanform", {})
-    for name in (hints.get("value_field"), "population", "jobs", "residents"):
-        if name and name in gdf.columns and np.issubdtype(gdf[name].dtype, np.number):
-            return str(name)
-    return None
-
-
-def thin_for_map(
-    gdf: gpd.GeoDataFrame, *, max_points: int = MAX_MAP_POINTS, simplify_m: float = SIMPLIFY_M
-) -> gpd.GeoDataFrame:
-    """A lighter copy of a result layer for web maps (working CRS in, same CRS out).
-
-    Points beyond ``max_points`` keep the largest by the layer's value field (or
-    population); polygons and lines are simplified to ``simplify_m`` metres. The title
-    hint says when features were left out.
+    Small layers get what they need, the rest is shared equally by the larger ones
+    (water-filling).
 
     Examples
     --------
-    >>> import geopandas as gpd, shapely
-    >>> pts = gpd.GeoDataFrame({"population": [5.0, 1.0, 9.0]},
-    ...     geometry=shapely.points([[0, 0], [1, 1], [2, 2]]), crs=32648)
-    >>> thin_for_map(pts, max_points=2)["population"].tolist()
-    [9.0, 5.0]
+    >>> share_budget({"stations": 100, "cells": 5000, "parks": 9000}, 2100)
+    {'stations': 100, 'cells': 1000, 'parks': 1000}
     """
-    attrs = dict(gdf.attrs)
-    hints = dict(attrs.get("urbanform", {}))
-    kinds = set(gdf.geom_type.unique())
-    if kinds <= {"Point", "MultiPoint"}:
-        if len(gdf) <= max_points:
-            return gdf
-        field = _rank_field(gdf)
-        order = (
-            np.argsort(-gdf[field].fillna(0).to_numpy(), kind="stable")
-            if field
-            else np.arange(len(gdf))
-        )
-        out = gdf.iloc[np.sort(order[:max_points]) if not field else order[:max_points]].copy()
-        basis = f" by {field}" if field else ""
-        note = f" (largest {max_points:,} of {len(gdf):,}{basis}; all in results.gpkg)"
-        hints["title"] = str(hints.get("title", "")) + note
-        if "title_zh" in hints:
-            hints["title_zh"] = (
-                str(hints["title_zh"]) + f"（显示前{max_points:,}个，共{len(gdf):,}个）"
-            )
-    else:
-        if gdf.crs is None or not gdf.crs.is_projected:
-            return gdf
-        out = gdf.copy()
-        out.geometry = out.geometry.simplify(simplify_m, preserve_topology=True)
-        out = out[~out.geometry.is_empty]
-    attrs["urbanform"] = hints
-    out.attrs = attrs
-    return out
+    out: dict[str, int] = {}
+    left = budget
+    order = sorted(sizes, key=lambda k: sizes[k])
+    for i, key in enumerate(order):
+        out[key] = min(sizes[key], left // (len(order) - i))
+        left -= out[key]
+    return {k: out[k] for k in sizes}
 
 
-def select_map_layers(result: Any, spec: Any | None) -> Any:
-    """A copy of ``result`` for a map: the layers and indicators a map spec names, thinned."""
-    from dataclasses import replace
+def select_map_layers(
+    result: Any, spec: Any | None, h3: dict[int, gpd.GeoDataFrame] | None = None
+) -> tuple[Any, gpd.GeoDataFrame | None]:
+    """The result and H3 cells a map shows, within the web-map budget.
 
+    The layers and indicators are those the map spec names; the map's
+    :data:`~urbanform.maps.thinning.MAP_FEATURES` are shared among its layers and H3
+    cells (:func:`share_budget`), and each layer is held to its share by
+    :func:`~urbanform.maps.thinning.thin_for_map` and :func:`map_cells`.
+
+    Returns
+    -------
+    tuple
+        A copy of ``result`` with the thinned layers, and the H3 cells (or ``None``).
+    """
     layers = result.layers
     if spec is not None and spec.layers is not None:
         layers = {k: v for k, v in layers.items() if k in spec.layers or k == "districts"}
-    layers = {k: thin_for_map(v) for k, v in layers.items() if v is not None and len(v)}
+    layers = {k: v for k, v in layers.items() if v is not None and len(v)}
     indicators = result.indicators
     if spec is not None and spec.indicators is not None:
         indicators = {k: v for k, v in indicators.items() if k in spec.indicators} or indicators
-    return replace(result, layers=layers, indicators=indicators)
+    # a layer's size: its features, or its vertices in features' worth when it has more
+    sizes = {
+        k: max(len(v), -(-int(shapely.get_num_coordinates(v.geometry.to_numpy()).sum())
+                         // VERTICES_PER_FEATURE))
+        for k, v in layers.items()
+        if k != "districts"
+    }
+    if h3:
+        sizes[" h3"] = len(h3[min(h3)])
+    budget = share_budget(sizes, MAP_FEATURES)
+    shown = {}
+    for key, gdf in layers.items():
+        if key == "districts":  # one copy per indicator on the map: share the budget
+            budget_v = LAYER_VERTICES // max(1, len(indicators))
+            shown[key] = thin_for_map(gdf, max_features=len(gdf), max_vertices=budget_v)
+        else:
+            share = max(budget[key], 1)
+            shown[key] = thin_for_map(
+                gdf, max_features=share, max_vertices=max(share * VERTICES_PER_FEATURE, 2_000),
+                gpkg_layer=f"{result.name}__{key}",
+            )
+    cells = map_cells(result, h3, max_cells=budget[" h3"]) if h3 else None
+    return replace(result, layers=shown, indicators=indicators), cells
+
+
+def map_cells(
+    result: Any, h3: dict[int, gpd.GeoDataFrame], *, max_cells: int = MAP_FEATURES
+) -> gpd.GeoDataFrame | None:
+    """The H3 cells a map shows.
+
+    The coarsest configured resolution, regrouped on coarser parents (down to
+    resolution 3, :func:`urbanform.grid.coarsen`) while there are more than
+    ``max_cells``.
+    """
+    if not h3:
+        return None
+    res = min(h3)
+    cells = h3[res]
+    while len(cells) > max_cells and res > 3:
+        res -= 1
+        cells = coarsen(h3[min(h3)], res)
+    if res < min(h3):
+        cells.attrs = h3[min(h3)].attrs
+    return cells
 
 
 def _map_specs(run: Any) -> list[tuple[str, Any, Any]]:
@@ -115,27 +135,48 @@ def write_all(
     gpkg_layers: dict[str, gpd.GeoDataFrame],
     started: str,
     seconds: float,
+    progress: Progress | None = None,
 ) -> None:
-    """Write ``maps/NAME.html``, ``report.html``, GeoPackage styles and ``results.qgz``."""
-    from urbanform.maps import qgis
-    from urbanform.maps.folium_layers import analysis_map, write_map
-    from urbanform.maps.report import write_report
+    """Write ``maps/NAME.html``, ``report.html``, GeoPackage styles and ``results.qgz``.
+
+    ``progress`` shows the stages ``web maps`` (a step per map), ``report`` and
+    ``QGIS styles and project``.
+    """
+    from urbanform.maps.context import context_frames
+    from urbanform.maps.folium_layers import analysis_map, context_geojson, write_map
 
     ws = run.workspace
     lang, tiles = ws.report.language, ws.report.tiles
+    progress = progress or Progress()
     (folder / "maps").mkdir(exist_ok=True)
     maps = {}
-    for name, result, spec in _map_specs(run):
-        shown = select_map_layers(result, spec)
-        h3 = run.h3.get(result.name, {})
-        # the coarsest configured resolution: readable at city scale, light in the page
-        cells = h3[min(h3)] if h3 and (spec is None or spec.h3) else None
-        title = None
-        if spec is not None:
-            title = spec.title_zh if lang == "zh" and spec.title_zh else spec.title
-        fmap = analysis_map(shown, h3_cells=cells, tiles=tiles, language=lang, title=title)
-        write_map(fmap, folder / "maps" / f"{name}.html")
-        maps[result.name] = fmap
+    specs = _map_specs(run)
+    with progress.stage("web maps", total=len(specs)) as step:
+        context = context_geojson(context_frames(run.layers))
+        for name, result, spec in specs:
+            h3 = run.h3.get(result.name, {}) if spec is None or spec.h3 else {}
+            shown, cells = select_map_layers(result, spec, h3)
+            title = None
+            if spec is not None:
+                title = spec.title_zh if lang == "zh" and spec.title_zh else spec.title
+            fmap = analysis_map(
+                shown, h3_cells=cells, tiles=tiles, language=lang, title=title, context=context
+            )
+            write_map(fmap, folder / "maps" / f"{name}.html")
+            maps[result.name] = fmap
+            step.advance(note=name)
+    with progress.stage("report"):
+        _report(run, folder, maps, started=started, seconds=seconds)
+    if gpkg_layers:
+        with progress.stage("QGIS styles and project"):
+            _qgis(run, folder, gpkg_layers)
+
+
+def _report(run: Any, folder: Path, maps: dict[str, Any], *, started: str, seconds: float) -> None:
+    from urbanform.maps.report import write_report
+
+    ws = run.workspace
+    lang = ws.report.language
     write_report(
         folder / "report.html",
         workspace_name=ws.name,
@@ -153,12 +194,17 @@ def write_all(
         run_seconds=seconds,
         started_at=started,
     )
+
+
+def _qgis(run: Any, folder: Path, gpkg_layers: dict[str, gpd.GeoDataFrame]) -> None:
+    from urbanform.maps import qgis
+
+    ws = run.workspace
     gpkg = folder / "results.gpkg"
-    if gpkg_layers:
-        qgis.write_layer_styles(gpkg, gpkg_layers, language=lang)
-        groups: dict[str, list[str]] = {}
-        for lname in gpkg_layers:
-            groups.setdefault(lname.split("__", 1)[0], []).append(lname)
-        qgis.write_qgis_project(
-            folder / "results.qgz", gpkg, groups=groups, crs=run.layers.crs, title=ws.name
-        )
+    qgis.write_layer_styles(gpkg, gpkg_layers, language=ws.report.language)
+    groups: dict[str, list[str]] = {}
+    for lname in gpkg_layers:
+        groups.setdefault(lname.split("__", 1)[0], []).append(lname)
+    qgis.write_qgis_project(
+        folder / "results.qgz", gpkg, groups=groups, crs=run.layers.crs, title=ws.name
+    )

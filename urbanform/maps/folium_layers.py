@@ -28,12 +28,15 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from branca.element import Element, MacroElement
+from markupsafe import Markup
 
 from urbanform.errors import CRSError, OutputError
 from urbanform.maps import i18n, palette
 from urbanform.maps.legend import Legend, graduated_legend, js_template, legend_html
 from urbanform.maps.qml import hint_target, layer_hints, style_title
 from urbanform.maps.report import (
+    ASSETS_TOKEN,
+    CONTEXT_TOKEN,
     RawHtml,
     offline_assets_html,
     render_map_html,
@@ -44,10 +47,13 @@ from urbanform.results import AnalysisResult
 
 __all__ = [
     "FitToBounds",
+    "CONTEXT_STYLES",
+    "ContextLayer",
     "Legend",
     "PropertyStyle",
     "analysis_map",
     "base_map",
+    "context_geojson",
     "district_layers",
     "h3_layer",
     "legend_html",
@@ -67,6 +73,8 @@ _RAMP_BY_UNIT = {"share": "good", "ratio": "diverging"}
 _MAX_POPUP_FIELDS = 12
 #: Beyond this many layers the layer control is collapsed to its icon (it would hide the map).
 MAX_EXPANDED_OVERLAYS = 6
+#: Decimals of degrees kept in web-map coordinates (1e-5 degree: about 1 m).
+COORD_DECIMALS = 5
 #: Maps with more features than this draw on a canvas (SVG slows down past ~10,000).
 CANVAS_FEATURES = 10_000
 
@@ -130,7 +138,7 @@ def base_map(
     fmap.default_js = []
     fmap.default_css = []
     root: Any = fmap.get_root()  # a branca Figure: header and title
-    root.header.add_child(RawHtml(offline_assets_html()), name="urbanform_assets")
+    root.header.add_child(RawHtml(ASSETS_TOKEN), name="urbanform_assets")
     if title:
         root.title = html.escape(title)
     if tiles:
@@ -170,6 +178,60 @@ class FitToBounds(MacroElement):
         self.padding_px = int(padding_px)
 
 
+# --------------------------------------------------------------------------- context
+
+#: Background style of each context kind (light grey, under every result layer).
+CONTEXT_STYLES: dict[str, dict[str, Any]] = {
+    "water": {"stroke": False, "fillColor": "#c9d6df", "fillOpacity": 0.9},
+    "street": {"color": "#b8bcc2", "weight": 1.2, "opacity": 0.9, "fill": False},
+    "district": {"color": "#8a9099", "weight": 1, "dashArray": "4 3", "fill": False},
+    "boundary": {"color": "#5f6670", "weight": 2, "fill": False},
+}
+
+
+def context_geojson(frames: dict[str, gpd.GeoDataFrame]) -> str:
+    """The background context as one GeoJSON text (EPSG:4326), features tagged ``k``.
+
+    Parameters
+    ----------
+    frames
+        Context kind (a key of :data:`CONTEXT_STYLES`) -> features in any CRS.
+    """
+    features: list[dict[str, Any]] = []
+    for kind in CONTEXT_STYLES:
+        gdf = frames.get(kind)
+        if gdf is None or gdf.empty:
+            continue
+        wgs = to_wgs84(gdf[[gdf.geometry.name]], name=f"context {kind}")
+        wgs["k"] = kind
+        features += _feature_collection(wgs)["features"]
+    return json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"))
+
+
+class ContextLayer(MacroElement):
+    """The map's offline background: study area, district outlines, main streets, water.
+
+    Drawn on a canvas in a pane under the result layers, not clickable, not in the
+    layer control. The page holds :data:`~urbanform.maps.report.CONTEXT_TOKEN` where
+    the GeoJSON goes; :func:`render_map_html` fills it in for a standalone map, the
+    report's script from its one copy shared by every map.
+
+    Parameters
+    ----------
+    data_json
+        The context GeoJSON (:func:`context_geojson`).
+    """
+
+    _template = js_template("context_layer.js.j2")
+
+    def __init__(self, data_json: str) -> None:
+        super().__init__()
+        self._name = "ContextLayer"
+        self.data_json = data_json
+        self.styles = CONTEXT_STYLES
+        self.token = Markup(CONTEXT_TOKEN)
+
+
 # --------------------------------------------------------------------------- pieces
 
 
@@ -185,14 +247,14 @@ def _display_frame(
 
 
 def _feature_collection(shown: gpd.GeoDataFrame) -> dict[str, Any]:
-    """GeoJSON of ``shown`` (EPSG:4326), coordinates rounded to 1e-6 degree (~0.1 m).
+    """GeoJSON of ``shown`` (EPSG:4326), coordinates rounded to 1e-5 degree (~1 m).
 
     Built directly (GeoPandas' ``__geo_interface__`` is ~50 times slower on large
     layers); features without a geometry are left out.
     """
     geoms = shown.geometry.to_numpy()
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    geoms = shapely.transform(geoms[keep], lambda xy: np.round(xy, 6))
+    geoms = shapely.transform(geoms[keep], lambda xy: np.round(xy, COORD_DECIMALS))
     names = [c for c in shown.columns if c != shown.geometry.name]
     columns = [shown[c].to_numpy(dtype=object)[keep].tolist() for c in names]
     rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
@@ -453,7 +515,9 @@ def h3_layer(
         "title_zh": f"{i18n.t('h3_cells', 'zh')}：{label or field}",
         "value_field": field,
         "ramp": _ramp_for(unit),
-        "popup_fields": columns,
+        # sums behind the shares stay in the H3 files: the popup shows the values
+        "popup_fields": [c for c in columns if not c.endswith(("__num", "__den"))
+                         and c != "resolution"],
         "target": target,
     }
     framed = cells.copy()
@@ -523,6 +587,7 @@ def analysis_map(
     tiles: str | None = None,
     language: str = "en",
     title: str | None = None,
+    context: str | None = None,
 ) -> folium.Map:
     """Build the map of one analysis: district choropleths, result layers, optional H3 cells.
 
@@ -541,6 +606,8 @@ def analysis_map(
         ``en`` or ``zh`` (legends, popups, layer names).
     title
         Page title of the standalone map (default: the analysis name and kind).
+    context
+        Background GeoJSON from :func:`context_geojson` (default: none).
 
     Returns
     -------
@@ -570,7 +637,7 @@ def analysis_map(
     }
     units = {k: u for k, (_, u) in indicators.items()}
     targets = share_targets(result)
-    elements: list[Element] = []
+    elements: list[Element] = [] if context is None else [ContextLayer(context)]
     if "districts" in layers:
         elements += district_layers(
             layers["districts"], indicators, language=language, targets=targets

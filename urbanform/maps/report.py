@@ -12,9 +12,11 @@ template (Jinja2 autoescape).
 from __future__ import annotations
 
 import base64
+import json
 import math
 import os
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -24,7 +26,7 @@ from typing import Any
 
 import folium
 import jinja2
-from branca.element import Element
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from markupsafe import Markup
 
@@ -96,12 +98,59 @@ def _walk(element: Element) -> Iterator[Element]:
         yield from _walk(child)
 
 
-def render_map_html(fmap: folium.Map) -> str:
+ASSETS_TOKEN = "<!--urbanform:assets-->"
+"""Where a map page's inlined Leaflet goes (:func:`offline_assets_html`)."""
+
+CONTEXT_TOKEN = '"urbanform:context"'
+"""Where a map page's background context GeoJSON goes (see ``folium_layers.ContextLayer``)."""
+
+
+class _Literal(Element):
+    """Rendered text put in a page section as is.
+
+    Branca's ``MacroElement.render`` wraps each rendered macro in ``Element(text)``,
+    which compiles the text as a Jinja template: slow for large GeoJSON (1,200 compiles
+    per demo run) and wrong for text holding ``{{`` or ``{%`` (a feature name).
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged."""
+        return self._text
+
+
+def _render_macro(self: MacroElement, **kwargs: Any) -> None:
+    """``MacroElement.render`` with :class:`_Literal` sections (same order, same names)."""
+    figure: Any = self.get_root()
+    module = self._template.module.__dict__
+    for part in ("header", "html", "script"):
+        macro = module.get(part)
+        if macro is not None:
+            getattr(figure, part).add_child(_Literal(macro(self, kwargs)), name=self.get_name())
+    for element in self._children.values():
+        element.render(**kwargs)
+
+
+_RENDER_LOCK = threading.Lock()
+
+
+def render_map_html(fmap: folium.Map, *, shared: bool = False) -> str:
     """Render ``fmap`` as one standalone offline HTML page.
 
     Every element's CDN links (Folium's jQuery, Bootstrap, Font Awesome, ...) are
     dropped; Leaflet comes inlined from :func:`offline_assets_html` (added by
-    :func:`base_map`).
+    :func:`base_map`), and the background context from the map's context layer.
+
+    Parameters
+    ----------
+    fmap
+        The map.
+    shared
+        Leave :data:`ASSETS_TOKEN` and :data:`CONTEXT_TOKEN` in the page for the report
+        to fill from its single copy of each.
     """
     root: Any = fmap.get_root()  # a branca Figure: header, html and script sections
     elements = [e for part in (root, root.header, root.html, root.script) for e in _walk(part)]
@@ -112,11 +161,24 @@ def render_map_html(fmap: folium.Map) -> str:
     # Folium adds children while rendering (one more ``addTo`` per render): keep the
     # tree as it was so the map renders the same again (maps/NAME.html and the report)
     before = [(element, element._children.copy()) for element in elements]
-    try:
-        return root.render()
-    finally:
-        for element, children in before:
-            element._children = children
+    policies = folium.GeoJson._template.environment.policies
+    with _RENDER_LOCK:
+        original, dumps = MacroElement.render, policies["json.dumps_kwargs"]
+        MacroElement.render = _render_macro  # type: ignore[method-assign]
+        policies["json.dumps_kwargs"] = {**dumps, "separators": (",", ":")}  # compact data
+        try:
+            page = str(root.render())
+        finally:
+            MacroElement.render = original  # type: ignore[method-assign]
+            policies["json.dumps_kwargs"] = dumps
+            for element, children in before:
+                element._children = children
+    if shared:
+        return page
+    context = next((e.data_json for e in elements if hasattr(e, "data_json")), "null")
+    return page.replace(ASSETS_TOKEN, offline_assets_html(), 1).replace(
+        CONTEXT_TOKEN, context, 1
+    )
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -295,13 +357,22 @@ def _asset_markup(name: str) -> Markup:
     return Markup(_asset(name).decode("utf-8"))
 
 
-def _srcdoc(page: str) -> Markup:
-    """``page`` as the value of a single-quoted ``srcdoc`` attribute.
+def _script_json(value: Any) -> Markup:
+    r"""``value`` as JSON safe inside a ``<script type="application/json">`` element.
 
-    Inside single quotes only ``&`` and ``'`` need escaping, so the map's GeoJSON
-    (full of double quotes) is not inflated fivefold by ``&#34;``.
+    Every ``<`` is written ``\\u003c``, so no ``</script>`` or ``<!--`` can end or
+    confuse the element; ``JSON.parse`` gives the value back unchanged.
     """
-    return Markup(page.replace("&", "&amp;").replace("'", "&#39;"))
+    return Markup(json.dumps(value, ensure_ascii=False).replace("<", "\\u003c"))
+
+
+def _context_json(maps: dict[str, folium.Map]) -> str:
+    """The background context GeoJSON the maps share (``"null"`` when none has one)."""
+    for fmap in maps.values():
+        for element in _walk(fmap):
+            if hasattr(element, "data_json"):
+                return str(element.data_json).replace("<", "\\u003c")
+    return "null"
 
 
 def _map_ids(results: list[AnalysisResult], maps: dict[str, folium.Map]) -> dict[str, str]:
@@ -318,7 +389,9 @@ def _analysis_sections(
             "name": r.name,
             "map_id": ids.get(r.name, ""),
             "kind": i18n.kind_label(r.kind, language),
-            "map_html": _srcdoc(render_map_html(maps[r.name])) if r.name in maps else "",
+            "map_page": _script_json(render_map_html(maps[r.name], shared=True))
+            if r.name in maps
+            else "",
             "method": i18n.method_text(r.kind, r.method, r.params, language),
             "params": _param_rows(r.params),
             "warnings": [i18n.warning_text(w, language) for w in r.warnings],
@@ -360,6 +433,8 @@ def render_report(  # noqa: PLR0913 - the report's facts, all keyword-only
         provenance=provenance,
         css=_asset_markup("report.css"),
         js=_asset_markup("report.js"),
+        map_assets=_script_json(offline_assets_html()) if maps else "",
+        map_context=Markup(_context_json(maps)) if maps else "",
     )
 
 

@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 from urbanform.errors import CRSError, NetworkError
 from urbanform.network.graph import WalkGraph
 
-__all__ = ["Snapped", "island_warning", "main_edges", "snap_points"]
+__all__ = ["Snapped", "island_warning", "main_edges", "near_street", "snap_points"]
 
 logger = logging.getLogger(__name__)
 
@@ -341,3 +341,59 @@ def island_warning(snapped: Snapped, weight: np.ndarray, what: str, unit: str) -
         "small piece of street network cut off from the rest (under min_piece_share of its "
         "length) and were snapped to the main network instead"
     ]
+
+
+def near_street(
+    graph: WalkGraph,
+    points: gpd.GeoSeries | np.ndarray,
+    *,
+    max_snap_m: float = 100.0,
+    min_piece_share: float = 0.0,
+) -> np.ndarray:
+    """Which points :func:`snap_points` would snap, without snapping most of them.
+
+    A point is near a street when an edge lies within ``max_snap_m``. Every edge piece's
+    midpoint lies on its edge, so a midpoint closer than ``max_snap_m`` settles it, and
+    none within ``max_snap_m`` + half a piece rules it out (see :func:`_nearest_edges`);
+    only the points in between are snapped. The answer is ``snap_points(...).ok``.
+
+    Parameters
+    ----------
+    graph
+        The walk graph.
+    points
+        A point GeoSeries (in the graph's CRS) or an ``(n, 2)`` array of x, y.
+    max_snap_m, min_piece_share
+        As for :func:`snap_points`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` boolean mask.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from urbanform.network import graph_from_arrays
+    >>> g = graph_from_arrays([[0, 0], [100, 0]], [0], [1], crs="EPSG:32648")
+    >>> near_street(g, np.array([[30.0, 4.0], [50.0, 500.0]]), max_snap_m=100).tolist()
+    [True, False]
+    """
+    if not max_snap_m >= 0:
+        raise NetworkError(f"near_street: max_snap_m must be >= 0; got {max_snap_m}")
+    xy = _point_xy(graph, points)
+    out = np.zeros(xy.shape[0], dtype=bool)
+    valid = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    edges = main_edges(graph, min_piece_share)
+    seg = _segments(graph, edges)
+    if valid.size == 0 or seg["piece_seg"].size == 0:
+        return snap_points(graph, xy, max_snap_m=max_snap_m, min_piece_share=min_piece_share).ok
+    d, _ = seg["kdtree"].query(xy[valid], k=1, distance_upper_bound=max_snap_m + _PIECE_M / 2)
+    sure = d <= max_snap_m * (1.0 - 1e-9)  # margin against rounding of the midpoints
+    out[valid[sure]] = True
+    unsure = valid[~sure & np.isfinite(d)]
+    if unsure.size:
+        out[unsure] = snap_points(
+            graph, xy[unsure], max_snap_m=max_snap_m, min_piece_share=min_piece_share
+        ).ok
+    return out

@@ -15,9 +15,36 @@ document.querySelectorAll("table.uf-sortable thead th").forEach(function (th) {
   });
 });
 
-/* Comparison maps show the same page as the analysis' own map: copy it instead of
-   storing every map twice in the file. */
-document.querySelectorAll("iframe[data-srcdoc-from]").forEach(function (frame) {
-  var source = document.getElementById(frame.dataset.srcdocFrom);
-  if (source) { frame.srcdoc = source.getAttribute("srcdoc"); }
-});
+/* Maps are drawn when they come near the screen. The report holds one copy of Leaflet
+   and of the background context (#uf-map-assets, #uf-map-context) and each map's page
+   without them (#map-N-page); a map's frame gets its page with both put in. Comparison
+   maps show the same page as the analysis' own map (data-map names it). */
+(function () {
+  var assets = null, context = null;
+  function json(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+  function load(frame) {
+    if (frame.dataset.loaded) { return; }
+    frame.dataset.loaded = "1";
+    if (assets === null) {
+      assets = json("uf-map-assets") || "";
+      var ctx = document.getElementById("uf-map-context");
+      context = ctx ? ctx.textContent : "null";
+    }
+    var page = json(frame.dataset.map + "-page");
+    if (!page) { return; }
+    frame.srcdoc = page
+      .replace("<!--urbanform:assets-->", function () { return assets; })
+      .replace('"urbanform:context"', function () { return context; });
+  }
+  var frames = Array.prototype.slice.call(document.querySelectorAll("iframe[data-map]"));
+  if (!("IntersectionObserver" in window)) { frames.forEach(load); return; }
+  var seen = new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) {
+      if (e.isIntersecting) { seen.unobserve(e.target); load(e.target); }
+    });
+  }, {rootMargin: "400px 0px"});
+  frames.forEach(function (f) { seen.observe(f); });
+})();
