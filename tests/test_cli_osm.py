@@ -37,3 +37,17 @@ def test_osm_workspace_runs_park_coverage(helsinki_run: Path) -> None:
     assert 0.0 <= share <= 1.0
     # Helsinki lies in UTM zone 35N
     assert s["crs"] == "EPSG:32635"
+
+
+TEST_PBF = Path(str(files("pyrosm") / "data" / "test.osm.pbf"))
+
+
+def test_init_on_an_extract_without_stations_runs(tmp_path: Path) -> None:
+    # pyrosm's small test extract maps no rail station: stations go to layers/examples/
+    root = tmp_path / "small"
+    r = CliRunner().invoke(cli, ["init", "--osm", str(TEST_PBF), str(root)])
+    assert r.exit_code == 0, r.output
+    assert not (root / "layers" / "stations.yml").exists()
+    assert "holds no stations" in (root / "layers" / "examples" / "stations.yml").read_text()
+    r = CliRunner().invoke(cli, ["-q", "run", str(root)])
+    assert r.exit_code == 0, r.output

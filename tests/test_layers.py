@@ -183,10 +183,13 @@ def test_csv_with_xy_columns(tmp_path: Path) -> None:
     assert st["name"].tolist() == ["A"]
 
 
-def test_csv_without_coordinate_mapping(tmp_path: Path) -> None:
+def test_csv_without_coordinate_columns(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
-    pd.DataFrame({"LON": [1.0], "LAT": [2.0]}).to_csv(path)
-    with pytest.raises(LayerError, match=r"CSV source needs its coordinate columns mapped"):
+    pd.DataFrame({"E": [1.0], "N": [2.0]}).to_csv(path, index=False)
+    with pytest.raises(
+        LayerError,
+        match=r"s\.csv has no coordinate columns .*fields: \{x: COLUMN, y: COLUMN\}.*columns: E, N",
+    ):
         load_layers([spec(path, "stations", crs="EPSG:4326")], crs=CRS)
 
 
@@ -266,3 +269,8 @@ def test_demo_source_with_scale_makes_a_larger_city() -> None:
     two = load_layers([spec("demo:boundary?scale=2", "boundary")], crs=CRS)
     ratio = two.vectors["boundary"].area.sum() / one.vectors["boundary"].area.sum()
     assert ratio == pytest.approx(2.0, rel=0.05)
+
+
+def test_unknown_field_key_is_refused_by_the_loader(gpkgs: dict[str, Path]) -> None:
+    with pytest.raises(LayerError, match=r"layer 'parks' .*unknown key 'title' under 'fields'"):
+        load_layers([spec(gpkgs["parks"], "parks", fields={"title": "name"})], crs=CRS)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from urbanform.analyses import park_coverage
 from urbanform.analyses.context import Context
-from urbanform.errors import AnalysisError, CRSError
+from urbanform.errors import AnalysisError, CRSError, LayerError
 from urbanform.layers.types import Layers
 from urbanform.results import Target
 
@@ -265,3 +265,67 @@ def test_network_access_points_beyond_the_snap_limit_are_dropped():
     # M: 9 points, all within 60 m of the street
     assert res.layers["parks"]["access_points"].tolist() == [11, 9]
     assert "5 of 25 park access points lie farther than 100 m" in " ".join(res.warnings)
+
+
+# -- without land use (issue 13, item 3) ---------------------------------------------------
+POP_2 = gdf([shapely.Point(230, 50), shapely.Point(750, 50)], population=[100.0, 300.0])
+
+
+def ctx_without_landuse(population=None, *, land=None):
+    vectors = {"parks": PARK}
+    if population is not None:
+        vectors["population"] = population
+    if land is not None:
+        vectors["landuse"] = land
+    return Context(Layers(crs=CRS, vectors=vectors))
+
+
+def test_pop_share_without_landuse():
+    res = run(ctx_without_landuse(POP_2))
+    # 230 m from the park edge: 100 covered; 750 m: 300 not
+    assert list(res.indicators) == ["pop_share"]
+    assert res.indicators["pop_share"].city.value == pytest.approx(100 / 400)
+
+
+def test_missing_area_share_is_explained():
+    res = run(ctx_without_landuse(POP_2))
+    assert any(
+        w.startswith("area_share is not computed: no landuse layer (it needs residential land")
+        for w in res.warnings
+    )
+
+
+def test_landuse_without_residential_land_gives_pop_share_only():
+    land = gdf([shapely.box(200, 20, 260, 80)], **{"class": ["industrial"]})
+    res = run(ctx_without_landuse(POP_2, land=land))
+    assert list(res.indicators) == ["pop_share"]
+    assert any("the landuse layer has no residential land" in w for w in res.warnings)
+
+
+def test_network_pop_share_without_landuse():
+    ctx = ctx_without_landuse(NET_POP)
+    ctx.layers.vectors["parks"] = NET_PARKS
+    ctx.layers.vectors["streets"] = STREETS
+    res = run(ctx, distance="network")
+    # as with land use: covered 100 + 150 + 40 of 700
+    assert res.indicators["pop_share"].city.value == pytest.approx(290 / 700)
+
+
+def test_neither_landuse_nor_population_is_an_error():
+    with pytest.raises(LayerError, match=r"needs residential land \(area_share\) or a population"):
+        run(ctx_without_landuse())
+
+
+def test_workspace_without_landuse_runs_end_to_end(tmp_path):
+    from conftest import write_tiny_workspace
+
+    from urbanform.pipeline import run_workspace
+    from urbanform.workspace import load_workspace
+
+    root = write_tiny_workspace(tmp_path / "tiny", analyses={"park": "kind: park_coverage\n"})
+    (root / "layers" / "landuse.yml").unlink()
+    ws = load_workspace(root, out=tmp_path / "out")
+    run = run_workspace(ws)
+    # pop_share of the tiny city, by hand in conftest: 150 of 500 residents
+    assert run.summary["analyses"]["park"]["indicators"]["pop_share"]["city"]["value"] == 0.3
+    assert "area_share" not in run.summary["analyses"]["park"]["indicators"]

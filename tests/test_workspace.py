@@ -112,3 +112,40 @@ def test_invalid_config(tmp_path: Path, cfg: str, match: str) -> None:
 def test_workspace_error_is_value_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not exist"):
         load_workspace(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(
+    ("role", "fields", "expected"),
+    [
+        (
+            "parks",
+            "{nmae: NAME}",
+            r"unknown key 'nmae' under 'fields' for role 'parks'; "
+            r"valid keys: name, x, y$",
+        ),
+        (
+            "population",
+            "{pop: POP}",
+            r"unknown key 'pop' .*valid keys: population, "
+            r"dwellings, workers, name, x, y, h3$",
+        ),
+        ("districts", "{h3: ID}", r"unknown key 'h3' .*role 'districts'; valid keys: name$"),
+    ],
+)
+def test_unknown_field_key_names_it_and_the_valid_keys(
+    tmp_path: Path, role: str, fields: str, expected: str
+) -> None:
+    root = _ws(
+        tmp_path / "w",
+        files={"layers/a.yml": f"role: {role}\nsource: a.gpkg\nfields: {fields}\n"},
+    )
+    with pytest.raises(WorkspaceError, match=r"layers/a\.yml: " + expected):
+        load_workspace(root)
+
+
+def test_h3_field_is_accepted_for_a_count_role(tmp_path: Path) -> None:
+    root = _ws(
+        tmp_path / "w",
+        files={"layers/a.yml": "role: jobs\nsource: a.csv\nfields: {h3: id, jobs: n}\n"},
+    )
+    assert load_workspace(root).layers[0].fields == {"h3": "id", "jobs": "n"}

@@ -31,6 +31,8 @@ from urbanform.results import AnalysisResult, Indicator
 __all__ = [
     "SUMMARY_SCHEMA",
     "build_summary",
+    "format_warnings",
+    "summary_warnings",
     "staged_output",
     "write_summary",
     "write_gpkg",
@@ -72,14 +74,25 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def build_summary(*, workspace: str, crs: str, results: list[AnalysisResult]) -> dict[str, Any]:
-    """The scorecard as a JSON-ready mapping (schema ``urbanform.summary/1``)."""
+def build_summary(
+    *,
+    workspace: str,
+    crs: str,
+    results: list[AnalysisResult],
+    warnings: list[str] | None = None,
+) -> dict[str, Any]:
+    """The scorecard as a JSON-ready mapping (schema ``urbanform.summary/1``).
+
+    ``warnings`` are the layers' warnings (top-level ``warnings``); each analysis's own
+    are in ``analyses.NAME.warnings``. Both are lists of strings, empty when none.
+    """
     analyses: dict[str, Any] = {}
     for r in results:
         entry: dict[str, Any] = {
             "kind": r.kind,
             "params": _jsonable(r.params),
             "indicators": {k: _indicator_json(ind) for k, ind in r.indicators.items()},
+            "warnings": [str(w) for w in r.warnings],
         }
         if r.extra:
             entry["extra"] = _jsonable(r.extra)
@@ -89,8 +102,51 @@ def build_summary(*, workspace: str, crs: str, results: list[AnalysisResult]) ->
         "urbanform_version": __version__,
         "workspace": workspace,
         "crs": crs,
+        "warnings": [str(w) for w in warnings or []],
         "analyses": analyses,
     }
+
+
+def summary_warnings(summary: dict[str, Any]) -> dict[str, list[str]]:
+    """Every warning of a summary, grouped: ``"layers"`` first, then each analysis.
+
+    Groups without warnings are left out.
+
+    Examples
+    --------
+    >>> s = {"warnings": ["w1"], "analyses": {"a": {"warnings": []}, "b": {"warnings": ["w2"]}}}
+    >>> summary_warnings(s)
+    {'layers': ['w1'], 'b': ['w2']}
+    """
+    groups = {"layers": list(summary.get("warnings", []))}
+    for name, entry in summary.get("analyses", {}).items():
+        groups[name] = list(entry.get("warnings", []))
+    return {k: v for k, v in groups.items() if v}
+
+
+def format_warnings(summary: dict[str, Any]) -> str:
+    """The warnings of a run as text: counted, grouped by layers and analysis ("" if none).
+
+    Examples
+    --------
+    >>> s = {"warnings": ["w1"], "analyses": {"b": {"warnings": ["w2", "w3"]}}}
+    >>> print(format_warnings(s))
+    Warnings (3):
+      layers (1):
+        - w1
+      analysis b (2):
+        - w2
+        - w3
+    """
+    groups = summary_warnings(summary)
+    total = sum(len(v) for v in groups.values())
+    if not total:
+        return ""
+    lines = [f"Warnings ({total}):"]
+    for name, items in groups.items():
+        lines.append(f"  {name if name == 'layers' else 'analysis ' + name} ({len(items)}):")
+        lines += [f"    - {w}" for w in items]
+    return "\n".join(lines)
 
 
 @contextmanager

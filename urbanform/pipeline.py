@@ -216,7 +216,7 @@ def run_workspace(
     results = run_analyses(ctx, checked, progress=progress)
     h3 = _h3(results, ws.h3_resolutions, progress)
     crs = layers.crs.to_string()
-    summary = build_summary(workspace=ws.name, crs=crs, results=results)
+    summary = build_summary(workspace=ws.name, crs=crs, results=results, warnings=layers.warnings)
     run = RunResult(ws, layers, results, summary, h3, None, 0.0)
     if write:
         with staged_output(ws.out, force=force) as tmp:

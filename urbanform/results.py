@@ -50,6 +50,7 @@ class Target:
     value: float
     year: int | None = None
     source: str | None = None
+    source_zh: str | None = None
 
     def met(self, value: float | None) -> bool | None:
         """Whether ``value`` meets the target (``None`` when the value is missing)."""
@@ -65,6 +66,7 @@ class Target:
             "value": self.value,
             "year": self.year,
             "source": self.source,
+            "source_zh": self.source_zh,
         }
 
 

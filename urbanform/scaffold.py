@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from urbanform.errors import OutputError
+from urbanform.errors import LayerError, OutputError
 
 __all__ = ["write_workspace"]
 
@@ -25,7 +25,7 @@ report:
 _LAYERS: dict[str, str] = {
     "districts": """\
 role: districts
-# source: GeoPackage, Shapefile, GeoJSON, GeoParquet, FlatGeobuf, CSV with x/y or GeoTIFF
+# source: GeoPackage, Shapefile, GeoJSON, GeoParquet, FlatGeobuf, CSV/TXT table or GeoTIFF
 source: data/districts.gpkg
 # layer: districts               # the layer inside a multi-layer file
 fields: {name: NAME}             # canonical field: column in your data
@@ -34,6 +34,8 @@ fields: {name: NAME}             # canonical field: column in your data
 role: landuse
 source: data/landuse.gpkg
 fields: {class: LANDUSE}
+# classes: ydyh2023              # or name a national code table: ydyh2023 | sandiao |
+                                 # gb50137 | osm (see docs/classes.md)
 classes:                         # canonical class: your codes
   residential: [R, R1, R2, R3]
   commercial: [B, B1, B2]
@@ -53,13 +55,15 @@ fields: {name: NAME}
     "population": """\
 role: population                 # points, polygons or a raster of residents
 source: data/population.gpkg
-fields: {population: POP}        # optional: dwellings, workers
+fields: {population: POP}        # optional: dwellings, workers, name
+# census polygons are placed on the residential land inside them; an H3 grid table:
+# source: data/pop_h3.csv, fields: {h3: ID, population: POP}
 """,
     "stations": """\
 role: stations
-source: data/stations.csv
+source: data/stations.csv        # or a GTFS feed: data/gtfs.zip (rail stops are read)
 crs: EPSG:4326                   # a CSV has no CRS; GCJ-02 is accepted for Chinese web data
-fields: {name: NAME, line: LINE, x: LON, y: LAT}
+fields: {name: NAME, line: LINE, x: LON, y: LAT}   # lon/lat columns are found unmapped too
 """,
     "jobs": """\
 role: jobs
@@ -84,7 +88,7 @@ fields: {bridge: BRIDGE, tunnel: TUNNEL}   # bridges and tunnels do not connect 
     "landcover": """\
 role: landcover                  # a land-cover GeoTIFF with a nodata value
 source: data/worldcover.tif
-classes: {forest: [10], water: [80]}       # ESA WorldCover codes
+classes: worldcover              # ESA WorldCover codes; or {forest: [10], water: [80]}
 """,
 }
 
@@ -133,14 +137,29 @@ def _layers_for(osm: Path | None) -> dict[str, str]:
         return dict(_LAYERS)
     out = {}
     for role, text in _LAYERS.items():
-        if role in _OSM_ROLES:
+        if role in _OSM_ROLES and _osm_has(osm, role):
             out[role] = f"role: {role}\nsource: osm:{osm.resolve()}   # read from the extract\n"
+        elif role in _OSM_ROLES:  # the extract holds none: the run would fail on it
+            out[f"examples/{role}"] = (
+                f"# {osm.name} holds no {role} features. Copy this file to layers/ and point it "
+                "at your data.\n" + text
+            )
         else:  # not in OpenStreetMap: an example to copy into layers/ with your own data
             out[f"examples/{role}"] = (
                 "# Not in OpenStreetMap. Copy this file to layers/ and point it at your data.\n"
                 + text
             )
     return out
+
+
+def _osm_has(osm: Path, role: str) -> bool:
+    """Whether the extract holds features of ``role`` (by the rules of osm_tags.yml)."""
+    from urbanform.layers.osm import read_osm
+
+    try:
+        return len(read_osm(osm, role)) > 0
+    except LayerError:
+        return False
 
 
 def _analyses_for(osm: Path | None) -> dict[str, str]:

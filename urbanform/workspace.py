@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 from urbanform.errors import WorkspaceError
-from urbanform.layers.types import ROLES, LayerSpec
+from urbanform.layers.presets import PRESETS
+from urbanform.layers.types import ROLES, LayerSpec, unknown_field
 from urbanform.results import Target
 
 __all__ = [
@@ -31,9 +32,9 @@ log = logging.getLogger(__name__)
 
 _WORKSPACE_KEYS = {"name", "crs", "h3_resolutions", "out", "report"}
 _REPORT_KEYS = {"language", "tiles", "attribution", "title"}
-_LAYER_KEYS = {"role", "source", "layer", "crs", "fields", "classes", "description"}
+_LAYER_KEYS = {"role", "source", "layer", "crs", "fields", "classes", "description", "route_types"}
 _ANALYSIS_KEYS = {"kind", "target", "params", "title", "description"}
-_TARGET_KEYS = {"indicator", "op", "value", "year", "source"}
+_TARGET_KEYS = {"indicator", "op", "value", "year", "source", "source_zh"}
 _MAP_KEYS = {"analysis", "title", "title_zh", "indicators", "layers", "h3"}
 _OPS = (">=", ">", "<=", "<", "==")
 
@@ -200,10 +201,10 @@ def _parse_layer(path: Path, root: Path) -> LayerSpec:
     fields = data.get("fields") or {}
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
         raise WorkspaceError(f"{where}: 'fields' must map canonical fields to column names")
-    classes = data.get("classes") or {}
-    if not isinstance(classes, dict):
-        raise WorkspaceError(f"{where}: 'classes' must map class names to lists of source values")
-    classes = {str(k): (v if isinstance(v, list) else [v]) for k, v in classes.items()}
+    problem = unknown_field(role, fields)
+    if problem:
+        raise WorkspaceError(f"{where}: {problem}")
+    classes, preset = _parse_classes(data.get("classes"), role, where)
     layer = data.get("layer")
     crs = data.get("crs")
     return LayerSpec(
@@ -215,7 +216,53 @@ def _parse_layer(path: Path, root: Path) -> LayerSpec:
         fields={str(k): str(v) for k, v in fields.items()},
         classes=classes,
         file=where,
+        preset=preset,
+        route_types=_parse_route_types(data.get("route_types"), role, where),
     )
+
+
+def _parse_route_types(value: Any, role: str, where: str) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    values = value if isinstance(value, list) else [value]
+    ok = values and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values)
+    if not ok:
+        raise WorkspaceError(
+            f"{where}: 'route_types' must be a list of GTFS route types such as [1, 2], "
+            f"got {value!r}"
+        )
+    if role != "stations":
+        raise WorkspaceError(f"{where}: 'route_types' is for a GTFS stations layer, not {role!r}")
+    return tuple(values)
+
+
+def _parse_classes(value: Any, role: str, where: str) -> tuple[dict[str, list[Any]], str | None]:
+    """``classes:`` as (class -> values, preset name): a mapping, a preset name, or both."""
+    if value is None or value == {}:
+        return {}, None
+    preset = None
+    if isinstance(value, str):
+        value = {"preset": value}
+    if not isinstance(value, dict):
+        raise WorkspaceError(
+            f"{where}: 'classes' must map class names to lists of source values or name a "
+            f"preset ({', '.join(PRESETS)})"
+        )
+    if "preset" in value:
+        value = dict(value)
+        preset = value.pop("preset")
+        if preset not in PRESETS:
+            raise WorkspaceError(
+                f"{where}: unknown class preset {preset!r}; use one of {', '.join(PRESETS)} "
+                "(see docs/classes.md)"
+            )
+        if role not in ("landuse", "landcover"):
+            raise WorkspaceError(
+                f"{where}: class preset {preset!r} is for landuse and landcover layers, not "
+                f"role {role!r}; map values with 'classes: {{NAME: [VALUE, ...]}}'"
+            )
+    classes = {str(k): (v if isinstance(v, list) else [v]) for k, v in value.items()}
+    return classes, preset
 
 
 def _parse_target(data: Any, where: str) -> Target | None:
@@ -234,8 +281,15 @@ def _parse_target(data: Any, where: str) -> Target | None:
     year = data.get("year")
     if year is not None and not isinstance(year, int):
         raise WorkspaceError(f"{where}: target.year must be a year like 2025, got {year!r}")
-    source = data.get("source")
-    return Target(str(indicator), op, float(value), year, None if source is None else str(source))
+    source, source_zh = data.get("source"), data.get("source_zh")
+    return Target(
+        str(indicator),
+        op,
+        float(value),
+        year,
+        None if source is None else str(source),
+        None if source_zh is None else str(source_zh),
+    )
 
 
 def _parse_analysis(path: Path) -> AnalysisSpec:

@@ -27,6 +27,8 @@ __all__ = [
     "value_units",
     "resident_units",
     "landuse_pieces",
+    "residential_land",
+    "empty_pieces",
     "raster_units",
     "POP_FIELDS",
 ]
@@ -220,3 +222,29 @@ def _landuse_pieces(ctx: Context, classes: tuple[str, ...], *, needed_by: str) -
         .reset_index(drop=True)
     )
     return split_by_districts(merged, ctx.districts())
+
+
+def residential_land(ctx: Context, *, needed_by: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """Residential land pieces (:func:`landuse_pieces`), or ``None`` and why there are none."""
+    if not ctx.layers.has("landuse"):
+        return None, "no landuse layer (it needs residential land; add layers/landuse.yml)"
+    lu = ctx.layers.vector("landuse", needed_by=needed_by)
+    if not lu["class"].eq("residential").any():
+        return None, (
+            "the landuse layer has no residential land; check the 'classes' mapping of its "
+            "layers/*.yml"
+        )
+    return landuse_pieces(ctx, ("residential",), needed_by=needed_by), None
+
+
+def empty_pieces(crs: Any) -> gpd.GeoDataFrame:
+    """No land-use pieces: the columns of :func:`landuse_pieces`, no row."""
+    return gpd.GeoDataFrame(
+        {
+            "class": pd.Series([], dtype=object),
+            "district": pd.Series([], dtype=object),
+            "area_m2": pd.Series([], dtype=float),
+        },
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )

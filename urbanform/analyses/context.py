@@ -55,17 +55,23 @@ class Context:
         return graph_
 
     def snapped(
-        self, xy: np.ndarray, snap: Callable[[np.ndarray], Snapped], *, max_snap_m: float
+        self,
+        xy: np.ndarray,
+        snap: Callable[[np.ndarray], Snapped],
+        *,
+        max_snap_m: float,
+        min_piece_share: float = 0.0,
     ) -> Snapped:
-        """``snap(xy)``, cached for the run by the coordinates and ``max_snap_m``.
+        """``snap(xy)``, cached for the run by the coordinates, ``max_snap_m`` and share.
 
         Analyses that walk from the same units (the three living-circle levels, park
         coverage by network) snap them once. A snap depends only on the graph (one per
-        run), the point and the maximum distance, so the cached answer is the same.
+        run), the point, the maximum distance and the smallest piece of network snapped
+        to (``min_piece_share``), so the cached answer is the same.
         """
         xy = np.ascontiguousarray(xy, dtype=float)
         digest = hashlib.blake2b(xy.tobytes(), digest_size=16).hexdigest()
-        key = f"snap:{digest}:{len(xy)}:{float(max_snap_m)!r}"
+        key = f"snap:{digest}:{len(xy)}:{float(max_snap_m)!r}:{float(min_piece_share)!r}"
         if key not in self.cache:
             self.cache[key] = snap(xy)
         cached: Snapped = self.cache[key]

@@ -26,7 +26,7 @@ import shapely
 from urbanform import network
 from urbanform.analyses.common import resident_units
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import merge_params, positive_number
+from urbanform.analyses.params import merge_params, positive_number, share_param
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.results import DEN, NUM, AnalysisResult, Indicator, Target, indicator_values
 
@@ -65,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "speed_m_s": DEFAULT_SPEED_M_S,
     "categories": None,  # None: by level
     "max_snap_m": 100.0,
+    "min_piece_share": 0.01,  # street pieces under 1% of the network length are skipped
 }
 
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -119,6 +120,7 @@ def validate_params(params: dict | None, *, where: str) -> dict:
         raise AnalysisError(f"{where}: params.level must be one of 5, 10, 15, got {level!r}")
     out["level"] = int(level)
     out["max_snap_m"] = positive_number(out["max_snap_m"], key="max_snap_m", where=where)
+    out["min_piece_share"] = share_param(out["min_piece_share"], where=where)
     out["speed_m_s"] = positive_number(out["speed_m_s"], key="speed_m_s", where=where)
     out["distance_m"] = _distance_m(given, out, where=where)
     cats = out["categories"]
@@ -198,7 +200,12 @@ def _take(snapped: network.Snapped, idx: np.ndarray) -> network.Snapped:
 
 
 def _snap(
-    graph: network.WalkGraph, xy: np.ndarray, *, max_snap_m: float, chunk: int | None = None
+    graph: network.WalkGraph,
+    xy: np.ndarray,
+    *,
+    max_snap_m: float,
+    chunk: int | None = None,
+    min_piece_share: float = 0.0,
 ) -> network.Snapped:
     """:func:`urbanform.network.snap_points` in chunks of ``chunk`` points.
 
@@ -207,9 +214,12 @@ def _snap(
     """
     chunk = SNAP_CHUNK if chunk is None else chunk
     if len(xy) <= chunk:
-        return network.snap_points(graph, xy, max_snap_m=max_snap_m)
+        return network.snap_points(
+            graph, xy, max_snap_m=max_snap_m, min_piece_share=min_piece_share
+        )
     return network.Snapped.concat(
-        [network.snap_points(graph, xy[i:i + chunk], max_snap_m=max_snap_m)
+        [network.snap_points(graph, xy[i:i + chunk], max_snap_m=max_snap_m,
+                             min_piece_share=min_piece_share)
          for i in range(0, len(xy), chunk)]
     )
 
@@ -422,7 +432,7 @@ def _network_warnings(
     max_snap_m: float,
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """Warnings about units off the network, and the disconnected pieces with residents."""
-    out: list[str] = []
+    out: list[str] = network.island_warning(units, pop, "population units", "residents")
     ok = units.ok
     if (~ok).any():
         out.append(f"{_units_phrase(int((~ok).sum()), float(pop[~ok].sum()))} lie farther "
@@ -555,12 +565,15 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     with _step("graph build"):
         graph = ctx.walk_graph(needed_by=name)
     with _step("snapping"):
+        share = float(params["min_piece_share"])
         usnap = ctx.snapped(
             _points_xy(units.geometry),
-            lambda xy: _snap(graph, xy, max_snap_m=max_snap_m),
+            lambda xy: _snap(graph, xy, max_snap_m=max_snap_m, min_piece_share=share),
             max_snap_m=max_snap_m,
+            min_piece_share=share,
         )
-        fsnap = _snap(graph, _points_xy(fac.geometry), max_snap_m=max_snap_m)
+        fsnap = _snap(graph, _points_xy(fac.geometry), max_snap_m=max_snap_m,
+                      min_piece_share=share)
     log.info("living circle: %d of %d units and %d of %d facilities snapped",
              int(usnap.ok.sum()), len(units), int(fsnap.ok.sum()), len(fac))
     with _step("distances"):

@@ -7,7 +7,7 @@ from typing import Any
 
 from urbanform.errors import AnalysisError
 
-__all__ = ["merge_params", "positive_number", "one_of"]
+__all__ = ["merge_params", "positive_number", "one_of", "share_param"]
 
 
 def merge_params(given: dict[str, Any] | None, defaults: dict[str, Any], *, where: str) -> dict:
@@ -35,6 +35,23 @@ def positive_number(value: Any, *, key: str, where: str, allow_zero: bool = Fals
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     if not ok or value < 0 or (value == 0 and not allow_zero):
         raise AnalysisError(f"{where}: params.{key} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def share_param(value: Any, *, where: str, key: str = "min_piece_share") -> float:
+    """``value`` as a share in [0, 1), or an error naming the parameter.
+
+    Examples
+    --------
+    >>> share_param(0.01, where="a.yml")
+    0.01
+    """
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1
+    if not ok:
+        raise AnalysisError(
+            f"{where}: params.{key} must be a share from 0 to below 1 (0.01 = 1% of the "
+            f"network's length; 0 snaps to every piece), got {value!r}"
+        )
     return float(value)
 
 

@@ -36,9 +36,9 @@ import pandas as pd
 import shapely
 
 from urbanform.analyses import zonal
-from urbanform.analyses.common import landuse_pieces, value_pieces
+from urbanform.analyses.common import empty_pieces, residential_land, value_pieces
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import merge_params, one_of, positive_number
+from urbanform.analyses.params import merge_params, one_of, positive_number, share_param
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.results import AnalysisResult, Target, indicator_values
 
@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "access_spacing_m": 25,
     "max_snap_m": 100,
     "sample_spacing_m": 50,
+    "min_piece_share": 0.01,
 }
 
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -121,6 +122,7 @@ def validate_params(params: dict | None, *, where: str) -> dict:
     p["tiers"] = _check_tiers(p["tiers"], where=where)
     for key in ("access_spacing_m", "max_snap_m", "sample_spacing_m"):
         p[key] = positive_number(p[key], key=key, where=where)
+    p["min_piece_share"] = share_param(p["min_piece_share"], where=where)
     return p
 
 
@@ -246,13 +248,15 @@ def _units_frame(
     """One units frame: land units then population units, 0 for the other's num/den."""
     a = area_units.copy()
     a["unit"] = "residential_land"
-    frames = [a]
+    frames = [a] if len(a) or pop_units is None else []
     if pop_units is not None:
         p = pop_units.copy()
         p["unit"] = "population"
         p["pop_share__num"] = np.where(p["covered"], p["population"], 0.0)
         p["pop_share__den"] = p["population"].to_numpy(dtype=float)
         a["pop_share__num"] = a["pop_share__den"] = a["population"] = 0.0
+        if not len(a):
+            p["area_share__num"] = p["area_share__den"] = 0.0
         frames.append(p)
     units = pd.concat(frames, ignore_index=True)
     keys = ["area_share"] + (["pop_share"] if pop_units is not None else [])
@@ -352,9 +356,25 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
     tiers = params["tiers"]
     parks = classify_parks(ctx.layers.vector("parks", needed_by=name), tiers=tiers)
     log.info("%d parks, %d large enough to count", len(parks), int(parks["counts"].sum()))
-    land = landuse_pieces(ctx, ("residential",), needed_by=name)
+    land, missing = residential_land(ctx, needed_by=name)
     pop = _population(ctx, name)
+    if land is None and pop is None:
+        raise LayerError(
+            f"analysis {name!r} needs residential land (area_share) or a population layer "
+            f"(pop_share), and has neither: {missing}; add layers/population.yml with "
+            "'role: population'"
+        )
     warnings = _park_warnings(parks, tiers)
+    if land is None:
+        warnings.append(
+            f"area_share is not computed: {missing}; pop_share needs only parks and residents"
+        )
+        land = empty_pieces(ctx.layers.crs)
+    if pop is None:
+        warnings.append(
+            "pop_share is not computed: no population layer; add layers/population.yml with "
+            "'role: population'"
+        )
     if params["distance"] == "euclidean":
         areas = service_areas(parks, tiers=tiers)
         area_units, pop_units, gaps = _euclidean(land, pop, areas)
@@ -364,8 +384,11 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
         parks = parks.assign(access_points=net.access_points)
         warnings += net.warnings
     units = _units_frame(area_units, pop_units)
+    keys = (["area_share"] if missing is None else []) + (["pop_share"] if pop is not None else [])
+    if missing is not None:
+        units = units.drop(columns=["area_share__num", "area_share__den"])
     indicators = {}
-    for key in ["area_share"] + (["pop_share"] if pop is not None else []):
+    for key in keys:
         unit, label = INDICATORS[key]
         indicators[key] = indicator_values(
             units, key, unit=unit, label=label, target=target, districts=ctx.district_names()
@@ -454,7 +477,12 @@ def _access_points(
     ent_pts, ent_src, ent_warn = _entrances(parks, entrances, counting)
     pts = np.r_[np.asarray(pts, dtype=object), ent_pts]
     src = np.r_[np.asarray(src, dtype=np.int64), ent_src]
-    snapped = snap_points(graph, gpd.GeoSeries(pts, crs=parks.crs), max_snap_m=params["max_snap_m"])
+    snapped = snap_points(
+        graph,
+        gpd.GeoSeries(pts, crs=parks.crs),
+        max_snap_m=params["max_snap_m"],
+        min_piece_share=params["min_piece_share"],
+    )
     n_ok = np.bincount(counting[src][snapped.ok], minlength=len(parks))
     warnings = list(ent_warn)
     if snapped.n_unsnapped:
@@ -489,7 +517,9 @@ def _walk(
 def _unit_warnings(
     graph: WalkGraph, origins: Snapped, weight: np.ndarray, what: str, unit: str
 ) -> list[str]:
-    out = []
+    from urbanform.network import island_warning
+
+    out = island_warning(origins, weight, what, unit)
     bad = ~origins.ok
     if bad.any():
         out.append(
@@ -568,16 +598,16 @@ def _network(
     access, tier, n_access, warnings = _access_points(graph, parks, params, points)
     samples = zonal.grid_samples(land, spacing_m=params["sample_spacing_m"])
     samples["district"] = land["district"].to_numpy(dtype=object)[samples["piece"].to_numpy()]
-    max_snap_m = params["max_snap_m"]
+    max_snap_m, share = params["max_snap_m"], params["min_piece_share"]
 
     def snap(xy: np.ndarray) -> Snapped:
-        return snap_points(graph, xy, max_snap_m=max_snap_m)
+        return snap_points(graph, xy, max_snap_m=max_snap_m, min_piece_share=share)
 
     parts = [snap(shapely.get_coordinates(samples.geometry.values))]
     if pop is not None:  # the population's snaps are shared with other walking analyses
         pop = pop.set_geometry(pop.geometry.representative_point().values)
         xy = shapely.get_coordinates(pop.geometry.values)
-        parts.append(ctx.snapped(xy, snap, max_snap_m=max_snap_m))
+        parts.append(ctx.snapped(xy, snap, max_snap_m=max_snap_m, min_piece_share=share))
     origins = Snapped.concat(parts)
     log.info("walking from %d origins to %d park access points", len(origins), len(access))
     walk = _walk(graph, origins, access, tier, tiers)

@@ -22,7 +22,8 @@ import shapely
 
 from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import merge_params, one_of, positive_number
+from urbanform.analyses.params import merge_params, one_of, positive_number, share_param
+from urbanform.analyses.stations import ENTRANCE_JOIN_M, station_entrances, unnamed_warning
 from urbanform.analyses.tod_catchments import (
     BAND_QUAD_SEGS,
     Pieces,
@@ -34,7 +35,7 @@ from urbanform.analyses.tod_catchments import (
     threaded_intersection,
 )
 from urbanform.errors import AnalysisError, LayerError
-from urbanform.network import Snapped, WalkGraph, nearest_distance, snap_points
+from urbanform.network import Snapped, WalkGraph, island_warning, nearest_distance, snap_points
 from urbanform.results import AnalysisResult, Target, indicator_values
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "run",
     "station_entrances",
     "landuse_mix",
+    "ENTRANCE_JOIN_M",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "distance": "network",
     "max_snap_m": 100,
     "indicator_radius_m": None,
+    "min_piece_share": 0.01,
 }
 """Default parameters: a 500 m core and an 800 m station area (the usual TOD rings and
 the GB 50180 15-minute walking distance of 800-1,000 m); ``indicator_radius_m`` defaults
@@ -67,10 +70,6 @@ INDICATORS: dict[str, tuple[str, str]] = {
 CATCHMENT_BUFFER_M = 50.0
 """Half-width (m) of the band drawn around the walked street segments for catchment
 polygons (the polygon is then clipped to the straight-line circle)."""
-
-ENTRANCE_JOIN_M = 300.0
-"""An entrance feature (``kind == "entrance"``) whose name is no station's joins the
-nearest station feature within this distance (m)."""
 
 _DISTANCES = ("network", "euclidean")
 
@@ -100,6 +99,7 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
     p["max_snap_m"] = positive_number(
         p["max_snap_m"], key="max_snap_m", where=where, allow_zero=True
     )
+    p["min_piece_share"] = share_param(p["min_piece_share"], where=where)
     if p["indicator_radius_m"] is None:
         p["indicator_radius_m"] = p["radius_m"][-1]
     p["indicator_radius_m"] = positive_number(
@@ -110,96 +110,6 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
 
 def _ring(r: float) -> str:
     return f"{r:g}"
-
-
-def _lines(values: pd.Series) -> str:
-    parts = {s.strip() for v in values.dropna() for s in str(v).split(";")}
-    return "; ".join(sorted(p for p in parts if p))
-
-
-def _attach_entrances(key: pd.Series, kind: pd.Series, geom: gpd.GeoSeries) -> pd.Series:
-    """Name entrances (``kind == "entrance"``) after the nearest station within reach.
-
-    OpenStreetMap entrances carry their own names ("Metro Rautatientori A") or none; an
-    entrance whose name is no station's joins the nearest station feature within
-    :data:`ENTRANCE_JOIN_M`, or the station that a same-named entrance joined.
-    """
-    is_ent = (kind.astype(str) == "entrance").to_numpy()
-    if not is_ent.any() or is_ent.all():
-        return key
-    st_idx = np.flatnonzero(~is_ent)
-    loose = np.flatnonzero(is_ent & ~key.isin(set(key.iloc[st_idx])).to_numpy())
-    tree = shapely.STRtree(geom.values[st_idx])
-    ei, si = tree.query_nearest(geom.values[loose], max_distance=ENTRANCE_JOIN_M, all_matches=False)
-    out = key.copy()
-    out.iloc[loose[ei]] = key.iloc[st_idx[si]].to_numpy()
-    # an entrance farther away follows an attached entrance of the same name
-    joined = dict(zip(key.iloc[loose[ei]], out.iloc[loose[ei]], strict=True))
-    rest = np.setdiff1d(loose, loose[ei])
-    out.iloc[rest] = [joined.get(k, k) for k in key.iloc[rest]]
-    return out
-
-
-def station_entrances(stations: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Group station features into stations and their entrances.
-
-    Features sharing a ``name`` form one station; a feature without a name is a station
-    of its own. Polygons and lines stand for their representative point. With a ``kind``
-    field (as read from OpenStreetMap), features of kind ``entrance`` join the nearest
-    station within :data:`ENTRANCE_JOIN_M` and, where a station has entrances, they
-    replace the station point.
-
-    Returns
-    -------
-    tuple of geopandas.GeoDataFrame
-        Stations (``name``, ``line``, ``entrances``; the centroid of the entrances),
-        sorted by name, and entrances (``station``: row of the station; point geometry).
-
-    Examples
-    --------
-    >>> import shapely
-    >>> s = gpd.GeoDataFrame({"name": ["A", "A", "B"], "line": ["L2", "L1", "L1"]},
-    ...     geometry=shapely.points([[0, 0], [10, 0], [500, 0]]), crs=32648)
-    >>> st, ent = station_entrances(s)
-    >>> st[["name", "line", "entrances"]].values.tolist()
-    [['A', 'L1; L2', 2], ['B', 'L1', 1]]
-    """
-    s = stations.explode(index_parts=False).reset_index(drop=True)
-    s = s[~s.geometry.is_empty & s.geometry.notna()].reset_index(drop=True)
-    names = s["name"] if "name" in s.columns else pd.Series(np.nan, index=s.index)
-    lines = s["line"] if "line" in s.columns else pd.Series(np.nan, index=s.index)
-    blank = names.isna() | (names.astype(str).str.strip() == "")
-    key = names.astype(str).str.strip().where(~blank, [f"station {i + 1}" for i in s.index])
-    geom = s.geometry.where(s.geom_type == "Point", s.geometry.representative_point())
-    line_rows = np.ones(len(s), dtype=bool)
-    if "kind" in s.columns:
-        key = _attach_entrances(key, s["kind"], geom)
-        is_ent = (s["kind"].astype(str) == "entrance").to_numpy()
-        # lines come from the station features, points from the entrances, where both exist
-        line_rows = ~is_ent | ~key.isin(set(key[~is_ent])).to_numpy()
-        keep = is_ent | ~key.isin(set(key[is_ent])).to_numpy()
-    else:
-        keep = np.ones(len(s), dtype=bool)
-    line_of = lines[line_rows].groupby(key[line_rows].to_numpy()).agg(_lines)
-    frame = pd.DataFrame({"name": key[keep].to_numpy(), "geometry": geom[keep].to_numpy()})
-    grouped = frame.groupby("name", sort=True)
-    names_sorted = list(grouped.groups)
-    table = pd.DataFrame(
-        {
-            "name": names_sorted,
-            "line": line_of.reindex(names_sorted).fillna("").to_numpy(),
-            "entrances": grouped.size().to_numpy(),
-            "geometry": grouped["geometry"].agg(lambda g: shapely.MultiPoint(list(g)).centroid),
-        }
-    )
-    st = gpd.GeoDataFrame(table.reset_index(drop=True), geometry="geometry", crs=stations.crs)
-    row = pd.Series(np.arange(len(st)), index=st["name"])
-    ent = gpd.GeoDataFrame(
-        {"station": row.loc[frame["name"]].to_numpy()},
-        geometry=frame["geometry"].to_numpy(),
-        crs=stations.crs,
-    )
-    return st, ent
 
 
 @dataclass(frozen=True)
@@ -542,13 +452,15 @@ def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict)
     if p["distance"] != "network":
         return None, (None, None), None
     graph = ctx.walk_graph(needed_by=name)
-    ent_snap = snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"])
+    share = p["min_piece_share"]
+    ent_snap = snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"], min_piece_share=share)
     units, on_street = snap_within_reach(
         graph,
         u.frame.geometry,
         shapely.get_coordinates(ent.geometry.values),
         reach_m=max(p["radius_m"][-1], p["indicator_radius_m"]),
         max_snap_m=p["max_snap_m"],
+        min_piece_share=share,
     )
     return graph, (units, ent_snap), on_street
 
@@ -566,6 +478,9 @@ def _snap_warnings(
     if snaps[0] is None or on_street is None:
         return out
     f, lost = u.frame, ~on_street
+    people = f["population"].to_numpy(dtype=float) * ~f["is_job"].to_numpy(dtype=bool)
+    out += island_warning(snaps[0], people, "population and job units", "residents")
+    out += island_warning(snaps[1], np.ones(len(ent)), "station entrances", "entrances")
     for is_job, what, col in ((False, "population", "residents"), (True, "job", "jobs")):
         sel = lost & (f["is_job"].to_numpy() == is_job)
         if sel.any():
@@ -672,6 +587,7 @@ def run(
     rings = _rings(ctx, net, u, stations, ent, pairs, p=params)
     units = _indicator_units(u, _nearest_station_m(graph, u.frame, ent, snaps, p=params))
     warnings = _snap_warnings(u, stations, ent, snaps, on_street, max_snap_m=params["max_snap_m"])
+    warnings += unnamed_warning(stations)
     if not u.has_jobs:
         warnings.append(
             "no jobs layer: jobs and jobs_share are not computed and activity "

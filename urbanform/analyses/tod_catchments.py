@@ -582,6 +582,7 @@ def snap_within_reach(
     *,
     reach_m: float,
     max_snap_m: float,
+    min_piece_share: float = 0.0,
 ) -> tuple[Snapped, np.ndarray]:
     """Snap the units within ``reach_m`` of an entrance in a straight line; check the rest.
 
@@ -608,9 +609,11 @@ def snap_within_reach(
     workers = POLYGON_THREADS
     # each point is snapped on its own, so chunks on threads give the same snaps
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        snapped = pool.map(lambda i: snap_points(graph, units.iloc[i], max_snap_m=max_snap_m),
+        snapped = pool.map(lambda i: snap_points(graph, units.iloc[i], max_snap_m=max_snap_m,
+                                                 min_piece_share=min_piece_share),
                            np.array_split(inside, workers))
-        checked = pool.map(lambda i: near_street(graph, units.iloc[i], max_snap_m=max_snap_m),
+        checked = pool.map(lambda i: near_street(graph, units.iloc[i], max_snap_m=max_snap_m,
+                                                 min_piece_share=min_piece_share),
                            np.array_split(outside, workers))
         parts, on_far = list(snapped), list(checked)
     edge = np.full(len(units), -1, dtype=np.int64)
@@ -620,5 +623,11 @@ def snap_within_reach(
     snap_m[inside] = np.concatenate([p.snap_m for p in parts])
     on_street = edge >= 0
     on_street[outside] = np.concatenate(on_far)
+    island = None  # the units snapped past a skipped small piece (within reach only)
+    if any(p.island is not None for p in parts):
+        island = np.zeros(len(units), dtype=bool)
+        island[inside] = np.concatenate(
+            [p.island if p.island is not None else np.zeros(len(p), bool) for p in parts]
+        )
     log.info("tod: %d of %d units within reach of an entrance snapped", int(near.sum()), len(units))
-    return Snapped(edge, offset, snap_m), on_street
+    return Snapped(edge, offset, snap_m, island), on_street

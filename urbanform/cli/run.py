@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from urbanform.cli.options import handle_errors, progress_for, verbosity, workspace_arg
+from urbanform.outputs import format_warnings
 from urbanform.pipeline import run_workspace
 from urbanform.scorecard import format_scorecard
 from urbanform.workspace import load_workspace
@@ -29,6 +30,9 @@ def run(
     result = run_workspace(ws, only=list(only) or None, force=force, progress=progress_for(ctx))
     if verbosity(ctx) >= 0:
         click.echo(format_scorecard(result.summary))
+        warned = format_warnings(result.summary)
+        if warned:
+            click.echo("\n" + warned)
         click.echo(
             f"\nOutputs in {result.out} ({result.seconds:.1f} s): summary.json, "
             "report.html, results.gpkg, results.qgz, maps/, h3/"

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from urbanform.checks import thin_inputs
 from urbanform.cli.options import handle_errors, progress_for, workspace_arg
 from urbanform.layers.harmonise import load_layers
+from urbanform.layers.presets import describe_preset
 from urbanform.pipeline import validate_analyses
 from urbanform.workspace import load_workspace
 
@@ -25,8 +27,17 @@ def validate(ctx: click.Context, workspace: Path) -> None:
     for p in layers.provenance:
         what = "pixels" if p.role in layers.rasters else "features"
         click.echo(f"  layer {p.name:<16} {p.role:<11} {p.features:>9,} {what:<8}  {p.crs}")
+    for note in layers.notes:
+        click.echo(f"  {note}")
+    for layer in ws.layers:
+        if layer.preset:
+            lines = describe_preset(layer.preset, layer.classes)
+            click.echo(f"  classes of layer {layer.name}: {lines[0]}")
+            for line in lines[1:]:
+                click.echo(f"  {line}")
     for spec, _ in checked:
         click.echo(f"  analysis {spec.name:<13} {spec.kind}")
-    for w in layers.warnings:
+    warned = [*layers.warnings, *thin_inputs(layers, checked)]
+    for w in warned:
         click.echo(f"  warning: {w}")
-    click.echo("OK" if not layers.warnings else f"OK with {len(layers.warnings)} warning(s)")
+    click.echo("OK" if not warned else f"OK with {len(warned)} warning(s)")

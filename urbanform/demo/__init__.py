@@ -34,7 +34,7 @@ __all__ = ["DEMO_CRS", "DEMO_LAYERS", "demo_layer"]
 logger = logging.getLogger(__name__)
 
 DEMO_CRS = "EPSG:32648"
-DEMO_LAYERS: tuple[str, ...] = ROLES
+DEMO_LAYERS: tuple[str, ...] = tuple(r for r in ROLES if r != "buildings")
 
 
 @functools.lru_cache(maxsize=2)

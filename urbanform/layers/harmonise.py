@@ -18,34 +18,31 @@ import pyproj
 import shapely
 
 from urbanform.errors import CRSError, LayerError, WorkspaceError
+from urbanform.layers.dasymetric import place_counts
 from urbanform.layers.gcj02 import gcj02_geometries_to_wgs84, is_gcj02
+from urbanform.layers.presets import code_classes, raster_classes
 from urbanform.layers.read import checksum, read_source
-from urbanform.layers.types import LANDUSE_CLASSES, Layers, LayerSpec, Provenance, RasterLayer
+from urbanform.layers.tables import first_rows
+from urbanform.layers.types import (
+    LANDUSE_CLASSES,
+    ROLE_FIELDS,
+    Layers,
+    LayerSpec,
+    Provenance,
+    RasterLayer,
+    unknown_field,
+)
 from urbanform.progress import Progress
 
 __all__ = ["load_layers", "harmonise_vector", "working_crs", "ROLE_FIELDS"]
 
 log = logging.getLogger(__name__)
 
-# role -> (required canonical fields, optional canonical fields)
-ROLE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "boundary": ((), ("name",)),
-    "districts": (("name",), ()),
-    "landuse": (("class",), ()),
-    "parks": ((), ("name",)),
-    "stations": ((), ("name", "line")),
-    "population": (("population",), ("dwellings", "workers")),
-    "jobs": (("jobs",), ()),
-    "facilities": (("category",), ("name",)),
-    "streets": ((), ("name", "highway", "bridge", "tunnel", "layer")),
-    "landcover": ((), ()),
-}
-
-_POLYGONAL = {"boundary", "districts", "landuse", "parks"}
+_POLYGONAL = {"boundary", "districts", "landuse", "parks", "buildings"}
 _POINTS = {"stations", "facilities"}
 _LINES = {"streets"}
 _RASTER_ROLES = {"landcover", "population", "jobs"}
-_NUMERIC = {"population", "dwellings", "workers", "jobs", "layer"}
+_NUMERIC = {"population", "dwellings", "workers", "jobs", "layer", "floors", "floor_area"}
 
 
 def working_crs(spec_crs: str | None, vectors: Iterable[gpd.GeoDataFrame]) -> pyproj.CRS:
@@ -113,6 +110,9 @@ def _set_crs(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
 
 def _map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     required, optional = ROLE_FIELDS[spec.role]
+    problem = unknown_field(spec.role, spec.fields)
+    if problem:
+        raise LayerError(f"{_where(spec)}: {problem}")
     cols: dict[str, Any] = {}
     for canon in (*required, *optional):
         src = spec.fields.get(canon, canon)
@@ -130,6 +130,8 @@ def _map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
                 f"{_where(spec)}: field {canon!r} maps to column {src!r}, which the "
                 "source lacks; fix 'fields'"
             )
+    if spec.role == "stations" and "kind" in gdf.columns and "kind" not in cols:
+        cols["kind"] = gdf["kind"].to_numpy()  # station or entrance (OpenStreetMap, GTFS)
     out = gpd.GeoDataFrame(cols, geometry=gdf.geometry.values, crs=gdf.crs)
     for canon in out.columns.intersection(list(_NUMERIC)):
         values = pd.to_numeric(out[canon], errors="coerce")
@@ -137,11 +139,12 @@ def _map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
             n = int(values.isna().sum())
             raise LayerError(
                 f"{_where(spec)}: field {canon!r} has {n} non-numeric or empty "
-                "values; fill them with numbers"
+                f"values ({first_rows(values.isna().to_numpy())}); fill them with numbers"
             )
         if canon != "layer" and (values < 0).any():
             raise LayerError(
-                f"{_where(spec)}: field {canon!r} has negative values; counts must be >= 0"
+                f"{_where(spec)}: field {canon!r} has negative values "
+                f"({first_rows((values < 0).to_numpy())}); counts must be >= 0"
             )
         out[canon] = values.astype(float)
     return out
@@ -153,26 +156,10 @@ def _map_classes(
     key = {"landuse": "class", "facilities": "category"}.get(spec.role)
     if key is None:
         return gdf
+    if spec.role == "landuse":
+        return _map_landuse(gdf, spec, warn)
     raw = gdf[key].astype(str).str.strip()
     lookup = {str(v).strip(): canon for canon, values in spec.classes.items() for v in values}
-    if spec.role == "landuse":
-        canonical = set(LANDUSE_CLASSES)
-        bad = sorted(set(spec.classes) - canonical)
-        if bad:
-            raise LayerError(
-                f"{_where(spec)}: unknown land-use class {bad[0]!r} in 'classes'; "
-                f"use {', '.join(LANDUSE_CLASSES)}"
-            )
-        mapped = raw.map(lambda v: lookup.get(v, v.lower() if v.lower() in canonical else None))
-        unmapped = mapped.isna()
-        if unmapped.any():
-            values = ", ".join(sorted(raw[unmapped].unique())[:6])
-            warn(
-                f"{_where(spec)}: {int(unmapped.sum())} features with unmapped {key} values "
-                f"({values}) count as 'other'; map them under 'classes'"
-            )
-        gdf[key] = mapped.fillna("other").to_numpy()
-        return gdf
     if not lookup:
         gdf[key] = raw.to_numpy()
         return gdf
@@ -186,6 +173,38 @@ def _map_classes(
         )
     gdf = gdf[~unmapped.to_numpy()].copy()
     gdf[key] = mapped[~unmapped].to_numpy()
+    return gdf
+
+
+def _map_landuse(
+    gdf: gpd.GeoDataFrame, spec: LayerSpec, warn: Callable[[str], None]
+) -> gpd.GeoDataFrame:
+    """Land-use codes -> canonical classes through the preset and ``classes``."""
+    canonical = set(LANDUSE_CLASSES)
+    bad = sorted(set(spec.classes) - canonical)
+    if bad:
+        raise LayerError(
+            f"{_where(spec)}: unknown land-use class {bad[0]!r} in 'classes'; "
+            f"use {', '.join(LANDUSE_CLASSES)}"
+        )
+    raw = gdf["class"].astype(str).str.strip()
+    table = code_classes(raw, spec.preset, spec.classes)
+    mapped = raw.map(
+        lambda v: (
+            table[v] if table[v] is not None else (v.lower() if v.lower() in canonical else None)
+        )
+    )
+    unmapped = mapped.isna()
+    if unmapped.any():
+        values = ", ".join(sorted(raw[unmapped].unique())[:6])
+        what = (
+            f"codes unknown to preset {spec.preset!r}" if spec.preset else "unmapped class values"
+        )
+        warn(
+            f"{_where(spec)}: {int(unmapped.sum())} features with {what} ({values}) count as "
+            "'other'; map them under 'classes'"
+        )
+    gdf["class"] = mapped.fillna("other").to_numpy()
     return gdf
 
 
@@ -302,7 +321,9 @@ def _check_raster(raster: RasterLayer, spec: LayerSpec) -> RasterLayer:
         )
     if raster.nodata is None:
         raise LayerError(f"{_where(spec)}: the raster has no nodata value; set one")
-    if spec.role == "landcover" and spec.classes:
+    if spec.role == "landcover" and spec.preset:
+        raster.classes = raster_classes(spec.preset, spec.classes)
+    elif spec.role == "landcover" and spec.classes:
         raster.classes = dict(spec.classes)
     return raster
 
@@ -344,15 +365,22 @@ def load_layers(
     """
     specs = list(specs)
     warnings: list[str] = []
+    notes: list[str] = []
     raws: list[tuple[LayerSpec, gpd.GeoDataFrame | RasterLayer]] = []
     with (progress or Progress()).stage("reading layers", total=len(specs)) as step:
         for spec in specs:
-            raws.append((spec, read_source(spec)))
+            raw = read_source(spec)
+            noticed = (
+                raw.attrs.pop("urbanform_read", {}) if isinstance(raw, gpd.GeoDataFrame) else {}
+            )
+            notes.extend(f"layer {spec.name!r}: {n}" for n in noticed.get("notes", []))
+            warnings.extend(noticed.get("warnings", []))
+            raws.append((spec, raw))
             step.advance(note=spec.name)
     # each vector layer gets its CRS once; the working CRS may be chosen from them
     placed = {i: _placed(r, s) for i, (s, r) in enumerate(raws) if isinstance(r, gpd.GeoDataFrame)}
     work = working_crs(crs, placed.values())
-    layers = Layers(crs=work, warnings=warnings)
+    layers = Layers(crs=work, warnings=warnings, notes=notes)
     per_role: dict[str, list[gpd.GeoDataFrame]] = {}
     for i, (spec, raw) in enumerate(raws):
         if isinstance(raw, RasterLayer):
@@ -383,6 +411,7 @@ def load_layers(
         if role in layers.rasters:
             raise LayerError(f"role {role!r} is given both as raster and vector; keep one")
         layers.vectors[role] = _combine(role, frames)
+    place_counts(layers, warnings.append)
     for w in warnings:
         log.warning(w)
     return layers

@@ -12,6 +12,7 @@ reprojects it to the working CRS.
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib.resources
 import json
@@ -444,10 +445,39 @@ def _stations(path: Path, classes: dict[str, Any], *, bbox: Any) -> gpd.GeoDataF
     lines = [next((t[k] for k in line_tags.get(kind, line_tags["station"]) if t.get(k)), "")
              for t, kind in zip(rows["tags"], kinds, strict=True)]
     geoms = shapely.point_on_surface(rows.geometry.values)  # a point stays itself
+    names = [t.get("name", "") for t in rows["tags"]]
+    areas = _stop_areas(path, bbox=bbox) if path.name.lower().endswith(".pbf") else {}
+    if areas:  # entrances and stops take the name of their stop area's station
+        keys = list(zip(rows["osm_type"], rows["osm_id"].astype("int64"), strict=True))
+        station_of = {}
+        for area, (members, area_name) in areas.items():
+            named = [names[i] for i, k in enumerate(keys)
+                     if k in members and kinds[i] == "station" and names[i]]
+            station_of[area] = named[0] if named else area_name
+        for i, k in enumerate(keys):
+            hit = next((a for a, (m, _) in areas.items() if k in m), None)
+            if kinds[i] != "station" and hit is not None and station_of[hit]:
+                names[i] = station_of[hit]
     return _frame({
         "osm_id": rows["osm_id"].to_numpy(), "osm_type": rows["osm_type"].tolist(),
-        "name": [t.get("name", "") for t in rows["tags"]], "line": lines, "kind": kinds,
+        "name": names, "line": lines, "kind": kinds,
     }, geoms)
+
+
+def _stop_areas(path: Path, *, bbox: Any) -> dict[int, tuple[set[tuple[str, int]], str]]:
+    """Stop area relations: id -> (members as (type, id), name)."""
+    raw = _read_pbf(path, {"public_transport"}, bbox=bbox, element_types=("relation",))
+    out = {}
+    for rid, tags in zip(raw["osm_id"], raw["tags"], strict=True):
+        if tags.get("public_transport") != "stop_area" or not tags.get("members"):
+            continue
+        try:
+            members = ast.literal_eval(tags["members"])
+        except (ValueError, SyntaxError):
+            continue
+        keys = {(str(m.get("member_type")), int(m.get("member_id", -1))) for m in members}
+        out[int(rid)] = (keys, tags.get("name", ""))
+    return out
 
 
 def _facilities(path: Path, classes: dict[str, Any], *, bbox: Any) -> gpd.GeoDataFrame:

@@ -21,7 +21,8 @@ import rasterio
 import shapely
 
 from urbanform.errors import CRSError, LayerError
-from urbanform.layers.gcj02 import is_gcj02
+from urbanform.layers.gtfs import is_gtfs, read_gtfs_stations
+from urbanform.layers.tables import TABLE_SUFFIXES, read_table, set_h3_geometry
 from urbanform.layers.types import LayerSpec, RasterLayer
 
 __all__ = ["read_source", "checksum", "RASTER_SUFFIXES"]
@@ -42,9 +43,11 @@ def checksum(spec: LayerSpec, data: gpd.GeoDataFrame | RasterLayer) -> str:
             h.update(pd.util.hash_pandas_object(data.drop(columns="geometry")).to_numpy().tobytes())
         return h.hexdigest()
     path = Path(spec.source.removeprefix("osm:"))
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:  # a folder (a GTFS feed): its files in name order
+        with file.open("rb") as f:
+            while block := f.read(1 << 20):
+                h.update(block)
     return h.hexdigest()
 
 
@@ -71,14 +74,24 @@ def read_source(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
             f"{_where(spec)}: source {path} does not exist; fix 'source' (paths are relative "
             "to the workspace folder)"
         )
+    if is_gtfs(path):
+        return read_gtfs_stations(spec, path)
+    if path.is_dir():
+        raise LayerError(
+            f"{_where(spec)}: source {path} is a folder without stops.txt; name a file, or a "
+            "GTFS feed folder"
+        )
     suffix = path.suffix.lower()
     if suffix in RASTER_SUFFIXES:
         return _read_raster(spec, path)
-    if suffix == ".csv":
-        return _read_csv(spec, path)
+    if suffix in TABLE_SUFFIXES:
+        return read_table(spec, path)
     if suffix == ".pbf" or path.name.endswith(".osm"):
         raise LayerError(f"{_where(spec)}: write 'source: osm:{path}' for an OpenStreetMap extract")
-    return _read_vector(spec, path)
+    gdf = _read_vector(spec, path)
+    if "h3" in spec.fields:
+        return set_h3_geometry(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), spec, path.name)
+    return gdf
 
 
 def _read_demo(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
@@ -104,6 +117,11 @@ def _read_osm(spec: LayerSpec) -> gpd.GeoDataFrame:
         raise LayerError(f"{_where(spec)}: OpenStreetMap extract {path} does not exist")
     from urbanform.layers.osm import read_osm
 
+    if spec.preset not in (None, "osm"):
+        raise LayerError(
+            f"{_where(spec)}: an OpenStreetMap extract is classified by its tags "
+            f"(osm_tags.yml), not by preset {spec.preset!r}; remove it or write 'classes: osm'"
+        )
     return read_osm(path, spec.role, classes=spec.classes or None)
 
 
@@ -133,39 +151,6 @@ def _read_vector(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
             f"{_where(spec)}: cannot read {path.name} ({first}); is it a valid GeoPackage, "
             "Shapefile, GeoJSON, GeoParquet or FlatGeobuf file?"
         ) from None
-
-
-def _read_csv(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
-    try:
-        df = pd.read_csv(path)
-    except Exception as exc:
-        raise LayerError(f"{_where(spec)}: cannot read CSV {path.name} ({exc})") from None
-    xcol, ycol = spec.fields.get("x"), spec.fields.get("y")
-    if not xcol or not ycol:
-        raise LayerError(
-            f"{_where(spec)}: a CSV source needs its coordinate columns mapped: add "
-            "'fields: {x: LON_COLUMN, y: LAT_COLUMN}'"
-        )
-    for key, col in (("x", xcol), ("y", ycol)):
-        if col not in df.columns:
-            raise LayerError(
-                f"{_where(spec)}: field {key!r} maps to column {col!r}, which {path.name} lacks; "
-                f"columns: {', '.join(map(str, df.columns[:12]))}"
-            )
-    if spec.crs is None:
-        raise CRSError(f"{_where(spec)}: a CSV has no CRS; add 'crs:' (for example EPSG:4326)")
-    x = pd.to_numeric(df[xcol], errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(df[ycol], errors="coerce").to_numpy(dtype=float)
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 2
-        raise LayerError(
-            f"{_where(spec)}: {int(bad.sum())} rows have no numeric {xcol}/{ycol} (first at "
-            f"line {row} of {path.name}); fix or remove them"
-        )
-    crs = None if is_gcj02(spec.crs) else spec.crs
-    gdf = gpd.GeoDataFrame(df.drop(columns=[xcol, ycol]), geometry=shapely.points(x, y), crs=crs)
-    return gdf
 
 
 def _read_raster(spec: LayerSpec, path: Path) -> RasterLayer:

@@ -28,9 +28,74 @@ Role = Literal[
     "facilities",
     "streets",
     "landcover",
+    "buildings",
 ]
 
 ROLES: tuple[str, ...] = get_args(Role)
+
+# role -> (required canonical fields, optional canonical fields)
+ROLE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "boundary": ((), ("name",)),
+    "districts": (("name",), ()),
+    "landuse": (("class",), ()),
+    "parks": ((), ("name",)),
+    "stations": ((), ("name", "line")),
+    "population": (("population",), ("dwellings", "workers", "name")),
+    "jobs": (("jobs",), ("name",)),
+    "facilities": (("category",), ("name",)),
+    "streets": ((), ("name", "highway", "bridge", "tunnel", "layer")),
+    "landcover": ((), ()),
+    "buildings": ((), ("floors", "floor_area")),
+}
+
+COUNT_ROLES: tuple[str, ...] = ("population", "jobs")
+"""Roles holding counts: they may be points, polygons, rasters or H3 cells (``fields: {h3:}``)."""
+
+_POINT_ROLES = ("parks", "stations", "population", "jobs", "facilities")
+
+
+def field_keys(role: str) -> tuple[str, ...]:
+    """The keys ``fields:`` accepts for ``role``.
+
+    The canonical fields of the role, ``x`` and ``y`` (coordinate columns of a
+    table) for roles that may be points, and ``h3`` (a column of H3 cell ids) for
+    count roles.
+
+    Examples
+    --------
+    >>> field_keys("jobs")
+    ('jobs', 'name', 'x', 'y', 'h3')
+    >>> field_keys("districts")
+    ('name',)
+    """
+    required, optional = ROLE_FIELDS[role]
+    keys = (*required, *optional)
+    if role in _POINT_ROLES:
+        keys = (*keys, "x", "y")
+    if role in COUNT_ROLES:
+        keys = (*keys, "h3")
+    return keys
+
+
+def unknown_field(role: str, fields: dict[str, Any]) -> str | None:
+    """A message naming the first key of ``fields`` that ``role`` does not accept, or ``None``.
+
+    Examples
+    --------
+    >>> unknown_field("parks", {"nmae": "NAME"})
+    "unknown key 'nmae' under 'fields' for role 'parks'; valid keys: name, x, y"
+    >>> unknown_field("parks", {"name": "NAME"}) is None
+    True
+    """
+    valid = field_keys(role)
+    bad = [k for k in fields if k not in valid]
+    if not bad:
+        return None
+    return (
+        f"unknown key {bad[0]!r} under 'fields' for role {role!r}; valid keys: "
+        f"{', '.join(valid) or 'none (this role has no fields)'}"
+    )
+
 
 LANDUSE_CLASSES: tuple[str, ...] = (
     "residential",
@@ -65,9 +130,16 @@ class LayerSpec:
     fields
         Canonical field -> source column.
     classes
-        Canonical class -> list of source values (strings or numbers).
+        Canonical class -> list of source values (strings or numbers); with a
+        ``preset`` these override the preset's codes.
     file
         The YAML file the spec came from (for messages).
+    route_types
+        GTFS route types read as stations (``None``: the rail types, see
+        :data:`urbanform.layers.gtfs.RAIL_ROUTE_TYPES`).
+    preset
+        A class preset named by ``classes:`` (``ydyh2023``, ``sandiao``, ``gb50137``,
+        ``worldcover``, ``osm``; see :mod:`urbanform.layers.presets`), or ``None``.
     """
 
     name: str
@@ -78,6 +150,8 @@ class LayerSpec:
     fields: dict[str, str] = field(default_factory=dict)
     classes: dict[str, list[Any]] = field(default_factory=dict)
     file: str = ""
+    preset: str | None = None
+    route_types: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -167,6 +241,8 @@ class Layers:
     rasters: dict[str, RasterLayer] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     provenance: list[Provenance] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Choices made while reading (detected coordinate columns, H3 cells), for validate."""
     osm_roles: set[str] = field(default_factory=set)
     """Roles read from an OpenStreetMap extract (streets there connect only at shared nodes)."""
 

@@ -189,7 +189,7 @@ def _table(key: str, group: list[AnalysisResult], *, language: str) -> Compariso
         )
     return ComparisonTable(
         key=key,
-        label=i18n.indicator_label(key, first.label, language),
+        label=i18n.indicator_label(key, first.label, language, kind=group[0].kind),
         unit=first.unit,
         diff_headers=[f"{r.name} {_MINUS} {group[0].name}" for r in group[1:]],
         rows=rows,

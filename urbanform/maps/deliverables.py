@@ -22,6 +22,7 @@ from urbanform.maps.thinning import (
     VERTICES_PER_FEATURE,
     thin_for_map,
 )
+from urbanform.outputs import summary_warnings
 from urbanform.progress import Progress
 
 __all__ = ["write_all", "select_map_layers", "map_cells", "share_budget"]
@@ -183,7 +184,11 @@ def _report(run: Any, folder: Path, maps: dict[str, Any], *, started: str, secon
         results=run.results,
         maps=maps,
         provenance=run.layers.provenance,
-        warnings=run.layers.warnings,
+        warnings=[
+            w if group == "layers" else f"{group}: {w}"
+            for group, items in summary_warnings(run.summary).items()
+            for w in items
+        ],
         language=lang,
         version=__version__,
         run_seconds=seconds,

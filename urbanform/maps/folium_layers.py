@@ -631,7 +631,7 @@ def analysis_map(
         prefer_canvas=n_features > CANVAS_FEATURES,
     )
     indicators = {
-        k: (i18n.indicator_label(k, result.indicators[k].label, language),
+        k: (i18n.indicator_label(k, result.indicators[k].label, language, kind=result.kind),
             result.indicators[k].unit)
         for k in _main_first(result)
     }

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,10 @@ __all__ = [
     "check_language",
     "t",
     "kind_label",
+    "category_label",
     "indicator_label",
+    "method_text",
+    "warning_text",
     "field_label",
     "format_value",
     "format_column",
@@ -122,6 +126,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "cmp_level": "{value}-minute circle",
         "cmp_metres": "{value} m",
         "cmp_target": "target {target}",
+        "ind_park_coverage_area_share": "Share of residential land covered",
+        "ind_park_coverage_pop_share": "Share of residents covered",
+        "ind_living_circle_pop_share_all": "Share of residents with every facility",
+        "ind_living_circle_pop_share_category": "Share of residents with {category}",
+        "ind_tod_pop_share": "Share of residents covered",
+        "ind_tod_jobs_share": "Share of jobs covered",
+        "ind_jobs_housing_ratio": "Jobs-housing ratio",
+        "ind_jobs_housing_balanced_share": "Share of residents in balanced areas",
+        "ind_forest_cover_share": "Forest cover share",
         "cmp_target_year": "{year} target {target}",
     },
     "zh": {
@@ -185,6 +198,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "ind_pop_share": "居民覆盖率",
         "ind_pop_share_all": "设施齐全的居民比例",
         "ind_pop_share_category": "可达{category}的居民比例",
+        "ind_living_circle_pop_share_category": "{category}服务覆盖率（步行可达的居民比例）",
         "ind_jobs_share": "就业岗位覆盖率",
         "ind_ratio": "职住比",
         "ind_balanced_share": "职住平衡区居民比例",
@@ -203,7 +217,35 @@ STRINGS: dict[str, dict[str, str]] = {
         "cmp_level": "{value}分钟生活圈",
         "cmp_metres": "{value}米",
         "cmp_target": "目标 {target}",
+        "ind_park_coverage_area_share": "公园绿化活动场地服务半径覆盖率",
+        "ind_park_coverage_pop_share": "公园绿化活动场地服务半径覆盖人口比例",
+        "ind_living_circle_pop_share_all": "社区便民服务设施覆盖率",
+        "ind_tod_pop_share": "轨道站点步行范围内居民比例",
+        "ind_tod_jobs_share": "轨道站点步行范围内就业岗位比例",
+        "ind_jobs_housing_ratio": "职住比",
+        "ind_jobs_housing_balanced_share": "职住平衡区居民比例",
+        "ind_forest_cover_share": "森林覆盖率",
         "cmp_target_year": "{year}年目标 {target}",
+    },
+}
+
+# GB 50180-2018 facility categories (the living-circle defaults) in both languages
+CATEGORIES: dict[str, dict[str, str]] = {
+    "en": {},
+    "zh": {
+        "kindergarten": "幼儿园",
+        "convenience_store": "便利店",
+        "community_service": "社区服务站",
+        "playground": "儿童、老年人活动场地",
+        "primary_school": "小学",
+        "fresh_market": "菜市场或生鲜超市",
+        "sports_ground": "多功能运动场地",
+        "middle_school": "初中",
+        "health_centre": "社区卫生服务中心",
+        "market": "商场",
+        "elderly_care": "养老院",
+        "sports": "体育馆（场）或全民健身中心",
+        "culture": "文化活动中心",
     },
 }
 
@@ -231,28 +273,87 @@ def kind_label(kind: str, language: str = "en") -> str:
     return STRINGS[check_language(language)].get(f"kind_{kind}", kind)
 
 
-def indicator_label(key: str, default: str = "", language: str = "en") -> str:
-    """Name indicator ``key``.
+def category_label(category: str, language: str = "en") -> str:
+    """Name a facility category: the GB 50180 name in Chinese, else the words of the key.
 
-    Known keys get the table's label; ``pop_share_<category>`` names the category;
-    other keys fall back to ``default`` (the analysis' own label) or the key.
+    Examples
+    --------
+    >>> category_label("primary_school", "zh"), category_label("primary_school", "en")
+    ('小学', 'primary school')
+    """
+    table = CATEGORIES[check_language(language)]
+    return table.get(category, category.replace("_", " "))
+
+
+def indicator_label(
+    key: str, default: str = "", language: str = "en", *, kind: str | None = None
+) -> str:
+    """Name indicator ``key`` (of analysis ``kind``, when given).
+
+    The kind's own label first (in Chinese the names of the national city health check,
+    such as 公园绿化活动场地服务半径覆盖率), then the key's; ``pop_share_<category>``
+    names the GB 50180 category; other keys fall back to ``default`` (the analysis' own
+    label) or the key.
+
+    Examples
+    --------
+    >>> indicator_label("pop_share_primary_school", language="zh", kind="living_circle")
+    '小学服务覆盖率（步行可达的居民比例）'
+    >>> indicator_label("pop_share_primary_school", language="zh")
+    '可达小学的居民比例'
+    >>> indicator_label("area_share", language="zh", kind="park_coverage")
+    '公园绿化活动场地服务半径覆盖率'
     """
     table = STRINGS[check_language(language)]
-    if f"ind_{key}" in table:
-        return table[f"ind_{key}"]
+    for name in (f"ind_{kind}_{key}" if kind else "", f"ind_{key}"):
+        if name in table:
+            return table[name]
     if key.startswith("pop_share_"):
-        category = key.removeprefix("pop_share_").replace("_", " ")
-        return table["ind_pop_share_category"].format(category=category)
+        category = category_label(key.removeprefix("pop_share_"), language)
+        own = f"ind_{kind}_pop_share_category"
+        return table.get(own, table["ind_pop_share_category"]).format(category=category)
     return default or key
 
 
+_FIELDS_ZH: dict[str, str] = {
+    "radius_m": "服务半径（米）",
+    "area_m2": "面积（平方米）",
+    "walk_m": "步行距离（米）",
+    "tier": "服务等级",
+    "counts": "计入",
+    "category": "设施类别",
+    "line": "线路",
+    "entrances": "出入口数",
+    "jobs": "就业岗位",
+    "dwellings": "住宅套数",
+    "workers": "就业人口",
+    "n_missing": "缺少的设施类别数",
+    "local_ratio": "本地职住比",
+    "ratio": "职住比",
+    "activity_per_ha": "活动强度（人/公顷）",
+}
+_RING_FIELDS_ZH = {"residents": "{r} 米内居民", "jobs": "{r} 米内就业岗位"}
+
+
 def field_label(field: str, labels: dict[str, dict[str, str]] | None, language: str) -> str:
-    """Label a layer field: the layer's own alias, a known field's label, or the name."""
+    """Label a layer field: the layer's own alias, a known field's label, or the name.
+
+    Examples
+    --------
+    >>> field_label("residents_800", None, "zh"), field_label("residents_800", None, "en")
+    ('800 米内居民', 'residents_800')
+    """
     own = (labels or {}).get(check_language(language), {})
     if field in own:
         return str(own[field])
     if field in _FIELD_KEYS:
         return t(field, language)
+    if language == "zh":
+        if field in _FIELDS_ZH:
+            return _FIELDS_ZH[field]
+        head, _, ring = field.rpartition("_")
+        if head in _RING_FIELDS_ZH and ring.replace(".", "", 1).isdigit():
+            return _RING_FIELDS_ZH[head].format(r=ring)
     return field
 
 
@@ -349,3 +450,167 @@ def class_labels(breaks: list[float], *, unit: str | None, language: str) -> lis
     if len(breaks) == 2 and breaks[0] == breaks[1]:
         return [fmt[0]]
     return [f"{lo} – {hi}" for lo, hi in zip(fmt[:-1], fmt[1:], strict=True)]
+
+
+_METHODS_ZH: dict[str, str] = {
+    "park_coverage": (
+        "依据《城市绿地规划标准》GB/T 50563 的公园绿地服务半径：{tiers}；面积不足 "
+        "{smallest} 平方米的公园不计。距离采用{distance}。居住用地在服务范围与分区边界处"
+        "切分；居民按居住地计入，人口普查等面状人口先按其中的居住用地（或建筑面积）分配。"
+    ),
+    "living_circle": (
+        "依据《城市居住区规划设计标准》GB 50180-2018 的 {level} 分钟生活圈：居民沿街道步行 "
+        "{distance_m:g} 米内可达的设施类别：{categories}。距街道超过 {max_snap_m:g} 米的居民"
+        "计为未覆盖。"
+    ),
+    "tod": (
+        "轨道站点步行范围：半径 {radius} 米（{distance}），统计范围内的居民与就业岗位、"
+        "活动强度、用地混合度与可步行比例；居民与岗位覆盖率统计距任一站点 "
+        "{indicator_radius_m:g} 米内的居民与岗位，范围重叠处只计一次。"
+    ),
+    "jobs_housing": (
+        "职住平衡：各分区就业岗位数与就业居民数之比，介于 {band_lo:g} 与 {band_hi:g} 之间为"
+        "平衡；人口数据无就业人口字段时，以就业率 {employment_rate:g} 估算。"
+    ),
+    "forest_cover": (
+        "森林覆盖率：森林类用地（或土地覆盖像元）面积占陆地面积（不含水域）的比例，"
+        "分区边界处按像元覆盖比例精确计算。"
+    ),
+}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _zh_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a Chinese method text names, formatted."""
+    tiers = params.get("tiers") or []
+    radii = params.get("radius_m") or []
+    band = params.get("band") or [0.8, 1.2]
+    return {
+        **params,
+        "tiers": "；".join(
+            f"面积 {t['min_area_m2']:,.0f} 平方米及以上的公园服务半径 {t['radius_m']:,.0f} 米"
+            for t in tiers
+        ),
+        "smallest": f"{tiers[-1]['min_area_m2']:,.0f}" if tiers else "",
+        "distance": {"euclidean": "直线距离", "network": "沿街道的步行距离"}.get(
+            str(params.get("distance")), str(params.get("distance"))
+        ),
+        "categories": "、".join(category_label(c, "zh") for c in params.get("categories") or []),
+        "radius": "、".join(f"{float(r):g}" for r in _as_list(radii)),
+        "band_lo": float(band[0]),
+        "band_hi": float(band[1]),
+    }
+
+
+def method_text(kind: str, method: str, params: dict[str, Any], language: str = "en") -> str:
+    """The method of an analysis in ``language``: in Chinese from the kind and parameters.
+
+    Falls back to the analysis' own (English) text for an unknown kind or parameters.
+
+    Examples
+    --------
+    >>> p = {"level": 10, "distance_m": 500.0, "categories": ["primary_school"],
+    ...      "max_snap_m": 100.0}
+    >>> method_text("living_circle", "walk", p, "zh")[:39]
+    '依据《城市居住区规划设计标准》GB 50180-2018 的 10 分钟生活圈'
+    >>> method_text("living_circle", "walk", p, "en")
+    'walk'
+    """
+    if check_language(language) != "zh" or kind not in _METHODS_ZH:
+        return method
+    try:
+        return _METHODS_ZH[kind].format(**_zh_fields(params))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return method
+
+
+_WORDS_ZH = {
+    "population units": "人口单元",
+    "population and job units": "人口与岗位单元",
+    "land samples": "用地采样点",
+    "station entrances": "车站出入口",
+    "residents": "人",
+    "entrances": "个出入口",
+    "m²": "平方米",
+    "population": "人",
+    "jobs": "个岗位",
+    "residential land": "居住用地",
+}
+
+_WARNINGS_ZH: tuple[tuple[str, str], ...] = (
+    (r"(?P<n>[\d,]+) invalid geometries were repaired", "{n} 个无效几何已修复"),
+    (r"(?P<n>[\d,]+) features without geometry were dropped", "{n} 个无几何的要素已删除"),
+    (
+        r"(?P<n>[\d,]+) features with unmapped class values \((?P<v>.*?)\) count as 'other'; "
+        r"map them under 'classes'",
+        "{n} 个要素的类别值未映射（{v}），计为“其他”；请在 classes 中映射",
+    ),
+    (
+        r"(?P<n>[\d,]+) features with codes unknown to preset '(?P<p>\w+)' \((?P<v>.*?)\) count "
+        r"as 'other'; map them under 'classes'",
+        "{n} 个要素的代码不在预设 {p} 中（{v}），计为“其他”；请在 classes 中映射",
+    ),
+    (
+        r"(?P<n>[\d,]+) parks under (?P<a>[\d,]+) m² do not count",
+        "{n} 个面积不足 {a} 平方米的公园不计入",
+    ),
+    (r"no park reaches (?P<a>[\d,]+) m²: nothing is covered", "没有公园达到 {a} 平方米：无覆盖"),
+    (
+        r"area_share is not computed: no landuse layer .*",
+        "未计算居住用地覆盖率：没有用地图层（需要居住用地；请添加 layers/landuse.yml）",
+    ),
+    (
+        r"area_share is not computed: the landuse layer has no residential land.*",
+        "未计算居住用地覆盖率：用地图层中没有居住用地；请检查其 classes 映射",
+    ),
+    (
+        r"pop_share is not computed: no population layer.*",
+        "未计算居民覆盖率：没有人口图层；请添加 layers/population.yml（role: population）",
+    ),
+    (
+        r"(?P<n>[\d,]+) of (?P<m>[\d,]+) park access points lie farther than (?P<d>[\d.]+) m "
+        r"from any street and are not used",
+        "{m} 个公园出入点中有 {n} 个距街道超过 {d} 米，未使用",
+    ),
+    (
+        r"(?P<f>\S+) declares no CRS; longitude/latitude columns (?P<c>\S+) were read as "
+        r"EPSG:4326 \(WGS 84\).*",
+        "{f} 未声明坐标系；经纬度列 {c} 按 EPSG:4326（WGS 84）读取；若不是，请添加 crs:"
+        "（高德、腾讯坐标写 crs: GCJ-02）",
+    ),
+    (
+        r"(?P<n>[\d,]+) (?P<what>[a-z ]+?) \((?P<w>[\d,]+) (?P<unit>\S+)\) lie nearest to a small "
+        r"piece of street network .*",
+        "{n} 个{what}（{w} {unit}）最近的街道是与主路网断开的小片段（不足 min_piece_share），"
+        "已改为连接到主路网",
+    ),
+    (
+        r"role '(?P<role>\w+)': (?P<n>[\d,]+) of (?P<m>[\d,]+) polygons hold no (?P<what>.+?) "
+        r"\((?P<names>.*)\); their (?P<x>[\d,]+) (?P<unit>\w+) stay spread over the polygon's "
+        r"own area",
+        "{role}：{m} 个面中有 {n} 个不含{what}（{names}）；其 {x} {unit}仍按面本身的面积分布",
+    ),
+)
+
+
+def warning_text(warning: str, language: str = "en") -> str:
+    """A run's warning in ``language``: the common ones in Chinese, others as written.
+
+    Examples
+    --------
+    >>> warning_text("park500: 849 parks under 2,000 m² do not count", "zh")
+    'park500: 849 个面积不足 2,000 平方米的公园不计入'
+    >>> warning_text("something new", "zh")
+    'something new'
+    """
+    if check_language(language) != "zh":
+        return warning
+    for pattern, template in _WARNINGS_ZH:
+        m = re.search(pattern, warning)
+        if m:
+            fields = {k: _WORDS_ZH.get(v, v) for k, v in m.groupdict().items()}
+            return warning[: m.start()] + template.format(**fields) + warning[m.end() :]
+    return warning

@@ -279,11 +279,11 @@ def scorecard_rows(results: list[AnalysisResult], *, language: str = "en") -> li
                 ScorecardRow(
                     analysis=result.name,
                     kind=i18n.kind_label(result.kind, language),
-                    indicator=i18n.indicator_label(key, ind.label, language),
+                    indicator=i18n.indicator_label(key, ind.label, language, kind=result.kind),
                     city=i18n.format_value(ind.city.value, unit=ind.unit, language=language),
                     target=i18n.format_target(ind.target.op, ind.target.value, unit=ind.unit),
                     year=str(ind.target.year) if ind.target.year is not None else i18n.MISSING,
-                    source=ind.target.source or i18n.MISSING,
+                    source=_source(ind.target, language),
                     status=status,
                     status_class=css,
                     short=i18n.MISSING if short is None else f"{short:,}",
@@ -314,7 +314,7 @@ def district_table(
                 columns.append(
                     {
                         "analysis": result.name,
-                        "label": i18n.indicator_label(key, ind.label, language),
+                        "label": i18n.indicator_label(key, ind.label, language, kind=result.kind),
                     }
                 )
                 indicators.append(ind)
@@ -392,9 +392,9 @@ def _analysis_sections(
             "map_page": _script_json(render_map_html(maps[r.name], shared=True))
             if r.name in maps
             else "",
-            "method": r.method,
+            "method": i18n.method_text(r.kind, r.method, r.params, language),
             "params": _param_rows(r.params),
-            "warnings": list(r.warnings),
+            "warnings": [i18n.warning_text(w, language) for w in r.warnings],
         }
         for r in results
     ]
@@ -429,7 +429,7 @@ def render_report(  # noqa: PLR0913 - the report's facts, all keyword-only
         district_rows=rows,
         analyses=_analysis_sections(results, maps, language=language),
         comparisons=comparisons(results, map_ids=_map_ids(results, maps), language=language),
-        warnings=list(warnings),
+        warnings=[i18n.warning_text(w, language) for w in warnings],
         provenance=provenance,
         css=_asset_markup("report.css"),
         js=_asset_markup("report.js"),
@@ -498,3 +498,9 @@ def write_report(  # noqa: PLR0913 - the report's facts, all keyword-only
         started_at=started_at,
     )
     write_text_atomic(Path(path), page)
+
+
+def _source(target: Any, language: str) -> str:
+    """A target's source in the report's language (``source_zh`` in Chinese, if given)."""
+    zh = getattr(target, "source_zh", None)
+    return str(zh if language == "zh" and zh else target.source or i18n.MISSING)

@@ -15,7 +15,7 @@ from urbanform.network.distances import component_report, distance_from_sources,
 from urbanform.network.graph import WalkGraph, graph_from_arrays
 from urbanform.network.noding import graph_from_lines
 from urbanform.network.osm import graph_from_osm
-from urbanform.network.snapping import Snapped, near_street, snap_points
+from urbanform.network.snapping import Snapped, island_warning, near_street, snap_points
 
 __all__ = [
     "Snapped",
@@ -25,6 +25,7 @@ __all__ = [
     "graph_from_arrays",
     "graph_from_lines",
     "graph_from_osm",
+    "island_warning",
     "merge_intervals",
     "near_street",
     "nearest_distance",

@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 from urbanform.errors import CRSError, NetworkError
 from urbanform.network.graph import WalkGraph
 
-__all__ = ["Snapped", "snap_points", "near_street"]
+__all__ = ["Snapped", "island_warning", "main_edges", "near_street", "snap_points"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,14 @@ class Snapped:
     edge: np.ndarray
     offset_m: np.ndarray
     snap_m: np.ndarray
+    island: np.ndarray | None = None
+    """``(n,)`` True where the point's nearest street within reach is a skipped small piece
+    (see ``min_piece_share`` of :func:`snap_points`); ``None`` when nothing was skipped."""
+
+    @property
+    def n_island(self) -> int:
+        """How many points would have snapped onto a skipped small piece of network."""
+        return 0 if self.island is None else int(self.island.sum())
 
     @property
     def ok(self) -> np.ndarray:
@@ -53,15 +61,24 @@ class Snapped:
 
     def subset(self, mask: np.ndarray) -> Snapped:
         """The snapped points selected by a boolean mask or an index array."""
-        return Snapped(self.edge[mask], self.offset_m[mask], self.snap_m[mask])
+        island = None if self.island is None else self.island[mask]
+        return Snapped(self.edge[mask], self.offset_m[mask], self.snap_m[mask], island)
 
     @staticmethod
     def concat(parts: list[Snapped]) -> Snapped:
         """The points of ``parts``, one after the other (each point snaps on its own)."""
+        islands = [p.island for p in parts]
+        island = None
+        if any(i is not None for i in islands):
+            island = np.concatenate([
+                np.zeros(len(p), dtype=bool) if i is None else i
+                for p, i in zip(parts, islands, strict=True)
+            ])
         return Snapped(
             np.concatenate([p.edge for p in parts]),
             np.concatenate([p.offset_m for p in parts]),
             np.concatenate([p.snap_m for p in parts]),
+            island,
         )
 
 
@@ -94,14 +111,41 @@ _PIECE_M = 40.0  # edge pieces indexed by their midpoints are at most this long
 _K = 8  # nearest piece midpoints examined per point before the exact fallback
 
 
-def _segments(graph: WalkGraph) -> dict[str, Any]:
-    """Straight segments of all edges (edge, offset along it) and a k-d tree of piece midpoints.
+def main_edges(graph: WalkGraph, min_piece_share: float) -> np.ndarray | None:
+    """Edge indices of the pieces holding at least ``min_piece_share`` of the network length.
+
+    ``None`` when every edge qualifies (nothing to skip).
+
+    Examples
+    --------
+    >>> from urbanform.network import graph_from_arrays
+    >>> g = graph_from_arrays([[0, 0], [1000, 0], [0, 50], [5, 50]], [0, 2], [1, 3],
+    ...     crs="EPSG:32648")
+    >>> main_edges(g, 0.01).tolist(), main_edges(g, 0.0)
+    ([0], None)
+    """
+    if min_piece_share <= 0 or graph.n_edges == 0:
+        return None
+    comp = graph.component[graph.edge_u]
+    length = np.bincount(comp, weights=graph.edge_length_m)
+    big = length >= min_piece_share * graph.edge_length_m.sum()
+    keep = big[comp]
+    return None if keep.all() else np.flatnonzero(keep)
+
+
+def _segments(graph: WalkGraph, edges: np.ndarray | None = None) -> dict[str, Any]:
+    """Straight segments of the edges (edge, offset along it) and a k-d tree of piece midpoints.
 
     Each segment is cut into pieces no longer than ``_PIECE_M``; the nearest point of a
-    segment is within ``_PIECE_M / 2`` of one of its pieces' midpoints. Built once, cached.
+    segment is within ``_PIECE_M / 2`` of one of its pieces' midpoints. ``edges`` limits
+    the segments to those edges (default: all). Built once per edge set, cached.
     """
-    if "segments" not in graph._cache:
-        coords, eid = shapely.get_coordinates(graph.edge_geometry, return_index=True)
+    key = "segments" if edges is None else f"segments:{len(edges)}:{hash(edges.tobytes())}"
+    if key not in graph._cache:
+        geoms = graph.edge_geometry if edges is None else graph.edge_geometry[edges]
+        coords, eid = shapely.get_coordinates(geoms, return_index=True)
+        if edges is not None:
+            eid = edges[eid]
         s0 = np.flatnonzero(eid[1:] == eid[:-1])
         p0, d = coords[s0], coords[s0 + 1] - coords[s0]
         seg_len = np.hypot(d[:, 0], d[:, 1])
@@ -113,11 +157,12 @@ def _segments(graph: WalkGraph) -> dict[str, Any]:
         j = np.arange(seg_of_piece.size) - np.repeat(np.cumsum(k) - k, k)
         frac = (j + 0.5) / k[seg_of_piece]
         mid = p0[seg_of_piece] + d[seg_of_piece] * frac[:, None]
-        graph._cache["segments"] = {
+        graph._cache[key] = {
             "p0": p0, "d": d, "len": seg_len, "edge": eid[s0], "off0": off0,
             "piece_seg": seg_of_piece, "kdtree": cKDTree(mid, balanced_tree=False),
         }  # fmt: skip
-    return graph._cache["segments"]
+    segments: dict[str, Any] = graph._cache[key]
+    return segments
 
 
 def _pieces_within(seg: dict[str, Any], xy: np.ndarray, radius_m: float) -> tuple[np.ndarray, ...]:
@@ -192,7 +237,9 @@ def _pick_nearest_k(
     return (ok, best_edge[ok], best_off[ok], best[ok]), best
 
 
-def _nearest_edges(graph: WalkGraph, xy: np.ndarray, max_snap_m: float) -> tuple[np.ndarray, ...]:
+def _nearest_edges(
+    graph: WalkGraph, xy: np.ndarray, max_snap_m: float, edges: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
     """Nearest edge within ``max_snap_m`` of each point: (point, edge, offset, distance).
 
     The ``_K`` nearest piece midpoints (k-d tree) give candidates; the answer is exact when
@@ -200,7 +247,7 @@ def _nearest_edges(graph: WalkGraph, xy: np.ndarray, max_snap_m: float) -> tuple
     other segment can be nearer). The few other points are searched exactly: every
     segment within ``max_snap_m`` has a piece midpoint within ``max_snap_m + _PIECE_M / 2``.
     """
-    seg = _segments(graph)
+    seg = _segments(graph, edges)
     n_pieces = seg["piece_seg"].size
     k = min(_K, n_pieces)
     dk, ik = seg["kdtree"].query(xy, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2)
@@ -218,7 +265,11 @@ def _nearest_edges(graph: WalkGraph, xy: np.ndarray, max_snap_m: float) -> tuple
 
 
 def snap_points(
-    graph: WalkGraph, points: gpd.GeoSeries | np.ndarray, *, max_snap_m: float = 100.0
+    graph: WalkGraph,
+    points: gpd.GeoSeries | np.ndarray,
+    *,
+    max_snap_m: float = 100.0,
+    min_piece_share: float = 0.0,
 ) -> Snapped:
     """Snap each point to the nearest point on the nearest edge of ``graph``.
 
@@ -236,6 +287,12 @@ def snap_points(
     max_snap_m
         Points farther than this from every edge stay unsnapped (``edge`` -1,
         ``snap_m`` inf); the caller counts and reports them.
+    min_piece_share
+        Connected pieces of the network holding less than this share of its total
+        length (an underground passage, a courtyard path) are skipped: points snap to
+        the larger pieces only, and :attr:`Snapped.island` marks the points whose
+        nearest street was a skipped piece. 0 (the default here) skips nothing; the
+        analyses pass their ``min_piece_share`` parameter (0.01).
 
     Returns
     -------
@@ -266,19 +323,49 @@ def snap_points(
     offset = np.zeros(n)
     snap = np.full(n, np.inf)
     valid = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    edges = main_edges(graph, min_piece_share)
+    island = None
     if valid.size:
-        pi, ei, off, dist = _nearest_edges(graph, xy[valid], max_snap_m)
+        pi, ei, off, dist = _nearest_edges(graph, xy[valid], max_snap_m, edges)
         idx = valid[pi]
         edge[idx] = ei
         snap[idx] = dist
         offset[idx] = np.clip(off, 0.0, graph.edge_length_m[ei])
+        if edges is not None:
+            island = np.zeros(n, dtype=bool)
+            pa, _, _, da = _nearest_edges(graph, xy[valid], max_snap_m)
+            island[valid[pa]] = da < snap[valid[pa]]
     if (edge < 0).any():
         logger.info("snap: %d of %d points beyond %g m", int((edge < 0).sum()), n, max_snap_m)
-    return Snapped(edge=edge, offset_m=offset, snap_m=snap)
+    return Snapped(edge=edge, offset_m=offset, snap_m=snap, island=island)
+
+
+def island_warning(snapped: Snapped, weight: np.ndarray, what: str, unit: str) -> list[str]:
+    """A warning counting the points that would have snapped onto skipped small pieces.
+
+    Examples
+    --------
+    >>> s = Snapped(np.array([0, 0]), np.zeros(2), np.ones(2), np.array([True, False]))
+    >>> island_warning(s, np.array([40.0, 60.0]), "population units", "residents")[0][:44]
+    '1 population units (40 residents) lie neares'
+    """
+    if not snapped.n_island:
+        return []
+    hit = snapped.island
+    assert hit is not None
+    return [
+        f"{int(hit.sum())} {what} ({float(weight[hit].sum()):,.0f} {unit}) lie nearest to a "
+        "small piece of street network cut off from the rest (under min_piece_share of its "
+        "length) and were snapped to the main network instead"
+    ]
 
 
 def near_street(
-    graph: WalkGraph, points: gpd.GeoSeries | np.ndarray, *, max_snap_m: float = 100.0
+    graph: WalkGraph,
+    points: gpd.GeoSeries | np.ndarray,
+    *,
+    max_snap_m: float = 100.0,
+    min_piece_share: float = 0.0,
 ) -> np.ndarray:
     """Which points :func:`snap_points` would snap, without snapping most of them.
 
@@ -293,8 +380,8 @@ def near_street(
         The walk graph.
     points
         A point GeoSeries (in the graph's CRS) or an ``(n, 2)`` array of x, y.
-    max_snap_m
-        The snapping distance of :func:`snap_points`.
+    max_snap_m, min_piece_share
+        As for :func:`snap_points`.
 
     Returns
     -------
@@ -314,13 +401,16 @@ def near_street(
     xy = _point_xy(graph, points)
     out = np.zeros(xy.shape[0], dtype=bool)
     valid = np.flatnonzero(np.isfinite(xy).all(axis=1))
-    seg = _segments(graph)
+    edges = main_edges(graph, min_piece_share)
+    seg = _segments(graph, edges)
     if valid.size == 0 or seg["piece_seg"].size == 0:
-        return snap_points(graph, xy, max_snap_m=max_snap_m).ok
+        return snap_points(graph, xy, max_snap_m=max_snap_m, min_piece_share=min_piece_share).ok
     d, _ = seg["kdtree"].query(xy[valid], k=1, distance_upper_bound=max_snap_m + _PIECE_M / 2)
     sure = d <= max_snap_m * (1.0 - 1e-9)  # margin against rounding of the midpoints
     out[valid[sure]] = True
     unsure = valid[~sure & np.isfinite(d)]
     if unsure.size:
-        out[unsure] = snap_points(graph, xy[unsure], max_snap_m=max_snap_m).ok
+        out[unsure] = snap_points(
+            graph, xy[unsure], max_snap_m=max_snap_m, min_piece_share=min_piece_share
+        ).ok
     return out
