@@ -376,3 +376,14 @@ def test_snap_finds_a_long_edge_hidden_behind_many_short_ones():
     g = graph_from_arrays(xy, u, v, crs=CRS)
     s = snap_points(g, np.array([[40.0, 25.0]]), max_snap_m=100)
     assert (s.edge[0], s.offset_m[0], s.snap_m[0]) == (0, 40.0, 25.0)
+
+
+def test_snapped_concat_keeps_points_in_order_and_islands():
+    from urbanform.network import Snapped
+
+    a = Snapped(np.array([0, -1]), np.array([1.0, 0.0]), np.array([2.0, np.inf]))
+    b = Snapped(np.array([3]), np.array([5.0]), np.array([1.5]), island=np.array([True]))
+    both = Snapped.concat([a, b])
+    assert (both.edge.tolist(), both.snap_m.tolist(), both.island.tolist()) == (
+        [0, -1, 3], [2.0, np.inf, 1.5], [False, False, True]
+    )

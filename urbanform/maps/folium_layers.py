@@ -659,4 +659,19 @@ def analysis_map(
         fmap.add_child(element)
     overlays = sum(isinstance(e, folium.GeoJson) for e in elements)
     folium.LayerControl(collapsed=overlays > MAX_EXPANDED_OVERLAYS).add_to(fmap)
+    fmap.add_child(DrawnFlag())
     return fmap
+
+
+class DrawnFlag(MacroElement):
+    """Mark the page ``data-uf-drawn`` (on ``<html>``) once every layer is on screen.
+
+    The value is the number of Leaflet layers on the map. Added last, so it runs after
+    every layer's script; two animation frames later canvas layers have drawn too.
+    """
+
+    _template = js_template("drawn_flag.js.j2")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "DrawnFlag"
