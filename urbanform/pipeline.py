@@ -19,6 +19,7 @@ from urbanform.errors import AnalysisError, WorkspaceError
 from urbanform.grid import h3_summary
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers
+from urbanform.outdir import check_output
 from urbanform.outputs import (
     build_summary,
     gpkg_layers,
@@ -209,6 +210,8 @@ def run_workspace(
     t0 = time.perf_counter()
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     checked = validate_analyses(ws, only=only)
+    if write:  # refuse a bad output folder before the work, not after it
+        check_output(ws.out, force=force, workspace=ws.root)
     layers = load_layers(ws.layers, crs=ws.crs, progress=progress)
     ctx = Context(layers)
     results = run_analyses(ctx, checked, progress=progress)
@@ -219,7 +222,7 @@ def run_workspace(
     summary = build_summary(workspace=ws.name, crs=crs, results=results)
     run = RunResult(ws, layers, results, summary, h3, None, 0.0)
     if write:
-        with staged_output(ws.out, force=force) as tmp:
+        with staged_output(ws.out, force=force, workspace=ws.root) as tmp:
             _write_all(run, tmp, started=started, t0=t0, progress=progress)
         run.out = ws.out
     run.seconds = time.perf_counter() - t0
@@ -232,7 +235,6 @@ def _write_all(
     ws, layers = run.workspace, run.layers
     if progress:
         progress(f"writing outputs to {ws.out}")
-    write_summary(run.summary, tmp / "summary.json")
     for name, by_res in run.h3.items():
         for res, cells in by_res.items():
             write_h3(cells, tmp / "h3", f"{name}_r{res}")
@@ -243,4 +245,5 @@ def _write_all(
     deliverables.write_all(
         run, tmp, gpkg_layers=gl, started=started, seconds=time.perf_counter() - t0
     )
+    write_summary(run.summary, tmp / "summary.json")  # last: a folder with it is complete
 
