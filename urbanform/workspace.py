@@ -8,6 +8,7 @@ DESIGN.md). Every error names the file and the key.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,8 @@ def _parse_target(data: Any, where: str) -> Target | None:
     value = data.get("value")
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise WorkspaceError(f"{where}: target.value must be a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value) or abs(value) > 1e15:
+        raise WorkspaceError(f"{where}: target.value must be a finite number, got {value!r}")
     year = data.get("year")
     if year is not None and not isinstance(year, int):
         raise WorkspaceError(f"{where}: target.year must be a year like 2025, got {year!r}")

@@ -17,6 +17,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from urbanform.checks import check_coordinates
 from urbanform.errors import CRSError, LayerError, WorkspaceError
 from urbanform.layers.gcj02 import gcj02_geometries_to_wgs84, is_gcj02
 from urbanform.layers.read import checksum, read_source
@@ -269,7 +270,17 @@ def _placed(raw: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     """A non-empty raw layer with its CRS set (GCJ-02 moved to WGS 84)."""
     if len(raw) == 0:
         raise LayerError(f"{_where(spec)}: the layer is empty; check 'source' and 'layer'")
-    return _set_crs(raw, spec)
+    gdf = _set_crs(raw, spec)
+    geoms = gdf.geometry.values
+    check_coordinates(geoms, gdf.crs, where=_where(spec))
+    if shapely.has_z(geoms).any() or _has_m(geoms):  # heights and measures play no part
+        gdf = gdf.set_geometry(gpd.GeoSeries(shapely.force_2d(geoms), index=gdf.index))
+    return gdf
+
+
+def _has_m(geoms: Any) -> bool:
+    has_m = getattr(shapely, "has_m", None)  # shapely >= 2.1
+    return bool(has_m is not None and has_m(geoms).any())
 
 
 def _harmonise_placed(
