@@ -1,0 +1,73 @@
+"""Runs killed at random moments, and two runs at once (issue 9, part 2)."""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from _faults import analyses_of, invoke, one_error, start
+from conftest import write_tiny_workspace
+
+from urbanform.outdir import is_output, output_lock
+
+RUNS = {
+    "forest": "kind: forest_cover\n",
+    "park500": "kind: park_coverage\n",
+}
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_tiny_workspace(tmp_path_factory.mktemp("kill") / "ws", analyses=RUNS)
+    r = invoke("-q", "run", root, "--only", "forest")
+    assert r.exit_code == 0, r.output
+    return root
+
+
+def _leftovers(ws: Path) -> list[Path]:
+    return [p for p in ws.iterdir() if p.name.startswith(".out.")]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sigkill_keeps_earlier_output_complete(ws: Path, seed: int) -> None:
+    # the full run of both analyses into an output of one of them, killed after
+    # a random delay within the time a whole run takes (the tiny city: ~1-3 s)
+    delay = random.Random(seed).uniform(0.3, 3.0)
+    proc = start("-q", "run", ws)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    # killed before the swap: the earlier output; after it: the new one; never a mix
+    assert analyses_of(ws / "out") in (["forest"], ["forest", "park500"])
+    assert not any(is_output(p) for p in _leftovers(ws))
+
+
+def test_next_run_after_kill_succeeds_and_cleans_up(ws: Path) -> None:
+    proc = start("-q", "run", ws)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    r = invoke("-q", "run", ws, "--only", "forest")
+    assert r.exit_code == 0, r.output
+    assert analyses_of(ws / "out") == ["forest"]
+    assert _leftovers(ws) == []
+
+
+def test_second_run_refused_while_first_holds_the_lock(ws: Path) -> None:
+    with output_lock(ws / "out"):
+        line = one_error(invoke("run", ws))
+    assert "another urbanform run is writing to" in line
+    assert analyses_of(ws / "out") in (["forest"], ["forest", "park500"])
+
+
+def test_two_runs_at_once_never_mix(ws: Path) -> None:
+    procs = [start("-q", "run", ws, "--only", name) for name in RUNS]
+    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    for _, err, code in results:
+        assert code == 0 or (code == 2 and "another urbanform run" in err), err
+        assert "Internal error" not in err
+    assert any(code == 0 for *_, code in results)
+    assert analyses_of(ws / "out") in (["forest"], ["park500"])
