@@ -1,0 +1,92 @@
+"""A full, read-only or forbidden output file system: Error, exit 2, earlier output intact.
+
+The file-system calls are made to fail in-process (we may run as root, where
+``chmod`` blocks nothing); one test uses real permissions when not root.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from _faults import analyses_of, invoke, one_error
+from conftest import write_tiny_workspace
+
+RUNS = {"forest": "kind: forest_cover\n", "park500": "kind: park_coverage\n"}
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = write_tiny_workspace(tmp_path / "ws", analyses=RUNS)
+    r = invoke("-q", "run", root, "--only", "forest")
+    assert r.exit_code == 0, r.output
+    return root
+
+
+def _raiser(code: int):
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code), "results.gpkg")
+
+    return fail
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (errno.ENOSPC, "no space left on the device"),
+        (errno.EROFS, "the file system is read-only"),
+        (errno.EACCES, "permission denied"),
+        (errno.EDQUOT, "the disk quota is exceeded"),
+    ],
+)
+def test_write_failure_keeps_earlier_output(ws: Path, monkeypatch, code: int, message: str):
+    monkeypatch.setattr(pd.DataFrame, "to_csv", _raiser(code))  # the H3 CSV files
+    line = one_error(invoke("run", ws))
+    assert message in line and "nothing was changed" in line
+    assert analyses_of(ws / "out") == ["forest"]
+    assert not [p for p in ws.iterdir() if p.name.startswith(".out.tmp-")]
+
+
+def test_disk_full_at_the_swap_keeps_earlier_output(ws: Path, monkeypatch) -> None:
+    monkeypatch.setattr("urbanform.outdir._exchange", _raiser(errno.ENOSPC))
+    line = one_error(invoke("run", ws))
+    assert "no space left" in line
+    assert analyses_of(ws / "out") == ["forest"]
+
+
+def test_read_only_file_system_for_new_output(ws: Path, monkeypatch) -> None:
+    monkeypatch.setattr("tempfile.mkdtemp", _raiser(errno.EROFS))
+    line = one_error(invoke("run", ws, "--out", ws / "new"))
+    assert "read-only" in line
+    assert not (ws / "new").exists()
+
+
+def test_output_parent_not_writable(ws: Path, monkeypatch) -> None:
+    blocked = ws / "locked"
+    blocked.mkdir()
+    real_mkdir = os.mkdir
+
+    def mkdir(path, *args, **kwargs):
+        if Path(path).is_relative_to(blocked):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    line = one_error(invoke("run", ws, "--out", blocked / "sub" / "out"))
+    assert "permission denied" in line and str(blocked) in line
+
+
+def test_output_parent_unreadable_real_permissions(ws: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root ignores folder permissions")
+    blocked = ws / "locked"
+    blocked.mkdir()
+    blocked.chmod(0o000)
+    try:
+        line = one_error(invoke("run", ws, "--out", blocked / "sub" / "out"))
+    finally:
+        blocked.chmod(0o755)
+    assert "permission denied" in line
