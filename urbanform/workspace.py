@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyproj
 import yaml
 
 from urbanform.errors import WorkspaceError
+from urbanform.layers.gcj02 import is_gcj02
 from urbanform.layers.types import ROLES, LayerSpec
 from urbanform.results import Target
 
@@ -159,6 +161,35 @@ def _typename(kind: type | tuple) -> str:
     )
 
 
+def _parse_crs(value: Any, where: str, *, known: bool = True) -> str | None:
+    """A CRS as given (``EPSG:4490``, ``4490``, ``GCJ-02``, WKT, PROJ); ``known``: checked."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"EPSG:{value}"
+    if not isinstance(value, str) or not value.strip():
+        raise WorkspaceError(f"{where}: 'crs' must be a CRS name like EPSG:4490, got {value!r}")
+    if known and not is_gcj02(value):
+        try:
+            pyproj.CRS.from_user_input(value)
+        except pyproj.exceptions.CRSError:
+            raise WorkspaceError(
+                f"{where}: crs {value!r} is not a known CRS; use for example EPSG:4490 "
+                "(CGCS2000), EPSG:4326 (WGS 84) or GCJ-02"
+            ) from None
+    return value
+
+
+def _opt_text(data: dict[str, Any], key: str, where: str) -> str | None:
+    """An optional free-text key (title, description, ...): a string or a number."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise WorkspaceError(f"{where}: {key!r} must be text, got {value!r}")
+    return str(value)
+
+
 def _parse_report(data: Any, where: str) -> ReportConfig:
     if data is None:
         return ReportConfig()
@@ -171,7 +202,9 @@ def _parse_report(data: Any, where: str) -> ReportConfig:
     tiles = data.get("tiles")
     if tiles is not None and not isinstance(tiles, str):
         raise WorkspaceError(f"{where}: report.tiles must be a tile URL string or absent")
-    return ReportConfig(lang, tiles or None, data.get("attribution"), data.get("title"))
+    return ReportConfig(
+        lang, tiles or None, _opt_text(data, "attribution", where), _opt_text(data, "title", where)
+    )
 
 
 def _parse_resolutions(value: Any, where: str) -> tuple[int, ...]:
@@ -205,14 +238,14 @@ def _parse_layer(path: Path, root: Path) -> LayerSpec:
     if not isinstance(classes, dict):
         raise WorkspaceError(f"{where}: 'classes' must map class names to lists of source values")
     classes = {str(k): (v if isinstance(v, list) else [v]) for k, v in classes.items()}
-    layer = data.get("layer")
-    crs = data.get("crs")
+    layer = _opt_text(data, "layer", where)
+    crs = _parse_crs(data.get("crs"), where)
     return LayerSpec(
         name=path.stem,
         role=role,
         source=source,
-        layer=None if layer is None else str(layer),
-        crs=None if crs is None else str(crs),
+        layer=layer,
+        crs=crs,
         fields={str(k): str(v) for k, v in fields.items()},
         classes=classes,
         file=where,
@@ -255,7 +288,7 @@ def _parse_analysis(path: Path) -> AnalysisSpec:
         target=_parse_target(data.get("target"), where),
         params=params,
         file=where,
-        title=data.get("title"),
+        title=_opt_text(data, "title", where),
     )
 
 
@@ -275,8 +308,8 @@ def _parse_map(path: Path) -> MapSpec:
         name=path.stem,
         analysis=_require(data, "analysis", where),
         file=where,
-        title=data.get("title"),
-        title_zh=data.get("title_zh"),
+        title=_opt_text(data, "title", where),
+        title_zh=_opt_text(data, "title_zh", where),
         indicators=_str_tuple(data.get("indicators"), "indicators", where),
         layers=_str_tuple(data.get("layers"), "layers", where),
         h3=bool(data.get("h3", True)),
@@ -323,8 +356,11 @@ def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Worksp
     cfg = read_yaml(cfg_path)
     _check_keys(cfg, _WORKSPACE_KEYS, where)
     name = str(cfg.get("name") or root.name)
-    crs = cfg.get("crs")
-    out_path = Path(out if out is not None else cfg.get("out") or "out").expanduser()
+    crs = _parse_crs(cfg.get("crs"), where, known=False)  # checked with the data
+    cfg_out = cfg.get("out") or "out"
+    if not isinstance(cfg_out, str):
+        raise WorkspaceError(f"{where}: 'out' must be a folder path, got {cfg_out!r}")
+    out_path = Path(out if out is not None else cfg_out).expanduser()
     if not out_path.is_absolute():
         out_path = (Path.cwd() if out is not None else root) / out_path
     analyses = tuple(_parse_analysis(p) for p in _yaml_files(root / "analyses"))
@@ -337,7 +373,7 @@ def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Worksp
     return Workspace(
         root=root,
         name=name,
-        crs=None if crs is None else str(crs),
+        crs=crs,
         h3_resolutions=_parse_resolutions(cfg.get("h3_resolutions"), where),
         out=out_path.resolve(),
         report=_parse_report(cfg.get("report"), where),
