@@ -23,8 +23,9 @@ __all__ = ["finite_number", "integer", "check_coordinates", "check_memory", "ava
 
 log = logging.getLogger(__name__)
 
-MAX_DISTANCE_M = 1_000_000.0
-"""The largest distance a parameter may have (1,000 km): a city-scale tool needs less."""
+MAX_DISTANCE_M = 100_000.0
+"""The largest distance a parameter may have (100 km): walking and service radii of a city
+are far smaller, and a larger one only makes a run slow."""
 
 _UPPER = {"_m": MAX_DISTANCE_M, "_m2": 1e12, "_m_s": 100.0, "minutes": 24 * 60.0}
 
@@ -51,7 +52,7 @@ def finite_number(
 
     ``value`` must be an int or float (not a bool), finite, at least ``low`` (more than
     ``low`` when ``allow_low`` is false) and at most ``high`` (default: by the unit in
-    the name: 1,000 km for ``_m``, 10^12 m² for ``_m2``, 100 m/s for ``_m_s``, a day
+    the name: 100 km for ``_m``, 10^12 m² for ``_m2``, 100 m/s for ``_m_s``, a day
     for ``minutes``).
 
     Examples

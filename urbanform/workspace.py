@@ -118,18 +118,70 @@ class Workspace:
         raise WorkspaceError(f"no analysis {name!r} in {self.root / 'analyses'}; runs: {names}")
 
 
+MAX_YAML_BYTES = 1 << 20
+"""The largest workspace YAML file read (1 MiB); real ones are a few hundred bytes."""
+MAX_YAML_VALUES = 100_000
+"""The most values a workspace YAML file may hold once its aliases are expanded."""
+
+
+def _too_many_values(node: yaml.Node) -> bool:
+    """Whether ``node`` expands (aliases followed) to more than :data:`MAX_YAML_VALUES`."""
+    stack, seen = [node], 0
+    while stack:
+        n = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_VALUES:
+            return True
+        if isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(v for pair in n.value for v in pair)
+    return False
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> WorkspaceError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    tab = "\\t" in str(exc) or "\t" in str(exc)  # PyYAML writes the tab escaped
+    hint = "indent with spaces, not tabs" if tab else "check indentation and quotes"
+    return WorkspaceError(f"{path}: invalid YAML{where}; {hint}")
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping from ``path``; an empty file gives ``{}``."""
+    """A YAML mapping from ``path``; an empty file gives ``{}``.
+
+    Raises
+    ------
+    WorkspaceError
+        For an unreadable, non-UTF-8, invalid, larger than 1 MiB or alias-bomb file, or
+        one that is not a mapping.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise WorkspaceError(
+                f"{path}: {size:,} bytes is too large for a workspace file (at most "
+                f"{MAX_YAML_BYTES:,}); is it the right file?"
+            )
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise WorkspaceError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None and _too_many_values(node):
+            raise WorkspaceError(
+                f"{path}: more than {MAX_YAML_VALUES:,} values once its aliases (*name) are "
+                "expanded; write the values out instead of nesting aliases"
+            )
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise WorkspaceError(f"{path}: invalid YAML{where}; check indentation and quotes") from None
+        raise _yaml_error(path, exc) from None
+    except RecursionError:
+        raise WorkspaceError(f"{path}: nested too deeply to be a workspace file") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
