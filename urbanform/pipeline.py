@@ -15,7 +15,7 @@ import numpy as np
 
 from urbanform.analyses import kind_module
 from urbanform.analyses.context import Context
-from urbanform.errors import AnalysisError, WorkspaceError
+from urbanform.errors import AnalysisError, ResourceError, WorkspaceError
 from urbanform.grid import h3_summary
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers
@@ -143,7 +143,12 @@ def run_analyses(
         if progress:
             progress(f"analysis {spec.name} ({spec.kind})")
         t0 = time.perf_counter()
-        result = kind_module(spec.kind).run(ctx, name=spec.name, params=params, target=spec.target)
+        try:
+            result = kind_module(spec.kind).run(
+                ctx, name=spec.name, params=params, target=spec.target
+            )
+        except ResourceError as exc:  # name the file whose parameters set the size
+            raise ResourceError(f"{spec.file}: {exc}") from None
         layer = districts_layer(ctx, result)
         if layer is not None:
             result.layers = {"districts": layer, **result.layers}
