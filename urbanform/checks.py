@@ -138,12 +138,21 @@ def check_memory(count: float, *, bytes_each: int, what: str, hint: str) -> None
 
 
 def _lonlat_bounds(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
-    b = np.asarray(shapely.total_bounds(geoms), dtype=float)
+    """Longitude and latitude bounds of the corners and edge midpoints of the bounds.
+
+    Any of them that does not map back to the Earth makes the result non-finite.
+    """
+    x0, y0, x1, y1 = np.asarray(shapely.total_bounds(geoms), dtype=float)
     if crs.is_geographic:
-        return b
+        return np.array([x0, y0, x1, y1])
+    xs = np.array([x0, x1, x0, x1, (x0 + x1) / 2, (x0 + x1) / 2, x0, x1])
+    ys = np.array([y0, y0, y1, y1, y0, y1, (y0 + y1) / 2, (y0 + y1) / 2])
     tf = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
     with np.errstate(all="ignore"):
-        return np.asarray(tf.transform_bounds(*b, errcheck=False), dtype=float)
+        lon, lat = (np.asarray(v, dtype=float) for v in tf.transform(xs, ys, errcheck=False))
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        return np.full(4, np.nan)
+    return np.array([lon.min(), lat.min(), lon.max(), lat.max()])
 
 
 def check_coordinates(geoms: np.ndarray, crs: pyproj.CRS | None, *, where: str) -> None:
