@@ -179,7 +179,8 @@ def check_coordinates(geoms: np.ndarray, crs: pyproj.CRS | None, *, where: str) 
     lon0, lat0, lon1, lat1 = _lonlat_bounds(geoms, crs)
     name = crs.to_string()
     if crs.is_geographic and (min(lat0, -lat1) < -90 or min(lon0, -lon1) < -180):
-        swap = " (longitude and latitude may be swapped)" if abs(lat0) > 90 or abs(lat1) > 90 else ""
+        swapped = abs(lat0) > 90 or abs(lat1) > 90
+        swap = " (longitude and latitude may be swapped)" if swapped else ""
         raise LayerError(
             f"{where}: coordinates span x {lon0:g} to {lon1:g}, y {lat0:g} to {lat1:g}, "
             f"outside the range of {name}{swap}; fix the coordinates or declare the right "

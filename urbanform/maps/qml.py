@@ -443,7 +443,7 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def xml_safe(text: str) -> str:
-    """``text`` without the control characters XML 1.0 forbids (from names in the data).
+    r"""``text`` without the control characters XML 1.0 forbids (from names in the data).
 
     Examples
     --------
