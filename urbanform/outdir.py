@@ -85,7 +85,11 @@ def _protected(out: Path, workspace: Path | None) -> str | None:
     """Why ``out`` must never be replaced, or ``None``."""
     if out == Path(out.anchor):
         return "the file-system root"
-    if out == Path.home().resolve():
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no HOME and no password entry
+        home = None
+    if out == home:
         return "your home folder"
     if workspace is not None:
         ws = Path(workspace).resolve()
