@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+import rasterio
 import shapely
 from _faults import invoke, one_error
 from conftest import CRS, X0, Y0, box, tiny_layers, write_tiny_workspace
@@ -164,3 +165,13 @@ def test_resident_far_outside_the_study_area(ws: Path) -> None:
     s = json.loads((ws / "out" / "summary.json").read_text(encoding="utf-8"))
     districts = s["analyses"]["park500"]["indicators"]["pop_share"]["districts"]
     assert districts["West"]["value"] == 1.0 and districts["East"]["value"] == 0.0
+
+
+def test_raster_with_a_wrong_crs(ws: Path) -> None:
+    # metre coordinates (x 400,000) tagged as degrees: no longitude is that large
+    path = ws / "data" / "landcover.tif"
+    with rasterio.open(path, "r+") as dst:
+        dst.crs = rasterio.crs.CRS.from_epsg(4326)
+    (ws / "analyses" / "forest.yml").write_text("kind: forest_cover\n", encoding="utf-8")
+    line = one_error(invoke("run", ws))
+    assert "layer 'landcover'" in line and "outside the range of EPSG:4326" in line

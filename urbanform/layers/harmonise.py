@@ -312,6 +312,10 @@ def _check_raster(raster: RasterLayer, spec: LayerSpec) -> RasterLayer:
         )
     if raster.nodata is None:
         raise LayerError(f"{_where(spec)}: the raster has no nodata value; set one")
+    t, (h, w) = raster.transform, raster.data.shape[-2:]
+    corners = [(t.c + t.a * i + t.b * j, t.f + t.d * i + t.e * j) for i in (0, w) for j in (0, h)]
+    outline = shapely.multipoints(np.array(corners, dtype=float))
+    check_coordinates(np.array([outline], dtype=object), raster.crs, where=_where(spec))
     if spec.role == "landcover" and spec.classes:
         raster.classes = dict(spec.classes)
     return raster
