@@ -175,3 +175,12 @@ def test_raster_with_a_wrong_crs(ws: Path) -> None:
     (ws / "analyses" / "forest.yml").write_text("kind: forest_cover\n", encoding="utf-8")
     line = one_error(invoke("run", ws))
     assert "layer 'landcover'" in line and "outside the range of EPSG:4326" in line
+
+
+@pytest.mark.parametrize("count", [np.inf, 1e308, 2e12])
+def test_absurd_population_count(ws: Path, count: float) -> None:
+    pop = tiny_layers()["population"]
+    pop["POP"] = [100.0, count, 50.0, 50.0]
+    _write(ws, "population", pop)
+    line = one_error(invoke("run", ws))
+    assert "field 'population' has 1 values that are infinite or above 1e+12" in line

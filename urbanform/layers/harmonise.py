@@ -46,6 +46,8 @@ _POINTS = {"stations", "facilities"}
 _LINES = {"streets"}
 _RASTER_ROLES = {"landcover", "population", "jobs"}
 _NUMERIC = {"population", "dwellings", "workers", "jobs", "layer"}
+MAX_COUNT = 1e12
+"""The largest count a feature may carry: more than a hundred times the world's people."""
 
 
 def working_crs(spec_crs: str | None, vectors: Iterable[gpd.GeoDataFrame]) -> pyproj.CRS:
@@ -142,6 +144,13 @@ def _map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
         if canon != "layer" and (values < 0).any():
             raise LayerError(
                 f"{_where(spec)}: field {canon!r} has negative values; counts must be >= 0"
+            )
+        absurd = np.isinf(values) | (values.abs() > MAX_COUNT)
+        if absurd.any():
+            raise LayerError(
+                f"{_where(spec)}: field {canon!r} has {int(absurd.sum())} values that are "
+                f"infinite or above {MAX_COUNT:.0e} (first: {float(values[absurd].iloc[0]):g}); "
+                "fix them in the source"
             )
         out[canon] = values.astype(float)
     return out
