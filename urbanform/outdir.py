@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from urbanform.errors import OutputError
+from urbanform.errors import OutputError, UrbanformError
 
 try:  # POSIX only; elsewhere runs are not locked
     import fcntl
@@ -299,7 +299,30 @@ def staged_output(
             finally:
                 if tmp.exists():
                     shutil.rmtree(tmp, ignore_errors=True)
-    except OutputError:
+    except UrbanformError:
         raise
     except OSError as exc:
         raise OutputError(_os_message(exc, out)) from None
+    except Exception as exc:  # GDAL and SQLite report a full disk in their own words
+        code = _file_system_fault(out.parent)
+        if code is None:
+            raise
+        log.debug("writing failed with %s: %s", type(exc).__name__, exc)
+        raise OutputError(_os_message(OSError(code, os.strerror(code)), out)) from None
+
+
+_LOW_SPACE = 1 << 20
+"""Free bytes below which a failed write is taken for a full file system."""
+
+
+def _file_system_fault(folder: Path) -> int | None:
+    """``ENOSPC`` or ``EROFS`` when the file system of ``folder`` is full or read-only."""
+    try:
+        st = os.statvfs(folder)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return None
+    if st.f_flag & getattr(os, "ST_RDONLY", 1):
+        return errno.EROFS
+    if st.f_bavail * st.f_frsize < _LOW_SPACE:
+        return errno.ENOSPC
+    return None

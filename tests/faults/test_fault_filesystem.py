@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 import pytest
 from _faults import analyses_of, invoke, one_error
 from conftest import write_tiny_workspace
@@ -90,3 +91,38 @@ def test_output_parent_unreadable_real_permissions(ws: Path) -> None:
     finally:
         blocked.chmod(0o755)
     assert "permission denied" in line
+
+
+class _StatVFS:
+    """What ``os.statvfs`` says of a file system with ``free`` bytes and ``flag`` set."""
+
+    def __init__(self, free: int, flag: int = 0) -> None:
+        self.f_bavail, self.f_frsize, self.f_flag = free // 4096, 4096, flag
+
+
+def _gdal_fails(monkeypatch) -> None:
+    def fail(*args, **kwargs):
+        raise pyogrio.errors.DataSourceError("Failed to commit transaction")
+
+    monkeypatch.setattr("urbanform.pipeline.write_gpkg", fail)
+
+
+@pytest.mark.parametrize(
+    ("free", "flag", "message"),
+    [(8192, 0, "no space left on the device"), (10**10, os.ST_RDONLY, "read-only")],
+)
+def test_gdal_failure_on_full_or_read_only_disk(ws: Path, monkeypatch, free, flag, message):
+    # GDAL reports a full disk as "Failed to commit transaction", not as an OSError
+    _gdal_fails(monkeypatch)
+    monkeypatch.setattr(os, "statvfs", lambda path: _StatVFS(free, flag))
+    assert message in one_error(invoke("run", ws))
+    assert analyses_of(ws / "out") == ["forest"]
+
+
+def test_gdal_failure_with_room_to_spare_stays_an_internal_error(ws: Path, monkeypatch):
+    # not a file-system fault: a bug, reported as one (exit 1), earlier output kept
+    _gdal_fails(monkeypatch)
+    monkeypatch.setattr(os, "statvfs", lambda path: _StatVFS(10**10))
+    r = invoke("run", ws)
+    assert r.exit_code == 1 and "Internal error: DataSourceError" in r.output
+    assert analyses_of(ws / "out") == ["forest"]
