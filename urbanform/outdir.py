@@ -20,6 +20,7 @@ import errno
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -250,7 +251,9 @@ def _swap_in(tmp: Path, out: Path) -> None:
 
 
 def _os_message(exc: OSError, out: Path) -> str:
-    where = exc.filename or out
+    # a file of the temporary folder is named as the file of the output it would become
+    tmp = re.escape(os.path.join(str(out.parent), f".{out.name}.tmp-")) + r"[^/\\]+"
+    where = re.sub(tmp, lambda _: str(out), str(exc.filename or out))
     why = {
         errno.ENOSPC: "no space left on the device; free some space or choose another --out",
         errno.EDQUOT: "the disk quota is exceeded; free some space or choose another --out",
@@ -299,6 +302,11 @@ def staged_output(
             finally:
                 if tmp.exists():
                     shutil.rmtree(tmp, ignore_errors=True)
+    except OutputError as exc:  # a writer's own message names the temporary folder
+        cause = exc.__cause__
+        if isinstance(cause, OSError) and not isinstance(cause, UrbanformError):
+            raise OutputError(_os_message(cause, out)) from None
+        raise
     except UrbanformError:
         raise
     except OSError as exc:

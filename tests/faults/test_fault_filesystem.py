@@ -126,3 +126,19 @@ def test_gdal_failure_with_room_to_spare_stays_an_internal_error(ws: Path, monke
     r = invoke("run", ws)
     assert r.exit_code == 1 and "Internal error: DataSourceError" in r.output
     assert analyses_of(ws / "out") == ["forest"]
+
+
+def test_full_disk_while_writing_the_report_names_the_output(ws: Path, monkeypatch) -> None:
+    real = Path.write_text
+
+    def write_text(self, *args, **kwargs):
+        if self.name.startswith(".report.html"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+    line = one_error(invoke("run", ws))
+    out = ws / "out"
+    assert f"cannot write the outputs to {out} ({out}/.report.html." in line
+    assert "no space left on the device" in line and ".out.tmp-" not in line
+    assert analyses_of(out) == ["forest"]
