@@ -11,7 +11,7 @@ import pytest
 from _faults import analyses_of, invoke, one_error, start
 from conftest import write_tiny_workspace
 
-from urbanform.outdir import is_output, output_lock
+from urbanform.outdir import is_output, output_lock, staged_output
 
 RUNS = {
     "forest": "kind: forest_cover\n",
@@ -28,7 +28,9 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _leftovers(ws: Path) -> list[Path]:
-    return [p for p in ws.iterdir() if p.name.startswith(".out.")]
+    """What is in the workspace folder besides its inputs and the output."""
+    known = {"analyses", "data", "layers", "urbanform.yml", "out"}
+    return [p for p in ws.iterdir() if p.name not in known]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -42,7 +44,20 @@ def test_sigkill_keeps_earlier_output_complete(ws: Path, seed: int) -> None:
     proc.communicate(timeout=60)
     # killed before the swap: the earlier output; after it: the new one; never a mix
     assert analyses_of(ws / "out") in (["forest"], ["forest", "park500"])
-    assert not any(is_output(p) for p in _leftovers(ws))
+    # what a killed run leaves is hidden and named as temporary (the next run removes it)
+    assert all(p.name.startswith((".out.tmp-", ".out.old-", ".out.lock")) for p in _leftovers(ws))
+
+
+def test_folder_being_written_is_not_an_output(ws: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with staged_output(out) as tmp:
+        (tmp / "maps").mkdir()
+        (tmp / "maps" / "forest.html").write_text("<p>map</p>", encoding="utf-8")
+        (tmp / "summary.json").write_text(
+            '{"schema": "urbanform.summary/1", "analyses": {"forest": {}}}', encoding="utf-8"
+        )
+        assert not is_output(tmp)  # complete-looking, but marked as being written
+    assert is_output(out) and not tmp.exists()
 
 
 def test_next_run_after_kill_succeeds_and_cleans_up(ws: Path) -> None:
