@@ -18,6 +18,8 @@ from conftest import CRS, X0, Y0, write_tiny_workspace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from urbanform.analyses import kind_module
+
 # derandomized: the same examples on every run, so a failure is never a fluke of the seed
 SETTINGS = settings(
     max_examples=50, deadline=None, derandomize=True, database=None,
@@ -45,6 +47,7 @@ def _mapping(keys: list[str]) -> st.SearchStrategy[dict]:
     return st.dictionaries(st.sampled_from(keys) | st.text(max_size=10), values, max_size=5)
 
 
+KINDS = ["park_coverage", "living_circle", "tod", "jobs_housing", "forest_cover"]
 ANALYSIS_KEYS = ["kind", "target", "params", "title", "description"]
 PARAM_KEYS = ["distance", "tiers", "access_spacing_m", "max_snap_m", "sample_spacing_m"]
 TARGET_KEYS = ["indicator", "op", "value", "year", "source"]
@@ -92,6 +95,23 @@ def _dump(data: object) -> str:
     )
 )
 def test_any_analysis_yaml(base: Path, tmp_path: Path, data: dict) -> None:
+    ws = _copy(base, tmp_path)
+    (ws / "analyses" / "park.yml").write_text(_dump(data), encoding="utf-8")
+    _clean(invoke("validate", ws))
+
+
+KIND_PARAMS = {kind: sorted(kind_module(kind).DEFAULTS) for kind in KINDS}
+
+
+@SETTINGS
+@given(
+    data=st.sampled_from(KINDS).flatmap(
+        lambda kind: st.fixed_dictionaries(
+            {"kind": st.just(kind), "params": _mapping(KIND_PARAMS[kind])}
+        )
+    )
+)
+def test_any_parameters_of_every_kind(base: Path, tmp_path: Path, data: dict) -> None:
     ws = _copy(base, tmp_path)
     (ws / "analyses" / "park.yml").write_text(_dump(data), encoding="utf-8")
     _clean(invoke("validate", ws))

@@ -132,3 +132,11 @@ def test_absurd_but_valid_radius_runs(ws: Path) -> None:
     assert r.exit_code == 0, r.output
     s = json.loads((ws / "out" / "summary.json").read_text(encoding="utf-8"))
     assert s["analyses"]["park500"]["indicators"]["pop_share"]["city"]["value"] == 1.0
+
+
+@pytest.mark.parametrize("value", ["[5]", "{a: 1}", "true", "'5'", "7"])
+def test_living_circle_level_of_wrong_type(ws: Path, value: str) -> None:
+    (ws / "analyses" / "park500.yml").write_text(
+        f"kind: living_circle\nparams: {{level: {value}}}\n", encoding="utf-8"
+    )
+    assert "params.level must be one of 5, 10, 15" in one_error(invoke("validate", ws))
