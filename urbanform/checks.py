@@ -19,7 +19,14 @@ import shapely
 
 from urbanform.errors import AnalysisError, LayerError, ResourceError, UrbanformError
 
-__all__ = ["finite_number", "integer", "check_coordinates", "check_memory", "available_memory"]
+__all__ = [
+    "finite_number",
+    "integer",
+    "check_coordinates",
+    "check_memory",
+    "available_memory",
+    "short_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +35,18 @@ MAX_DISTANCE_M = 100_000.0
 are far smaller, and a larger one only makes a run slow."""
 
 _UPPER = {"_m": MAX_DISTANCE_M, "_m2": 1e12, "_m_s": 100.0, "minutes": 24 * 60.0}
+
+
+def short_path(path: object) -> str:
+    """A path for a message: at most about 150 characters.
+
+    Examples
+    --------
+    >>> short_path("/a" * 100)[:8], len(short_path("/a" * 100))
+    ('/a/a/a/a', 143)
+    """
+    text = str(path)
+    return text if len(text) <= 150 else f"{text[:70]}...{text[-70:]}"
 
 
 def _upper(key: str) -> float:

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from urbanform.checks import short_path
 from urbanform.errors import OutputError, UrbanformError
 
 try:  # POSIX only; elsewhere runs are not locked
@@ -120,34 +121,35 @@ def check_output(out: Path, *, force: bool = False, workspace: Path | None = Non
         Naming the folder, what it holds and what to do instead.
     """
     out = Path(out).expanduser().absolute()
+    shown = short_path(out)
     why = _protected(Path(os.path.realpath(out)), workspace)
     hint = "choose a new folder with --out, for example --out out"
     if why:
-        raise OutputError(f"refusing to write outputs to {out}: it is {why}; {hint}")
+        raise OutputError(f"refusing to write outputs to {shown}: it is {why}; {hint}")
     try:
         if not out.exists() and not out.is_symlink():
             return
         if not out.is_dir():
-            raise OutputError(f"{out} exists and is a file, not an output folder; {hint}")
+            raise OutputError(f"{shown} exists and is a file, not an output folder; {hint}")
         if not any(out.iterdir()):
             return
         foreign = _foreign(out)
         recognised = _schema_ok(out)
-    except PermissionError:
+    except OSError as exc:  # permission denied, a name too long, a symbolic link loop
         raise OutputError(
-            f"cannot look into {out} (permission denied); choose a folder you can write to "
-            "with --out"
+            f"cannot look into {shown} ({exc.strerror or exc}); choose a folder you can "
+            "write to with --out"
         ) from None
     if foreign:
         raise OutputError(
-            f"{out} holds files urbanform did not write ({_listing(foreign)}); replacing "
-            f"the folder would delete them, so urbanform will not, even with --force; move "
-            f"them away or {hint}"
+            f"{shown} holds files urbanform did not write ({_listing(foreign)}); "
+            "replacing the folder would delete them, so urbanform will not, even with "
+            f"--force; move them away or {hint}"
         )
     if not recognised and not force:
         raise OutputError(
-            f"{out} exists and is not an urbanform output folder (no valid summary.json); "
-            "choose another --out or pass --force to replace it"
+            f"{shown} exists and is not an urbanform output folder (no valid "
+            "summary.json); choose another --out or pass --force to replace it"
         )
 
 
@@ -164,6 +166,7 @@ def output_lock(out: Path) -> Iterator[None]:
         yield
         return
     path = out.parent / f".{out.name}.lock"
+    shown = short_path(out)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -171,8 +174,8 @@ def output_lock(out: Path) -> Iterator[None]:
         except BlockingIOError:
             os.close(fd)
             raise OutputError(
-                f"another urbanform run is writing to {out} (lock {path.name}); wait for it "
-                "to finish or choose another --out"
+                f"another urbanform run is writing to {shown} (lock {path.name}); wait for "
+                "it to finish or choose another --out"
             ) from None
         try:  # the holder before us may have removed the file we locked
             if os.fstat(fd).st_ino == os.stat(path).st_ino:
@@ -253,7 +256,8 @@ def _swap_in(tmp: Path, out: Path) -> None:
 def _os_message(exc: OSError, out: Path) -> str:
     # a file of the temporary folder is named as the file of the output it would become
     tmp = re.escape(os.path.join(str(out.parent), f".{out.name}.tmp-")) + r"[^/\\]+"
-    where = re.sub(tmp, lambda _: str(out), str(exc.filename or out))
+    where = short_path(re.sub(tmp, lambda _: str(out), str(exc.filename or out)))
+    shown = short_path(out)
     why = {
         errno.ENOSPC: "no space left on the device; free some space or choose another --out",
         errno.EDQUOT: "the disk quota is exceeded; free some space or choose another --out",
@@ -261,7 +265,7 @@ def _os_message(exc: OSError, out: Path) -> str:
         errno.EACCES: "permission denied; choose a folder you can write to with --out",
         errno.EPERM: "permission denied; choose a folder you can write to with --out",
     }.get(exc.errno or 0, f"{exc.strerror or exc}; choose another --out")
-    return f"cannot write the outputs to {out} ({where}): {why}; nothing was changed in {out}"
+    return f"cannot write the outputs to {shown} ({where}): {why}; nothing was changed there"
 
 
 @contextmanager

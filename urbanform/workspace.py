@@ -16,7 +16,8 @@ from typing import Any
 import pyproj
 import yaml
 
-from urbanform.errors import WorkspaceError
+from urbanform.checks import short_path
+from urbanform.errors import OutputError, UrbanformError, WorkspaceError
 from urbanform.layers.gcj02 import is_gcj02
 from urbanform.layers.types import ROLES, LayerSpec
 from urbanform.results import Target
@@ -374,6 +375,23 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
 
 
+def _resolve(path: Path, what: str, error: type[UrbanformError]) -> Path:
+    """``path`` absolute with symbolic links followed, or an error naming it."""
+    try:
+        return path.expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "a symbolic link loop"
+        raise error(f"{what} {short_path(path)}: {why}; choose another path") from None
+
+
+def _is(path: Path, test: Any) -> bool:
+    """``test(path)`` (``Path.is_dir``, ...), false when the path cannot be looked at."""
+    try:
+        return bool(test(path))
+    except OSError:  # a name too long, a permission denied
+        return False
+
+
 def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Workspace:
     """Read and validate the workspace in ``root``.
 
@@ -393,13 +411,14 @@ def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Worksp
     WorkspaceError
         Naming the file and key for anything missing or invalid.
     """
-    root = Path(root).expanduser().resolve()
-    if not root.is_dir():
+    root = _resolve(Path(root), "workspace folder", WorkspaceError)
+    if not _is(root, Path.is_dir):
         raise WorkspaceError(
-            f"workspace folder {root} does not exist; create one with 'urbanform init DIR'"
+            f"workspace folder {short_path(root)} does not exist; create one with "
+            "'urbanform init DIR'"
         )
     cfg_path = root / "urbanform.yml"
-    if not cfg_path.is_file():
+    if not _is(cfg_path, Path.is_file):
         raise WorkspaceError(
             f"{root} is not a workspace: urbanform.yml is missing; create one "
             "with 'urbanform init DIR'"
@@ -427,7 +446,7 @@ def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Worksp
         name=name,
         crs=crs,
         h3_resolutions=_parse_resolutions(cfg.get("h3_resolutions"), where),
-        out=out_path.resolve(),
+        out=_resolve(out_path, "output folder", OutputError),
         report=_parse_report(cfg.get("report"), where),
         layers=tuple(_parse_layer(p, root) for p in _yaml_files(root / "layers")),
         analyses=analyses,

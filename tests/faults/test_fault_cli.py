@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from _faults import command, env, invoke, one_error
+from conftest import write_tiny_workspace
 
 
 def test_init_force_never_replaces_a_file(tmp_path: Path) -> None:
@@ -56,3 +57,33 @@ def test_reader_closing_the_pipe_is_not_an_internal_error(tmp_path: Path) -> Non
 def test_missing_workspace_argument_folder(tmp_path: Path, args: tuple[str, ...]) -> None:
     line = one_error(invoke(*args, tmp_path / "nothing-here"))
     assert "does not exist" in line
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: tmp / ("a" * 300), "File name too long"),
+        (lambda tmp: tmp / "/".join(["abcdefgh"] * 600), "File name too long"),
+    ],
+    ids=["long-name", "long-path"],
+)
+def test_output_path_too_long(tmp_path: Path, make, message: str) -> None:
+    ws = write_tiny_workspace(tmp_path / "ws", analyses={"forest": "kind: forest_cover\n"})
+    line = one_error(invoke("run", ws, "--out", make(tmp_path)))
+    assert message in line and "..." in line and len(line) < 400
+
+
+@pytest.mark.parametrize("command_name", ["run", "validate"])
+def test_workspace_symlink_loop(tmp_path: Path, command_name: str) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    line = one_error(invoke(command_name, tmp_path / "a"))
+    assert "a symbolic link loop" in line
+
+
+def test_output_symlink_loop(tmp_path: Path) -> None:
+    ws = write_tiny_workspace(tmp_path / "ws", analyses={"forest": "kind: forest_cover\n"})
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    line = one_error(invoke("run", ws, "--out", tmp_path / "a"))
+    assert "output folder" in line and "a symbolic link loop" in line
