@@ -353,6 +353,13 @@ def _str_tuple(value: Any, key: str, where: str) -> tuple[str, ...] | None:
     return tuple(value)
 
 
+def _flag(value: Any, key: str, where: str) -> bool:
+    """A yes/no key: ``true``/``false`` (or 1/0); a string such as ``'no'`` is refused."""
+    if value in (0, 1) and isinstance(value, int):
+        return bool(value)
+    raise WorkspaceError(f"{where}: {key!r} must be true or false, got {value!r}")
+
+
 def _parse_map(path: Path) -> MapSpec:
     where = str(path)
     data = read_yaml(path)
@@ -365,7 +372,7 @@ def _parse_map(path: Path) -> MapSpec:
         title_zh=_opt_text(data, "title_zh", where),
         indicators=_str_tuple(data.get("indicators"), "indicators", where),
         layers=_str_tuple(data.get("layers"), "layers", where),
-        h3=bool(data.get("h3", True)),
+        h3=_flag(data.get("h3", True), "h3", where),
     )
 
 

@@ -140,3 +140,10 @@ def test_living_circle_level_of_wrong_type(ws: Path, value: str) -> None:
         f"kind: living_circle\nparams: {{level: {value}}}\n", encoding="utf-8"
     )
     assert "params.level must be one of 5, 10, 15" in one_error(invoke("validate", ws))
+
+
+@pytest.mark.parametrize("value", ["'no'", "'false'", "[]", "2"])
+def test_map_h3_flag_must_be_true_or_false(ws: Path, value: str) -> None:
+    (ws / "maps").mkdir()
+    (ws / "maps" / "m.yml").write_text(f"analysis: park500\nh3: {value}\n", encoding="utf-8")
+    assert "'h3' must be true or false" in one_error(invoke("validate", ws))
