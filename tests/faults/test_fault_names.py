@@ -39,6 +39,8 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
         gdf = gpd.read_file(ws / "data" / f"{layer}.gpkg")
         gdf[column] = values
         gdf.to_file(ws / "data" / f"{layer}.gpkg", layer=layer, engine="pyogrio")
+    # a layer named with markup (its file name): listed in the report's provenance
+    (ws / "layers" / "parks.yml").rename(ws / "layers" / "<img src=x onerror=alert(2)>.yml")
     cfg = {"name": LONG, "crs": "EPSG:32648", "h3_resolutions": [9],
            "report": {"title": EVIL, "attribution": EVIL}}
     (ws / "urbanform.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
@@ -56,6 +58,11 @@ def test_html_never_holds_the_markup_as_markup(out: Path) -> None:
         text = path.read_text(encoding="utf-8")
         assert "<script>alert(" not in text, path.name
         assert "<img src=x" not in text, path.name
+
+
+def test_report_lists_the_layer_named_with_markup_as_text(out: Path) -> None:
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(2)&gt;" in text
 
 
 def test_html_holds_the_names_escaped(out: Path) -> None:
