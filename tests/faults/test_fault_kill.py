@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -86,3 +87,25 @@ def test_two_runs_at_once_never_mix(ws: Path) -> None:
         assert "Internal error" not in err
     assert any(code == 0 for *_, code in results)
     assert analyses_of(ws / "out") in (["forest"], ["park500"])
+
+
+def test_run_without_atomic_exchange_replaces_output(ws: Path, monkeypatch) -> None:
+    monkeypatch.setattr("urbanform.outdir._exchange", lambda a, b: False)
+    r = invoke("-q", "run", ws, "--only", "park500")
+    assert r.exit_code == 0, r.output
+    assert analyses_of(ws / "out") == ["park500"]
+    assert _leftovers(ws) == []
+    assert invoke("-q", "run", ws, "--only", "forest").exit_code == 0
+
+
+def test_output_set_aside_by_a_killed_swap_is_restored(ws: Path, tmp_path: Path) -> None:
+    # without renameat2 the swap is two renames; a kill between them leaves the earlier
+    # output at .out.old-PID and no out: the next run puts it back before anything else
+    out = tmp_path / "out"
+    shutil.copytree(ws / "out", out)
+    earlier = analyses_of(out)
+    out.rename(tmp_path / ".out.old-12345")
+    with pytest.raises(RuntimeError, match="the run fails"), staged_output(out):
+        raise RuntimeError("the run fails")
+    assert analyses_of(out) == earlier
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
