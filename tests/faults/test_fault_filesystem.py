@@ -142,3 +142,18 @@ def test_full_disk_while_writing_the_report_names_the_output(ws: Path, monkeypat
     assert f"cannot write the outputs to {out} ({out}/.report.html." in line
     assert "no space left on the device" in line and ".out.tmp-" not in line
     assert analyses_of(out) == ["forest"]
+
+
+def test_source_unreadable_while_the_run_reads_it(ws: Path, monkeypatch) -> None:
+    # the GeoPackage was read, then the file became unreadable (removed, unmounted)
+    real_open = Path.open
+
+    def open_(self, mode="r", *args, **kwargs):
+        if self.name == "parks.gpkg" and "b" in mode:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", open_)
+    line = one_error(invoke("run", ws))
+    assert "layer 'parks'" in line and "cannot read parks.gpkg (Permission denied)" in line
+    assert analyses_of(ws / "out") == ["forest"]

@@ -42,9 +42,14 @@ def checksum(spec: LayerSpec, data: gpd.GeoDataFrame | RasterLayer) -> str:
             h.update(pd.util.hash_pandas_object(data.drop(columns="geometry")).to_numpy().tobytes())
         return h.hexdigest()
     path = Path(spec.source.removeprefix("osm:"))
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError as exc:  # removed or made unreadable while the run was reading it
+        raise LayerError(
+            f"{_where(spec)}: cannot read {path.name} ({exc.strerror or exc}); check the file"
+        ) from None
     return h.hexdigest()
 
 
