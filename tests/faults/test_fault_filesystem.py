@@ -157,3 +157,21 @@ def test_source_unreadable_while_the_run_reads_it(ws: Path, monkeypatch) -> None
     line = one_error(invoke("run", ws))
     assert "layer 'parks'" in line and "cannot read parks.gpkg (Permission denied)" in line
     assert analyses_of(ws / "out") == ["forest"]
+
+
+def test_output_under_a_folder_that_cannot_be_looked_into(ws: Path, monkeypatch) -> None:
+    # as 'chmod 000 locked' does for a user that is not root: every stat below it fails
+    # (this was 'Internal error: PermissionError')
+    blocked = ws / "locked"
+    blocked.mkdir()
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):
+        if Path(os.fsdecode(path)).is_relative_to(blocked) and Path(path) != blocked:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    line = one_error(invoke("run", ws, "--out", blocked / "out"))
+    assert "Permission denied" in line or "permission denied" in line
+    assert str(blocked) in line
