@@ -109,3 +109,20 @@ def test_output_set_aside_by_a_killed_swap_is_restored(ws: Path, tmp_path: Path)
         raise RuntimeError("the run fails")
     assert analyses_of(out) == earlier
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sigterm_ends_run_and_removes_its_temporary_folder(ws: Path, seed: int) -> None:
+    proc = start("run", ws)
+    for line in proc.stderr:  # the run has started: urbanform's handler is in place
+        if "reading layer" in line:
+            break
+    time.sleep(random.Random(100 + seed).uniform(0.0, 1.5))
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert "Internal error" not in err and "Traceback" not in err, err
+    assert proc.returncode in (0, 130), err
+    if proc.returncode == 130:
+        assert "Interrupted; no output was written." in err
+    assert analyses_of(ws / "out") in (["forest"], ["forest", "park500"], ["park500"])
+    assert _leftovers(ws) == []
