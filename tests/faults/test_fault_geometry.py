@@ -184,3 +184,13 @@ def test_absurd_population_count(ws: Path, count: float) -> None:
     _write(ws, "population", pop)
     line = one_error(invoke("run", ws))
     assert "field 'population' has 1 values that are infinite or above 1e+12" in line
+
+
+def test_parks_wholly_outside_the_study_area_are_reported(ws: Path) -> None:
+    # the park moved 50 km east: valid coordinates, but nowhere near the districts
+    parks = tiny_layers()["parks"]
+    _write(ws, "parks", parks.set_geometry(parks.translate(xoff=50_000)))
+    r = invoke("run", ws)
+    assert r.exit_code == 0, r.output
+    assert "role 'parks': every feature lies outside the study area (the districts)" in r.output
+    assert _pop_share(ws) == 0.0

@@ -406,6 +406,31 @@ def load_layers(
         if role in layers.rasters:
             raise LayerError(f"role {role!r} is given both as raster and vector; keep one")
         layers.vectors[role] = _combine(role, frames)
+    warnings += _outside_study_area(layers.vectors)
     for w in warnings:
         log.warning(w)
     return layers
+
+
+def _outside_study_area(vectors: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    """Warnings for vector roles lying wholly outside the boundary or the districts.
+
+    Such a layer is almost always in a wrong CRS or has its axes swapped; it is kept
+    (it changes no district value) and reported.
+    """
+    area = vectors.get("boundary", vectors.get("districts"))
+    if area is None or len(area) == 0:
+        return []
+    x0, y0, x1, y1 = area.total_bounds
+    out = []
+    for role, gdf in vectors.items():
+        if role in ("boundary", "districts") or len(gdf) == 0:
+            continue
+        a0, b0, a1, b1 = gdf.total_bounds
+        if a1 < x0 or a0 > x1 or b1 < y0 or b0 > y1:
+            out.append(
+                f"role {role!r}: every feature lies outside the study area (the "
+                f"{'boundary' if 'boundary' in vectors else 'districts'}); check the "
+                "layer's CRS and whether its x and y are swapped"
+            )
+    return out
