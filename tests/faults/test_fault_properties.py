@@ -6,6 +6,7 @@ Never ``Internal error`` (exit 1) and never a traceback (issue 9, part 3).
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +16,7 @@ import shapely
 import yaml
 from _faults import invoke
 from conftest import CRS, X0, Y0, write_tiny_workspace
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from urbanform.analyses import kind_module
@@ -158,4 +159,23 @@ def test_any_population_layer_runs_or_errors(
         geoms = shapely.points(xy)
     pop = gpd.GeoDataFrame({"POP": [c for *_, c in points]}, geometry=geoms, crs=CRS)
     pop.to_file(ws / "data" / "population.gpkg", layer="population", engine="pyogrio")
+    _clean(invoke("-q", "run", ws))
+
+
+@settings(SETTINGS, max_examples=10)
+@given(rings=st.lists(st.lists(st.tuples(coords, coords), min_size=3, max_size=7), min_size=1,
+                      max_size=3))
+def test_any_park_polygons_run_or_error(
+    base: Path, tmp_path: Path, rings: list[list[tuple[float, float]]]
+) -> None:
+    ws = _copy(base, tmp_path)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GEOS on NaN or infinite input
+        try:
+            geoms = [shapely.Polygon([(X0 + x, Y0 + y) for x, y in ring]) for ring in rings]
+        except shapely.errors.GEOSException:  # a ring GEOS itself cannot build (NaN start)
+            assume(False)
+    parks = gpd.GeoDataFrame({"name": [f"P{i}" for i in range(len(geoms))]}, geometry=geoms,
+                             crs=CRS)
+    parks.to_file(ws / "data" / "parks.gpkg", layer="parks", engine="pyogrio")
     _clean(invoke("-q", "run", ws))
