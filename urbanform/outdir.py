@@ -264,6 +264,8 @@ def _os_message(exc: OSError, out: Path) -> str:
         errno.EROFS: "the file system is read-only; choose another --out",
         errno.EACCES: "permission denied; choose a folder you can write to with --out",
         errno.EPERM: "permission denied; choose a folder you can write to with --out",
+        errno.EEXIST: "a file stands where a folder is needed; choose another --out",
+        errno.ENOTDIR: "a file stands where a folder is needed; choose another --out",
     }.get(exc.errno or 0, f"{exc.strerror or exc}; choose another --out")
     return f"cannot write the outputs to {shown} ({where}): {why}; nothing was changed there"
 

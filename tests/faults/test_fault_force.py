@@ -91,3 +91,9 @@ def test_refusal_comes_before_the_work(ws: Path, monkeypatch) -> None:
 
     monkeypatch.setattr("urbanform.pipeline.load_layers", boom)
     one_error(invoke("run", ws, "--out", ws, "--force"))
+
+
+def test_output_below_a_file(ws: Path) -> None:
+    line = one_error(invoke("run", ws, "--out", ws / "data" / "parks.gpkg" / "out"))
+    assert "a file stands where a folder is needed" in line
+    assert (ws / "data" / "parks.gpkg").is_file()
