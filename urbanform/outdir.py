@@ -253,6 +253,18 @@ def _swap_in(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux), else the usual 022."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
 def _os_message(exc: OSError, out: Path) -> str:
     # a file of the temporary folder is named as the file of the output it would become
     tmp = re.escape(os.path.join(str(out.parent), f".{out.name}.tmp-")) + r"[^/\\]+"
@@ -301,6 +313,7 @@ def staged_output(
             check_output(out, force=force, workspace=workspace)
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
             try:
+                os.chmod(tmp, 0o777 & ~_umask())  # as mkdir would; mkdtemp gives 0700
                 (tmp / _STAGING).touch()
                 yield tmp
                 _write_manifest(tmp)

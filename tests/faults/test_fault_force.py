@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -97,3 +99,13 @@ def test_output_below_a_file(ws: Path) -> None:
     line = one_error(invoke("run", ws, "--out", ws / "data" / "parks.gpkg" / "out"))
     assert "a file stands where a folder is needed" in line
     assert (ws / "data" / "parks.gpkg").is_file()
+
+
+def test_output_folder_is_readable_by_others(ws: Path) -> None:
+    # as a plain mkdir with the usual umask 022 makes it (the staging folder is 0700)
+    old = os.umask(0o022)
+    try:
+        assert invoke("-q", "run", ws).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((ws / "out").stat().st_mode) == 0o755
