@@ -14,9 +14,9 @@ import shapely
 from click.testing import CliRunner
 from conftest import write_tiny_workspace
 
-from urbanform.checks import thin_inputs
 from urbanform.cli.main import cli
 from urbanform.layers.types import Layers
+from urbanform.thin_inputs import thin_inputs
 
 CRS = pyproj.CRS(32648)
 UNMAPPED = "1 features with unmapped class values (M1) count as 'other'"

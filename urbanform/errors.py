@@ -16,6 +16,7 @@ __all__ = [
     "NetworkError",
     "AnalysisError",
     "OutputError",
+    "ResourceError",
 ]
 
 
@@ -45,3 +46,7 @@ class AnalysisError(UrbanformError, ValueError):
 
 class OutputError(UrbanformError, OSError):
     """An output cannot be written (existing file without ``--force``, read-only folder, ...)."""
+
+
+class ResourceError(UrbanformError, MemoryError):
+    """A step would need more memory than the machine has; refused before it starts."""

@@ -1,8 +1,8 @@
 """Writing a run's outputs: summary.json, results.gpkg, H3 summaries, maps, report.
 
 Everything is written into a temporary folder next to the output folder and moved
-into place only when every file is complete, so a failed run never leaves a
-half-written output behind.
+into place only when every file is complete (:func:`urbanform.outdir.staged_output`),
+so a failed run never leaves a half-written output behind.
 """
 
 from __future__ import annotations
@@ -10,12 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import shutil
-import tempfile
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from urbanform import __version__
-from urbanform.errors import OutputError
+from urbanform.outdir import staged_output
 from urbanform.progress import Stage
 from urbanform.results import AnalysisResult, Indicator
 
@@ -43,7 +38,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SUMMARY_SCHEMA = "urbanform.summary/1"
-_MARKER = "summary.json"
 
 
 def _num(v: float | None) -> float | None:
@@ -147,43 +141,6 @@ def format_warnings(summary: dict[str, Any]) -> str:
         lines.append(f"  {name if name == 'layers' else 'analysis ' + name} ({len(items)}):")
         lines += [f"    - {w}" for w in items]
     return "\n".join(lines)
-
-
-@contextmanager
-def staged_output(out: Path, *, force: bool = False) -> Iterator[Path]:
-    """A temporary folder that replaces ``out`` when the block finishes without error.
-
-    An existing ``out`` is replaced only when it is an earlier urbanform output (it
-    holds ``summary.json``) or is empty, unless ``force`` is given.
-
-    Raises
-    ------
-    OutputError
-        When ``out`` exists, is not an urbanform output and ``force`` is not set.
-    """
-    out = Path(out)
-    if out.exists() and not force:
-        if not out.is_dir() or (any(out.iterdir()) and not (out / _MARKER).is_file()):
-            raise OutputError(
-                f"{out} exists and is not an urbanform output folder; choose another --out "
-                "or pass --force to replace it"
-            )
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    except OSError as exc:
-        raise OutputError(f"cannot write to {out.parent} ({exc.strerror})") from None
-    try:
-        yield tmp
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old.exists():
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_summary(summary: dict[str, Any], path: Path) -> None:

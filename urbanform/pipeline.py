@@ -14,10 +14,11 @@ import numpy as np
 
 from urbanform.analyses import kind_module
 from urbanform.analyses.context import Context
-from urbanform.errors import AnalysisError, WorkspaceError
+from urbanform.errors import AnalysisError, ResourceError, WorkspaceError
 from urbanform.grid import h3_summaries
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers
+from urbanform.outdir import check_output
 from urbanform.outputs import (
     build_summary,
     gpkg_layers,
@@ -141,7 +142,10 @@ def run_analyses(
         t0 = time.perf_counter()
         with progress.stage(f"analysis {spec.name} ({spec.kind})"):
             mod = kind_module(spec.kind)
-            result = mod.run(ctx, name=spec.name, params=params, target=spec.target)
+            try:
+                result = mod.run(ctx, name=spec.name, params=params, target=spec.target)
+            except ResourceError as exc:  # name the file whose parameters set the size
+                raise ResourceError(f"{spec.file}: {exc}") from None
             layer = districts_layer(ctx, result)
         if layer is not None:
             result.layers = {"districts": layer, **result.layers}
@@ -211,6 +215,8 @@ def run_workspace(
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     progress = progress or Progress()
     checked = validate_analyses(ws, only=only)
+    if write:  # refuse a bad output folder before the work, not after it
+        check_output(ws.out, force=force, workspace=ws.root)
     layers = load_layers(ws.layers, crs=ws.crs, progress=progress)
     ctx = Context(layers)
     results = run_analyses(ctx, checked, progress=progress)
@@ -219,7 +225,7 @@ def run_workspace(
     summary = build_summary(workspace=ws.name, crs=crs, results=results, warnings=layers.warnings)
     run = RunResult(ws, layers, results, summary, h3, None, 0.0)
     if write:
-        with staged_output(ws.out, force=force) as tmp:
+        with staged_output(ws.out, force=force, workspace=ws.root) as tmp:
             _write_all(run, tmp, started=started, t0=t0, progress=progress)
         run.out = ws.out
     run.seconds = time.perf_counter() - t0
@@ -229,7 +235,6 @@ def run_workspace(
 def _write_all(
     run: RunResult, tmp: Path, *, started: str, t0: float, progress: Progress
 ) -> None:
-    write_summary(run.summary, tmp / "summary.json")
     files = [(name, res, cells) for name, by_res in run.h3.items() for res, cells in by_res.items()]
     with progress.stage("H3 files", total=len(files)) as step:
         for name, res, cells in files:
@@ -244,4 +249,5 @@ def _write_all(
         run, tmp, gpkg_layers=gl, started=started, seconds=time.perf_counter() - t0,
         progress=progress,
     )
+    write_summary(run.summary, tmp / "summary.json")  # last: a folder with it is complete
 

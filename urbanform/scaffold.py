@@ -189,7 +189,7 @@ def write_workspace(
     name
         City name (default: the folder name).
     force
-        Write into a folder that already holds files.
+        Write into a folder that already holds files (never replacing one of them).
 
     Returns
     -------
@@ -208,10 +208,24 @@ def write_workspace(
     for run, text in _analyses_for(osm_path).items():
         files[f"analyses/{run}.yml"] = text
     files["maps/park500.yml"] = _MAPS
+    existing = [rel for rel in files if (root / rel).exists()]
+    if existing:  # --force writes into a folder with files, but replaces none of them
+        more = f" and {len(existing) - 5} more" if len(existing) > 5 else ""
+        shown = ", ".join(existing[:5]) + more
+        raise OutputError(
+            f"{root} already has {shown}; urbanform init never replaces a file, even with "
+            "--force: move them away or choose a new folder"
+        )
     written = []
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+    try:
+        for rel, text in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the workspace into {root} ({exc.strerror or exc}); choose a folder "
+            "you can write to"
+        ) from None
     return written

@@ -8,13 +8,17 @@ DESIGN.md). Every error names the file and the key.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyproj
 import yaml
 
-from urbanform.errors import WorkspaceError
+from urbanform.checks import short_path
+from urbanform.errors import OutputError, UrbanformError, WorkspaceError
+from urbanform.layers.gcj02 import is_gcj02
 from urbanform.layers.presets import PRESETS
 from urbanform.layers.types import ROLES, LayerSpec, unknown_field
 from urbanform.results import Target
@@ -116,18 +120,70 @@ class Workspace:
         raise WorkspaceError(f"no analysis {name!r} in {self.root / 'analyses'}; runs: {names}")
 
 
+MAX_YAML_BYTES = 1 << 20
+"""The largest workspace YAML file read (1 MiB); real ones are a few hundred bytes."""
+MAX_YAML_VALUES = 100_000
+"""The most values a workspace YAML file may hold once its aliases are expanded."""
+
+
+def _too_many_values(node: yaml.Node) -> bool:
+    """Whether ``node`` expands (aliases followed) to more than :data:`MAX_YAML_VALUES`."""
+    stack, seen = [node], 0
+    while stack:
+        n = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_VALUES:
+            return True
+        if isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(v for pair in n.value for v in pair)
+    return False
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> WorkspaceError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    tab = "\\t" in str(exc) or "\t" in str(exc)  # PyYAML writes the tab escaped
+    hint = "indent with spaces, not tabs" if tab else "check indentation and quotes"
+    return WorkspaceError(f"{path}: invalid YAML{where}; {hint}")
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping from ``path``; an empty file gives ``{}``."""
+    """A YAML mapping from ``path``; an empty file gives ``{}``.
+
+    Raises
+    ------
+    WorkspaceError
+        For an unreadable, non-UTF-8, invalid, larger than 1 MiB or alias-bomb file, or
+        one that is not a mapping.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise WorkspaceError(
+                f"{path}: {size:,} bytes is too large for a workspace file (at most "
+                f"{MAX_YAML_BYTES:,}); is it the right file?"
+            )
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise WorkspaceError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None and _too_many_values(node):
+            raise WorkspaceError(
+                f"{path}: more than {MAX_YAML_VALUES:,} values once its aliases (*name) are "
+                "expanded; write the values out instead of nesting aliases"
+            )
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise WorkspaceError(f"{path}: invalid YAML{where}; check indentation and quotes") from None
+        raise _yaml_error(path, exc) from None
+    except RecursionError:
+        raise WorkspaceError(f"{path}: nested too deeply to be a workspace file") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -159,6 +215,35 @@ def _typename(kind: type | tuple) -> str:
     )
 
 
+def _parse_crs(value: Any, where: str, *, known: bool = True) -> str | None:
+    """A CRS as given (``EPSG:4490``, ``4490``, ``GCJ-02``, WKT, PROJ); ``known``: checked."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"EPSG:{value}"
+    if not isinstance(value, str) or not value.strip():
+        raise WorkspaceError(f"{where}: 'crs' must be a CRS name like EPSG:4490, got {value!r}")
+    if known and not is_gcj02(value):
+        try:
+            pyproj.CRS.from_user_input(value)
+        except pyproj.exceptions.CRSError:
+            raise WorkspaceError(
+                f"{where}: crs {value!r} is not a known CRS; use for example EPSG:4490 "
+                "(CGCS2000), EPSG:4326 (WGS 84) or GCJ-02"
+            ) from None
+    return value
+
+
+def _opt_text(data: dict[str, Any], key: str, where: str) -> str | None:
+    """An optional free-text key (title, description, ...): a string or a number."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise WorkspaceError(f"{where}: {key!r} must be text, got {value!r}")
+    return str(value)
+
+
 def _parse_report(data: Any, where: str) -> ReportConfig:
     if data is None:
         return ReportConfig()
@@ -171,7 +256,9 @@ def _parse_report(data: Any, where: str) -> ReportConfig:
     tiles = data.get("tiles")
     if tiles is not None and not isinstance(tiles, str):
         raise WorkspaceError(f"{where}: report.tiles must be a tile URL string or absent")
-    return ReportConfig(lang, tiles or None, data.get("attribution"), data.get("title"))
+    return ReportConfig(
+        lang, tiles or None, _opt_text(data, "attribution", where), _opt_text(data, "title", where)
+    )
 
 
 def _parse_resolutions(value: Any, where: str) -> tuple[int, ...]:
@@ -205,14 +292,14 @@ def _parse_layer(path: Path, root: Path) -> LayerSpec:
     if problem:
         raise WorkspaceError(f"{where}: {problem}")
     classes, preset = _parse_classes(data.get("classes"), role, where)
-    layer = data.get("layer")
-    crs = data.get("crs")
+    layer = _opt_text(data, "layer", where)
+    crs = _parse_crs(data.get("crs"), where)
     return LayerSpec(
         name=path.stem,
         role=role,
         source=source,
-        layer=None if layer is None else str(layer),
-        crs=None if crs is None else str(crs),
+        layer=layer,
+        crs=crs,
         fields={str(k): str(v) for k, v in fields.items()},
         classes=classes,
         file=where,
@@ -278,6 +365,8 @@ def _parse_target(data: Any, where: str) -> Target | None:
     value = data.get("value")
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise WorkspaceError(f"{where}: target.value must be a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value) or abs(value) > 1e15:
+        raise WorkspaceError(f"{where}: target.value must be a finite number, got {value!r}")
     year = data.get("year")
     if year is not None and not isinstance(year, int):
         raise WorkspaceError(f"{where}: target.year must be a year like 2025, got {year!r}")
@@ -306,7 +395,7 @@ def _parse_analysis(path: Path) -> AnalysisSpec:
         target=_parse_target(data.get("target"), where),
         params=params,
         file=where,
-        title=data.get("title"),
+        title=_opt_text(data, "title", where),
     )
 
 
@@ -318,6 +407,13 @@ def _str_tuple(value: Any, key: str, where: str) -> tuple[str, ...] | None:
     return tuple(value)
 
 
+def _flag(value: Any, key: str, where: str) -> bool:
+    """A yes/no key: ``true``/``false`` (or 1/0); a string such as ``'no'`` is refused."""
+    if value in (0, 1) and isinstance(value, int):
+        return bool(value)
+    raise WorkspaceError(f"{where}: {key!r} must be true or false, got {value!r}")
+
+
 def _parse_map(path: Path) -> MapSpec:
     where = str(path)
     data = read_yaml(path)
@@ -326,11 +422,11 @@ def _parse_map(path: Path) -> MapSpec:
         name=path.stem,
         analysis=_require(data, "analysis", where),
         file=where,
-        title=data.get("title"),
-        title_zh=data.get("title_zh"),
+        title=_opt_text(data, "title", where),
+        title_zh=_opt_text(data, "title_zh", where),
         indicators=_str_tuple(data.get("indicators"), "indicators", where),
         layers=_str_tuple(data.get("layers"), "layers", where),
-        h3=bool(data.get("h3", True)),
+        h3=_flag(data.get("h3", True), "h3", where),
     )
 
 
@@ -338,6 +434,23 @@ def _yaml_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
+
+
+def _resolve(path: Path, what: str, error: type[UrbanformError]) -> Path:
+    """``path`` absolute with symbolic links followed, or an error naming it."""
+    try:
+        return path.expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "a symbolic link loop"
+        raise error(f"{what} {short_path(path)}: {why}; choose another path") from None
+
+
+def _is(path: Path, test: Any) -> bool:
+    """``test(path)`` (``Path.is_dir``, ...), false when the path cannot be looked at."""
+    try:
+        return bool(test(path))
+    except OSError:  # a name too long, a permission denied
+        return False
 
 
 def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Workspace:
@@ -359,13 +472,14 @@ def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Worksp
     WorkspaceError
         Naming the file and key for anything missing or invalid.
     """
-    root = Path(root).expanduser().resolve()
-    if not root.is_dir():
+    root = _resolve(Path(root), "workspace folder", WorkspaceError)
+    if not _is(root, Path.is_dir):
         raise WorkspaceError(
-            f"workspace folder {root} does not exist; create one with 'urbanform init DIR'"
+            f"workspace folder {short_path(root)} does not exist; create one with "
+            "'urbanform init DIR'"
         )
     cfg_path = root / "urbanform.yml"
-    if not cfg_path.is_file():
+    if not _is(cfg_path, Path.is_file):
         raise WorkspaceError(
             f"{root} is not a workspace: urbanform.yml is missing; create one "
             "with 'urbanform init DIR'"
@@ -374,8 +488,11 @@ def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Worksp
     cfg = read_yaml(cfg_path)
     _check_keys(cfg, _WORKSPACE_KEYS, where)
     name = str(cfg.get("name") or root.name)
-    crs = cfg.get("crs")
-    out_path = Path(out if out is not None else cfg.get("out") or "out").expanduser()
+    crs = _parse_crs(cfg.get("crs"), where, known=False)  # checked with the data
+    cfg_out = cfg.get("out") or "out"
+    if not isinstance(cfg_out, str):
+        raise WorkspaceError(f"{where}: 'out' must be a folder path, got {cfg_out!r}")
+    out_path = Path(out if out is not None else cfg_out).expanduser()
     if not out_path.is_absolute():
         out_path = (Path.cwd() if out is not None else root) / out_path
     analyses = tuple(_parse_analysis(p) for p in _yaml_files(root / "analyses"))
@@ -388,9 +505,9 @@ def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Worksp
     return Workspace(
         root=root,
         name=name,
-        crs=None if crs is None else str(crs),
+        crs=crs,
         h3_resolutions=_parse_resolutions(cfg.get("h3_resolutions"), where),
-        out=out_path.resolve(),
+        out=_resolve(out_path, "output folder", OutputError),
         report=_parse_report(cfg.get("report"), where),
         layers=tuple(_parse_layer(p, root) for p in _yaml_files(root / "layers")),
         analyses=analyses,

@@ -25,6 +25,7 @@ import shapely
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
+from urbanform.checks import check_memory
 from urbanform.errors import AnalysisError
 
 __all__ = [
@@ -98,6 +99,16 @@ def cell_table(units: gpd.GeoDataFrame, *, resolution: int) -> pd.DataFrame:
     return table[(table["jobs"] > 0) | (table["workers"] > 0)]
 
 
+def _pairs_within(xy: np.ndarray, radius_m: float) -> float:
+    """Roughly how many pairs of points lie within ``radius_m`` (uniform density)."""
+    n = float(len(xy))
+    if n < 2:
+        return n
+    w, h = np.ptp(xy, axis=0)
+    area = max(float(w) * float(h), 1.0)
+    return min(n * n, n + n * n * min(1.0, math.pi * radius_m**2 / area))
+
+
 def _within_sum(xy: np.ndarray, values: np.ndarray, *, radius_m: float) -> np.ndarray:
     """For each point, the sum of ``values`` over the points within ``radius_m`` (itself too)."""
     neighbours = cKDTree(xy).query_ball_point(xy, r=radius_m)
@@ -132,6 +143,13 @@ def local_ratio(
     """
     hexes = table.index.to_numpy(dtype=object)
     xy = cell_centres(hexes, crs=crs)
+    pairs = _pairs_within(xy, radius_m)
+    check_memory(
+        pairs, bytes_each=64,
+        what=f"about {pairs:,.0f} pairs of H3 cells (resolution {resolution}) within "
+        f"{radius_m:,.0f} m",
+        hint="use a lower params.h3_resolution or a smaller params.commute_radius_m",
+    )
     jobs_w = _within_sum(xy, table["jobs"].to_numpy(), radius_m=radius_m)
     workers_w = _within_sum(xy, table["workers"].to_numpy(), radius_m=radius_m)
     ratio = np.divide(jobs_w, workers_w, out=np.full(len(xy), np.nan), where=workers_w > 0)

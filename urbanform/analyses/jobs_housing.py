@@ -22,6 +22,7 @@ from urbanform.analyses import commute
 from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, positive_number
+from urbanform.checks import integer
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.results import AnalysisResult, Indicator, Target, indicator_values
 
@@ -81,14 +82,12 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
     p["commute_radius_m"] = positive_number(
         p["commute_radius_m"], key="commute_radius_m", where=where
     )
-    res = p["h3_resolution"]
-    if not (isinstance(res, int) and not isinstance(res, bool) and 0 <= res <= 15):
-        raise AnalysisError(f"{where}: params.h3_resolution must be an integer 0-15, got {res!r}")
-    cells = p["max_transport_cells"]
-    if not (isinstance(cells, int) and not isinstance(cells, bool) and cells >= 2):
-        raise AnalysisError(
-            f"{where}: params.max_transport_cells must be an integer >= 2, got {cells!r}"
-        )
+    p["h3_resolution"] = integer(p["h3_resolution"], key="h3_resolution", where=where, low=0,
+                                 high=15)
+    # the transport plan holds a cells x cells matrix: 100,000 cells would be 80 GB
+    p["max_transport_cells"] = integer(
+        p["max_transport_cells"], key="max_transport_cells", where=where, low=2, high=100_000
+    )
     for key in ("od", "od_crs"):
         if p[key] is not None and not isinstance(p[key], str):
             raise AnalysisError(f"{where}: params.{key} must be a string, got {p[key]!r}")

@@ -116,7 +116,7 @@ def validate_params(params: dict | None, *, where: str) -> dict:
     given = dict(params or {})
     out = merge_params(given, DEFAULTS, where=where)
     level = out["level"]
-    if isinstance(level, bool) or level not in LEVELS:
+    if isinstance(level, bool) or not isinstance(level, int | float) or level not in LEVELS:
         raise AnalysisError(f"{where}: params.level must be one of 5, 10, 15, got {level!r}")
     out["level"] = int(level)
     out["max_snap_m"] = positive_number(out["max_snap_m"], key="max_snap_m", where=where)

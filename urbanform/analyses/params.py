@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from urbanform.checks import finite_number
 from urbanform.errors import AnalysisError
 
 __all__ = ["merge_params", "positive_number", "one_of", "share_param"]
@@ -30,12 +31,18 @@ def merge_params(given: dict[str, Any] | None, defaults: dict[str, Any], *, wher
     return out
 
 
-def positive_number(value: Any, *, key: str, where: str, allow_zero: bool = False) -> float:
-    """``value`` as a float, or an error naming the parameter when it is not positive."""
+def positive_number(
+    value: Any, *, key: str, where: str, allow_zero: bool = False, high: float | None = None
+) -> float:
+    """``value`` as a float, or an error naming the parameter when it is not positive.
+
+    Finite and at most ``high`` (default: by the unit in ``key``; see
+    :func:`urbanform.checks.finite_number`).
+    """
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     if not ok or value < 0 or (value == 0 and not allow_zero):
         raise AnalysisError(f"{where}: params.{key} must be a positive number, got {value!r}")
-    return float(value)
+    return finite_number(value, key=key, where=where, high=high, allow_low=allow_zero)
 
 
 def share_param(value: Any, *, where: str, key: str = "min_piece_share") -> float:

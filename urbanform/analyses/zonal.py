@@ -25,6 +25,7 @@ import shapely
 from exactextract import exact_extract
 from exactextract.raster import NumPyRasterSource
 
+from urbanform.checks import check_memory
 from urbanform.errors import CRSError, LayerError
 from urbanform.layers.types import RasterLayer
 
@@ -41,6 +42,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+POINT_BYTES = 256
+"""Memory one sample or edge point takes through snapping and walking (an estimate)."""
 
 _MIN_AREA_M2 = 1e-6
 """Slivers smaller than this (from floating-point overlay noise) are dropped."""
@@ -271,8 +275,15 @@ def grid_samples(pieces: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.GeoDataFr
     [[8.0, 5000.0], [1.0, 1.0]]
     """
     geoms = _geoms(pieces.geometry)
-    shapely.prepare(geoms)  # caches a prepared index on each polygon; values unchanged
     b = shapely.bounds(geoms)
+    estimate = float(np.sum((np.ptp(b[:, [0, 2]], axis=1) / spacing_m + 2)
+                            * (np.ptp(b[:, [1, 3]], axis=1) / spacing_m + 2)))
+    check_memory(
+        estimate, bytes_each=POINT_BYTES,
+        what=f"about {estimate:,.0f} sample points {spacing_m:g} m apart",
+        hint="use a larger params.sample_spacing_m (default 50)",
+    )
+    shapely.prepare(geoms)  # caches a prepared index on each polygon; values unchanged
     c0 = np.floor(b[:, 0] / spacing_m - 0.5).astype(np.int64)
     r0 = np.floor(b[:, 1] / spacing_m - 0.5).astype(np.int64)
     nc = np.ceil(b[:, 2] / spacing_m - 0.5).astype(np.int64) - c0 + 1
@@ -366,6 +377,12 @@ def boundary_points(
     parts = shapely.get_parts(_geoms(polygons), return_index=True)
     rings, src = shapely.get_exterior_ring(parts[0]), parts[1]
     length = shapely.length(rings)
+    estimate = float(np.sum(length / spacing_m + 1))
+    check_memory(
+        estimate, bytes_each=POINT_BYTES,
+        what=f"about {estimate:,.0f} edge points {spacing_m:g} m apart",
+        hint="use a larger params.access_spacing_m (default 25)",
+    )
     n = np.maximum(1, np.ceil(length / spacing_m)).astype(np.int64)
     ring = np.repeat(np.arange(len(rings)), n)
     k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)

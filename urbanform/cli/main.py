@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from typing import Any
+
 import click
 
 from urbanform import __version__
@@ -30,3 +33,13 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 cli.add_command(run_cmd.run)
 cli.add_command(validate_cmd.validate)
 cli.add_command(init_cmd.init)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """The console script: SIGTERM ends a run as Ctrl-C does, removing its temporary files."""
+    signal.signal(signal.SIGTERM, _terminate)
+    cli(prog_name="urbanform")

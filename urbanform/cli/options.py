@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -49,6 +50,15 @@ def progress_for(ctx: click.Context) -> Progress:
     return make_progress(sys.stderr, quiet=verbosity(ctx) < 0)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at the null device so that flushing it at exit raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (click's test runner)
+        pass
+
+
 def handle_errors(func: F) -> F:
     """Turn library errors into a one- or two-line message and exit status 2."""
 
@@ -59,6 +69,9 @@ def handle_errors(func: F) -> F:
         except UrbanformError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
+        except BrokenPipeError:  # the reader went away (``urbanform run | head``)
+            _silence_stdout()
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted; no output was written.", err=True)
             sys.exit(130)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from urbanform.checks import thin_inputs
 from urbanform.cli.options import handle_errors, progress_for, workspace_arg
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.presets import describe_preset
 from urbanform.pipeline import validate_analyses
+from urbanform.thin_inputs import thin_inputs
 from urbanform.workspace import load_workspace
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from urbanform.checks import check_coordinates
 from urbanform.errors import CRSError, LayerError, WorkspaceError
 from urbanform.layers.dasymetric import place_counts
 from urbanform.layers.gcj02 import gcj02_geometries_to_wgs84, is_gcj02
@@ -43,6 +44,8 @@ _POINTS = {"stations", "facilities"}
 _LINES = {"streets"}
 _RASTER_ROLES = {"landcover", "population", "jobs"}
 _NUMERIC = {"population", "dwellings", "workers", "jobs", "layer", "floors", "floor_area"}
+MAX_COUNT = 1e12
+"""The largest count a feature may carry: more than a hundred times the world's people."""
 
 
 def working_crs(spec_crs: str | None, vectors: Iterable[gpd.GeoDataFrame]) -> pyproj.CRS:
@@ -145,6 +148,13 @@ def _map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
             raise LayerError(
                 f"{_where(spec)}: field {canon!r} has negative values "
                 f"({first_rows((values < 0).to_numpy())}); counts must be >= 0"
+            )
+        absurd = np.isinf(values) | (values.abs() > MAX_COUNT)
+        if absurd.any():
+            raise LayerError(
+                f"{_where(spec)}: field {canon!r} has {int(absurd.sum())} values that are "
+                f"infinite or above {MAX_COUNT:.0e} (first: {float(values[absurd].iloc[0]):g}); "
+                "fix them in the source"
             )
         out[canon] = values.astype(float)
     return out
@@ -289,7 +299,17 @@ def _placed(raw: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     """A non-empty raw layer with its CRS set (GCJ-02 moved to WGS 84)."""
     if len(raw) == 0:
         raise LayerError(f"{_where(spec)}: the layer is empty; check 'source' and 'layer'")
-    return _set_crs(raw, spec)
+    gdf = _set_crs(raw, spec)
+    geoms = gdf.geometry.values
+    check_coordinates(geoms, gdf.crs, where=_where(spec))
+    if shapely.has_z(geoms).any() or _has_m(geoms):  # heights and measures play no part
+        gdf = gdf.set_geometry(gpd.GeoSeries(shapely.force_2d(geoms), index=gdf.index))
+    return gdf
+
+
+def _has_m(geoms: Any) -> bool:
+    has_m = getattr(shapely, "has_m", None)  # shapely >= 2.1
+    return bool(has_m is not None and has_m(geoms).any())
 
 
 def _harmonise_placed(
@@ -321,6 +341,10 @@ def _check_raster(raster: RasterLayer, spec: LayerSpec) -> RasterLayer:
         )
     if raster.nodata is None:
         raise LayerError(f"{_where(spec)}: the raster has no nodata value; set one")
+    t, (h, w) = raster.transform, raster.data.shape[-2:]
+    corners = [(t.c + t.a * i + t.b * j, t.f + t.d * i + t.e * j) for i in (0, w) for j in (0, h)]
+    outline = shapely.multipoints(np.array(corners, dtype=float))
+    check_coordinates(np.array([outline], dtype=object), raster.crs, where=_where(spec))
     if spec.role == "landcover" and spec.preset:
         raster.classes = raster_classes(spec.preset, spec.classes)
     elif spec.role == "landcover" and spec.classes:
@@ -412,6 +436,31 @@ def load_layers(
             raise LayerError(f"role {role!r} is given both as raster and vector; keep one")
         layers.vectors[role] = _combine(role, frames)
     place_counts(layers, warnings.append)
+    warnings += _outside_study_area(layers.vectors)
     for w in warnings:
         log.warning(w)
     return layers
+
+
+def _outside_study_area(vectors: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    """Warnings for vector roles lying wholly outside the boundary or the districts.
+
+    Such a layer is almost always in a wrong CRS or has its axes swapped; it is kept
+    (it changes no district value) and reported.
+    """
+    area = vectors.get("boundary", vectors.get("districts"))
+    if area is None or len(area) == 0:
+        return []
+    x0, y0, x1, y1 = area.total_bounds
+    out = []
+    for role, gdf in vectors.items():
+        if role in ("boundary", "districts") or len(gdf) == 0:
+            continue
+        a0, b0, a1, b1 = gdf.total_bounds
+        if a1 < x0 or a0 > x1 or b1 < y0 or b0 > y1:
+            out.append(
+                f"role {role!r}: every feature lies outside the study area (the "
+                f"{'boundary' if 'boundary' in vectors else 'districts'}); check the "
+                "layer's CRS and whether its x and y are swapped"
+            )
+    return out

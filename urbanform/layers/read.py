@@ -44,10 +44,15 @@ def checksum(spec: LayerSpec, data: gpd.GeoDataFrame | RasterLayer) -> str:
         return h.hexdigest()
     path = Path(spec.source.removeprefix("osm:"))
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:  # a folder (a GTFS feed): its files in name order
-        with file.open("rb") as f:
-            while block := f.read(1 << 20):
-                h.update(block)
+    try:
+        for file in files:  # a folder (a GTFS feed): its files in name order
+            with file.open("rb") as f:
+                while block := f.read(1 << 20):
+                    h.update(block)
+    except OSError as exc:  # removed or made unreadable while the run was reading it
+        raise LayerError(
+            f"{_where(spec)}: cannot read {path.name} ({exc.strerror or exc}); check the file"
+        ) from None
     return h.hexdigest()
 
 

@@ -26,7 +26,7 @@ import geopandas as gpd
 import pyproj
 
 from urbanform.errors import OutputError
-from urbanform.maps.qml import QML_VERSION, layer_qml, style_title, symbol_kind
+from urbanform.maps.qml import QML_VERSION, layer_qml, style_title, symbol_kind, xml_safe
 
 __all__ = ["write_layer_styles", "read_default_styles", "write_qgis_project"]
 
@@ -475,7 +475,7 @@ def write_qgis_project(
                        title=title)
     ET.indent(root)
     body = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-    body += ET.tostring(root, encoding="unicode") + "\n"
+    body += xml_safe(ET.tostring(root, encoding="unicode")) + "\n"
     qgz = Path(qgz_path)
     tmp = qgz.with_name(f".{qgz.name}.{os.getpid()}.tmp")
     try:

@@ -17,6 +17,7 @@ hint (a share to reach) puts the target on a class edge exactly as the HTML maps
 from __future__ import annotations
 
 import logging
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -28,6 +29,7 @@ from urbanform.errors import OutputError
 from urbanform.maps import i18n, palette
 
 __all__ = [
+    "xml_safe",
     "NODATA_VALUE",
     "QML_VERSION",
     "symbol_kind",
@@ -433,6 +435,20 @@ def layer_qml(
     ET.SubElement(root, "layerOpacity").text = "1"
     ET.SubElement(root, "layerGeometryType").text = _GEOMETRY_TYPE[kind]
     ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
+    body = xml_safe(ET.tostring(root, encoding="unicode"))
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    r"""``text`` without the control characters XML 1.0 forbids (from names in the data).
+
+    Examples
+    --------
+    >>> xml_safe("West\x07 <b>")
+    'West <b>'
+    """
+    return _XML_INVALID.sub("", text)
 
