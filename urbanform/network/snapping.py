@@ -331,9 +331,10 @@ def snap_points(
         edge[idx] = ei
         snap[idx] = dist
         offset[idx] = np.clip(off, 0.0, graph.edge_length_m[ei])
-        if edges is not None:
+        if edges is not None:  # nearer to a skipped piece than to the snap found?
             island = np.zeros(n, dtype=bool)
-            pa, _, _, da = _nearest_edges(graph, xy[valid], max_snap_m)
+            small = np.setdiff1d(np.arange(graph.n_edges), edges, assume_unique=True)
+            pa, _, _, da = _nearest_edges(graph, xy[valid], max_snap_m, small)
             island[valid[pa]] = da < snap[valid[pa]]
     if (edge < 0).any():
         logger.info("snap: %d of %d points beyond %g m", int((edge < 0).sum()), n, max_snap_m)

@@ -25,20 +25,24 @@ document.querySelectorAll("table.uf-sortable thead th").forEach(function (th) {
     var el = document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
   }
-  function load(frame) {
-    if (frame.dataset.loaded) { return; }
-    frame.dataset.loaded = "1";
+  function shared() {
     if (assets === null) {
       assets = json("uf-map-assets") || "";
       var ctx = document.getElementById("uf-map-context");
       context = ctx ? ctx.textContent : "null";
     }
+  }
+  function load(frame) {
+    if (frame.dataset.loaded) { return; }
+    frame.dataset.loaded = "1";
+    shared();
     var page = json(frame.dataset.map + "-page");
     if (!page) { return; }
     frame.srcdoc = page
       .replace("<!--urbanform:assets-->", function () { return assets; })
       .replace('"urbanform:context"', function () { return context; });
   }
+  setTimeout(shared, 0);  /* read the shared copies once the page is shown */
   var frames = Array.prototype.slice.call(document.querySelectorAll("iframe[data-map]"));
   if (!("IntersectionObserver" in window)) { frames.forEach(load); return; }
   var seen = new IntersectionObserver(function (entries) {
