@@ -116,6 +116,7 @@ def test_run_shows_each_stage_on_stderr(tmp_path: Path) -> None:
     gpkg = [n for n, _ in pyogrio.list_layers(tmp_path / "out" / "results.gpkg")]
     assert r.exit_code == 0 and [s.split("] ", 1)[1] for s in stages] == [
         f"reading layers ({len(list((root / 'layers').glob('*.yml')))})",
+        f"harmonising layers ({len(list((root / 'layers').glob('*.yml')))})",
         "analysis forest (forest_cover)",
         f"H3 summaries ({n_res})",
         f"H3 files ({n_res})",

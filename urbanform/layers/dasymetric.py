@@ -181,8 +181,10 @@ def place_counts(layers: Layers, warn: Callable[[str], None]) -> None:
         if gdf is None:
             continue
         is_poly = gdf.geom_type.isin(_POLYS).to_numpy()
+        if not is_poly.any():  # points or cells: nothing to place (and no land to dissolve)
+            continue
         land = _target_land(layers, classes)
-        if not is_poly.any() or (land is None and buildings is None):
+        if land is None and buildings is None:
             continue
         polys = gdf[is_poly].reset_index(drop=True)
         placed, lonely = dasymetric(polys, COUNT_FIELDS[role], land=land, buildings=buildings)

@@ -33,7 +33,7 @@ from urbanform.layers.types import (
     RasterLayer,
     unknown_field,
 )
-from urbanform.progress import Progress
+from urbanform.progress import Progress, Stage
 
 __all__ = ["load_layers", "harmonise_vector", "working_crs", "ROLE_FIELDS"]
 
@@ -391,7 +391,8 @@ def load_layers(
     warnings: list[str] = []
     notes: list[str] = []
     raws: list[tuple[LayerSpec, gpd.GeoDataFrame | RasterLayer]] = []
-    with (progress or Progress()).stage("reading layers", total=len(specs)) as step:
+    progress = progress or Progress()
+    with progress.stage("reading layers", total=len(specs)) as step:
         for spec in specs:
             raw = read_source(spec)
             noticed = (
@@ -401,6 +402,21 @@ def load_layers(
             warnings.extend(noticed.get("warnings", []))
             raws.append((spec, raw))
             step.advance(note=spec.name)
+    with progress.stage("harmonising layers", total=len(raws)) as step:
+        layers = _harmonise_all(raws, crs, warnings, notes, step)
+    for w in warnings:
+        log.warning(w)
+    return layers
+
+
+def _harmonise_all(
+    raws: list[tuple[LayerSpec, gpd.GeoDataFrame | RasterLayer]],
+    crs: str | None,
+    warnings: list[str],
+    notes: list[str],
+    step: Stage,
+) -> Layers:
+    """The read layers checked, in the working CRS, combined per role, counts placed."""
     # each vector layer gets its CRS once; the working CRS may be chosen from them
     placed = {i: _placed(r, s) for i, (s, r) in enumerate(raws) if isinstance(r, gpd.GeoDataFrame)}
     work = working_crs(crs, placed.values())
@@ -423,6 +439,7 @@ def load_layers(
         layers.provenance.append(
             Provenance(spec.name, spec.role, spec.source, n, crs_str, checksum(spec, raw))
         )
+        step.advance(note=spec.name)
     for role, frames in per_role.items():
         if role == "parks" and not any(
             f.geom_type.isin(["Polygon", "MultiPolygon"]).any() for f in frames
@@ -437,8 +454,6 @@ def load_layers(
         layers.vectors[role] = _combine(role, frames)
     place_counts(layers, warnings.append)
     warnings += _outside_study_area(layers.vectors)
-    for w in warnings:
-        log.warning(w)
     return layers
 
 
