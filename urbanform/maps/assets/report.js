@@ -32,15 +32,28 @@ document.querySelectorAll("table.uf-sortable thead th").forEach(function (th) {
       context = ctx ? ctx.textContent : "null";
     }
   }
+  /* one map at a time: side-by-side maps that come into view together do not slow
+     each other down; the next starts when the previous page has loaded */
+  var queue = [], busy = false;
+  function next() {
+    busy = false;
+    while (queue.length && !busy) { start(queue.shift()); }
+  }
+  function start(frame) {
+    var page = json(frame.dataset.map + "-page");
+    if (!page) { return; }
+    busy = true;
+    frame.addEventListener("load", next, {once: true});
+    frame.srcdoc = page
+      .replace("<!--urbanform:assets-->", function () { return assets; })
+      .replace('"urbanform:context"', function () { return context; });
+  }
   function load(frame) {
     if (frame.dataset.loaded) { return; }
     frame.dataset.loaded = "1";
     shared();
-    var page = json(frame.dataset.map + "-page");
-    if (!page) { return; }
-    frame.srcdoc = page
-      .replace("<!--urbanform:assets-->", function () { return assets; })
-      .replace('"urbanform:context"', function () { return context; });
+    queue.push(frame);
+    if (!busy) { next(); }
   }
   setTimeout(shared, 0);  /* read the shared copies once the page is shown */
   var frames = Array.prototype.slice.call(document.querySelectorAll("iframe[data-map]"));
