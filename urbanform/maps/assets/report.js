@@ -58,10 +58,19 @@ document.querySelectorAll("table.uf-sortable thead th").forEach(function (th) {
   setTimeout(shared, 0);  /* read the shared copies once the page is shown */
   var frames = Array.prototype.slice.call(document.querySelectorAll("iframe[data-map]"));
   if (!("IntersectionObserver" in window)) { frames.forEach(load); return; }
-  var seen = new IntersectionObserver(function (entries) {
+  var near = new IntersectionObserver(function (entries) {
     entries.forEach(function (e) {
-      if (e.isIntersecting) { seen.unobserve(e.target); load(e.target); }
+      if (e.isIntersecting) { near.unobserve(e.target); load(e.target); }
     });
   }, {rootMargin: "400px 0px"});
-  frames.forEach(function (f) { seen.observe(f); });
+  /* a map on screen goes before the ones only near it */
+  var shown = new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) {
+      if (!e.isIntersecting) { return; }
+      shown.unobserve(e.target);
+      var at = queue.indexOf(e.target);
+      if (at > 0) { queue.splice(at, 1); queue.unshift(e.target); }
+    });
+  });
+  frames.forEach(function (f) { near.observe(f); shown.observe(f); });
 })();
