@@ -81,7 +81,7 @@ def test_summary_keeps_both_sources(zh_run: Path) -> None:
     [
         (
             "layer 'landuse' (layers/landuse.yml): 6 invalid geometries were repaired",
-            "layer 'landuse' (layers/landuse.yml): 6 个无效几何已修复",
+            "图层 landuse（layers/landuse.yml）：6 个无效几何已修复",
         ),
         (
             "park: no park reaches 20,000 m²: nothing is covered",

@@ -538,26 +538,105 @@ _WORDS_ZH = {
     "population": "人",
     "jobs": "个岗位",
     "residential land": "居住用地",
+    "buildings": "建筑",
 }
 
+# words of one named group of a warning pattern (the group's name picks the table)
+_ROLES_ZH = {
+    "boundary": "边界",
+    "districts": "分区",
+    "landuse": "用地",
+    "parks": "公园",
+    "stations": "站点",
+    "population": "人口",
+    "jobs": "就业岗位",
+    "facilities": "设施",
+    "streets": "街道",
+    "landcover": "土地覆盖",
+    "buildings": "建筑",
+}
+_GROUP_WORDS_ZH: dict[str, dict[str, str]] = {
+    "role": _ROLES_ZH,
+    "area": {"boundary": "研究边界", "districts": "分区"},
+    "units": {"population": "人口单元", "job": "岗位单元"},
+}
+_LANDUSE_ZH = {"residential": "居住", "commercial": "商业", "industrial": "工业", "public": "公共"}
+
+
+def _land_zh(what: str) -> str:
+    """``"commercial or industrial land"`` -> ``"商业或工业用地"`` (other text unchanged)."""
+    words = what.removesuffix(" land").split(" or ")
+    if what.endswith(" land") and all(w in _LANDUSE_ZH for w in words):
+        names = [_LANDUSE_ZH[w] for w in words]
+        return ("、".join(names[:-1]) + "或" + names[-1] if len(names) > 1 else names[0]) + "用地"
+    return what
+
+
+def _group_zh(key: str, value: str | None) -> str:
+    """A matched group of a warning in Chinese: a category, role, word or as written."""
+    if value is None:
+        return ""
+    if key == "cat":
+        return category_label(value, "zh")
+    if key in _GROUP_WORDS_ZH:
+        return _GROUP_WORDS_ZH[key].get(value, value)
+    if key == "names":
+        return re.sub(r"\bfeature (\d+)", r"要素 \1", value)
+    if key in ("what", "unit"):
+        return _WORDS_ZH.get(value, _land_zh(value))
+    return value  # numbers, names, file paths and values as written
+
+
+_N = r"[\d,]+"  # a count as written ("1,204")
+_D = r"[\d.]+"  # a distance as written ("100", "12.5")
+
+# where a layer warning comes from: translated in front of the warning's own text
+_PREFIXES_ZH: tuple[tuple[str, str], ...] = (
+    (r"layer '(?P<name>[^']*)' \((?P<file>.*?)\): ", "图层 {name}（{file}）："),
+    (r"role '(?P<role>\w+)': ", "{role}图层："),
+)
+
 _WARNINGS_ZH: tuple[tuple[str, str], ...] = (
-    (r"(?P<n>[\d,]+) invalid geometries were repaired", "{n} 个无效几何已修复"),
-    (r"(?P<n>[\d,]+) features without geometry were dropped", "{n} 个无几何的要素已删除"),
+    # layers (urbanform/layers): harmonise, tables, dasymetric
+    (rf"(?P<n>{_N}) invalid geometries were repaired", "{n} 个无效几何已修复"),
+    (rf"(?P<n>{_N}) features without geometry were dropped", "{n} 个无几何的要素已删除"),
     (
-        r"(?P<n>[\d,]+) features with unmapped class values \((?P<v>.*?)\) count as 'other'; "
+        rf"(?P<n>{_N}) features with unmapped class values \((?P<v>.*?)\) count as 'other'; "
         r"map them under 'classes'",
         "{n} 个要素的类别值未映射（{v}），计为“其他”；请在 classes 中映射",
     ),
     (
-        r"(?P<n>[\d,]+) features with codes unknown to preset '(?P<p>\w+)' \((?P<v>.*?)\) count "
+        rf"(?P<n>{_N}) features with codes unknown to preset '(?P<p>\w+)' \((?P<v>.*?)\) count "
         r"as 'other'; map them under 'classes'",
         "{n} 个要素的代码不在预设 {p} 中（{v}），计为“其他”；请在 classes 中映射",
     ),
     (
-        r"(?P<n>[\d,]+) parks under (?P<a>[\d,]+) m² do not count",
+        rf"(?P<n>{_N}) facilities with unmapped category values \((?P<v>.*?)\) were left out; "
+        r"map them under 'classes' to use them",
+        "{n} 个设施的类别值未映射（{v}），未计入；如需使用，请在 classes 中映射",
+    ),
+    (
+        r"every feature lies outside the study area \(the (?P<area>\w+)\); check the layer's "
+        r"CRS and whether its x and y are swapped",
+        "所有要素都位于研究范围（{area}）之外；请检查该图层的坐标系，以及 x、y 坐标是否颠倒",
+    ),
+    (
+        r"(?P<f>\S+) declares no CRS; longitude/latitude columns (?P<c>\S+) were read as "
+        r"EPSG:4326 \(WGS 84\).*",
+        "{f} 未声明坐标系；经纬度列 {c} 按 EPSG:4326（WGS 84）读取；若不是，请添加 crs:"
+        "（高德、腾讯坐标写 crs: GCJ-02）",
+    ),
+    (
+        rf"(?P<n>{_N}) of (?P<m>{_N}) polygons hold no (?P<what>.+?) \((?P<names>.*)\); their "
+        rf"(?P<x>{_N}) (?P<unit>\w+) stay spread over the polygon's own area",
+        "{m} 个面中有 {n} 个不含{what}（{names}）；其 {x} {unit}仍按面本身的面积分布",
+    ),
+    # park_coverage
+    (
+        rf"(?P<n>{_N}) parks under (?P<a>{_N}) m² do not count",
         "{n} 个面积不足 {a} 平方米的公园不计入",
     ),
-    (r"no park reaches (?P<a>[\d,]+) m²: nothing is covered", "没有公园达到 {a} 平方米：无覆盖"),
+    (rf"no park reaches (?P<a>{_N}) m²: nothing is covered", "没有公园达到 {a} 平方米：无覆盖"),
     (
         r"area_share is not computed: no landuse layer .*",
         "未计算居住用地覆盖率：没有用地图层（需要居住用地；请添加 layers/landuse.yml）",
@@ -571,46 +650,144 @@ _WARNINGS_ZH: tuple[tuple[str, str], ...] = (
         "未计算居民覆盖率：没有人口图层；请添加 layers/population.yml（role: population）",
     ),
     (
-        r"(?P<n>[\d,]+) of (?P<m>[\d,]+) park access points lie farther than (?P<d>[\d.]+) m "
+        rf"(?P<n>{_N}) of (?P<m>{_N}) mapped park entrances lie farther than (?P<d>{_D}) m from "
+        r"every counting park and are not used",
+        "{m} 个已标注的公园出入口中有 {n} 个距所有计入的公园超过 {d} 米，未使用",
+    ),
+    (
+        rf"(?P<n>{_N}) of (?P<m>{_N}) park access points lie farther than (?P<d>{_D}) m "
         r"from any street and are not used",
         "{m} 个公园出入点中有 {n} 个距街道超过 {d} 米，未使用",
     ),
     (
-        r"(?P<f>\S+) declares no CRS; longitude/latitude columns (?P<c>\S+) were read as "
-        r"EPSG:4326 \(WGS 84\).*",
-        "{f} 未声明坐标系；经纬度列 {c} 按 EPSG:4326（WGS 84）读取；若不是，请添加 crs:"
-        "（高德、腾讯坐标写 crs: GCJ-02）",
+        rf"(?P<n>{_N}) counting parks have no access point near a street: they serve nobody",
+        "{n} 个计入的公园没有靠近街道的出入点：不服务任何居民",
     ),
     (
-        r"(?P<n>[\d,]+) (?P<what>[a-z ]+?) \((?P<w>[\d,]+) (?P<unit>\S+)\) lie nearest to a small "
+        rf"(?P<n>{_N}) (?P<what>[a-z ]+?) \((?P<w>{_N}) (?P<unit>\S+)\) lie farther than the "
+        r"snapping limit from any street and count as not covered",
+        "{n} 个{what}（{w} {unit}）距街道超过吸附距离上限（max_snap_m），计为未覆盖",
+    ),
+    (
+        rf"(?P<n>{_N}) (?P<what>[a-z ]+?) \((?P<w>{_N}) (?P<unit>\S+)\) snap to streets cut off "
+        r"from the main network",
+        "{n} 个{what}（{w} {unit}）连接到与主路网断开的街道",
+    ),
+    # network (island_warning: park_coverage, living_circle, tod)
+    (
+        rf"(?P<n>{_N}) (?P<what>[a-z ]+?) \((?P<w>{_N}) (?P<unit>\S+)\) lie nearest to a small "
         r"piece of street network .*",
         "{n} 个{what}（{w} {unit}）最近的街道是与主路网断开的小片段（不足 min_piece_share），"
         "已改为连接到主路网",
     ),
+    # living_circle
     (
-        r"role '(?P<role>\w+)': (?P<n>[\d,]+) of (?P<m>[\d,]+) polygons hold no (?P<what>.+?) "
-        r"\((?P<names>.*)\); their (?P<x>[\d,]+) (?P<unit>\w+) stay spread over the polygon's "
-        r"own area",
-        "{role}：{m} 个面中有 {n} 个不含{what}（{names}）；其 {x} {unit}仍按面本身的面积分布",
+        r"no (?P<cat>\w+) facility in the facilities layer: pop_share_(?P=cat) is 0",
+        "设施图层中没有{cat}：{cat}服务覆盖率为 0",
+    ),
+    (
+        rf"all (?P<n>{_N}) (?P<cat>\w+) facilities lie farther than (?P<d>{_D}) m from any "
+        r"street and are not used: pop_share_(?P=cat) is 0",
+        "全部 {n} 处{cat}距街道超过 {d} 米，未使用：{cat}服务覆盖率为 0",
+    ),
+    (
+        rf"(?P<n>{_N}) of (?P<m>{_N}) (?P<cat>\w+) facilities lie farther than (?P<d>{_D}) m "
+        r"from any street and are not used",
+        "{m} 处{cat}中有 {n} 处距街道超过 {d} 米，未使用",
+    ),
+    (
+        rf"(?P<n>{_N}) population units? \((?P<r>{_N}) residents\) lie farther than "
+        rf"(?P<d>{_D}) m from any street and count as not covered",
+        "{n} 个人口单元（{r} 人）距街道超过 {d} 米，计为未覆盖",
+    ),
+    (
+        rf"(?P<n>{_N}) population units? \((?P<r>{_N}) residents\) lie on street pieces "
+        r"without any facility and count as not covered",
+        "{n} 个人口单元（{r} 人）所在的路网片段上没有任何设施，计为未覆盖",
+    ),
+    (
+        rf"(?P<k>{_N}) street pieces cut off from the main network hold (?P<n>{_N}) population "
+        rf"units? \((?P<r>{_N}) residents\)",
+        "{k} 个与主路网断开的路网片段上有 {n} 个人口单元（{r} 人）",
+    ),
+    # tod and stations
+    (
+        rf"(?P<n>{_N}) (?P<units>population|job) units \((?P<t>{_N}) (?P<unit>residents|jobs)\) "
+        rf"lie farther than (?P<d>{_D}) m from any street and count as not within reach",
+        "{n} 个{units}（{t} {unit}）距街道超过 {d} 米，计为不在步行范围内",
+    ),
+    (
+        rf"(?P<n>{_N}) stations have no entrance within (?P<d>{_D}) m of a street and get empty "
+        r"catchments: ",
+        "{n} 个站点在距街道 {d} 米内没有出入口，服务范围为空：",
+    ),
+    (
+        rf"(?P<n>{_N}) unnamed station entrances, stop positions or station features lie "
+        rf"farther than (?P<d>{_D}) m from every named station and are left out",
+        "{n} 个无名称的车站出入口、停靠点或车站要素距所有有名称的站点超过 {d} 米，未计入",
+    ),
+    (
+        r"no jobs layer: jobs and jobs_share are not computed and activity density counts "
+        r"residents only",
+        "没有就业岗位图层：不计算就业岗位数与就业岗位覆盖率，活动强度只计居民",
+    ),
+    # jobs_housing and commute
+    (
+        rf"(?P<n>{_N}) population units have no 'workers' value: their workers are residents x "
+        rf"employment rate (?P<rate>{_D})",
+        "{n} 个人口单元没有 workers（就业人口）值：其就业人口按居民数 × 就业率 {rate} 估算",
+    ),
+    (
+        rf"(?P<n>{_N}) population units \((?P<r>{_N}) residents\) lie outside every district "
+        r"and are left out of balanced_share",
+        "{n} 个人口单元（{r} 人）不在任何分区内，不计入职住平衡区居民比例",
+    ),
+    (
+        rf"the transport problem has (?P<n>{_N}) non-empty H3 cells at resolution (?P<r>\d+) "
+        rf"\(limit (?P<l>{_N})\); it was solved on (?P<k>{_N}) cells at resolution (?P<r2>\d+)",
+        "运输问题在分辨率 {r} 下有 {n} 个非空 H3 格网（上限 {l}）；已改在分辨率 {r2} 下的 "
+        "{k} 个 H3 格网上求解",
+    ),
+    # forest_cover
+    (
+        r"no land area found in the study area: forest cover is undefined",
+        "研究范围内没有陆地面积：森林覆盖率无法计算",
     ),
 )
 
 
+def _translate(pattern: str, template: str, text: str) -> str | None:
+    """``text`` with the first match of ``pattern`` replaced by ``template`` (None: none)."""
+    m = re.search(pattern, text)
+    if not m:
+        return None
+    fields = {k: _group_zh(k, v) for k, v in m.groupdict().items()}
+    return text[: m.start()] + template.format(**fields) + text[m.end() :]
+
+
 def warning_text(warning: str, language: str = "en") -> str:
-    """A run's warning in ``language``: the common ones in Chinese, others as written.
+    """A run's warning in ``language``: in Chinese each warning urbanform writes.
+
+    Where it comes from (``layer 'x' (file):``, ``role 'x':``) is translated too; a
+    warning of an unknown shape is kept as written, whole.
 
     Examples
     --------
     >>> warning_text("park500: 849 parks under 2,000 m² do not count", "zh")
     'park500: 849 个面积不足 2,000 平方米的公园不计入'
+    >>> warning_text("role 'jobs': every feature lies outside the study area (the "
+    ...              "boundary); check the layer's CRS and whether its x and y are swapped",
+    ...              "zh")[:26]
+    '就业岗位图层：所有要素都位于研究范围（研究边界）之外'
     >>> warning_text("something new", "zh")
     'something new'
     """
     if check_language(language) != "zh":
         return warning
     for pattern, template in _WARNINGS_ZH:
-        m = re.search(pattern, warning)
-        if m:
-            fields = {k: _WORDS_ZH.get(v, v) for k, v in m.groupdict().items()}
-            return warning[: m.start()] + template.format(**fields) + warning[m.end() :]
+        body = _translate(pattern, template, warning)
+        if body is not None:
+            for prefix, words in _PREFIXES_ZH:
+                body = _translate(prefix, words, body) or body
+            return body
     return warning
