@@ -134,6 +134,8 @@ def base_map(
         tiles=None,
         control_scale=True,
         prefer_canvas=prefer_canvas,
+        zoom_snap=0.25,  # fit the data closely, not to the next whole zoom level
+        zoom_delta=0.5,
     )
     fmap.default_js = []
     fmap.default_css = []
