@@ -12,8 +12,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from urbanform.analyses import kind_module
 from urbanform.analyses.context import Context
+from urbanform.analyses.registry import get_kind
 from urbanform.errors import AnalysisError, ResourceError, WorkspaceError
 from urbanform.grid import h3_summaries
 from urbanform.layers.harmonise import load_layers
@@ -64,10 +64,10 @@ def validate_analyses(
         raise WorkspaceError(f"{ws.root / 'analyses'}: no analysis to run; add analyses/NAME.yml")
     checked = []
     for spec in specs:
-        mod = kind_module(spec.kind, where=spec.file)
-        params = _resolve_paths(mod.validate_params(spec.params, where=spec.file), ws.root)
-        if spec.target is not None and spec.target.indicator not in _indicator_keys(mod, params):
-            keys = ", ".join(_indicator_keys(mod, params))
+        kind = get_kind(spec.kind, where=spec.file)
+        params = _resolve_paths(kind.validate_params(spec.params, where=spec.file), ws.root)
+        if spec.target is not None and spec.target.indicator not in kind.indicator_keys(params):
+            keys = ", ".join(kind.indicator_keys(params))
             raise AnalysisError(
                 f"{spec.file}: target.indicator {spec.target.indicator!r} is not an "
                 f"indicator of {spec.kind}; use one of {keys}"
@@ -87,11 +87,6 @@ def _resolve_paths(params: dict, root: Path) -> dict:
         if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
             out[key] = str((root / value).resolve())
     return out
-
-
-def _indicator_keys(mod: Any, params: dict) -> list[str]:
-    keys = getattr(mod, "indicator_keys", None)
-    return list(keys(params)) if callable(keys) else list(mod.INDICATORS)
 
 
 def districts_layer(ctx: Context, result: AnalysisResult) -> gpd.GeoDataFrame | None:
@@ -141,9 +136,9 @@ def run_analyses(
     for spec, params in checked:
         t0 = time.perf_counter()
         with progress.stage(f"analysis {spec.name} ({spec.kind})"):
-            mod = kind_module(spec.kind)
+            kind = get_kind(spec.kind, where=spec.file)
             try:
-                result = mod.run(ctx, name=spec.name, params=params, target=spec.target)
+                result = kind.run(ctx, name=spec.name, params=params, target=spec.target)
             except ResourceError as exc:  # name the file whose parameters set the size
                 raise ResourceError(f"{spec.file}: {exc}") from None
             layer = districts_layer(ctx, result)
