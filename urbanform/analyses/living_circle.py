@@ -10,7 +10,6 @@ category answers every unit at once; everything after it is vectorised.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import time
@@ -188,17 +187,6 @@ def _step(label: str) -> Iterator[None]:
              extra={"urbanform_step": label, "elapsed_s": dt, "cpu_s": cpu})
 
 
-def _take(snapped: network.Snapped, idx: np.ndarray) -> network.Snapped:
-    """The snaps of ``idx`` only (every per-point array of the dataclass is indexed)."""
-    n = len(snapped.edge)
-    kwargs = {}
-    for f in dataclasses.fields(snapped):
-        value = getattr(snapped, f.name)
-        is_array = isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == n
-        kwargs[f.name] = value[idx] if is_array else value
-    return type(snapped)(**kwargs)
-
-
 def _snap(
     graph: network.WalkGraph,
     xy: np.ndarray,
@@ -272,7 +260,7 @@ def category_distances(
             out[cat] = np.full(len(origins.edge), np.inf)
             continue
         dist = network.nearest_distance(
-            graph, origins, _take(facilities, idx), cutoff_m=cutoff_m
+            graph, origins, facilities.subset(idx), cutoff_m=cutoff_m
         )
         out[cat] = np.where(dist <= cutoff_m + 1e-6, dist, np.inf)
         log.info("living circle: %s reached from %d of %d units (%d facilities)",
