@@ -28,7 +28,7 @@ from urbanform.outputs import (
     write_summary,
 )
 from urbanform.progress import Progress
-from urbanform.results import AnalysisResult
+from urbanform.results import AnalysisResult, LayerStyle, set_style
 from urbanform.workspace import AnalysisSpec, Workspace
 
 __all__ = ["RunResult", "validate_analyses", "run_analyses", "run_workspace", "districts_layer"]
@@ -105,14 +105,14 @@ def districts_layer(ctx: Context, result: AnalysisResult) -> gpd.GeoDataFrame | 
         out[f"{key}_met"] = names.map(
             lambda n, i=ind: i.districts[n].met if n in i.districts else None
         ).to_numpy()
-    main = result.indicators.get(_main_indicator(result) or "", None)
-    out.attrs["urbanform"] = {
-        "title": f"{result.name}: district values",
-        "value_field": main.key if main else None,
-        "ramp": "good" if main and main.unit == "share" else "diverging",
-        "label_field": "name",
-        "target": _reach_target(main),
-    }
+    main = result.indicators.get(result.main_indicator or "", None)
+    set_style(out, LayerStyle(
+        title=f"{result.name}: district values",
+        value_field=main.key if main else None,
+        ramp="good" if main and main.unit == "share" else "diverging",
+        label_field="name",
+        target=_reach_target(main),
+    ))
     return out
 
 
@@ -157,7 +157,8 @@ def _h3(
     memo: dict[str, dict[int, np.ndarray]] = {}  # units at the same points: indexed once
     with progress.stage("H3 summaries", total=len(todo) * len(resolutions)) as step:
         for r in todo:
-            key = _main_indicator(r)
+            key = r.main_indicator
+            # every key, None or not: these hints are stored in the GeoParquet files
             hints = {
                 "title": f"{r.name}: H3 cells",
                 "value_field": key,
@@ -169,14 +170,6 @@ def _h3(
                 cells.attrs["urbanform"] = dict(hints)
             step.advance(len(resolutions), note=r.name)
     return out
-
-
-def _main_indicator(r: AnalysisResult) -> str | None:
-    """The targeted indicator of a result, else its first."""
-    for key, ind in r.indicators.items():
-        if ind.target is not None:
-            return key
-    return next(iter(r.indicators), None)
 
 
 def run_workspace(

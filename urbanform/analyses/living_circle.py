@@ -27,7 +27,16 @@ from urbanform.analyses.common import resident_units
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, positive_number, share_param
 from urbanform.errors import AnalysisError, LayerError
-from urbanform.results import DEN, NUM, AnalysisResult, Indicator, Target, indicator_values
+from urbanform.results import (
+    DEN,
+    NUM,
+    AnalysisResult,
+    Indicator,
+    LayerStyle,
+    Target,
+    indicator_values,
+    set_style,
+)
 
 __all__ = [
     "DEFAULTS",
@@ -357,14 +366,14 @@ def _deficits_layer(units: gpd.GeoDataFrame, categories: list[str]) -> gpd.GeoDa
                  **{f"dist_{c}": f"Walk to {c.replace('_', ' ')} (m)" for c in categories}}
     labels_zh = {"population": "人口", "missing": "缺少的设施", "n_missing": "缺少类别数",
                  **{f"dist_{c}": f"至{c}步行距离(米)" for c in categories}}
-    out.attrs["urbanform"] = {
-        "title": "Residents missing a living-circle facility within walking distance",
-        "title_zh": "生活圈设施步行可达不足的居住人口",
-        "value_field": "n_missing",
-        "ramp": "bad",
-        "popup_fields": ["district", "population", "missing", "n_missing", *dist_cols],
-        "labels": {"en": labels_en, "zh": labels_zh},
-    }
+    set_style(out, LayerStyle(
+        title="Residents missing a living-circle facility within walking distance",
+        title_zh="生活圈设施步行可达不足的居住人口",
+        value_field="n_missing",
+        ramp="bad",
+        popup_fields=["district", "population", "missing", "n_missing", *dist_cols],
+        labels={"en": labels_en, "zh": labels_zh},
+    ))
     return out
 
 
@@ -374,15 +383,15 @@ def _facilities_layer(fac: gpd.GeoDataFrame, snapped: network.Snapped) -> gpd.Ge
     out = fac.loc[ok].copy()
     out["snap_m"] = np.asarray(snapped.snap_m, dtype=float)[ok]
     out = out.reset_index(drop=True)
-    out.attrs["urbanform"] = {
-        "title": "Living-circle facilities on the walk network",
-        "title_zh": "生活圈设施",
-        "color": "#1f78b4",
-        "label_field": "category",
-        "popup_fields": [c for c in ("name", "category", "snap_m") if c in out.columns],
-        "labels": {"en": {"category": "Category", "snap_m": "Distance to street (m)"},
+    set_style(out, LayerStyle(
+        title="Living-circle facilities on the walk network",
+        title_zh="生活圈设施",
+        color="#1f78b4",
+        label_field="category",
+        popup_fields=[c for c in ("name", "category", "snap_m") if c in out.columns],
+        labels={"en": {"category": "Category", "snap_m": "Distance to street (m)"},
                    "zh": {"category": "类别", "snap_m": "至道路距离(米)"}},
-    }
+    ))
     return out
 
 
