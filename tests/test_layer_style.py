@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
 
+import urbanform
 from urbanform.results import (
     AnalysisResult,
     Indicator,
@@ -68,3 +71,17 @@ def test_main_indicator_without_target_is_the_first():
 
 def test_main_indicator_of_no_indicator_is_none():
     assert _result().main_indicator is None
+
+
+def test_named_keys_are_written_even_when_not_given():
+    hints = LayerStyle(title="t", ramp="good").hints(keys=("title", "value_field", "ramp"))
+    assert hints == {"title": "t", "value_field": None, "ramp": "good"}
+
+
+def test_only_set_style_writes_styles_into_attrs():
+    package = Path(urbanform.__file__).parent
+    writers = sorted(
+        str(p.relative_to(package)) for p in package.rglob("*.py")
+        if re.search(r"""attrs\[["']urbanform["']\]\s*=""", p.read_text(encoding="utf-8"))
+    )
+    assert writers == ["results.py"]

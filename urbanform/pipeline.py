@@ -149,6 +149,10 @@ def run_analyses(
     return results
 
 
+_H3_STYLE_KEYS = ("title", "value_field", "ramp", "target")
+"""The style fields of H3 cells, ``None`` ones too: GeoParquet files store them."""
+
+
 def _h3(
     results: list[AnalysisResult], resolutions: tuple[int, ...], progress: Progress
 ) -> dict[str, dict[int, gpd.GeoDataFrame]]:
@@ -158,16 +162,15 @@ def _h3(
     with progress.stage("H3 summaries", total=len(todo) * len(resolutions)) as step:
         for r in todo:
             key = r.main_indicator
-            # every key, None or not: these hints are stored in the GeoParquet files
-            hints = {
-                "title": f"{r.name}: H3 cells",
-                "value_field": key,
-                "ramp": "good" if key and r.indicators[key].unit == "share" else "diverging",
-                "target": _reach_target(r.indicators[key]) if key else None,
-            }
+            style = LayerStyle(
+                title=f"{r.name}: H3 cells",
+                value_field=key,
+                ramp="good" if key and r.indicators[key].unit == "share" else "diverging",
+                target=_reach_target(r.indicators[key]) if key else None,
+            )
             out[r.name] = h3_summaries(r.units, resolutions, memo=memo)
             for cells in out[r.name].values():
-                cells.attrs["urbanform"] = dict(hints)
+                set_style(cells, style, keys=_H3_STYLE_KEYS)
             step.advance(len(resolutions), note=r.name)
     return out
 

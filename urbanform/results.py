@@ -168,16 +168,23 @@ class LayerStyle:
             given["target"] = float(target)
         return cls(**given)
 
-    def hints(self) -> dict[str, Any]:
+    def hints(self, *, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
         """The given fields as a JSON-ready mapping, as stored in ``gdf.attrs["urbanform"]``.
 
         GeoParquet files keep a frame's ``attrs``, so styles travel as plain mappings.
+        ``keys`` names exactly the fields to write, in that order, ``None`` ones too.
+
+        Examples
+        --------
+        >>> LayerStyle(title="t").hints(keys=("title", "target"))
+        {'title': 't', 'target': None}
         """
+        names = keys if keys is not None else tuple(f.name for f in fields(self))
         out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is not None:
-                out[f.name] = list(value) if f.name == "popup_fields" else value
+        for name in names:
+            value = getattr(self, name)
+            if value is not None or keys is not None:
+                out[name] = list(value) if name == "popup_fields" and value else value
         return out
 
     def title_in(self, language: str) -> str:
@@ -192,9 +199,14 @@ def style_of(gdf: pd.DataFrame) -> LayerStyle:
     return LayerStyle.from_hints(gdf.attrs.get("urbanform"))
 
 
-def set_style(gdf: pd.DataFrame, style: LayerStyle) -> None:
-    """Attach ``style`` to a result layer the caller has just built."""
-    gdf.attrs["urbanform"] = style.hints()
+def set_style(
+    gdf: pd.DataFrame, style: LayerStyle, *, keys: tuple[str, ...] | None = None
+) -> None:
+    """Attach ``style`` to a result layer the caller has just built (see :meth:`~LayerStyle.hints`).
+
+    The one place a style is written into ``gdf.attrs``.
+    """
+    gdf.attrs["urbanform"] = style.hints(keys=keys)
 
 
 @dataclass
