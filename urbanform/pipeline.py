@@ -12,8 +12,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from urbanform.analyses import kind_module
 from urbanform.analyses.context import Context
+from urbanform.analyses.registry import get_kind
 from urbanform.errors import AnalysisError, ResourceError, WorkspaceError
 from urbanform.grid import h3_summaries
 from urbanform.layers.harmonise import load_layers
@@ -28,7 +28,7 @@ from urbanform.outputs import (
     write_summary,
 )
 from urbanform.progress import Progress
-from urbanform.results import AnalysisResult
+from urbanform.results import AnalysisResult, LayerStyle, set_style
 from urbanform.workspace import AnalysisSpec, Workspace
 
 __all__ = ["RunResult", "validate_analyses", "run_analyses", "run_workspace", "districts_layer"]
@@ -64,10 +64,10 @@ def validate_analyses(
         raise WorkspaceError(f"{ws.root / 'analyses'}: no analysis to run; add analyses/NAME.yml")
     checked = []
     for spec in specs:
-        mod = kind_module(spec.kind, where=spec.file)
-        params = _resolve_paths(mod.validate_params(spec.params, where=spec.file), ws.root)
-        if spec.target is not None and spec.target.indicator not in _indicator_keys(mod, params):
-            keys = ", ".join(_indicator_keys(mod, params))
+        kind = get_kind(spec.kind, where=spec.file)
+        params = _resolve_paths(kind.validate_params(spec.params, where=spec.file), ws.root)
+        if spec.target is not None and spec.target.indicator not in kind.indicator_keys(params):
+            keys = ", ".join(kind.indicator_keys(params))
             raise AnalysisError(
                 f"{spec.file}: target.indicator {spec.target.indicator!r} is not an "
                 f"indicator of {spec.kind}; use one of {keys}"
@@ -89,11 +89,6 @@ def _resolve_paths(params: dict, root: Path) -> dict:
     return out
 
 
-def _indicator_keys(mod: Any, params: dict) -> list[str]:
-    keys = getattr(mod, "indicator_keys", None)
-    return list(keys(params)) if callable(keys) else list(mod.INDICATORS)
-
-
 def districts_layer(ctx: Context, result: AnalysisResult) -> gpd.GeoDataFrame | None:
     """District polygons with each indicator's value and whether it meets its target."""
     d = ctx.districts()
@@ -110,14 +105,14 @@ def districts_layer(ctx: Context, result: AnalysisResult) -> gpd.GeoDataFrame | 
         out[f"{key}_met"] = names.map(
             lambda n, i=ind: i.districts[n].met if n in i.districts else None
         ).to_numpy()
-    main = result.indicators.get(_main_indicator(result) or "", None)
-    out.attrs["urbanform"] = {
-        "title": f"{result.name}: district values",
-        "value_field": main.key if main else None,
-        "ramp": "good" if main and main.unit == "share" else "diverging",
-        "label_field": "name",
-        "target": _reach_target(main),
-    }
+    main = result.indicators.get(result.main_indicator or "", None)
+    set_style(out, LayerStyle(
+        title=f"{result.name}: district values",
+        value_field=main.key if main else None,
+        ramp="good" if main and main.unit == "share" else "diverging",
+        label_field="name",
+        target=_reach_target(main),
+    ))
     return out
 
 
@@ -141,9 +136,9 @@ def run_analyses(
     for spec, params in checked:
         t0 = time.perf_counter()
         with progress.stage(f"analysis {spec.name} ({spec.kind})"):
-            mod = kind_module(spec.kind)
+            kind = get_kind(spec.kind, where=spec.file)
             try:
-                result = mod.run(ctx, name=spec.name, params=params, target=spec.target)
+                result = kind.run(ctx, name=spec.name, params=params, target=spec.target)
             except ResourceError as exc:  # name the file whose parameters set the size
                 raise ResourceError(f"{spec.file}: {exc}") from None
             layer = districts_layer(ctx, result)
@@ -154,6 +149,10 @@ def run_analyses(
     return results
 
 
+_H3_STYLE_KEYS = ("title", "value_field", "ramp", "target")
+"""The style fields of H3 cells, ``None`` ones too: GeoParquet files store them."""
+
+
 def _h3(
     results: list[AnalysisResult], resolutions: tuple[int, ...], progress: Progress
 ) -> dict[str, dict[int, gpd.GeoDataFrame]]:
@@ -162,26 +161,18 @@ def _h3(
     memo: dict[str, dict[int, np.ndarray]] = {}  # units at the same points: indexed once
     with progress.stage("H3 summaries", total=len(todo) * len(resolutions)) as step:
         for r in todo:
-            key = _main_indicator(r)
-            hints = {
-                "title": f"{r.name}: H3 cells",
-                "value_field": key,
-                "ramp": "good" if key and r.indicators[key].unit == "share" else "diverging",
-                "target": _reach_target(r.indicators[key]) if key else None,
-            }
+            key = r.main_indicator
+            style = LayerStyle(
+                title=f"{r.name}: H3 cells",
+                value_field=key,
+                ramp="good" if key and r.indicators[key].unit == "share" else "diverging",
+                target=_reach_target(r.indicators[key]) if key else None,
+            )
             out[r.name] = h3_summaries(r.units, resolutions, memo=memo)
             for cells in out[r.name].values():
-                cells.attrs["urbanform"] = dict(hints)
+                set_style(cells, style, keys=_H3_STYLE_KEYS)
             step.advance(len(resolutions), note=r.name)
     return out
-
-
-def _main_indicator(r: AnalysisResult) -> str | None:
-    """The targeted indicator of a result, else its first."""
-    for key, ind in r.indicators.items():
-        if ind.target is not None:
-            return key
-    return next(iter(r.indicators), None)
 
 
 def run_workspace(

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import geopandas as gpd
@@ -24,6 +25,9 @@ __all__ = [
     "IndicatorValue",
     "Indicator",
     "AnalysisResult",
+    "LayerStyle",
+    "style_of",
+    "set_style",
     "indicator_values",
     "NUM",
     "DEN",
@@ -92,6 +96,119 @@ class Indicator:
     districts: dict[str, IndicatorValue] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LayerStyle:
+    """How a result layer is drawn in the HTML maps and styled in QGIS.
+
+    Every field is optional (``None``: not given); the maps and the QGIS styles fall back
+    to a single colour and the layer's key as title.
+
+    Attributes
+    ----------
+    title, title_zh
+        The layer's title in English and Chinese (legend, layer control, QGIS).
+    value_field
+        Numeric column drawn in graduated colours; without it the layer has one ``color``.
+    ramp
+        Palette of the graduated colours (:mod:`urbanform.maps.palette`: ``good``,
+        ``bad``, ``seq``, ``diverging``; default ``seq``).
+    target
+        A share ``value_field`` must reach: put on a class edge.
+    color
+        ``#rrggbb`` of a layer without ``value_field``.
+    label_field
+        Column labelling the features in QGIS.
+    popup_fields
+        Columns shown in the map popup (default: every column).
+    labels
+        Language -> column -> alias (popups, legends, QGIS field aliases).
+    aggregated
+        For a layer too large for a web map, drawn as H3 cells: ``features``, ``cells``
+        and ``resolution``.
+
+    Examples
+    --------
+    >>> s = LayerStyle(title="Parks", value_field="area_m2", ramp="seq")
+    >>> s.hints()
+    {'title': 'Parks', 'value_field': 'area_m2', 'ramp': 'seq'}
+    >>> LayerStyle.from_hints(s.hints()) == s
+    True
+    """
+
+    title: str | None = None
+    title_zh: str | None = None
+    value_field: str | None = None
+    ramp: str | None = None
+    target: float | None = None
+    color: str | None = None
+    label_field: str | None = None
+    popup_fields: Sequence[str] | None = None
+    labels: Mapping[str, Mapping[str, str]] | None = None
+    aggregated: Mapping[str, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.popup_fields is not None:  # a tuple: equal styles compare equal
+            object.__setattr__(self, "popup_fields", tuple(self.popup_fields))
+
+    @classmethod
+    def from_hints(cls, hints: Any) -> LayerStyle:
+        """The style of display hints as a mapping (``gdf.attrs["urbanform"]``).
+
+        Unknown keys are ignored, and so is a ``target`` that is not a number; anything
+        that is not a mapping gives the empty style.
+        """
+        if not isinstance(hints, Mapping):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        given = {k: v for k, v in hints.items() if k in known}
+        target = given.get("target")
+        if not isinstance(target, int | float) or isinstance(target, bool):
+            given["target"] = None
+        else:
+            given["target"] = float(target)
+        return cls(**given)
+
+    def hints(self, *, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The given fields as a JSON-ready mapping, as stored in ``gdf.attrs["urbanform"]``.
+
+        GeoParquet files keep a frame's ``attrs``, so styles travel as plain mappings.
+        ``keys`` names exactly the fields to write, in that order, ``None`` ones too.
+
+        Examples
+        --------
+        >>> LayerStyle(title="t").hints(keys=("title", "target"))
+        {'title': 't', 'target': None}
+        """
+        names = keys if keys is not None else tuple(f.name for f in fields(self))
+        out: dict[str, Any] = {}
+        for name in names:
+            value = getattr(self, name)
+            if value is not None or keys is not None:
+                out[name] = list(value) if name == "popup_fields" and value else value
+        return out
+
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` (``title_zh`` for ``zh`` when given), else ``""``."""
+        if language == "zh" and self.title_zh:
+            return self.title_zh
+        return self.title or ""
+
+
+def style_of(gdf: pd.DataFrame) -> LayerStyle:
+    """The :class:`LayerStyle` of a result layer (empty when it has none)."""
+    return LayerStyle.from_hints(gdf.attrs.get("urbanform"))
+
+
+def set_style(
+    gdf: pd.DataFrame, style: LayerStyle, *, keys: tuple[str, ...] | None = None
+) -> None:
+    """Attach ``style`` to a result layer the caller has just built (see :meth:`~LayerStyle.hints`).
+
+    The one place a style is written into ``gdf.attrs``.
+    """
+    gdf.attrs["urbanform"] = style.hints(keys=keys)
+
+
 @dataclass
 class AnalysisResult:
     """Everything one analysis run produced.
@@ -130,6 +247,23 @@ class AnalysisResult:
     method: str = ""
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def main_indicator(self) -> str | None:
+        """The indicator maps and QGIS styles draw first: the targeted one, else the first.
+
+        Decided here only: the districts layer's ``value_field``, the H3 cells' colours
+        and the order of the map's choropleths all follow it.
+        """
+        for key, ind in self.indicators.items():
+            if ind.target is not None:
+                return key
+        return next(iter(self.indicators), None)
+
+    @property
+    def styles(self) -> dict[str, LayerStyle]:
+        """Layer name -> the :class:`LayerStyle` of that result layer."""
+        return {name: style_of(gdf) for name, gdf in self.layers.items()}
 
 
 def _ratio(num: float, den: float) -> float | None:

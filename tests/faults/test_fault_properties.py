@@ -19,7 +19,7 @@ from conftest import CRS, X0, Y0, write_tiny_workspace
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from urbanform.analyses import kind_module
+from urbanform.analyses.registry import KINDS as REGISTRY
 
 # derandomized: the same examples on every run, so a failure is never a fluke of the seed
 SETTINGS = settings(
@@ -101,7 +101,7 @@ def test_any_analysis_yaml(base: Path, tmp_path: Path, data: dict) -> None:
     _clean(invoke("validate", ws))
 
 
-KIND_PARAMS = {kind: sorted(kind_module(kind).DEFAULTS) for kind in KINDS}
+KIND_PARAMS = {kind: sorted(REGISTRY[kind].defaults) for kind in KINDS}
 
 
 @SETTINGS

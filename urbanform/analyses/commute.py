@@ -27,6 +27,7 @@ from scipy.spatial.distance import cdist
 
 from urbanform.checks import check_memory
 from urbanform.errors import AnalysisError
+from urbanform.results import LayerStyle, set_style
 
 __all__ = [
     "cells_of",
@@ -159,21 +160,21 @@ def local_ratio(
         geometry=cell_polygons(hexes, crs=crs),
         crs=crs,
     )
-    out.attrs["urbanform"] = {
-        "title": f"Jobs per resident worker within {radius_m:,.0f} m (H3 resolution {resolution})",
-        "title_zh": f"{radius_m:,.0f} 米范围内职住比",
-        "value_field": "local_ratio",
-        "ramp": "diverging",
-        "popup_fields": ["hex_id", "jobs", "workers", "jobs_within_m", "workers_within_m",
-                         "local_ratio"],
-        "labels": {
+    set_style(out, LayerStyle(
+        title=f"Jobs per resident worker within {radius_m:,.0f} m (H3 resolution {resolution})",
+        title_zh=f"{radius_m:,.0f} 米范围内职住比",
+        value_field="local_ratio",
+        ramp="diverging",
+        popup_fields=["hex_id", "jobs", "workers", "jobs_within_m", "workers_within_m",
+                      "local_ratio"],
+        labels={
             "en": {"jobs_within_m": f"Jobs within {radius_m:,.0f} m",
                    "workers_within_m": f"Workers within {radius_m:,.0f} m",
                    "local_ratio": "Local jobs per worker"},
             "zh": {"jobs_within_m": "范围内就业岗位", "workers_within_m": "范围内就业居民",
                    "local_ratio": "局部职住比"},
         },
-    }
+    ))
     log.info("local ratio on %d H3 cells at resolution %d", len(out), resolution)
     return out
 

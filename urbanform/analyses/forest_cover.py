@@ -39,7 +39,7 @@ from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, one_of
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.layers.types import RasterLayer
-from urbanform.results import AnalysisResult, Target, indicator_values
+from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values, set_style
 
 __all__ = ["DEFAULTS", "INDICATORS", "validate_params", "run", "study_zones", "raster_share_units"]
 
@@ -313,10 +313,10 @@ def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> Anal
         units = ctx.cache[key]
     else:
         units, forest = _landuse_units(ctx, zones, params, name=name)
-        forest.attrs["urbanform"] = {
-            "title": "Forest land", "title_zh": "林地", "color": "#1b7837",
-            "popup_fields": ["district", "area_m2"],
-        }
+        set_style(forest, LayerStyle(
+            title="Forest land", title_zh="林地", color="#1b7837",
+            popup_fields=["district", "area_m2"],
+        ))
         layers["forest"] = forest
     warnings = []
     if units["share__den"].sum() <= 0:

@@ -24,7 +24,14 @@ from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, positive_number
 from urbanform.checks import integer
 from urbanform.errors import AnalysisError, LayerError
-from urbanform.results import AnalysisResult, Indicator, Target, indicator_values
+from urbanform.results import (
+    AnalysisResult,
+    Indicator,
+    LayerStyle,
+    Target,
+    indicator_values,
+    set_style,
+)
 
 __all__ = ["DEFAULTS", "INDICATORS", "validate_params", "run", "unit_workers", "district_balance"]
 
@@ -209,18 +216,18 @@ def _balance_layer(
         geometry=districts.geometry.to_numpy(),
         crs=ctx.layers.crs,
     )
-    out.attrs["urbanform"] = {
-        "title": f"Jobs per resident worker by district (balanced: {band[0]:g}-{band[1]:g})",
-        "title_zh": "各区职住比",
-        "value_field": "ratio",
-        "ramp": "diverging",
-        "popup_fields": ["name", "jobs", "workers", "ratio", "balanced"],
-        "label_field": "name",
-        "labels": {
+    set_style(out, LayerStyle(
+        title=f"Jobs per resident worker by district (balanced: {band[0]:g}-{band[1]:g})",
+        title_zh="各区职住比",
+        value_field="ratio",
+        ramp="diverging",
+        popup_fields=["name", "jobs", "workers", "ratio", "balanced"],
+        label_field="name",
+        labels={
             "en": {"jobs": "Jobs", "workers": "Resident workers", "ratio": "Jobs per worker"},
             "zh": {"jobs": "就业岗位", "workers": "居住就业人口", "ratio": "职住比"},
         },
-    }
+    ))
     return out
 
 

@@ -10,7 +10,6 @@ category answers every unit at once; everything after it is vectorised.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import time
@@ -28,7 +27,16 @@ from urbanform.analyses.common import resident_units
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, positive_number, share_param
 from urbanform.errors import AnalysisError, LayerError
-from urbanform.results import DEN, NUM, AnalysisResult, Indicator, Target, indicator_values
+from urbanform.results import (
+    DEN,
+    NUM,
+    AnalysisResult,
+    Indicator,
+    LayerStyle,
+    Target,
+    indicator_values,
+    set_style,
+)
 
 __all__ = [
     "DEFAULTS",
@@ -188,17 +196,6 @@ def _step(label: str) -> Iterator[None]:
              extra={"urbanform_step": label, "elapsed_s": dt, "cpu_s": cpu})
 
 
-def _take(snapped: network.Snapped, idx: np.ndarray) -> network.Snapped:
-    """The snaps of ``idx`` only (every per-point array of the dataclass is indexed)."""
-    n = len(snapped.edge)
-    kwargs = {}
-    for f in dataclasses.fields(snapped):
-        value = getattr(snapped, f.name)
-        is_array = isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == n
-        kwargs[f.name] = value[idx] if is_array else value
-    return type(snapped)(**kwargs)
-
-
 def _snap(
     graph: network.WalkGraph,
     xy: np.ndarray,
@@ -272,7 +269,7 @@ def category_distances(
             out[cat] = np.full(len(origins.edge), np.inf)
             continue
         dist = network.nearest_distance(
-            graph, origins, _take(facilities, idx), cutoff_m=cutoff_m
+            graph, origins, facilities.subset(idx), cutoff_m=cutoff_m
         )
         out[cat] = np.where(dist <= cutoff_m + 1e-6, dist, np.inf)
         log.info("living circle: %s reached from %d of %d units (%d facilities)",
@@ -369,14 +366,14 @@ def _deficits_layer(units: gpd.GeoDataFrame, categories: list[str]) -> gpd.GeoDa
                  **{f"dist_{c}": f"Walk to {c.replace('_', ' ')} (m)" for c in categories}}
     labels_zh = {"population": "人口", "missing": "缺少的设施", "n_missing": "缺少类别数",
                  **{f"dist_{c}": f"至{c}步行距离(米)" for c in categories}}
-    out.attrs["urbanform"] = {
-        "title": "Residents missing a living-circle facility within walking distance",
-        "title_zh": "生活圈设施步行可达不足的居住人口",
-        "value_field": "n_missing",
-        "ramp": "bad",
-        "popup_fields": ["district", "population", "missing", "n_missing", *dist_cols],
-        "labels": {"en": labels_en, "zh": labels_zh},
-    }
+    set_style(out, LayerStyle(
+        title="Residents missing a living-circle facility within walking distance",
+        title_zh="生活圈设施步行可达不足的居住人口",
+        value_field="n_missing",
+        ramp="bad",
+        popup_fields=["district", "population", "missing", "n_missing", *dist_cols],
+        labels={"en": labels_en, "zh": labels_zh},
+    ))
     return out
 
 
@@ -386,15 +383,15 @@ def _facilities_layer(fac: gpd.GeoDataFrame, snapped: network.Snapped) -> gpd.Ge
     out = fac.loc[ok].copy()
     out["snap_m"] = np.asarray(snapped.snap_m, dtype=float)[ok]
     out = out.reset_index(drop=True)
-    out.attrs["urbanform"] = {
-        "title": "Living-circle facilities on the walk network",
-        "title_zh": "生活圈设施",
-        "color": "#1f78b4",
-        "label_field": "category",
-        "popup_fields": [c for c in ("name", "category", "snap_m") if c in out.columns],
-        "labels": {"en": {"category": "Category", "snap_m": "Distance to street (m)"},
+    set_style(out, LayerStyle(
+        title="Living-circle facilities on the walk network",
+        title_zh="生活圈设施",
+        color="#1f78b4",
+        label_field="category",
+        popup_fields=[c for c in ("name", "category", "snap_m") if c in out.columns],
+        labels={"en": {"category": "Category", "snap_m": "Distance to street (m)"},
                    "zh": {"category": "类别", "snap_m": "至道路距离(米)"}},
-    }
+    ))
     return out
 
 

@@ -40,7 +40,7 @@ from urbanform.analyses.common import empty_pieces, residential_land, value_piec
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import merge_params, one_of, positive_number, share_param
 from urbanform.errors import AnalysisError, LayerError
-from urbanform.results import AnalysisResult, Target, indicator_values
+from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values, set_style
 
 __all__ = [
     "DEFAULTS",
@@ -308,26 +308,26 @@ def _method(params: dict, *, has_pop: bool) -> str:
 def _result_layers(
     parks: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame
 ) -> dict[str, gpd.GeoDataFrame]:
-    parks.attrs["urbanform"] = {
-        "title": "Parks by service tier",
-        "title_zh": "公园（按服务半径等级）",
-        "value_field": "radius_m",
-        "ramp": "seq",
-        "label_field": "name",
-        "popup_fields": ["name", "area_m2", "tier", "radius_m", "counts"],
-    }
-    areas.attrs["urbanform"] = {
-        "title": "Park service areas",
-        "title_zh": "公园服务范围",
-        "color": "#31a354",
-        "popup_fields": [c for c in areas.columns if c != "geometry"],
-    }
-    gaps.attrs["urbanform"] = {
-        "title": "Residential land outside every park service area",
-        "title_zh": "公园服务范围外的居住用地",
-        "ramp": "bad",
-        "value_field": "population" if "population" in gaps.columns else "area_m2",
-    }
+    set_style(parks, LayerStyle(
+        title="Parks by service tier",
+        title_zh="公园（按服务半径等级）",
+        value_field="radius_m",
+        ramp="seq",
+        label_field="name",
+        popup_fields=["name", "area_m2", "tier", "radius_m", "counts"],
+    ))
+    set_style(areas, LayerStyle(
+        title="Park service areas",
+        title_zh="公园服务范围",
+        color="#31a354",
+        popup_fields=[c for c in areas.columns if c != "geometry"],
+    ))
+    set_style(gaps, LayerStyle(
+        title="Residential land outside every park service area",
+        title_zh="公园服务范围外的居住用地",
+        ramp="bad",
+        value_field="population" if "population" in gaps.columns else "area_m2",
+    ))
     return {"parks": parks, "service_areas": areas, "gaps": gaps}
 
 

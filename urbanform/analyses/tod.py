@@ -36,7 +36,7 @@ from urbanform.analyses.tod_catchments import (
 )
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.network import Snapped, WalkGraph, island_warning, nearest_distance, snap_points
-from urbanform.results import AnalysisResult, Target, indicator_values
+from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values, set_style
 
 __all__ = [
     "DEFAULTS",
@@ -411,15 +411,15 @@ def _catchment_layer(stations: gpd.GeoDataFrame, rings: dict, crs) -> gpd.GeoDat
     layer = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
     cols = ["station", "line", "radius_m", *rings[next(iter(rings))][1].columns, "geometry"]
     layer = layer[cols]
-    layer.attrs["urbanform"] = {
-        "title": "Station walking catchments",
-        "title_zh": "轨道站点步行服务范围",
-        "value_field": "activity_per_ha",
-        "ramp": "seq",
-        "label_field": "station",
-        "popup_fields": [c for c in cols if c != "geometry"],
-        "labels": _LABELS,
-    }
+    set_style(layer, LayerStyle(
+        title="Station walking catchments",
+        title_zh="轨道站点步行服务范围",
+        value_field="activity_per_ha",
+        ramp="seq",
+        label_field="station",
+        popup_fields=[c for c in cols if c != "geometry"],
+        labels=_LABELS,
+    ))
     return layer
 
 
@@ -430,14 +430,14 @@ def _station_layer(stations: gpd.GeoDataFrame, rings: dict) -> gpd.GeoDataFrame:
             layer[f"{col}_{_ring(r)}"] = table[col].to_numpy()
     big = _ring(max(rings))
     layer = layer[[c for c in layer.columns if c != "geometry"] + ["geometry"]]
-    layer.attrs["urbanform"] = {
-        "title": "Rail stations: residents and jobs within walking distance",
-        "title_zh": "轨道站点周边居住人口与就业岗位",
-        "value_field": f"residents_{big}",
-        "ramp": "seq",
-        "label_field": "name",
-        "popup_fields": ["name", "line", *[c for c in layer.columns if c.endswith(f"_{big}")]],
-    }
+    set_style(layer, LayerStyle(
+        title="Rail stations: residents and jobs within walking distance",
+        title_zh="轨道站点周边居住人口与就业岗位",
+        value_field=f"residents_{big}",
+        ramp="seq",
+        label_field="name",
+        popup_fields=["name", "line", *[c for c in layer.columns if c.endswith(f"_{big}")]],
+    ))
     return layer
 
 

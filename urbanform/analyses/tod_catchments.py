@@ -10,8 +10,10 @@ grouped in spatial batches and each batch is searched in one compiled Dijkstra c
 within the radius of an entrance in a straight line (a walk is never shorter than the
 straight line, so no walk within the radius leaves that part). The distances are the
 same floats as :func:`urbanform.network.nearest_distance` and
-:func:`urbanform.network.reached_edges` give station by station (same edges, same start
-costs, same sums), and the reached pieces are cut with the same interval rules.
+:func:`urbanform.network.reached_edges` give station by station: both use the walking
+arithmetic of :mod:`urbanform.network` (:func:`~urbanform.network.end_costs`,
+:func:`~urbanform.network.via_nearer_end`, :func:`~urbanform.network.same_edge_walk_m`,
+:func:`~urbanform.network.reach_intervals`).
 
 The catchment polygons (buffer the pieces, dissolve them per station, clip to the
 circle) stay one GEOS union per station and ring, exactly as before; a whole edge is
@@ -44,10 +46,14 @@ from scipy.spatial import cKDTree
 from urbanform.network import (
     Snapped,
     WalkGraph,
+    end_costs,
     merge_intervals,
     near_street,
+    reach_intervals,
+    same_edge_walk_m,
     snap_points,
     substrings,
+    via_nearer_end,
 )
 
 __all__ = [
@@ -194,8 +200,7 @@ def _start_matrix(
     edge, off = src.snapped.edge[live], src.snapped.offset_m[live]
     cost = src.snapped.snap_m[live].astype(np.float64)
     r = np.tile(row[src.station[live]], 2)
-    nodes = np.concatenate([graph.edge_u[edge], graph.edge_v[edge]])
-    weight = np.concatenate([cost + off, cost + graph.edge_length_m[edge] - off])
+    nodes, weight = end_costs(graph, edge, off, cost)
     start = np.full(k * m, np.inf)
     col = local[nodes]
     ok = col < m
@@ -257,9 +262,8 @@ def _same_edge_m(
 ) -> np.ndarray:
     """Per pair: walk along the shared edge to the nearest entrance of the station on it.
 
-    ``min(|o - o_d| + c_d)`` over the station's entrances ``d`` on the pair's edge, in
-    the arithmetic of :func:`urbanform.network.nearest_distance`: ``(c_d - o_d) + o``
-    from an entrance behind, ``(c_d + o_d) - o`` from one ahead; ``inf`` without one.
+    ``min(|o - o_d| + c_d)`` over the station's entrances ``d`` on the pair's edge
+    (:func:`urbanform.network.same_edge_walk_m`); ``inf`` without one.
     """
     out = np.full(st.size, np.inf)
     live = src.live()
@@ -273,10 +277,8 @@ def _same_edge_m(
     )
     pairs = pd.DataFrame({"key": p_key[shared], "pair": shared, "o": off[shared]})
     j = pairs.merge(ent, on="key")
-    o, o_d, c_d = j["o"].to_numpy(), j["o_d"].to_numpy(), j["c_d"].to_numpy()
-    left = np.where(o_d <= o, (c_d - o_d) + o, np.inf)
-    right = np.where(o_d >= o, (c_d + o_d) - o, np.inf)
-    best = pd.Series(np.minimum(left, right)).groupby(j["pair"].to_numpy()).min()
+    walk = same_edge_walk_m(j["o"].to_numpy(), j["o_d"].to_numpy(), j["c_d"].to_numpy())
+    best = pd.Series(walk).groupby(j["pair"].to_numpy()).min()
     out[best.index.to_numpy()] = best.to_numpy()
     return out
 
@@ -316,9 +318,10 @@ def pair_distances(
     ok = units.ok[ui]
     s, e = row[st[ok]], units.edge[ui[ok]]
     off, snap = units.offset_m[ui[ok]], units.snap_m[ui[ok]]
-    via_u = batch.dist_m[s, batch.local[graph.edge_u[e]]] + off
-    via_v = batch.dist_m[s, batch.local[graph.edge_v[e]]] + (graph.edge_length_m[e] - off)
-    best = np.minimum(np.minimum(via_u, via_v), _same_edge_m(graph, src, st[ok], e, off))
+    dist_u = batch.dist_m[s, batch.local[graph.edge_u[e]]]
+    dist_v = batch.dist_m[s, batch.local[graph.edge_v[e]]]
+    via_end = via_nearer_end(graph, e, off, dist_u, dist_v)
+    best = np.minimum(via_end, _same_edge_m(graph, src, st[ok], e, off))
     total = best + snap
     total[total > cutoff_m] = np.inf
     out[ok] = total
@@ -351,7 +354,6 @@ def reached_pieces(
     graph's edge ends by node (computed when not given; pass it for many batches).
     """
     k = batch.stations.size
-    length = graph.edge_length_m
     # (station, node) pairs within reach, then every edge at such a node: from the u end
     # as far as the remaining distance goes, or up to the v end
     si, col = np.nonzero(cutoff_m - batch.dist_m > 0)
@@ -372,11 +374,7 @@ def reached_pieces(
     ss, se = row[src.station[live]][go], src.snapped.edge[live][go]
     s_off, s_reach = src.snapped.offset_m[live][go], s_reach[go]
     station = np.concatenate([su, sv, ss])
-    edge = np.concatenate([eu, ev, se])
-    start = np.concatenate([np.zeros(eu.size), np.maximum(length[ev] - rv, 0.0), s_off - s_reach])
-    end = np.concatenate([np.minimum(ru, length[eu]), length[ev], s_off + s_reach])
-    start = np.clip(start, 0.0, length[edge])
-    end = np.clip(end, 0.0, length[edge])
+    edge, start, end = reach_intervals(graph, (eu, ru), (ev, rv), (se, s_off, s_reach))
     n_e = np.int64(graph.n_edges)
     key, start, end = merge_intervals(station * n_e + edge, start, end)
     keep = end > start

@@ -3,7 +3,7 @@
 Each piece takes a GeoDataFrame (any CRS: it is brought to EPSG:4326 here, at the edge)
 and returns the Folium elements to add to a map, in order: :func:`district_layers`
 (one choropleth and legend per indicator), :func:`result_layer` (any other result
-layer, styled from its ``attrs["urbanform"]`` hints), :func:`h3_layer` (H3 cells).
+layer, styled from its :class:`~urbanform.results.LayerStyle`), :func:`h3_layer` (H3 cells).
 :func:`base_map` makes the map (no tiles unless a tile URL is given) and
 :func:`analysis_map` composes the pieces for one :class:`AnalysisResult`.
 
@@ -33,7 +33,6 @@ from markupsafe import Markup
 from urbanform.errors import CRSError, OutputError
 from urbanform.maps import i18n, palette
 from urbanform.maps.legend import Legend, graduated_legend, js_template, legend_html
-from urbanform.maps.qml import hint_target, layer_hints, style_title
 from urbanform.maps.report import (
     ASSETS_TOKEN,
     CONTEXT_TOKEN,
@@ -43,7 +42,7 @@ from urbanform.maps.report import (
     write_map,
     write_text_atomic,
 )
-from urbanform.results import AnalysisResult
+from urbanform.results import AnalysisResult, LayerStyle, set_style, style_of
 
 __all__ = [
     "FitToBounds",
@@ -387,9 +386,9 @@ def district_layers(
     return out
 
 
-def _value_caption(field: str, hints: dict[str, Any], language: str) -> str:
-    """The value field's label under the legend title, when the hints label it."""
-    label = i18n.field_label(field, hints.get("labels"), language)
+def _value_caption(field: str, style: LayerStyle, language: str) -> str:
+    """The value field's label under the legend title, when the style labels it."""
+    label = i18n.field_label(field, style.labels, language)
     return "" if label == field else label
 
 
@@ -401,20 +400,20 @@ def result_layer(
     units: dict[str, str] | None = None,
     show: bool = True,
 ) -> list[Element]:
-    """Build a result layer and its legend, styled from ``gdf.attrs["urbanform"]`` hints.
+    """Build a result layer and its legend, styled from its :class:`LayerStyle`.
 
-    Graduated colours when the hints name a ``value_field`` (palette ``ramp``,
-    default ``seq``; a ``target`` hint puts the share target on a class edge, as in
+    Graduated colours when the style names a ``value_field`` (palette ``ramp``,
+    default ``seq``; a ``target`` puts the share target on a class edge, as in
     the QGIS styles), else one ``color``. Points are drawn as circle markers. The
     popup shows ``popup_fields`` (default: every non-geometry field), labelled by the
-    hints' ``labels``.
+    style's ``labels``.
 
     Parameters
     ----------
     gdf
         The layer, in any CRS.
     name
-        The layer's key, used as title when the hints give none.
+        The layer's key, used as title when the style gives none.
     language
         ``en`` or ``zh``.
     units
@@ -430,30 +429,30 @@ def result_layer(
     if gdf.empty:
         logger.info("result layer %r is empty: not mapped", name)
         return []
-    hints = layer_hints(gdf)
+    look = style_of(gdf)
     wgs = to_wgs84(gdf, name=name)
-    title = style_title(gdf, language=language) or name
+    title = look.title_in(language) or name
     columns = [c for c in wgs.columns if c != wgs.geometry.name]
-    fields = [f for f in hints.get("popup_fields") or columns if f in wgs.columns]
+    fields = [f for f in look.popup_fields or columns if f in wgs.columns]
     fields = fields[:_MAX_POPUP_FIELDS]
     units = units or {}
     shown = _display_frame(wgs, fields, units=units, language=language)
-    aliases = [i18n.field_label(f, hints.get("labels"), language) for f in fields]
+    aliases = [i18n.field_label(f, look.labels, language) for f in fields]
     point = set(wgs.geom_type.unique()) <= {"Point", "MultiPoint"}
     line = set(wgs.geom_type.unique()) <= {"LineString", "MultiLineString"}
-    value_field = hints.get("value_field")
+    value_field = look.value_field
     if value_field and value_field in wgs.columns:
-        ramp = str(hints.get("ramp", "seq"))
+        ramp = str(look.ramp or "seq")
         values = wgs[value_field].to_numpy(dtype=float)
-        breaks = palette.class_breaks(values, ramp=ramp, target=hint_target(hints))
+        breaks = palette.class_breaks(values, ramp=ramp, target=look.target)
         shown["_fill"] = _colour_column(values, breaks, ramp)
         legend = graduated_legend(
             title, values, breaks, ramp, unit=units.get(value_field), language=language,
-            point=point, caption=_value_caption(value_field, hints, language),
+            point=point, caption=_value_caption(value_field, look, language),
         )
         colour = None
     else:
-        colour = str(hints.get("color", palette.DEFAULT_COLOR))
+        colour = str(look.color or palette.DEFAULT_COLOR)
         shown["_fill"] = colour
         legend = legend_html("", colors=[colour], labels=[title], point=point)
     if point:
@@ -512,18 +511,19 @@ def h3_layer(
     field = value_field or (others[0] if others else "population")
     if field not in columns:
         raise OutputError(f"H3 cells have no column {field!r} to colour by; found {columns}")
-    hints = {
-        "title": f"{i18n.t('h3_cells', 'en')}: {label or field}",
-        "title_zh": f"{i18n.t('h3_cells', 'zh')}：{label or field}",
-        "value_field": field,
-        "ramp": _ramp_for(unit),
+    style = LayerStyle(
+        title=f"{i18n.t('h3_cells', 'en')}: {label or field}",
+        title_zh=f"{i18n.t('h3_cells', 'zh')}：{label or field}",
+        value_field=field,
+        ramp=_ramp_for(unit),
         # sums behind the shares stay in the H3 files: the popup shows the values
-        "popup_fields": [c for c in columns if not c.endswith(("__num", "__den"))
-                         and c != "resolution"],
-        "target": target,
-    }
+        popup_fields=[c for c in columns if not c.endswith(("__num", "__den"))
+                      and c != "resolution"],
+        target=target,
+    )
     framed = cells.copy()
-    framed.attrs = {"urbanform": hints}
+    framed.attrs = {}
+    set_style(framed, style)
     units = {field: unit} if unit else {}
     return result_layer(framed, name="h3", language=language, units=units, show=show)
 
@@ -550,16 +550,9 @@ def _draw_order(gdf: gpd.GeoDataFrame) -> int:
 
 
 def _main_first(result: AnalysisResult) -> list[str]:
-    """Indicator keys, the main one first.
-
-    The main one is the districts layer's ``value_field`` (the one the QGIS style
-    draws), else the first indicator with a target.
-    """
+    """Indicator keys, the main one (:attr:`AnalysisResult.main_indicator`) first."""
     keys = list(result.indicators)
-    districts = result.layers.get("districts")
-    main = layer_hints(districts).get("value_field") if districts is not None else None
-    if main not in result.indicators:
-        main = next((k for k in keys if result.indicators[k].target is not None), None)
+    main = result.main_indicator
     return keys if main is None else [main] + [k for k in keys if k != main]
 
 
@@ -575,10 +568,9 @@ def share_targets(result: AnalysisResult) -> dict[str, float]:
         if ind.target is not None and ind.target.op in (">=", ">")
     }
     districts = result.layers.get("districts")
-    hints = layer_hints(districts) if districts is not None else {}
-    hinted = hint_target(hints)
-    if hints.get("value_field") and hinted is not None:
-        out[str(hints["value_field"])] = hinted
+    style = style_of(districts) if districts is not None else LayerStyle()
+    if style.value_field and style.target is not None:
+        out[style.value_field] = style.target
     return out
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -335,7 +336,9 @@ _FIELDS_ZH: dict[str, str] = {
 _RING_FIELDS_ZH = {"residents": "{r} 米内居民", "jobs": "{r} 米内就业岗位"}
 
 
-def field_label(field: str, labels: dict[str, dict[str, str]] | None, language: str) -> str:
+def field_label(
+    field: str, labels: Mapping[str, Mapping[str, str]] | None, language: str
+) -> str:
     """Label a layer field: the layer's own alias, a known field's label, or the name.
 
     Examples

@@ -159,7 +159,7 @@ def write_layer_styles(
         A GeoPackage that already holds every layer of ``layers``.
     layers
         GeoPackage layer name -> the GeoDataFrame written under that name, with display
-        hints in ``attrs["urbanform"]`` (``value_field``, ``ramp``, ``color``,
+        styles (:func:`urbanform.results.style_of`: ``value_field``, ``ramp``, ``color``,
         ``label_field``, ``labels``, ``title``, ``title_zh``).
     language
         Language of the field aliases and style descriptions (``en`` or ``zh``).

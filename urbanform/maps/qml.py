@@ -1,9 +1,9 @@
 """QGIS layer styles (QML) for result layers, built as plain XML.
 
-A result layer's display hints (``gdf.attrs["urbanform"]``, see the result-layer
-conventions) become the QML QGIS stores as a layer's default style: a graduated renderer
-on ``value_field`` with the class breaks and colours of the HTML maps
-(:mod:`urbanform.maps.palette`), or a single symbol in ``color``; labels on
+A result layer's :class:`~urbanform.results.LayerStyle` (see
+:func:`urbanform.results.style_of`) becomes the QML QGIS stores as a layer's default
+style: a graduated renderer on ``value_field`` with the class breaks and colours of the
+HTML maps (:mod:`urbanform.maps.palette`), or a single symbol in ``color``; labels on
 ``label_field``; field aliases in the report language. Nothing here needs QGIS.
 
 Graduated ranges are written from the highest class down. QGIS gives a value the first
@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import xml.etree.ElementTree as ET
-from typing import Any
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -27,14 +27,13 @@ import pandas as pd
 
 from urbanform.errors import OutputError
 from urbanform.maps import i18n, palette
+from urbanform.results import LayerStyle, style_of
 
 __all__ = [
     "xml_safe",
     "NODATA_VALUE",
     "QML_VERSION",
     "symbol_kind",
-    "hint_target",
-    "layer_hints",
     "layer_qml",
     "style_title",
     "value_unit",
@@ -90,26 +89,9 @@ def symbol_kind(geometry_type: str) -> str:
     )
 
 
-def layer_hints(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
-    """The display hints of a result layer (``gdf.attrs["urbanform"]``, or ``{}``)."""
-    hints = gdf.attrs.get("urbanform") or {}
-    return dict(hints) if isinstance(hints, dict) else {}
-
-
-def hint_target(hints: dict[str, Any]) -> float | None:
-    """The layer's ``target`` hint as a float, or ``None`` when absent or not a number."""
-    target = hints.get("target")
-    if isinstance(target, int | float) and not isinstance(target, bool):
-        return float(target)
-    return None
-
-
 def style_title(gdf: gpd.GeoDataFrame, *, language: str = "en") -> str:
     """Human title of a layer in ``language`` (``title_zh`` for ``zh``, else ``title``)."""
-    hints = layer_hints(gdf)
-    if language == "zh" and hints.get("title_zh"):
-        return str(hints["title_zh"])
-    return str(hints.get("title") or "")
+    return style_of(gdf).title_in(language)
 
 
 def _rgba(hex_color: str, opacity: float = 1.0) -> str:
@@ -342,7 +324,7 @@ def labeling(field: str, *, kind: str) -> ET.Element:
     return lab
 
 
-def aliases(columns: list[str], labels: dict[str, str]) -> ET.Element:
+def aliases(columns: list[str], labels: Mapping[str, str]) -> ET.Element:
     """The ``<aliases>`` element: one ``alias`` per column that has a label."""
     elem = ET.Element("aliases")
     for i, col in enumerate(columns):
@@ -360,12 +342,12 @@ def _check_field(gdf: gpd.GeoDataFrame, field: str, *, layer: str, hint: str) ->
 
 
 def _renderer(
-    gdf: gpd.GeoDataFrame, hints: dict[str, Any], *, kind: str, layer: str, language: str
+    gdf: gpd.GeoDataFrame, style: LayerStyle, *, kind: str, layer: str, language: str
 ) -> ET.Element:
-    field = hints.get("value_field")
+    field = style.value_field
     districts = layer == "districts" or layer.endswith("__districts")
     if not field:
-        colour = str(hints.get("color") or palette.DEFAULT_COLOR)
+        colour = str(style.color or palette.DEFAULT_COLOR)
         return single_renderer(colour, kind=kind, districts=districts)
     _check_field(gdf, field, layer=layer, hint="value_field")
     if not pd.api.types.is_numeric_dtype(gdf[field]):  # bool counts as 0 / 1
@@ -373,9 +355,9 @@ def _renderer(
             f"layer {layer!r}: value_field {field!r} has dtype {gdf[field].dtype}, not a "
             "number; point value_field at a numeric column"
         )
-    ramp = str(hints.get("ramp") or "seq")
+    ramp = str(style.ramp or "seq")
     values = gdf[field].to_numpy(dtype=float, na_value=np.nan)
-    breaks = palette.class_breaks(values, ramp=ramp, target=hint_target(hints))
+    breaks = palette.class_breaks(values, ramp=ramp, target=style.target)
     colors = palette.class_colors(breaks, ramp)
     nodata = bool(np.isnan(values).any())
     unit = value_unit(gdf[field], breaks, ramp=ramp)
@@ -393,7 +375,8 @@ def layer_qml(
     Parameters
     ----------
     gdf
-        The layer as written to the GeoPackage, with ``attrs["urbanform"]`` hints.
+        The layer as written to the GeoPackage, with its style
+        (:func:`urbanform.results.style_of`).
     kind
         Symbol type: ``fill``, ``line`` or ``marker`` (see :func:`symbol_kind`).
     language
@@ -413,8 +396,8 @@ def layer_qml(
     """
     if kind not in _GEOMETRY_TYPE:
         raise OutputError(f"layer {layer!r}: unknown symbol kind {kind!r}")
-    hints = layer_hints(gdf)
-    label_field = hints.get("label_field")
+    style = style_of(gdf)
+    label_field = style.label_field
     root = ET.Element(
         "qgis",
         version=QML_VERSION,
@@ -424,11 +407,11 @@ def layer_qml(
         minScale="100000000",
         maxScale="0",
     )
-    root.append(_renderer(gdf, hints, kind=kind, layer=layer, language=language))
+    root.append(_renderer(gdf, style, kind=kind, layer=layer, language=language))
     if label_field:
         _check_field(gdf, label_field, layer=layer, hint="label_field")
         root.append(labeling(label_field, kind=kind))
-    all_labels = hints.get("labels") or {}
+    all_labels = style.labels or {}
     labels = all_labels.get(language) or all_labels.get("en") or {}
     columns = ["fid"] + [str(c) for c in gdf.columns if c != gdf.geometry.name]
     root.append(aliases(columns, labels))

@@ -21,6 +21,7 @@ not, and was the cause of runs that did not finish.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -31,6 +32,8 @@ import shapely
 from h3ronpy import ContainmentMode, cells_to_string
 from h3ronpy import vector as h3v
 from pyproj import Transformer
+
+from urbanform.results import LayerStyle, set_style, style_of
 
 __all__ = [
     "COUNT_FIELDS",
@@ -257,31 +260,33 @@ def aggregate_h3(
     return gpd.GeoDataFrame(out, geometry=polys, crs=4326), res
 
 
-def _aggregated(gdf: gpd.GeoDataFrame, hints: dict[str, Any], *, gpkg_layer: str | None,
+def _aggregated(gdf: gpd.GeoDataFrame, style: LayerStyle, *, gpkg_layer: str | None,
                 fill: bool, max_features: int) -> gpd.GeoDataFrame:
     cells, res = aggregate_h3(gdf, max_cells=max_features, fill=fill)
-    value = hints.get("value_field")
+    value = style.value_field
     field = next(
         (f for f in (value, "population", "residents", "jobs", "length_m", "area_m2")
          if f and f in cells.columns and f in COUNT_FIELDS),
         "features",
     )
     where = f"results.gpkg, layer {gpkg_layer}" if gpkg_layer else "results.gpkg"
-    title = str(hints.get("title", gpkg_layer or "layer"))
-    out_hints = {
-        "title": f"{title}: {len(gdf):,} features as {len(cells):,} H3 cells (res {res}); "
-        f"each feature in {where}",
-        "value_field": field,
-        "ramp": "seq",
-        "labels": {**(hints.get("labels") or {}), "features": "features"},
-        "aggregated": {"features": len(gdf), "cells": len(cells), "resolution": res},
-    }
-    if "title_zh" in hints:
-        out_hints["title_zh"] = (
-            f"{hints['title_zh']}（{len(gdf):,}个要素汇总为{len(cells):,}个H3格网，"
+    title = style.title if style.title is not None else (gpkg_layer or "layer")
+    title_zh = None
+    if style.title_zh is not None:
+        title_zh = (
+            f"{style.title_zh}（{len(gdf):,}个要素汇总为{len(cells):,}个H3格网，"
             f"分辨率{res}；全部要素见 results.gpkg）"
         )
-    cells.attrs = {"urbanform": out_hints}
+    cells.attrs = {}
+    set_style(cells, LayerStyle(
+        title=f"{title}: {len(gdf):,} features as {len(cells):,} H3 cells (res {res}); "
+        f"each feature in {where}",
+        title_zh=title_zh,
+        value_field=field,
+        ramp="seq",
+        labels=dict(style.labels or {}),
+        aggregated={"features": len(gdf), "cells": len(cells), "resolution": res},
+    ))
     log.info("web map: %s aggregated to %d H3 cells (res %d)", title, len(cells), res)
     return cells
 
@@ -298,7 +303,8 @@ def thin_for_map(
     Parameters
     ----------
     gdf
-        The result layer, in the working (metric) CRS, with ``attrs["urbanform"]`` hints.
+        The result layer, in the working (metric) CRS, with its
+        :class:`~urbanform.results.LayerStyle`.
     max_features, max_vertices
         The layer's budget.
     gpkg_layer
@@ -308,7 +314,7 @@ def thin_for_map(
     -------
     geopandas.GeoDataFrame
         ``gdf`` itself when it fits, a simplified copy (same CRS), or H3 cells
-        (EPSG:4326) whose hints describe the aggregation.
+        (EPSG:4326) whose style describes the aggregation.
 
     Examples
     --------
@@ -319,24 +325,25 @@ def thin_for_map(
     >>> sorted(cells[["features", "population"]].to_numpy().tolist())
     [[1.0, 9.0], [2.0, 6.0]]
     """
-    hints = dict(gdf.attrs.get("urbanform") or {})
+    style = style_of(gdf)
     kinds = set(gdf.geom_type.unique())
     if len(gdf) > max_features:
-        return _aggregated(gdf, hints, gpkg_layer=gpkg_layer, fill=False,
+        return _aggregated(gdf, style, gpkg_layer=gpkg_layer, fill=False,
                            max_features=max_features)
     if kinds <= {"Point", "MultiPoint"} or gdf.crs is None or not gdf.crs.is_projected:
         return gdf
     geoms, tol, fits = simplify_to_budget(gdf.geometry.to_numpy(), max_vertices=max_vertices)
     if not fits:
         polygons = kinds <= {"Polygon", "MultiPolygon"}
-        return _aggregated(gdf, hints, gpkg_layer=gpkg_layer, fill=polygons,
+        return _aggregated(gdf, style, gpkg_layer=gpkg_layer, fill=polygons,
                            max_features=max_features)
     out = gdf.copy()
     out.geometry = geoms
     out = out[~shapely.is_empty(geoms)]
     if tol > SIMPLIFY_M:
-        hints["title"] = f"{hints.get('title', gpkg_layer or '')} (simplified to {tol:g} m)"
-        if "title_zh" in hints:
-            hints["title_zh"] = f"{hints['title_zh']}（简化至{tol:g}米）"
-    out.attrs = {**gdf.attrs, "urbanform": hints}
+        title = style.title if style.title is not None else (gpkg_layer or "")
+        title_zh = None if style.title_zh is None else f"{style.title_zh}（简化至{tol:g}米）"
+        style = replace(style, title=f"{title} (simplified to {tol:g} m)", title_zh=title_zh)
+    out.attrs = dict(gdf.attrs)
+    set_style(out, style)
     return out

@@ -10,8 +10,20 @@ Typical use::
 
 from __future__ import annotations
 
-from urbanform.network.catchment import merge_intervals, reached_edges, substrings
-from urbanform.network.distances import component_report, distance_from_sources, nearest_distance
+from urbanform.network.catchment import (
+    merge_intervals,
+    reach_intervals,
+    reached_edges,
+    substrings,
+)
+from urbanform.network.distances import (
+    component_report,
+    distance_from_sources,
+    end_costs,
+    nearest_distance,
+    same_edge_walk_m,
+    via_nearer_end,
+)
 from urbanform.network.graph import WalkGraph, graph_from_arrays
 from urbanform.network.noding import graph_from_lines
 from urbanform.network.osm import graph_from_osm
@@ -22,6 +34,7 @@ __all__ = [
     "WalkGraph",
     "component_report",
     "distance_from_sources",
+    "end_costs",
     "graph_from_arrays",
     "graph_from_lines",
     "graph_from_osm",
@@ -29,7 +42,10 @@ __all__ = [
     "merge_intervals",
     "near_street",
     "nearest_distance",
+    "reach_intervals",
     "reached_edges",
+    "same_edge_walk_m",
     "snap_points",
     "substrings",
+    "via_nearer_end",
 ]

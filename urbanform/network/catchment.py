@@ -11,7 +11,7 @@ from urbanform.network.distances import _check_cutoff, _source_costs, distance_f
 from urbanform.network.graph import WalkGraph
 from urbanform.network.snapping import Snapped
 
-__all__ = ["merge_intervals", "reached_edges", "substrings"]
+__all__ = ["merge_intervals", "reach_intervals", "reached_edges", "substrings"]
 
 
 def substrings(geoms: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
@@ -48,12 +48,46 @@ def substrings(geoms: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.
     return np.asarray(shapely.linestrings(xy[order], indices=piece[order]), dtype=object)
 
 
+def reach_intervals(
+    graph: WalkGraph,
+    from_u: tuple[np.ndarray, np.ndarray],
+    from_v: tuple[np.ndarray, np.ndarray],
+    from_points: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parts of edges a walk covers with the distance it has left, possibly overlapping.
+
+    Parameters
+    ----------
+    graph
+        The walk graph.
+    from_u, from_v
+        ``(edge, reach_m)``: edges entered at their ``u`` (or ``v``) end with ``reach_m``
+        metres left; the walk goes along the edge from that end as far as it reaches.
+    from_points
+        ``(edge, offset_m, reach_m)``: walks starting on an edge (a source's snap point)
+        with ``reach_m`` left; they go both ways along it.
+
+    Returns
+    -------
+    tuple
+        ``edge``, ``start_m`` and ``end_m`` (from the ``u`` end, within the edge), in the
+        order u ends, v ends, points.
+    """
+    length = graph.edge_length_m
+    (eu, ru), (ev, rv), (se, s_off, s_reach) = from_u, from_v, from_points
+    edge = np.concatenate([eu, ev, se])
+    start = np.concatenate([np.zeros(eu.size), np.maximum(length[ev] - rv, 0.0), s_off - s_reach])
+    end = np.concatenate([np.minimum(ru, length[eu]), length[ev], s_off + s_reach])
+    start = np.clip(start, 0.0, length[edge])
+    end = np.clip(end, 0.0, length[edge])
+    return edge, start, end
+
+
 def _edge_intervals(
     graph: WalkGraph, sources: Snapped, cutoff: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reached (edge, start_m, end_m) intervals, possibly overlapping."""
     node_dist = distance_from_sources(graph, sources, cutoff_m=cutoff)
-    length = graph.edge_length_m
     reach_u = cutoff - node_dist[graph.edge_u]
     reach_v = cutoff - node_dist[graph.edge_v]
     eu = np.flatnonzero(reach_u > 0)
@@ -62,14 +96,9 @@ def _edge_intervals(
     s_reach = cutoff - s_cost
     live = s_reach > 0
     s_edge, s_off, s_reach = s_edge[live], s_off[live], s_reach[live]
-    edge = np.concatenate([eu, ev, s_edge])
-    start = np.concatenate(
-        [np.zeros(eu.size), np.maximum(length[ev] - reach_v[ev], 0.0), s_off - s_reach]
+    return reach_intervals(
+        graph, (eu, reach_u[eu]), (ev, reach_v[ev]), (s_edge, s_off, s_reach)
     )
-    end = np.concatenate([np.minimum(reach_u[eu], length[eu]), length[ev], s_off + s_reach])
-    start = np.clip(start, 0.0, length[edge])
-    end = np.clip(end, 0.0, length[edge])
-    return edge, start, end
 
 
 def merge_intervals(

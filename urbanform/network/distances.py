@@ -22,7 +22,14 @@ from urbanform.errors import NetworkError
 from urbanform.network.graph import WalkGraph
 from urbanform.network.snapping import Snapped
 
-__all__ = ["distance_from_sources", "nearest_distance", "component_report"]
+__all__ = [
+    "distance_from_sources",
+    "nearest_distance",
+    "component_report",
+    "end_costs",
+    "via_nearer_end",
+    "same_edge_walk_m",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +53,82 @@ def _source_costs(
     ok = ok & np.isfinite(cost)
     edge = sources.edge[ok]
     return edge, sources.offset_m[ok], cost[ok], ok
+
+
+def end_costs(
+    graph: WalkGraph, edge: np.ndarray, offset_m: np.ndarray, cost_m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where walks from points on edges enter the graph's nodes, and at what cost.
+
+    A point at ``offset_m`` along its ``edge`` (from the ``u`` end), already ``cost_m``
+    into its walk (snap distance and any extra), reaches the ``u`` end after
+    ``cost_m + offset_m`` and the ``v`` end after ``cost_m + length - offset_m``.
+
+    Returns
+    -------
+    tuple
+        ``(2 n,)`` node indices (every ``u`` end, then every ``v`` end) and their costs
+        in metres.
+
+    Examples
+    --------
+    >>> from urbanform.network import graph_from_arrays
+    >>> g = graph_from_arrays([[0, 0], [100, 0]], [0], [1], crs="EPSG:32648")
+    >>> nodes, cost = end_costs(g, np.array([0]), np.array([30.0]), np.array([5.0]))
+    >>> nodes.tolist(), cost.tolist()
+    ([0, 1], [35.0, 75.0])
+    """
+    nodes = np.concatenate([graph.edge_u[edge], graph.edge_v[edge]])
+    cost = np.concatenate([cost_m + offset_m, cost_m + graph.edge_length_m[edge] - offset_m])
+    return nodes, cost
+
+
+def via_nearer_end(
+    graph: WalkGraph,
+    edge: np.ndarray,
+    offset_m: np.ndarray,
+    dist_u: np.ndarray,
+    dist_v: np.ndarray,
+) -> np.ndarray:
+    """Walk from a point on an edge to a destination through the nearer end of the edge.
+
+    ``dist_u`` and ``dist_v`` are the network distances from the destination to the
+    ``u`` and ``v`` end of each point's ``edge``; the point walks ``offset_m`` to the
+    ``u`` end or ``length - offset_m`` to the ``v`` end, whichever sum is shorter
+    (the snap distance is not included).
+
+    Examples
+    --------
+    >>> from urbanform.network import graph_from_arrays
+    >>> g = graph_from_arrays([[0, 0], [100, 0]], [0], [1], crs="EPSG:32648")
+    >>> via_nearer_end(g, np.array([0]), np.array([30.0]), np.array([50.0]),
+    ...                np.array([0.0])).tolist()
+    [70.0]
+    """
+    via_u = dist_u + offset_m
+    via_v = dist_v + (graph.edge_length_m[edge] - offset_m)
+    return np.minimum(via_u, via_v)
+
+
+def same_edge_walk_m(
+    offset_m: np.ndarray, dest_offset_m: np.ndarray, dest_cost_m: np.ndarray
+) -> np.ndarray:
+    """Walk along a shared edge from a point to a destination on the same edge.
+
+    Per pair: ``|offset_m - dest_offset_m| + dest_cost_m``, summed as
+    :func:`nearest_distance` sums it (``(c - o_d) + o`` from a destination behind,
+    ``(c + o_d) - o`` from one ahead), so both give the same floats.
+
+    Examples
+    --------
+    >>> same_edge_walk_m(np.array([40.0, 40.0]), np.array([40.0, 10.0]),
+    ...                  np.array([8.0, 2.0])).tolist()
+    [8.0, 32.0]
+    """
+    o, o_d, c_d = offset_m, dest_offset_m, dest_cost_m
+    behind = np.where(o_d <= o, (c_d - o_d) + o, np.inf)
+    ahead = np.where(o_d >= o, (c_d + o_d) - o, np.inf)
+    return np.minimum(behind, ahead)
 
 
 def distance_from_sources(
@@ -83,8 +166,7 @@ def distance_from_sources(
     n = graph.n_nodes
     if edge.size == 0:
         return np.full(n, np.inf)
-    nodes = np.concatenate([graph.edge_u[edge], graph.edge_v[edge]])
-    weight = np.concatenate([cost + offset, cost + graph.edge_length_m[edge] - offset])
+    nodes, weight = end_costs(graph, edge, offset, cost)
     start = np.full(n, np.inf)
     np.minimum.at(start, nodes, weight)
     linked = np.flatnonzero(start <= cutoff)
@@ -107,7 +189,8 @@ def _same_edge_distance(
     """Per origin: min over destinations on its edge of |offset difference| + destination cost.
 
     min_d |o - o_d| + c_d = min(o + min_{o_d <= o}(c_d - o_d), -o + min_{o_d >= o}(c_d + o_d)),
-    computed with grouped running minima over origins and destinations sorted together.
+    computed with grouped running minima over origins and destinations sorted together
+    (the pairwise form, with the same sums, is :func:`same_edge_walk_m`).
     """
     n_o = o_edge.size
     edge = np.concatenate([o_edge, d_edge])
@@ -167,9 +250,7 @@ def nearest_distance(
     out = np.full(len(origins), np.inf)
     ok = origins.ok
     e, off, snap = origins.edge[ok], origins.offset_m[ok], origins.snap_m[ok]
-    via_u = node_dist[graph.edge_u[e]] + off
-    via_v = node_dist[graph.edge_v[e]] + (graph.edge_length_m[e] - off)
-    best = np.minimum(via_u, via_v)
+    best = via_nearer_end(graph, e, off, node_dist[graph.edge_u[e]], node_dist[graph.edge_v[e]])
     d_edge, d_off, d_cost, _ = _source_costs(graph, destinations, None)
     shared = np.isin(e, d_edge)
     if shared.any():
