@@ -10,8 +10,9 @@ Prints, per stage (reading and harmonising layers, each analysis, H3 summaries a
 GeoPackage, web maps, report, QGIS styles and project): wall and CPU seconds and the
 stage's peak resident memory (``VmHWM``, reset at the start of each stage); then per
 scale the total, its ratio to the smallest scale, the size of ``report.html``, and the
-log-log slope of total time against scale (1.0 is linear). Generating the synthetic demo city is done before the run
-and shown apart: a real city's layers are read from files.
+log-log slope of total time against scale (1.0 is linear). Generating the synthetic
+demo city is done before the run and shown apart: a real city's layers are read from
+files.
 
 Usage::
 
