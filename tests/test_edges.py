@@ -21,11 +21,15 @@ from click.testing import CliRunner
 from urbanform.analyses import jobs_housing, park_coverage
 from urbanform.analyses.context import Context
 from urbanform.cli.main import cli
+from urbanform.errors import NetworkError
 from urbanform.layers.types import Layers
 from urbanform.network import (
+    component_report,
     distance_from_sources,
     graph_from_arrays,
+    graph_from_lines,
     nearest_distance,
+    reached_edges,
     snap_points,
 )
 
@@ -83,6 +87,53 @@ def test_destination_exactly_at_the_cutoff_is_reached():
     g = two_edges()
     o, d = snap_points(g, xy((170, 4))), snap_points(g, xy((30, -3)))
     assert nearest_distance(g, o, d, cutoff_m=147)[0] == pytest.approx(147.0)
+
+
+def test_reached_edges_are_in_the_graph_crs():
+    g = one_edge()
+    r = reached_edges(g, snap_points(g, xy((30, 0))), cutoff_m=20)
+    assert r.crs == g.crs
+
+
+def test_partly_reached_edge_is_cut_on_both_sides_of_the_source():
+    # source (30, 0): snap 0, offset 30; 20 m each way -> the piece 10..50, not full
+    g = one_edge()
+    r = reached_edges(g, snap_points(g, xy((30, 0))), cutoff_m=20)
+    assert r[["start_m", "end_m", "full"]].values.tolist() == [[10.0, 50.0, False]]
+
+
+def test_edge_reached_beyond_both_ends_is_one_full_piece():
+    # source (30, 0), cutoff 200: 0..100 whole, one piece, flagged full
+    g = one_edge()
+    r = reached_edges(g, snap_points(g, xy((30, 0))), cutoff_m=200)
+    assert r[["start_m", "end_m", "full"]].values.tolist() == [[0.0, 100.0, True]]
+
+
+def islands():
+    """A 200 m main street, island A (0, 500)-(50, 500) and island B (0, 800)-(30, 800);
+    origins: one on the main street, two on A, one on B."""
+    lines = gpd.GeoDataFrame(
+        geometry=[shapely.LineString(xy(*c)) for c in
+                  ([(0, 0), (100, 0), (200, 0)], [(0, 500), (50, 500)], [(0, 800), (30, 800)])],
+        crs=CRS,
+    )
+    g = graph_from_lines(lines)
+    return g, snap_points(g, xy((10, 1), (20, 501), (30, 499), (5, 801)))
+
+
+def test_component_report_without_weights_counts_each_origin_once():
+    # A: 2 nodes, 1 edge, 2 origins, weight 2; B: 2 nodes, 1 edge, 1 origin, weight 1;
+    # sorted by weight, heaviest first; the main street (component 0) is left out
+    g, o = islands()
+    rep = component_report(g, o)
+    assert rep[["n_nodes", "n_edges", "n_origins", "weight"]].values.tolist() == [
+        [2, 1, 2, 2.0], [2, 1, 1, 1.0]]
+
+
+def test_component_report_rejects_weights_of_the_wrong_length():
+    g, o = islands()
+    with pytest.raises(NetworkError, match=r"weights have shape \(3,\), expected \(4,\)"):
+        component_report(g, o, np.ones(3))
 
 
 # --- park coverage ----------------------------------------------------------------------
