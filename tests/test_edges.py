@@ -89,6 +89,22 @@ def test_destination_exactly_at_the_cutoff_is_reached():
     assert nearest_distance(g, o, d, cutoff_m=147)[0] == pytest.approx(147.0)
 
 
+def test_source_extra_cost_is_added_to_the_walk():
+    # source (30, 0) with an extra 15 m (for example an entrance inside a station):
+    # node 1 at 15 + 70 = 85 m, node 2 at 85 + 100 = 185 m
+    g = two_edges()
+    dist = distance_from_sources(g, snap_points(g, xy((30, 0))), cutoff_m=1e3,
+                                 source_extra_m=np.array([15.0]))
+    assert dist[[1, 2]].tolist() == [pytest.approx(85.0), pytest.approx(185.0)]
+
+
+def test_zero_cutoff_is_allowed_and_reaches_the_source_node_only():
+    # source exactly on node 1 (100, 0): node 1 at 0 m, nodes 0 and 2 at 100 m > 0
+    g = two_edges()
+    dist = distance_from_sources(g, snap_points(g, xy((100, 0))), cutoff_m=0)
+    assert dist.tolist() == [np.inf, 0.0, np.inf]
+
+
 def test_reached_edges_are_in_the_graph_crs():
     g = one_edge()
     r = reached_edges(g, snap_points(g, xy((30, 0))), cutoff_m=20)
