@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from urbanform.analyses import jobs_housing, park_coverage
 from urbanform.analyses.context import Context
 from urbanform.cli.main import cli
-from urbanform.errors import NetworkError
+from urbanform.errors import LayerError, NetworkError
 from urbanform.layers.types import Layers
 from urbanform.network import (
     component_report,
@@ -236,6 +236,22 @@ def test_workspace_without_districts_gives_city_values_only():
                  [{"jobs": 1200.0}], [(600, 600)])
     ratio = run_jh(ctx).indicators["ratio"]
     assert (ratio.city.value, ratio.districts) == (pytest.approx(1.2), {})
+
+
+def test_ratio_exactly_at_the_band_bottom_is_balanced():
+    # district a: 800 jobs / 1,000 workers = 0.8, the bottom of [0.8, 1.2] (included);
+    # all 2,000 residents live in a, so balanced_share = 1.0
+    west = gdf([shapely.box(X0, Y0, X0 + 2000, Y0 + 2000)], name=["a"])
+    ctx = jh_ctx([{"population": 2000.0, "workers": 1000.0}], [(500, 500)],
+                 [{"jobs": 800.0}], [(600, 600)], districts=west)
+    assert run_jh(ctx).indicators["balanced_share"].districts["a"].value == pytest.approx(1.0)
+
+
+def test_jobs_layer_without_jobs_is_an_error():
+    ctx = jh_ctx([{"population": 2000.0, "workers": 1000.0}], [(500, 500)],
+                 [{"jobs": 0.0}], [(600, 600)])
+    with pytest.raises(LayerError, match="the jobs layer holds no jobs"):
+        run_jh(ctx)
 
 
 # --- command line -----------------------------------------------------------------------
