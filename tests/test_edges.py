@@ -254,6 +254,15 @@ def test_jobs_layer_without_jobs_is_an_error():
         run_jh(ctx)
 
 
+def test_units_without_workers_are_counted_in_a_warning():
+    # one unit gives 500 workers, the other none (NaN): 1 unit falls back on the rate
+    ctx = jh_ctx([{"population": 1000.0, "workers": 500.0},
+                  {"population": 2000.0, "workers": float("nan")}], [(500, 500), (700, 700)],
+                 [{"jobs": 1200.0}], [(600, 600)])
+    assert any(w.startswith("1 population units have no 'workers' value")
+               for w in run_jh(ctx).warnings)
+
+
 # --- command line -----------------------------------------------------------------------
 
 
