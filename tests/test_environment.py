@@ -23,7 +23,7 @@ def _split(req: str) -> tuple[str, str]:
 def _pyproject() -> dict[str, str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = list(data["dependencies"])
-    for extra in ("osm", "test"):
+    for extra in ("osm", "test", "mutation"):
         reqs += data["optional-dependencies"][extra]
     return dict(_split(r) for r in reqs)
 

@@ -2,7 +2,7 @@
 
 A workspace is a folder with ``urbanform.yml`` and the folders ``layers/``,
 ``analyses/`` and ``maps/``, one YAML file per layer, analysis run and map (see
-DESIGN.md). Every error names the file and the key.
+docs/architecture.md, "Workspace and layers"). Every error names the file and the key.
 """
 
 from __future__ import annotations

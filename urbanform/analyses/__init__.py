@@ -2,7 +2,7 @@
 
 Each kind module exposes:
 
-- ``DEFAULTS``: the default parameters (from the planning standards in DESIGN.md);
+- ``DEFAULTS``: the default parameters (GB/T 50563, GB 50180-2018; docs/architecture.md);
 - ``INDICATORS``: indicator key -> (unit, English label);
 - ``validate_params(params, *, where)``: the effective parameters (defaults filled in),
   raising :class:`~urbanform.errors.AnalysisError` that names ``where`` and the key;

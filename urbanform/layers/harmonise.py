@@ -1,7 +1,8 @@
 """Harmonising input layers: fields, classes, geometries and the working CRS.
 
 :func:`load_layers` reads every layer of a workspace, checks it against its role,
-maps fields and classes onto the canonical names of DESIGN.md, repairs what can be
+maps fields and classes onto the canonical names of its role (``types.ROLE_FIELDS``;
+docs/architecture.md, "Workspace and layers"), repairs what can be
 repaired (counting it), and reprojects everything once to the metric working CRS.
 """
 

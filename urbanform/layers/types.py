@@ -2,7 +2,7 @@
 
 Every vector layer that leaves :mod:`urbanform.layers` is a GeoDataFrame in the
 workspace's metric working CRS with the canonical field names of its role (see
-DESIGN.md); every raster is a :class:`RasterLayer`.
+:data:`ROLE_FIELDS` and docs/architecture.md); every raster is a :class:`RasterLayer`.
 """
 
 from __future__ import annotations

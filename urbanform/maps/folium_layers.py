@@ -347,7 +347,7 @@ def district_layers(
     ----------
     districts
         Polygons with ``name``, optional ``population``, and a value column per
-        indicator key (see ``notes/results_layers.md``).
+        indicator key (docs/architecture.md, "Result layers and style hints").
     indicators
         Indicator key -> (label, unit), in display order; keys without a column in
         ``districts`` are skipped. Shares use the ``good`` ramp, ratios ``diverging``,
