@@ -26,7 +26,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff mypy pandas-stubs types-PyYAML
 	$(BIN)/ruff check urbanform tests benchmarks
-	$(BIN)/mypy urbanform
+	$(BIN)/mypy --strict urbanform
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/network.py

@@ -51,7 +51,7 @@ class RunResult:
 
 def validate_analyses(
     ws: Workspace, *, only: list[str] | None = None
-) -> list[tuple[AnalysisSpec, dict]]:
+) -> list[tuple[AnalysisSpec, dict[str, Any]]]:
     """Each selected analysis with its effective parameters (defaults filled in).
 
     Raises
@@ -79,7 +79,7 @@ def validate_analyses(
 _PATH_PARAMS = ("od",)
 
 
-def _resolve_paths(params: dict, root: Path) -> dict:
+def _resolve_paths(params: dict[str, Any], root: Path) -> dict[str, Any]:
     """File parameters (``od``) made absolute against the workspace folder."""
     out = dict(params)
     for key in _PATH_PARAMS:
@@ -128,7 +128,10 @@ def _value(ind: Any, name: str) -> float:
 
 
 def run_analyses(
-    ctx: Context, checked: list[tuple[AnalysisSpec, dict]], *, progress: Progress | None = None
+    ctx: Context,
+    checked: list[tuple[AnalysisSpec, dict[str, Any]]],
+    *,
+    progress: Progress | None = None,
 ) -> list[AnalysisResult]:
     """Run each analysis on the shared context; add its ``districts`` layer."""
     results = []

@@ -10,7 +10,7 @@ farther than ``max_snap_m`` from every street.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -29,7 +29,7 @@ MAX_FAR_SHARE = 0.05
 """More than this share of residents beyond ``max_snap_m`` of every street is flagged."""
 
 
-def thin_inputs(layers: Layers, checked: list[tuple[Any, dict]]) -> list[str]:
+def thin_inputs(layers: Layers, checked: list[tuple[Any, dict[str, Any]]]) -> list[str]:
     """Warnings about thin inputs for the analyses in ``checked``.
 
     Parameters
@@ -58,13 +58,13 @@ def thin_inputs(layers: Layers, checked: list[tuple[Any, dict]]) -> list[str]:
     return out
 
 
-def _walks(kind: str, params: dict) -> bool:
+def _walks(kind: str, params: dict[str, Any]) -> bool:
     if "max_snap_m" not in params:
         return False
     return kind == "living_circle" or params.get("distance") == "network"
 
 
-def _empty_categories(layers: Layers, name: str, params: dict) -> list[str]:
+def _empty_categories(layers: Layers, name: str, params: dict[str, Any]) -> list[str]:
     fac = layers.vectors.get("facilities")
     if fac is None:
         return []
@@ -77,7 +77,7 @@ def _empty_categories(layers: Layers, name: str, params: dict) -> list[str]:
     ]
 
 
-def _thin_tiers(layers: Layers, name: str, params: dict) -> list[str]:
+def _thin_tiers(layers: Layers, name: str, params: dict[str, Any]) -> list[str]:
     parks = layers.vectors.get("parks")
     if parks is None:
         return []
@@ -100,7 +100,7 @@ def _thin_tiers(layers: Layers, name: str, params: dict) -> list[str]:
 def _points(gdf: gpd.GeoDataFrame) -> np.ndarray:
     geoms = gdf.geometry.values
     is_pt = shapely.get_type_id(geoms) == 0
-    return np.where(is_pt, geoms, shapely.point_on_surface(geoms))
+    return cast(np.ndarray, np.where(is_pt, geoms, shapely.point_on_surface(geoms)))
 
 
 def _outside_streets(layers: Layers) -> list[str]:

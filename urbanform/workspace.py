@@ -199,7 +199,9 @@ def _check_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
         )
 
 
-def _require(data: dict[str, Any], key: str, where: str, kind: type | tuple = str) -> Any:
+def _require(
+    data: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...] = str
+) -> Any:
     if key not in data or data[key] in (None, ""):
         raise WorkspaceError(f"{where}: missing required key {key!r}")
     if not isinstance(data[key], kind):
@@ -207,7 +209,7 @@ def _require(data: dict[str, Any], key: str, where: str, kind: type | tuple = st
     return data[key]
 
 
-def _typename(kind: type | tuple) -> str:
+def _typename(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(
         {"str": "string", "dict": "mapping", "list": "list"}.get(k.__name__, k.__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import h3
@@ -81,7 +81,8 @@ def cell_polygons(hex_ids: np.ndarray, *, crs: Any) -> np.ndarray:
     to_crs = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
     x, y = to_crs.transform(latlng[:, 1], latlng[:, 0])
     idx = np.repeat(np.arange(len(rings)), counts)
-    return shapely.polygons(shapely.linearrings(np.column_stack([x, y]), indices=idx))
+    rings_xy = shapely.linearrings(np.column_stack([x, y]), indices=idx)
+    return cast(np.ndarray, shapely.polygons(rings_xy))
 
 
 def cell_table(units: gpd.GeoDataFrame, *, resolution: int) -> pd.DataFrame:

@@ -68,7 +68,7 @@ def _class_list(value: Any, *, key: str, where: str, allow_empty: bool) -> list[
     return list(value)
 
 
-def validate_params(params: dict | None, *, where: str) -> dict:
+def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
     """Effective parameters: defaults overlaid with ``params``, each value checked.
 
     ``classes`` and ``exclude`` list canonical class names (``forest``, ``water``)
@@ -221,7 +221,7 @@ def raster_share_units(
 
 
 def _landuse_units(
-    ctx: Context, zones: gpd.GeoDataFrame, params: dict, *, name: str
+    ctx: Context, zones: gpd.GeoDataFrame, params: dict[str, Any], *, name: str
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Units and forest pieces from land-use polygons."""
     lu = ctx.layers.vector("landuse", needed_by=name)
@@ -249,13 +249,13 @@ def _landuse_units(
     return units, pieces.reset_index(drop=True)
 
 
-def _source(ctx: Context, params: dict) -> str:
+def _source(ctx: Context, params: dict[str, Any]) -> str:
     if params["source"] != "auto":
         return str(params["source"])
     return "landcover" if "landcover" in ctx.layers.rasters else "landuse"
 
 
-def _method(source: str, params: dict, codes: tuple[list[Any], list[Any]] | None) -> str:
+def _method(source: str, params: dict[str, Any], codes: tuple[list[Any], list[Any]] | None) -> str:
     cls, exc = ", ".join(map(str, params["classes"])), ", ".join(map(str, params["exclude"]))
     left_out = f"classes {exc} left out of the land area" if exc else "no class left out"
     if source == "landcover" and codes is not None:
@@ -273,7 +273,9 @@ def _method(source: str, params: dict, codes: tuple[list[Any], list[Any]] | None
     )
 
 
-def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> AnalysisResult:
+def run(
+    ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
+) -> AnalysisResult:
     """Forest cover per district and over the study area.
 
     Parameters

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -92,7 +92,7 @@ MAX_PIECES_REPORTED = 20
 """How many disconnected street pieces (most residents first) ``extra`` lists."""
 
 
-def validate_params(params: dict | None, *, where: str) -> dict:
+def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
     """The effective living-circle parameters, defaults by level filled in.
 
     Parameters
@@ -138,7 +138,7 @@ def validate_params(params: dict | None, *, where: str) -> dict:
     return out
 
 
-def indicator_keys(params: dict) -> list[str]:
+def indicator_keys(params: dict[str, Any]) -> list[str]:
     """The indicators a run with these (validated) parameters reports.
 
     Examples
@@ -149,7 +149,7 @@ def indicator_keys(params: dict) -> list[str]:
     return ["pop_share_all", *(f"pop_share_{c}" for c in params["categories"])]
 
 
-def _distance_m(given: dict, out: dict, *, where: str) -> float:
+def _distance_m(given: dict[str, Any], out: dict[str, Any], *, where: str) -> float:
     if given.get("distance_m") is not None and given.get("minutes") is not None:
         raise AnalysisError(
             f"{where}: params.distance_m and params.minutes exclude each other; give only one"
@@ -162,7 +162,7 @@ def _distance_m(given: dict, out: dict, *, where: str) -> float:
     if out["minutes"] is not None:
         minutes = positive_number(out["minutes"], key="minutes", where=where)
         out["minutes"] = minutes
-        return round(minutes * 60.0 * out["speed_m_s"], 6)
+        return cast(float, round(minutes * 60.0 * out["speed_m_s"], 6))
     if out["distance_m"] is not None:
         return positive_number(out["distance_m"], key="distance_m", where=where)
     return LEVELS[out["level"]][0]
@@ -226,7 +226,7 @@ def _points_xy(geoms: gpd.GeoSeries) -> np.ndarray:
     values = geoms.values
     if not (shapely.get_type_id(values) == 0).all():
         values = shapely.point_on_surface(values)
-    return shapely.get_coordinates(values).reshape(len(geoms), 2)
+    return cast(np.ndarray, shapely.get_coordinates(values).reshape(len(geoms), 2))
 
 
 def category_distances(
@@ -470,7 +470,7 @@ def _component_records(report: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _method(params: dict, categories: list[str]) -> str:
+def _method(params: dict[str, Any], categories: list[str]) -> str:
     dist = f"{params['distance_m']:,.0f} m"
     if params.get("minutes") is not None:
         dist += f" ({params['minutes']:g} minutes at {params['speed_m_s']:g} m/s)"
@@ -526,7 +526,9 @@ def _indicators(
     return out
 
 
-def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> AnalysisResult:
+def run(
+    ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
+) -> AnalysisResult:
     """Share of residents who reach each required facility category on foot.
 
     Parameters

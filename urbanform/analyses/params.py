@@ -11,7 +11,9 @@ from urbanform.errors import AnalysisError
 __all__ = ["merge_params", "positive_number", "one_of", "share_param"]
 
 
-def merge_params(given: dict[str, Any] | None, defaults: dict[str, Any], *, where: str) -> dict:
+def merge_params(
+    given: dict[str, Any] | None, defaults: dict[str, Any], *, where: str
+) -> dict[str, Any]:
     """Defaults overlaid with ``given``; an unknown key raises naming ``where``.
 
     Examples

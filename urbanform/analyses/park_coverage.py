@@ -102,7 +102,7 @@ def _check_tiers(tiers: Any, *, where: str) -> list[dict[str, float]]:
     return sorted(out, key=lambda t: -t["min_area_m2"])
 
 
-def validate_params(params: dict | None, *, where: str) -> dict:
+def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
     """Effective parameters: defaults overlaid with ``params``, each value checked.
 
     Tiers come back sorted by ``min_area_m2``, largest first.
@@ -274,7 +274,7 @@ def _tier_text(tiers: list[dict[str, float]]) -> str:
     return "; ".join(parts) + f"; parks under {tiers[-1]['min_area_m2']:,.0f} m² do not count"
 
 
-def _method(params: dict, *, has_pop: bool) -> str:
+def _method(params: dict[str, Any], *, has_pop: bool) -> str:
     tiers = params["tiers"]
     head = (
         f"Park service areas after GB/T 50563: {_tier_text(tiers)} (a park's area is its "
@@ -331,7 +331,9 @@ def _result_layers(
     return {"parks": parks, "service_areas": areas, "gaps": gaps}
 
 
-def run(ctx: Context, *, name: str, params: dict, target: Target | None) -> AnalysisResult:
+def run(
+    ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
+) -> AnalysisResult:
     """Park coverage of residential land and residents (GB/T 50563).
 
     Parameters
@@ -461,7 +463,7 @@ def _entrances(
 def _access_points(
     graph: WalkGraph,
     parks: gpd.GeoDataFrame,
-    params: dict,
+    params: dict[str, Any],
     entrances: gpd.GeoSeries | None = None,
 ) -> tuple[Snapped, np.ndarray, np.ndarray, list[str]]:
     """Access points of counting parks (edge points and mapped entrances).
@@ -499,7 +501,11 @@ def _access_points(
 
 
 def _walk(
-    graph: WalkGraph, origins: Snapped, access: Snapped, tier: np.ndarray, tiers: list[dict]
+    graph: WalkGraph,
+    origins: Snapped,
+    access: Snapped,
+    tier: np.ndarray,
+    tiers: list[dict[str, Any]],
 ) -> np.ndarray:
     """Walking distance to the nearest park in reach: one multi-source pass per tier."""
     from urbanform.network import nearest_distance
@@ -558,7 +564,7 @@ def _network_gaps(
 
 
 def _network_areas(
-    graph: WalkGraph, access: Snapped, tier: np.ndarray, tiers: list[dict], crs: Any
+    graph: WalkGraph, access: Snapped, tier: np.ndarray, tiers: list[dict[str, Any]], crs: Any
 ) -> gpd.GeoDataFrame:
     """The street lines walkable within each tier's radius of its parks' access points.
 
@@ -586,7 +592,7 @@ def _network(
     land: gpd.GeoDataFrame,
     pop: gpd.GeoDataFrame | None,
     *,
-    params: dict,
+    params: dict[str, Any],
     needed_by: str,
 ) -> _Network:
     """Area units, population units, gaps and service areas by walking distance."""

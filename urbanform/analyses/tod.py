@@ -149,7 +149,9 @@ def _units(ctx: Context, *, name: str) -> _Units:
     return _Units(frame, has_jobs, has_dwellings)
 
 
-def _candidate_pairs(units: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, r_max: float) -> tuple:
+def _candidate_pairs(
+    units: gpd.GeoDataFrame, ent: gpd.GeoDataFrame, r_max: float
+) -> tuple[Any, ...]:
     """(station, unit) pairs within ``r_max`` straight line of an entrance.
 
     The distance returned is the straight line, a lower bound of the walking distance.
@@ -166,9 +168,9 @@ def _station_distances(
     graph: WalkGraph | None,
     units: gpd.GeoDataFrame,
     ent: gpd.GeoDataFrame,
-    snaps: tuple,
+    snaps: tuple[Any, ...],
     *,
-    p: dict,
+    p: dict[str, Any],
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], dict[float, Pieces] | None]:
     """Per (station, unit) pair within reach: distance to that station's nearest entrance.
 
@@ -198,9 +200,9 @@ def _nearest_station_m(
     graph: WalkGraph | None,
     units: gpd.GeoDataFrame,
     ent: gpd.GeoDataFrame,
-    snaps: tuple,
+    snaps: tuple[Any, ...],
     *,
-    p: dict,
+    p: dict[str, Any],
 ) -> np.ndarray:
     """Distance from each unit to the nearest entrance of any station, in one pass.
 
@@ -296,7 +298,7 @@ def landuse_mix(polygons: np.ndarray, landuse: gpd.GeoDataFrame) -> np.ndarray:
 
 def _ring_table(
     u: _Units,
-    pairs: tuple,
+    pairs: tuple[Any, ...],
     *,
     n: int,
     r: float,
@@ -342,9 +344,9 @@ def _rings(
     u: _Units,
     stations: gpd.GeoDataFrame,
     ent: gpd.GeoDataFrame,
-    pairs: tuple,
+    pairs: tuple[Any, ...],
     *,
-    p: dict,
+    p: dict[str, Any],
 ) -> dict[float, tuple[np.ndarray, pd.DataFrame]]:
     """Catchment polygons and the ring table of every ring radius.
 
@@ -401,7 +403,9 @@ _LABELS = {
 }
 
 
-def _catchment_layer(stations: gpd.GeoDataFrame, rings: dict, crs) -> gpd.GeoDataFrame:
+def _catchment_layer(
+    stations: gpd.GeoDataFrame, rings: dict[float, Any], crs: Any
+) -> gpd.GeoDataFrame:
     parts = []
     for r, (polys, table) in sorted(rings.items(), reverse=True):
         t = table.assign(
@@ -423,7 +427,7 @@ def _catchment_layer(stations: gpd.GeoDataFrame, rings: dict, crs) -> gpd.GeoDat
     return layer
 
 
-def _station_layer(stations: gpd.GeoDataFrame, rings: dict) -> gpd.GeoDataFrame:
+def _station_layer(stations: gpd.GeoDataFrame, rings: dict[float, Any]) -> gpd.GeoDataFrame:
     layer = stations.copy()
     for r, (_, table) in sorted(rings.items()):
         for col in table.columns:
@@ -441,7 +445,9 @@ def _station_layer(stations: gpd.GeoDataFrame, rings: dict) -> gpd.GeoDataFrame:
     return layer
 
 
-def _snap(ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict) -> tuple:
+def _snap(
+    ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict[str, Any]
+) -> tuple[Any, ...]:
     """The walk graph, the snapped units and entrances, and the units near a street.
 
     Only units within reach of an entrance in a straight line are snapped (the others
@@ -469,7 +475,7 @@ def _snap_warnings(
     u: _Units,
     stations: gpd.GeoDataFrame,
     ent: gpd.GeoDataFrame,
-    snaps: tuple,
+    snaps: tuple[Any, ...],
     on_street: np.ndarray | None,
     *,
     max_snap_m: float,
@@ -511,7 +517,7 @@ def _indicator_units(u: _Units, nearest_m: np.ndarray) -> gpd.GeoDataFrame:
     return f
 
 
-def _method(p: dict, n_stations: int, *, has_landuse: bool) -> str:
+def _method(p: dict[str, Any], n_stations: int, *, has_landuse: bool) -> str:
     rings = ", ".join(f"{r:g}" for r in p["radius_m"])
     if p["distance"] == "network":
         how = (

@@ -34,6 +34,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -113,7 +114,7 @@ class StationSources:
 
     def live(self) -> np.ndarray:
         """Mask of the entrances that start walks: snapped, with a finite snap distance."""
-        return self.snapped.ok & np.isfinite(self.snapped.snap_m)
+        return cast(np.ndarray, self.snapped.ok & np.isfinite(self.snapped.snap_m))
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,7 @@ def piece_geometries(graph: WalkGraph, pieces: Pieces) -> np.ndarray:
     part = ~full
     if part.any():
         geoms[part] = substrings(geoms[part], pieces.start_m[part], pieces.end_m[part])
-    return geoms
+    return cast(np.ndarray, geoms)
 
 
 def piece_bands(

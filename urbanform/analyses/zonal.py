@@ -16,6 +16,7 @@ Everything works on whole arrays (shapely 2 and STRtree), never feature by featu
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -106,7 +107,7 @@ def cover_tiles(cover: shapely.Geometry | None, *, tile_m: float = 1000.0) -> np
     boxes = shapely.box(gx, gy, gx + tile_m, gy + tile_m)
     bi, pi = shapely.STRtree(parts).query(boxes, predicate="intersects")
     tiles = _polygonal(shapely.intersection(parts[pi], boxes[bi]))
-    return tiles[shapely.area(tiles) > _MIN_AREA_M2]
+    return cast(np.ndarray, tiles[shapely.area(tiles) > _MIN_AREA_M2])
 
 
 def _as_tiles(cover: shapely.Geometry | np.ndarray | None, tile_m: float) -> np.ndarray:
@@ -116,7 +117,9 @@ def _as_tiles(cover: shapely.Geometry | np.ndarray | None, tile_m: float) -> np.
     return cover_tiles(cover, tile_m=tile_m)
 
 
-def _subtract_hits(geoms: np.ndarray, tiles: np.ndarray, gi: np.ndarray, ti: np.ndarray):
+def _subtract_hits(
+    geoms: np.ndarray, tiles: np.ndarray, gi: np.ndarray, ti: np.ndarray
+) -> np.ndarray:
     """``geoms`` minus their intersecting tiles, one vectorised pass per hit rank."""
     rest = geoms.copy()
     if len(gi) == 0:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyproj
@@ -53,7 +53,7 @@ def _uniform_field(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarr
     smooth = ndimage.zoom(low, SMOOTH_PIXELS, order=1)[: shape[0], : shape[1]]
     smooth /= smooth.std()
     z = 0.8 * smooth + 0.6 * rng.standard_normal(shape, dtype=np.float32)
-    return special.ndtr(z).astype(np.float32)
+    return cast(np.ndarray, special.ndtr(z).astype(np.float32))
 
 
 def _as_geojson(polygons: list[BaseGeometry]) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import shapely
@@ -37,7 +38,7 @@ def smooth_field(
     phases = rng.uniform(0, 2 * np.pi, n_waves)
     k = np.stack([np.cos(angles), np.sin(angles)], axis=-1) * (2 * np.pi / lengths)[:, None]
     rel = xy - np.asarray(CENTRE_XY)
-    return np.sqrt(2.0 / n_waves) * np.sin(rel @ k.T + phases).sum(axis=-1)
+    return cast(np.ndarray, np.sqrt(2.0 / n_waves) * np.sin(rel @ k.T + phases).sum(axis=-1))
 
 
 def assign_codes(blocks: Blocks, rng: np.random.Generator, *, factor: float) -> np.ndarray:
@@ -54,7 +55,7 @@ def assign_codes(blocks: Blocks, rng: np.random.Generator, *, factor: float) -> 
     belt = np.abs(radius - RING_RADII_M[2] * factor) < GREEN_BELT_HALF_WIDTH_M
     score[belt, CODES.index("G2")] += 2.0  # the ecological belt along the third ring
     score[:, CODES.index("G1")] = -np.inf  # parks are placed, not drawn
-    return np.asarray(CODES, dtype=object)[np.argmax(score, axis=1)]
+    return cast(np.ndarray, np.asarray(CODES, dtype=object)[np.argmax(score, axis=1)])
 
 
 def _lattice_points(
@@ -125,7 +126,7 @@ def corner_squares(
     ring = np.stack([p0, p0 + side * u, p0 + side * (u + v), p0 + side * v], axis=1)
     squares = shapely.polygons(ring)
     inside = shapely.within(squares, blocks.geometry[idx]) & shapely.is_valid(squares)
-    return squares[inside]
+    return cast(np.ndarray, squares[inside])
 
 
 def bank_parks(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -196,4 +198,4 @@ def station_points(
     centre = polar(0.0, 0.0).round(3)
     names[f"{centre[0]},{centre[1]}"] = "Tianfu Square"
     df["name"] = key.map(names)
-    return df[["x", "y", "name", "line"]]
+    return cast(pd.DataFrame, df[["x", "y", "name", "line"]])

@@ -10,6 +10,7 @@ the polygons between streets, traced exactly along the street polylines.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import shapely
@@ -39,7 +40,7 @@ class Lattice:
 
     def world(self, local: np.ndarray) -> np.ndarray:
         """Local (a, b) coordinates -> world xy."""
-        return self.origin + local[..., :1] * self.e1 + local[..., 1:2] * self.e2
+        return cast(np.ndarray, self.origin + local[..., :1] * self.e1 + local[..., 1:2] * self.e2)
 
 
 def _local_bounds(geom: BaseGeometry, e1: np.ndarray, e2: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -62,7 +63,7 @@ def building_weights(buildings: gpd.GeoDataFrame) -> np.ndarray:
     if "floor_area" in buildings.columns:
         fa = buildings["floor_area"].to_numpy(dtype=float)
         w = np.where(np.isfinite(fa), fa, w)
-    return w
+    return cast(np.ndarray, w)
 
 
 def _targets(

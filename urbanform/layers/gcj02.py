@@ -8,6 +8,8 @@ no closed form, so it is solved by fixed-point iteration to better than 1e-9 deg
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
@@ -90,4 +92,4 @@ def gcj02_geometries_to_wgs84(geoms: np.ndarray) -> np.ndarray:
         x, y = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, _tf)
+    return cast(np.ndarray, shapely.transform(geoms, _tf))

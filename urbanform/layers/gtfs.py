@@ -181,7 +181,7 @@ def stations_from_tables(
 
 def _entrances(
     s: pd.DataFrame, root: pd.Series, stations: set[str], lon: pd.Series, lat: pd.Series
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     if "location_type" not in s.columns:
         return []
     ltype = pd.to_numeric(s["location_type"], errors="coerce")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -78,7 +78,7 @@ def working_crs(spec_crs: str | None, vectors: Iterable[gpd.GeoDataFrame]) -> py
         "working CRS: %s (UTM zone of the data; set 'crs' in urbanform.yml to change)",
         crs.to_string(),
     )
-    return crs
+    return cast(pyproj.CRS, crs)
 
 
 def _where(spec: LayerSpec) -> str:

@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -159,7 +159,7 @@ def osm_tag_mapping() -> dict[str, Any]:
     >>> osm_tag_mapping()["facilities"]["classes"]["kindergarten"]
     ['amenity=kindergarten|childcare']
     """
-    return yaml.safe_load(_default_mapping_text())
+    return cast("dict[str, Any]", yaml.safe_load(_default_mapping_text()))
 
 
 def _role_classes(role: str, classes: Mapping[str, Any] | None) -> dict[str, Any]:

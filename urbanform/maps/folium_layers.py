@@ -20,7 +20,7 @@ import html
 import json
 import logging
 import re
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import folium
@@ -173,7 +173,7 @@ class FitToBounds(MacroElement):
     _template = js_template("fit_to_bounds.js.j2")
 
     def __init__(self, bounds: list[list[float]], *, padding_px: int = 12) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca is untyped
         self._name = "FitToBounds"
         self.bounds = bounds
         self.padding_px = int(padding_px)
@@ -226,7 +226,7 @@ class ContextLayer(MacroElement):
     _template = js_template("context_layer.js.j2")
 
     def __init__(self, data_json: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca is untyped
         self._name = "ContextLayer"
         self.data_json = data_json
         self.styles = CONTEXT_STYLES
@@ -292,7 +292,7 @@ class PropertyStyle(MacroElement):
     _template = js_template("property_style.js.j2")
 
     def __init__(self, base: dict[str, Any]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca is untyped
         self._name = "PropertyStyle"
         self.base = base
 
@@ -331,7 +331,7 @@ def _colour_column(values: np.ndarray, breaks: list[float], ramp: str) -> list[s
     idx = np.searchsorted(np.asarray(breaks, dtype=float), values, side="right") - 1
     idx = np.clip(idx, 0, len(colours) - 2)
     idx[~np.isfinite(values)] = len(colours) - 1
-    return colours[idx].tolist()
+    return cast("list[str]", colours[idx].tolist())
 
 
 def district_layers(
@@ -667,5 +667,5 @@ class DrawnFlag(MacroElement):
     _template = js_template("drawn_flag.js.j2")
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca is untyped
         self._name = "DrawnFlag"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from importlib.resources import files
+from typing import cast
 
 import folium
 import numpy as np
@@ -22,7 +23,8 @@ __all__ = ["Legend", "class_labels", "graduated_legend", "legend_html"]
 
 def js_template(name: str) -> Template:
     """Load a Folium element template (a ``script`` macro) from ``templates/``."""
-    return Template((files("urbanform.maps") / "templates" / name).read_text(encoding="utf-8"))
+    text = (files("urbanform.maps") / "templates" / name).read_text(encoding="utf-8")
+    return cast(Template, Template(text))
 
 
 class Legend(MacroElement):
@@ -42,7 +44,7 @@ class Legend(MacroElement):
     _template = js_template("legend.js.j2")
 
     def __init__(self, html_text: str, *, layer: folium.map.Layer) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca is untyped
         self._name = "Legend"
         self.html_text = html_text
         self.layer = layer

@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pyproj
@@ -265,7 +266,7 @@ def _extent(parent: ET.Element, tag: str, box: tuple[float, ...]) -> ET.Element:
     return elem
 
 
-def _gpkg_layers(gpkg_path: Path) -> dict[str, dict]:
+def _gpkg_layers(gpkg_path: Path) -> dict[str, dict[str, Any]]:
     """Layer name -> geometry type, CRS and extent, read from the GeoPackage tables."""
     with _geopackage(gpkg_path) as conn:
         rows = conn.execute(
@@ -274,7 +275,7 @@ def _gpkg_layers(gpkg_path: Path) -> dict[str, dict]:
             "FROM gpkg_geometry_columns g JOIN gpkg_contents c USING (table_name) "
             "LEFT JOIN gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id"
         ).fetchall()
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, gtype, org, code, definition, *box in rows:
         crs = None
         if org and str(org).upper() == "EPSG" and int(code) > 0:
@@ -296,7 +297,7 @@ def _relative_source(gpkg_path: Path, qgz_path: Path) -> str:
 
 
 def _maplayer(
-    name: str, info: dict, *, source: str, crs: pyproj.CRS, style: tuple[str, str] | None
+    name: str, info: dict[str, Any], *, source: str, crs: pyproj.CRS, style: tuple[str, str] | None
 ) -> ET.Element:
     kind = "fill"
     with contextlib.suppress(OutputError):
@@ -327,7 +328,7 @@ def _maplayer(
     return layer
 
 
-def _drawing_order(names: list[str], infos: dict[str, dict]) -> list[str]:
+def _drawing_order(names: list[str], infos: dict[str, dict[str, Any]]) -> list[str]:
     """Points over lines over polygons (QGIS draws the top of a group last), else as given."""
     rank = {"marker": 0, "line": 1, "fill": 2}
 
@@ -341,7 +342,7 @@ def _drawing_order(names: list[str], infos: dict[str, dict]) -> list[str]:
 
 
 def _layer_tree(
-    groups: dict[str, list[str]], infos: dict[str, dict], *, source: str
+    groups: dict[str, list[str]], infos: dict[str, dict[str, Any]], *, source: str
 ) -> ET.Element:
     root = ET.Element("layer-tree-group")
     ET.SubElement(root, "customproperties")
@@ -377,7 +378,7 @@ def _union(boxes: list[tuple[float, ...]]) -> tuple[float, ...] | None:
 
 
 def project_xml(
-    infos: dict[str, dict],
+    infos: dict[str, dict[str, Any]],
     styles: dict[str, tuple[str, str]],
     *,
     groups: dict[str, list[str]],

@@ -12,6 +12,7 @@ Python.
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -107,7 +108,7 @@ def via_nearer_end(
     """
     via_u = dist_u + offset_m
     via_v = dist_v + (graph.edge_length_m[edge] - offset_m)
-    return np.minimum(via_u, via_v)
+    return cast(np.ndarray, np.minimum(via_u, via_v))
 
 
 def same_edge_walk_m(
@@ -180,7 +181,7 @@ def distance_from_sources(
     dist = dijkstra(ext, directed=True, indices=n, limit=cutoff)
     out = dist[rank]  # back to the graph's node order
     out[out > cutoff] = np.inf
-    return out
+    return cast(np.ndarray, out)
 
 
 def _same_edge_distance(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -89,7 +89,7 @@ class WalkGraph:
         """
         if "search_csgraph" not in self._cache:
             self._cache["search_csgraph"] = _renumbered(self.csgraph(), self.node_xy)
-        return self._cache["search_csgraph"]
+        return cast("tuple[np.ndarray, sp.csr_matrix]", self._cache["search_csgraph"])
 
     def edge_tree(self) -> shapely.STRtree:
         """STRtree over :attr:`edge_geometry` (built once and cached)."""
@@ -170,7 +170,7 @@ def label_components(u: np.ndarray, v: np.ndarray, n_nodes: int) -> np.ndarray:
     # rank by size descending; ties by first appearance (stable)
     rank = np.empty(sizes.size, dtype=np.int64)
     rank[np.argsort(-sizes, kind="stable")] = np.arange(sizes.size)
-    return rank[labels]
+    return cast(np.ndarray, rank[labels])
 
 
 def graph_from_arrays(

@@ -11,6 +11,7 @@ their ends and at vertices they share with other lines, as in OSM.
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -170,7 +171,8 @@ def _prepare_lines(
 
 def _orient(o: np.ndarray, d: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Cross product (d - o) x (q - o): > 0 left turn, < 0 right turn, 0 collinear."""
-    return (d[:, 0] - o[:, 0]) * (q[:, 1] - o[:, 1]) - (d[:, 1] - o[:, 1]) * (q[:, 0] - o[:, 0])
+    cross = (d[:, 0] - o[:, 0]) * (q[:, 1] - o[:, 1]) - (d[:, 1] - o[:, 1]) * (q[:, 0] - o[:, 0])
+    return cast(np.ndarray, cross)
 
 
 def _may_meet(p0: np.ndarray, p1: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -184,7 +186,7 @@ def _may_meet(p0: np.ndarray, p1: np.ndarray, a: np.ndarray, b: np.ndarray) -> n
         for pb in (b0, b1):
             shared_end |= (pa[:, 0] == pb[:, 0]) & (pa[:, 1] == pb[:, 1])
     collinear = (o1 == 0) & (o2 == 0)
-    return ~apart & ~(shared_end & ~collinear)
+    return cast(np.ndarray, ~apart & ~(shared_end & ~collinear))
 
 
 def _segment_candidates(coords: np.ndarray, line_id: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -235,7 +237,7 @@ def _insert_crossings(geoms: np.ndarray) -> np.ndarray:
     order = np.lexsort((is_new, all_pos, all_line))
     all_xy = np.concatenate([coords, pts])[order]
     logger.debug("noding: %d crossing points inserted", pts.shape[0] // 2)
-    return shapely.linestrings(all_xy, indices=all_line[order])
+    return cast(np.ndarray, shapely.linestrings(all_xy, indices=all_line[order]))
 
 
 def _proper_crossings(
