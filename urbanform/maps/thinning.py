@@ -74,7 +74,7 @@ _FINEST_RES, _COARSEST_RES = 10, 3
 _LINE_SAMPLE_M = 100.0
 _SAMPLE = 50_000  # points indexed to rule out resolutions before all are
 # mean H3 cell area (m2) by resolution, for choosing a fill resolution
-_CELL_M2 = {r: 4.357449416078e12 / (7**r) / 1.0 for r in range(16)}
+_CELL_M2 = {r: 4.357449416078e12 / 7**r for r in range(16)}
 
 
 def _vertices(geoms: np.ndarray) -> int:
