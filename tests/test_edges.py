@@ -17,8 +17,10 @@ import pyproj
 import pytest
 import shapely
 from click.testing import CliRunner
+from test_park_coverage import make_ctx as park_ctx
+from test_park_coverage import run as run_parks
 
-from urbanform.analyses import jobs_housing, park_coverage
+from urbanform.analyses import jobs_housing
 from urbanform.analyses.context import Context
 from urbanform.cli.main import cli
 from urbanform.errors import LayerError, NetworkError
@@ -159,21 +161,6 @@ def test_component_report_rejects_weights_of_the_wrong_length():
 PARK = gdf([shapely.box(0, 0, 100, 100)], name=["Central"])
 R_IN = shapely.box(200, 20, 260, 80)  # residential land 100 m from the park
 TWIN = [shapely.box(0, 0, 25, 100), shapely.box(25, 0, 50, 100)]  # 2,500 m² each, touching
-
-
-def park_ctx(parks, residential, *, population=None, districts=None) -> Context:
-    land = gdf(residential, **{"class": ["residential"] * len(residential)})
-    vectors = {"parks": parks, "landuse": land}
-    if population is not None:
-        vectors["population"] = population
-    if districts is not None:
-        vectors["districts"] = districts
-    return Context(Layers(crs=CRS, vectors=vectors))
-
-
-def run_parks(ctx: Context, **params):
-    p = park_coverage.validate_params(params, where="analyses/park.yml")
-    return park_coverage.run(ctx, name="park", params=p, target=None)
 
 
 def test_resident_exactly_at_the_park_radius_is_covered():
