@@ -20,6 +20,7 @@ city = 100 / 150 = 2/3.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -140,3 +141,18 @@ def write_tiny_workspace(root: Path, *, analyses: dict[str, str] | None = None) 
 @pytest.fixture
 def tiny_workspace(tmp_path: Path) -> Path:
     return write_tiny_workspace(tmp_path / "tiny")
+
+
+DEMO_RUNS = ["park500", "park_network", "circle5", "forest", "jobs_housing", "tod_line"]
+"""The demo analyses run once per session by :func:`demo_run`."""
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The repository's demo workspace run once (analyses :data:`DEMO_RUNS`)."""
+    from urbanform.pipeline import run_workspace
+    from urbanform.workspace import load_workspace
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    ws = load_workspace(Path(__file__).resolve().parents[1], out=out)
+    return run_workspace(ws, only=DEMO_RUNS)

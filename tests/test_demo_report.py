@@ -14,19 +14,9 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 import pytest
-
-from urbanform.pipeline import run_workspace
-from urbanform.workspace import load_workspace
+from conftest import DEMO_RUNS as RUNS  # the runs of the session fixture demo_run
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = ["park500", "park_network", "circle5", "forest", "jobs_housing", "tod_line"]
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory):
-    out = tmp_path_factory.mktemp("demo") / "out"
-    ws = load_workspace(ROOT, out=out)
-    return run_workspace(ws, only=RUNS)
 
 
 def test_summary_has_every_run_with_mixed_district_results(demo_run) -> None:
