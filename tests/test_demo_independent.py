@@ -16,6 +16,15 @@ allows:
 - **jobs_housing**: jobs and workers summed per district by ``sjoin``; a district is
   balanced inside [0.8, 1.2] (bounds included); ``balanced_share`` is the residents of
   balanced districts over the residents of all districts. Equal to 1e-12.
+- **circle5** (walk network, 300 m): on urbanform's walk graph and snaps (both tested on
+  their own in tests/test_network.py), distances from networkx's Dijkstra with every snap
+  point inserted as a node (tests/_network_helpers.py), and the shares summed here: a
+  resident is covered for a category when a facility of it is within 300 m, and for
+  ``all`` when covered for every category. Equal to 1e-12.
+- **park_network** (``pop_share``): the same graph and snaps; access points every ~25 m
+  along each counting park's outer edge (``ceil(L / 25)`` evenly spaced from the first
+  vertex, parks merged and tiered as for park500), networkx distances per tier (500 m
+  to first-tier parks, 300 m to either tier). Equal to 1e-12.
 - **forest**: the exact share of each 20 m pixel inside each district, from shapely
   intersections for the pixels a district edge touches and from the pixel centre for
   the rest; share = sum(fraction x forest) / sum(fraction x land). Equal to 1e-8.
@@ -37,8 +46,11 @@ import pandas as pd
 import pytest
 import shapely
 import yaml
+from _network_helpers import nx_reference
 from rasterio import features
 from scipy.spatial import cKDTree
+
+from urbanform.network import graph_from_lines, snap_points
 
 demo = pytest.importorskip("urbanform.demo")
 
@@ -54,7 +66,8 @@ def summary(demo_run: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def layers() -> dict[str, Any]:
-    names = ["districts", "landuse", "parks", "population", "jobs", "stations", "landcover"]
+    names = ["districts", "landuse", "parks", "population", "jobs", "stations", "landcover",
+             "streets", "facilities"]
     out = {n: demo.demo_layer(n) for n in names}
     classes = yaml.safe_load((ROOT / "layers" / "landuse.yml").read_text(encoding="utf-8"))
     code_class = {code: cls for cls, codes in classes["classes"].items() for code in codes}
@@ -208,3 +221,59 @@ def test_forest_share_equals_exact_pixel_fractions(summary, layers) -> None:
     # exactextract's fractions differ from shapely's in the last digits (4e-9); one pixel
     # more or less in a district moves its share by about 1e-5.
     assert _values(summary, "forest", "share") == pytest.approx(expected, abs=1e-8)
+
+
+def test_circle5_shares_equal_networkx_distances(summary, layers) -> None:
+    # analyses/circle5.yml: 300 m, four categories, max_snap_m 100; min_piece_share is
+    # the default 0.01 (street pieces under 1% of the network's length are not snapped to).
+    cats = ["kindergarten", "convenience_store", "community_service", "playground"]
+    graph = graph_from_lines(layers["streets"])
+    pop, fac = layers["population"], layers["facilities"]
+    usnap = snap_points(graph, pop.geometry, max_snap_m=100.0, min_piece_share=0.01)
+    w = pop["population"].to_numpy(dtype=float)
+    district = _district_of(pop, layers["districts"])
+    every = np.ones(len(pop), dtype=bool)
+    for cat in cats:
+        f = fac[fac["category"] == cat]
+        fsnap = snap_points(graph, f.geometry, max_snap_m=100.0, min_piece_share=0.01)
+        reach = nx_reference(graph, usnap, fsnap, 300.0) <= 300.0
+        every &= reach
+        expected = _shares(np.where(reach, w, 0.0), w, district)
+        got = _values(summary, "circle5", f"pop_share_{cat}")
+        assert got == pytest.approx(expected, abs=1e-12), cat
+    expected = _shares(np.where(every, w, 0.0), w, district)
+    assert _values(summary, "circle5", "pop_share_all") == pytest.approx(expected, abs=1e-12)
+
+
+def _access_points(parks: gpd.GeoDataFrame) -> list[tuple[float, np.ndarray]]:
+    """(radius, access points) per tier: ceil(L / 25) points evenly along each outer edge."""
+    named = parks["name"].notna() & (parks["name"].astype(str).str.strip() != "")
+    shared = named & parks["name"].duplicated(keep=False)
+    merged = pd.concat([parks[shared][["name", "geometry"]].dissolve(by="name"),
+                        parks[~shared][["geometry"]]])
+    merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=parks.crs).explode()
+    area = merged.area.to_numpy()
+    out = []
+    for min_area, radius in TIERS:
+        # parks of this tier *or a larger one* serve this radius
+        rings = merged.geometry[area >= min_area].exterior.to_numpy()
+        pts = [
+            shapely.line_interpolate_point(ring, np.arange(n) * ring.length / n)
+            for ring in rings
+            for n in [max(1, math.ceil(ring.length / 25.0))]
+        ]
+        out.append((radius, shapely.get_coordinates(np.concatenate(pts))))
+    return out
+
+
+def test_park_network_pop_share_equals_networkx_distances(summary, layers) -> None:
+    graph = graph_from_lines(layers["streets"])
+    pop = layers["population"]
+    usnap = snap_points(graph, pop.geometry, max_snap_m=100.0, min_piece_share=0.01)
+    covered = np.zeros(len(pop), dtype=bool)
+    for radius, pts in _access_points(layers["parks"]):
+        asnap = snap_points(graph, pts, max_snap_m=100.0, min_piece_share=0.01)
+        covered |= nx_reference(graph, usnap, asnap, radius) <= radius
+    w = pop["population"].to_numpy(dtype=float)
+    expected = _shares(np.where(covered, w, 0.0), w, _district_of(pop, layers["districts"]))
+    assert _values(summary, "park_network", "pop_share") == pytest.approx(expected, abs=1e-12)
