@@ -143,7 +143,9 @@ def tiny_workspace(tmp_path: Path) -> Path:
     return write_tiny_workspace(tmp_path / "tiny")
 
 
-DEMO_RUNS = ["park500", "park_network", "circle5", "forest", "jobs_housing", "tod_line"]
+DEMO_RUNS = [
+    "park500", "park_network", "circle5", "forest", "jobs_housing", "tod", "tod_line",
+]
 """The demo analyses run once per session by :func:`demo_run`."""
 
 

@@ -25,6 +25,8 @@ allows:
   along each counting park's outer edge (``ceil(L / 25)`` evenly spaced from the first
   vertex, parks merged and tiered as for park500), networkx distances per tier (500 m
   to first-tier parks, 300 m to either tier). Equal to 1e-12.
+- **tod** (walk network, 800 m): the same graph; residents and jobs snapped as above,
+  every station point a source, networkx distances. Equal to 1e-12.
 - **forest**: the exact share of each 20 m pixel inside each district, from shapely
   intersections for the pixels a district edge touches and from the pixel centre for
   the rest; share = sum(fraction x forest) / sum(fraction x land). Equal to 1e-8.
@@ -277,3 +279,19 @@ def test_park_network_pop_share_equals_networkx_distances(summary, layers) -> No
     w = pop["population"].to_numpy(dtype=float)
     expected = _shares(np.where(covered, w, 0.0), w, _district_of(pop, layers["districts"]))
     assert _values(summary, "park_network", "pop_share") == pytest.approx(expected, abs=1e-12)
+
+
+def test_tod_network_shares_equal_networkx_distances(summary, layers) -> None:
+    # analyses/tod.yml: rings [500, 800] m on the walk network; the indicator ring is
+    # 800 m; every demo station point is an entrance of its station.
+    graph = graph_from_lines(layers["streets"])
+    ssnap = snap_points(graph, layers["stations"].geometry, max_snap_m=100.0,
+                        min_piece_share=0.01)
+    for key, layer, field in [("pop_share", "population", "population"),
+                              ("jobs_share", "jobs", "jobs")]:
+        pts = layers[layer]
+        snap = snap_points(graph, pts.geometry, max_snap_m=100.0, min_piece_share=0.01)
+        reach = nx_reference(graph, snap, ssnap, 800.0) <= 800.0
+        w = pts[field].to_numpy(dtype=float)
+        expected = _shares(np.where(reach, w, 0.0), w, _district_of(pts, layers["districts"]))
+        assert _values(summary, "tod", key) == pytest.approx(expected, abs=1e-12), key
