@@ -134,6 +134,22 @@ def test_validate_reports_layers(tiny_workspace: Path) -> None:
     assert "population" in r.output and "OK" in r.output
 
 
+def test_validate_lists_each_analysis_with_its_effective_parameters(tiny_workspace: Path) -> None:
+    (tiny_workspace / "analyses" / "park500.yml").write_text(
+        "kind: park_coverage\nparams: {max_snap_m: 80}\n"
+    )
+    r = invoke("validate", str(tiny_workspace))
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[:2] == ["analysis", "park500"])
+    # the given value, then the defaults of everything not given
+    assert lines[at + 1] == (
+        "    params: distance=euclidean, tiers=[{min_area_m2: 5000, radius_m: 500}, "
+        "{min_area_m2: 2000, radius_m: 300}], access_spacing_m=25, max_snap_m=80, "
+        "sample_spacing_m=50, min_piece_share=0.01"
+    )
+
+
 def test_unknown_only_name(tiny_workspace: Path) -> None:
     r = invoke("run", str(tiny_workspace), "--only", "nope")
     assert r.exit_code == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from urbanform.analyses.registry import KINDS, AnalysisKind, get_kind
+from urbanform.analyses.registry import KINDS, AnalysisKind, get_kind, parameters_table
 from urbanform.errors import AnalysisError
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -64,6 +65,38 @@ def test_living_circle_indicator_keys_follow_the_parameters():
     kind = KINDS["living_circle"]
     params = kind.validate_params({"categories": ["library"]}, where="c.yml")
     assert kind.indicator_keys(params) == ["pop_share_all", "pop_share_library"]
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_validated_parameters_are_a_frozen_instance_of_the_kind_class(name: str):
+    kind = KINDS[name]
+    params = kind.validate_params({}, where="a.yml")
+    assert type(params) is kind.params_type
+    assert set(params) == set(kind.defaults) == set(kind.params_type.docs())
+    first = next(iter(params))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(params, first, None)
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_every_parameter_has_a_description(name: str):
+    docs = KINDS[name].params_type.docs()
+    assert all(d.strip() for d in docs.values()), docs
+
+
+def test_params_are_typed_attributes_and_a_mapping():
+    params = KINDS["tod"].validate_params({"radius_m": 600}, where="tod.yml")
+    # one ring: 600 m, also the indicator ring (validate_params fills it in)
+    assert params.radius_m == [600.0] and params.indicator_radius_m == 600.0
+    assert params["distance"] == params.distance == "network"
+    assert dict(params)["max_snap_m"] == 100
+    assert params.replace(distance="euclidean").distance == "euclidean"
+    assert params.distance == "network"  # replace made a copy
+
+
+def test_readme_parameter_table_is_the_printed_one():
+    text = README.read_text(encoding="utf-8")
+    assert parameters_table() in text
 
 
 def test_defaults_are_read_only():

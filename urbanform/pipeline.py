@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 
 from urbanform.analyses.context import Context
+from urbanform.analyses.params import Params
 from urbanform.analyses.registry import get_kind
 from urbanform.errors import AnalysisError, ResourceError, WorkspaceError
 from urbanform.grid import h3_summaries
@@ -51,7 +52,7 @@ class RunResult:
 
 def validate_analyses(
     ws: Workspace, *, only: list[str] | None = None
-) -> list[tuple[AnalysisSpec, dict[str, Any]]]:
+) -> list[tuple[AnalysisSpec, Params]]:
     """Each selected analysis with its effective parameters (defaults filled in).
 
     Raises
@@ -79,14 +80,14 @@ def validate_analyses(
 _PATH_PARAMS = ("od",)
 
 
-def _resolve_paths(params: dict[str, Any], root: Path) -> dict[str, Any]:
+def _resolve_paths(params: Params, root: Path) -> Params:
     """File parameters (``od``) made absolute against the workspace folder."""
-    out = dict(params)
+    changes = {}
     for key in _PATH_PARAMS:
-        value = out.get(key)
+        value = params.get(key)
         if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            out[key] = str((root / value).resolve())
-    return out
+            changes[key] = str((root / value).resolve())
+    return params.replace(**changes) if changes else params
 
 
 def districts_layer(ctx: Context, result: AnalysisResult) -> gpd.GeoDataFrame | None:
@@ -129,7 +130,7 @@ def _value(ind: Any, name: str) -> float:
 
 def run_analyses(
     ctx: Context,
-    checked: list[tuple[AnalysisSpec, dict[str, Any]]],
+    checked: list[tuple[AnalysisSpec, Params]],
     *,
     progress: Progress | None = None,
 ) -> list[AnalysisResult]:

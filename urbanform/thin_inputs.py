@@ -10,6 +10,7 @@ farther than ``max_snap_m`` from every street.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import geopandas as gpd
@@ -29,7 +30,7 @@ MAX_FAR_SHARE = 0.05
 """More than this share of residents beyond ``max_snap_m`` of every street is flagged."""
 
 
-def thin_inputs(layers: Layers, checked: list[tuple[Any, dict[str, Any]]]) -> list[str]:
+def thin_inputs(layers: Layers, checked: Sequence[tuple[Any, Mapping[str, Any]]]) -> list[str]:
     """Warnings about thin inputs for the analyses in ``checked``.
 
     Parameters
@@ -58,13 +59,13 @@ def thin_inputs(layers: Layers, checked: list[tuple[Any, dict[str, Any]]]) -> li
     return out
 
 
-def _walks(kind: str, params: dict[str, Any]) -> bool:
+def _walks(kind: str, params: Mapping[str, Any]) -> bool:
     if "max_snap_m" not in params:
         return False
     return kind == "living_circle" or params.get("distance") == "network"
 
 
-def _empty_categories(layers: Layers, name: str, params: dict[str, Any]) -> list[str]:
+def _empty_categories(layers: Layers, name: str, params: Mapping[str, Any]) -> list[str]:
     fac = layers.vectors.get("facilities")
     if fac is None:
         return []
@@ -77,7 +78,7 @@ def _empty_categories(layers: Layers, name: str, params: dict[str, Any]) -> list
     ]
 
 
-def _thin_tiers(layers: Layers, name: str, params: dict[str, Any]) -> list[str]:
+def _thin_tiers(layers: Layers, name: str, params: Mapping[str, Any]) -> list[str]:
     parks = layers.vectors.get("parks")
     if parks is None:
         return []

@@ -2,10 +2,14 @@
 
 Each kind module exposes:
 
-- ``DEFAULTS``: the default parameters (GB/T 50563, GB 50180-2018; docs/architecture.md);
+- a parameter class (``ParkCoverageParams``, ...): a frozen dataclass deriving from
+  :class:`~urbanform.analyses.params.Params`, one typed field per parameter with its
+  default and description (GB/T 50563, GB 50180-2018; docs/architecture.md);
+- ``DEFAULTS``: the default parameters, taken from that class;
 - ``INDICATORS``: indicator key -> (unit, English label);
-- ``validate_params(params, *, where)``: the effective parameters (defaults filled in),
-  raising :class:`~urbanform.errors.AnalysisError` that names ``where`` and the key;
+- ``validate_params(params, *, where)``: an instance of the parameter class (defaults
+  filled in), raising :class:`~urbanform.errors.AnalysisError` that names ``where`` and
+  the key;
 - ``run(ctx, *, name, params, target)``: an :class:`~urbanform.results.AnalysisResult`.
 
 :mod:`urbanform.analyses.registry` lists the kinds (``KINDS``), each as a typed

@@ -25,7 +25,8 @@ exact district figures; for polygons, the land pieces split by forest cover.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +37,7 @@ import shapely
 from urbanform.analyses import zonal
 from urbanform.analyses.common import split_by_districts
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import merge_params, one_of
+from urbanform.analyses.params import Params, merge_params, one_of, param
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.layers.types import RasterLayer
 from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values, set_style
@@ -45,7 +46,19 @@ __all__ = ["DEFAULTS", "INDICATORS", "validate_params", "run", "study_zones", "r
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {"classes": ["forest"], "exclude": ["water"], "source": "auto"}
+@dataclass(frozen=True)
+class ForestCoverParams(Params):
+    """Parameters of ``kind: forest_cover``."""
+
+    kind: ClassVar[str] = "forest_cover"
+    classes: list[Any] = param(["forest"], "class names or raw raster codes")
+    exclude: list[Any] = param(["water"], "left out of the land area")
+    source: str = param(
+        "auto", "the land-cover raster if there is one, else `landuse` polygons"
+    )
+
+
+DEFAULTS: dict[str, Any] = ForestCoverParams.defaults()
 
 INDICATORS: dict[str, tuple[str, str]] = {
     "share": ("share", "Forest cover (share of land area)"),
@@ -68,7 +81,7 @@ def _class_list(value: Any, *, key: str, where: str, allow_empty: bool) -> list[
     return list(value)
 
 
-def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
+def validate_params(params: dict[str, Any] | None, *, where: str) -> ForestCoverParams:
     """Effective parameters: defaults overlaid with ``params``, each value checked.
 
     ``classes`` and ``exclude`` list canonical class names (``forest``, ``water``)
@@ -81,14 +94,14 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
 
     Examples
     --------
-    >>> validate_params({"exclude": []}, where="a.yml")
+    >>> dict(validate_params({"exclude": []}, where="a.yml"))
     {'classes': ['forest'], 'exclude': [], 'source': 'auto'}
     """
     p = merge_params(params, DEFAULTS, where=where)
     p["classes"] = _class_list(p["classes"], key="classes", where=where, allow_empty=False)
     p["exclude"] = _class_list(p["exclude"], key="exclude", where=where, allow_empty=True)
     p["source"] = one_of(p["source"], ("auto", "landcover", "landuse"), key="source", where=where)
-    return p
+    return ForestCoverParams(**p)
 
 
 def study_zones(ctx: Context, *, needed_by: str) -> gpd.GeoDataFrame:
@@ -221,18 +234,18 @@ def raster_share_units(
 
 
 def _landuse_units(
-    ctx: Context, zones: gpd.GeoDataFrame, params: dict[str, Any], *, name: str
+    ctx: Context, zones: gpd.GeoDataFrame, params: ForestCoverParams, *, name: str
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Units and forest pieces from land-use polygons."""
     lu = ctx.layers.vector("landuse", needed_by=name)
-    bad = [c for c in params["classes"] + params["exclude"] if not isinstance(c, str)]
+    bad = [c for c in params.classes + params.exclude if not isinstance(c, str)]
     if bad:
         raise AnalysisError(
             f"analysis {name!r}: params.classes/exclude hold raster codes {bad} but the source "
             "is the landuse layer; use land-use class names such as 'forest' and 'water'"
         )
-    water = shapely.union_all(lu.geometry.values[lu["class"].isin(params["exclude"]).to_numpy()])
-    forest = shapely.union_all(lu.geometry.values[lu["class"].isin(params["classes"]).to_numpy()])
+    water = shapely.union_all(lu.geometry.values[lu["class"].isin(params.exclude).to_numpy()])
+    forest = shapely.union_all(lu.geometry.values[lu["class"].isin(params.classes).to_numpy()])
     land = zonal.split_by_cover(zones, water)
     land = land.loc[~land["covered"], ["district", "geometry"]].reset_index(drop=True)
     parts = zonal.split_by_cover(land, forest)
@@ -249,14 +262,16 @@ def _landuse_units(
     return units, pieces.reset_index(drop=True)
 
 
-def _source(ctx: Context, params: dict[str, Any]) -> str:
-    if params["source"] != "auto":
-        return str(params["source"])
+def _source(ctx: Context, params: ForestCoverParams) -> str:
+    if params.source != "auto":
+        return str(params.source)
     return "landcover" if "landcover" in ctx.layers.rasters else "landuse"
 
 
-def _method(source: str, params: dict[str, Any], codes: tuple[list[Any], list[Any]] | None) -> str:
-    cls, exc = ", ".join(map(str, params["classes"])), ", ".join(map(str, params["exclude"]))
+def _method(
+    source: str, params: ForestCoverParams, codes: tuple[list[Any], list[Any]] | None
+) -> str:
+    cls, exc = ", ".join(map(str, params.classes)), ", ".join(map(str, params.exclude))
     left_out = f"classes {exc} left out of the land area" if exc else "no class left out"
     if source == "landcover" and codes is not None:
         return (
@@ -274,7 +289,7 @@ def _method(source: str, params: dict[str, Any], codes: tuple[list[Any], list[An
 
 
 def run(
-    ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
+    ctx: Context, *, name: str, params: ForestCoverParams, target: Target | None
 ) -> AnalysisResult:
     """Forest cover per district and over the study area.
 
@@ -304,8 +319,8 @@ def run(
         raster = ctx.layers.raster("landcover", needed_by=name)
         where = f"analysis {name!r}"
         codes = (
-            _codes(raster, params["classes"], key="classes", where=where),
-            _codes(raster, params["exclude"], key="exclude", where=where),
+            _codes(raster, params.classes, key="classes", where=where),
+            _codes(raster, params.exclude, key="exclude", where=where),
         )
         key = f"forest_cover:raster:{sorted(map(repr, codes[0]))}:{sorted(map(repr, codes[1]))}"
         if key not in ctx.cache:  # forest and forest2030 differ only in their target

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 from urbanform.analyses import commute
 from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import merge_params, positive_number
+from urbanform.analyses.params import Params, merge_params, param, positive_number
 from urbanform.checks import integer
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.results import (
@@ -37,15 +38,24 @@ __all__ = ["DEFAULTS", "INDICATORS", "validate_params", "run", "unit_workers", "
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "band": [0.8, 1.2],
-    "employment_rate": 0.55,
-    "commute_radius_m": 5000,
-    "h3_resolution": 8,
-    "max_transport_cells": 3000,
-    "od": None,
-    "od_crs": None,
-}
+@dataclass(frozen=True)
+class JobsHousingParams(Params):
+    """Parameters of ``kind: jobs_housing``."""
+
+    kind: ClassVar[str] = "jobs_housing"
+    band: list[float] = param([0.8, 1.2], "balanced inside, bounds included")
+    employment_rate: float = param(0.55, "when the population has no `workers`")
+    commute_radius_m: float = param(5000, "local ratio of each H3 cell")
+    h3_resolution: int = param(8, "cells of the local ratio and the transport problem")
+    max_transport_cells: int = param(3000, "coarser cells above this")
+    od: str | None = param(
+        None,
+        "optional CSV of observed trips: origin_x, origin_y, dest_x, dest_y, count",
+    )
+    od_crs: str | None = param(None, "the CRS of `od` when not the working CRS")
+
+
+DEFAULTS: dict[str, Any] = JobsHousingParams.defaults()
 """Default parameters. ``band`` is the usual jobs-housing balance band of 0.8-1.2 jobs
 per resident worker; ``employment_rate`` (0.55) is a default assumption for the share of
 residents who work, used only when the population has no ``workers`` field."""
@@ -56,7 +66,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
 }
 
 
-def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
+def validate_params(params: dict[str, Any] | None, *, where: str) -> JobsHousingParams:
     """Effective parameters (defaults filled in), checked.
 
     Raises
@@ -66,7 +76,7 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
 
     Examples
     --------
-    >>> validate_params({"band": [0.9, 1.1]}, where="a.yml")["band"]
+    >>> validate_params({"band": [0.9, 1.1]}, where="a.yml").band
     [0.9, 1.1]
     """
     p = merge_params(params, DEFAULTS, where=where)
@@ -98,7 +108,7 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
     for key in ("od", "od_crs"):
         if p[key] is not None and not isinstance(p[key], str):
             raise AnalysisError(f"{where}: params.{key} must be a string, got {p[key]!r}")
-    return p
+    return JobsHousingParams(**p)
 
 
 def unit_workers(
@@ -231,27 +241,27 @@ def _balance_layer(
     return out
 
 
-def _method(p: dict[str, Any], extra: dict[str, Any], *, workers_field: bool) -> str:
-    lo, hi = p["band"]
+def _method(p: JobsHousingParams, extra: dict[str, Any], *, workers_field: bool) -> str:
+    lo, hi = p.band
     workers = (
         "resident workers from the population layer's 'workers' field (residents x "
-        f"{p['employment_rate']:g} where it is missing)"
+        f"{p.employment_rate:g} where it is missing)"
         if workers_field
         else f"resident workers estimated as residents x a default employment rate of "
-        f"{p['employment_rate']:g} (no 'workers' field was given)"
+        f"{p.employment_rate:g} (no 'workers' field was given)"
     )
     text = (
         f"Jobs-housing ratio = jobs / {workers}; a district is balanced when its ratio lies "
         f"within [{lo:g}, {hi:g}], both bounds included, and balanced_share is the share of "
         "residents living in balanced districts. The local ratio of each H3 cell (resolution "
-        f"{p['h3_resolution']}) counts jobs and workers in the cells whose centres lie within "
-        f"{p['commute_radius_m']:,.0f} m (straight line)."
+        f"{p.h3_resolution}) counts jobs and workers in the cells whose centres lie within "
+        f"{p.commute_radius_m:,.0f} m (straight line)."
     )
     return f"{text} {commute.method_text(extra)}"
 
 
 def run(
-    ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
+    ctx: Context, *, name: str, params: JobsHousingParams, target: Target | None
 ) -> AnalysisResult:
     """Jobs-housing balance by district, local ratios and the minimum commute.
 
@@ -272,8 +282,8 @@ def run(
         Indicators ``ratio`` and ``balanced_share``; layers ``balance`` (with districts)
         and ``local_ratio``; ``extra["min_mean_commute_km"]``.
     """
-    band = list(params["band"])
-    units, warnings = _units(ctx, name=name, rate=params["employment_rate"])
+    band = list(params.band)
+    units, warnings = _units(ctx, name=name, rate=params.employment_rate)
     districts = ctx.district_names()
 
     unit, label = INDICATORS["ratio"]
@@ -287,14 +297,14 @@ def run(
         units, "balanced_share", unit=unit, label=label, target=target,
         districts=districts,
     )
-    res, crs = params["h3_resolution"], units.crs
+    res, crs = params.h3_resolution, units.crs
     table = commute.cell_table(units, resolution=res)
     cells = commute.local_ratio(
-        table, crs=crs, radius_m=params["commute_radius_m"], resolution=res
+        table, crs=crs, radius_m=params.commute_radius_m, resolution=res
     )
     extra = commute.commute_figures(
-        table, crs=crs, resolution=res, max_cells=params["max_transport_cells"],
-        od=params["od"], od_crs=params["od_crs"],
+        table, crs=crs, resolution=res, max_cells=params.max_transport_cells,
+        od=params.od, od_crs=params.od_crs,
     )
     warnings += extra.pop("warnings", [])
     layers: dict[str, gpd.GeoDataFrame] = {"local_ratio": cells}
@@ -320,9 +330,9 @@ def run(
     )
 
 
-def _json_params(p: dict[str, Any]) -> dict[str, Any]:
+def _json_params(p: JobsHousingParams) -> dict[str, Any]:
     out = dict(p)
-    out["band"] = [float(b) for b in p["band"]]
+    out["band"] = [float(b) for b in p.band]
     for k, v in out.items():
         if isinstance(v, float) and math.isfinite(v) and v.is_integer() and k.endswith("_m"):
             out[k] = int(v)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
 import geopandas as gpd
 import numpy as np
@@ -25,7 +26,7 @@ import shapely
 from urbanform import network
 from urbanform.analyses.common import resident_units
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import merge_params, positive_number, share_param
+from urbanform.analyses.params import Params, merge_params, param, positive_number, share_param
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.results import (
     DEN,
@@ -66,15 +67,37 @@ DEFAULT_SPEED_M_S = 1.0
 """Walking speed used with ``minutes``: 1.0 m/s, the pace behind GB 50180-2018's
 "5 minutes, 300 m" (children and elderly people are the main users of the circle)."""
 
-DEFAULTS: dict[str, Any] = {
-    "level": 15,
-    "distance_m": None,  # None: by level (300, 500, 1000 m)
-    "minutes": None,  # alternative to distance_m: distance = minutes * 60 * speed_m_s
-    "speed_m_s": DEFAULT_SPEED_M_S,
-    "categories": None,  # None: by level
-    "max_snap_m": 100.0,
-    "min_piece_share": 0.01,  # street pieces under 1% of the network length are skipped
-}
+@dataclass(frozen=True)
+class LivingCircleParams(Params):
+    """Parameters of ``kind: living_circle``."""
+
+    kind: ClassVar[str] = "living_circle"
+    level: int = param(15, "5, 10, 15")
+    distance_m: float | None = param(None, "300 / 500 / 1,000 by level")
+    minutes: float | None = param(None, "instead of `distance_m`, with `speed_m_s`")
+    speed_m_s: float = param(DEFAULT_SPEED_M_S, "walking speed for `minutes`")
+    categories: list[str] | None = param(None, "defaults by level, GB 50180 names")
+    max_snap_m: float = param(100.0, "farther from a street counts as not covered")
+    min_piece_share: float = param(
+        0.01, "street pieces under this share of the network's length are not snapped to"
+    )
+
+    @property
+    def cutoff_m(self) -> float:
+        """The walking distance: ``distance_m``, set by :func:`validate_params`."""
+        if self.distance_m is None:
+            raise AnalysisError("living_circle parameters used before validate_params")
+        return float(self.distance_m)
+
+    @property
+    def category_list(self) -> list[str]:
+        """The required categories, set by :func:`validate_params`."""
+        if self.categories is None:
+            raise AnalysisError("living_circle parameters used before validate_params")
+        return list(self.categories)
+
+
+DEFAULTS: dict[str, Any] = LivingCircleParams.defaults()
 
 INDICATORS: dict[str, tuple[str, str]] = {
     "pop_share_all": ("share", "Residents within reach of every required facility"),
@@ -92,7 +115,7 @@ MAX_PIECES_REPORTED = 20
 """How many disconnected street pieces (most residents first) ``extra`` lists."""
 
 
-def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
+def validate_params(params: dict[str, Any] | None, *, where: str) -> LivingCircleParams:
     """The effective living-circle parameters, defaults by level filled in.
 
     Parameters
@@ -118,7 +141,7 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
     Examples
     --------
     >>> p = validate_params({"level": 5, "minutes": 5, "speed_m_s": 1.2}, where="c.yml")
-    >>> p["distance_m"], p["categories"][0]
+    >>> p.distance_m, p.categories[0]
     (360.0, 'kindergarten')
     """
     given = dict(params or {})
@@ -135,10 +158,10 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
     out["categories"] = list(LEVELS[out["level"]][1]) if cats is None else _categories(
         cats, where=where
     )
-    return out
+    return LivingCircleParams(**out)
 
 
-def indicator_keys(params: dict[str, Any]) -> list[str]:
+def indicator_keys(params: Mapping[str, Any]) -> list[str]:
     """The indicators a run with these (validated) parameters reports.
 
     Examples
@@ -470,17 +493,17 @@ def _component_records(report: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _method(params: dict[str, Any], categories: list[str]) -> str:
-    dist = f"{params['distance_m']:,.0f} m"
+def _method(params: LivingCircleParams, categories: list[str]) -> str:
+    dist = f"{params.distance_m:,.0f} m"
     if params.get("minutes") is not None:
-        dist += f" ({params['minutes']:g} minutes at {params['speed_m_s']:g} m/s)"
+        dist += f" ({params.minutes:g} minutes at {params.speed_m_s:g} m/s)"
     return (
-        f"Following GB 50180-2018's {params['level']}-minute living circle, each population "
+        f"Following GB 50180-2018's {params.level}-minute living circle, each population "
         f"unit is checked for a facility of every required category ({', '.join(categories)}) "
         f"within {dist} of walking along the street network. The walk counts the straight "
         "line from the home to the nearest street, the way along the streets, and the "
         "straight line from the street to the facility. Homes and facilities farther than "
-        f"{params['max_snap_m']:g} m from any street are not attached: such homes count as "
+        f"{params.max_snap_m:g} m from any street are not attached: such homes count as "
         "not covered and such facilities are not used. pop_share_all is the share of "
         "residents who reach every category; pop_share_<category> the share who reach that "
         "category."
@@ -527,7 +550,7 @@ def _indicators(
 
 
 def run(
-    ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
+    ctx: Context, *, name: str, params: LivingCircleParams, target: Target | None
 ) -> AnalysisResult:
     """Share of residents who reach each required facility category on foot.
 
@@ -556,15 +579,15 @@ def run(
     LayerError
         For a missing layer or a facilities layer without ``category``.
     """
-    cats = list(params["categories"])
-    cutoff_m, max_snap_m = float(params["distance_m"]), float(params["max_snap_m"])
+    cats = params.category_list
+    cutoff_m, max_snap_m = params.cutoff_m, float(params.max_snap_m)
     _check_target(target, cats, name)
     units, pop = _population(ctx, name)
     fac = _facilities(ctx, name, cats)
     with _step("graph build"):
         graph = ctx.walk_graph(needed_by=name)
     with _step("snapping"):
-        share = float(params["min_piece_share"])
+        share = float(params.min_piece_share)
         usnap = ctx.snapped(
             _points_xy(units.geometry),
             lambda xy: _snap(graph, xy, max_snap_m=max_snap_m, min_piece_share=share),

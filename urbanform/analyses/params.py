@@ -1,14 +1,123 @@
-"""Checking analysis parameters from YAML: unknown keys, types and ranges."""
+"""Analysis parameters: the typed parameter classes and the checks of YAML values.
+
+Each analysis kind declares its parameters once, as a frozen dataclass deriving from
+:class:`Params` whose fields carry their default and a one-line description
+(:func:`param`). ``validate_params`` checks the YAML values and returns an instance: the
+analysis reads typed attributes (``params.radius_m``), the registry takes the defaults
+from the class, and the README's parameter table and ``urbanform validate``'s listing
+are printed from it (:meth:`Params.describe`, :meth:`Params.listing`), so none of them
+can drift. An instance is also a read-only mapping of its fields (``dict(params)`` is
+what ``summary.json`` records).
+"""
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+import dataclasses
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, TypeVar
 
 from urbanform.checks import finite_number
 from urbanform.errors import AnalysisError
 
-__all__ = ["merge_params", "positive_number", "one_of", "share_param"]
+__all__ = ["Params", "param", "merge_params", "positive_number", "one_of", "share_param"]
+
+P = TypeVar("P", bound="Params")
+
+
+def param(default: Any, doc: str) -> Any:
+    """A parameter field: its default (lists and dicts copied per instance) and its doc."""
+    meta = {"doc": doc}
+    if isinstance(default, list | dict):
+        return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(Mapping[str, Any]):
+    """Base of the parameter classes: a frozen dataclass that reads like a mapping.
+
+    Examples
+    --------
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class Demo(Params):
+    ...     radius_m: float = param(500, "walking distance")
+    ...     rings: list[float] = param([500, 800], "ring radii")
+    >>> Demo.defaults()
+    {'radius_m': 500, 'rings': [500, 800]}
+    >>> p = Demo(radius_m=300.0)
+    >>> p.radius_m, p["rings"], dict(p)
+    (300.0, [500, 800], {'radius_m': 300.0, 'rings': [500, 800]})
+    >>> Demo.describe()
+    '`radius_m: 500` (walking distance), `rings: [500, 800]` (ring radii)'
+    """
+
+    kind: ClassVar[str] = ""
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    @classmethod
+    def _names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    def replace(self: P, **changes: Any) -> P:
+        """A copy with some fields changed (the instance itself never changes)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every parameter with its default (fresh copies)."""
+        return {f.name: _default(f) for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def docs(cls) -> dict[str, str]:
+        """Every parameter's one-line description."""
+        return {f.name: str(f.metadata.get("doc", "")) for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def describe(cls) -> str:
+        """The README's parameter cell: ```key: default` (doc)`` for each parameter."""
+        out = []
+        for name, doc in cls.docs().items():
+            value = cls.defaults()[name]
+            text = f"`{name}`" if value is None else f"`{name}: {_yaml(value)}`"
+            out.append(f"{text} ({doc})" if doc else text)
+        return ", ".join(out)
+
+    def listing(self) -> str:
+        """The effective parameters as ``key=value`` pairs (``urbanform validate``)."""
+        return ", ".join(f"{k}={_yaml(v)}" for k, v in self.items())
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
+
+
+def _yaml(value: Any) -> str:
+    """A value as it is written in YAML flow style (``[500, 800]``, ``{a: 1}``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_yaml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_yaml(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return json.dumps(int(value)) if abs(value) < 1e15 else json.dumps(value)
+    return json.dumps(value)
 
 
 def merge_params(

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -38,7 +38,14 @@ import shapely
 from urbanform.analyses import zonal
 from urbanform.analyses.common import empty_pieces, residential_land, value_pieces
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import merge_params, one_of, positive_number, share_param
+from urbanform.analyses.params import (
+    Params,
+    merge_params,
+    one_of,
+    param,
+    positive_number,
+    share_param,
+)
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values, set_style
 
@@ -53,14 +60,25 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "distance": "euclidean",
-    "tiers": [{"min_area_m2": 5000, "radius_m": 500}, {"min_area_m2": 2000, "radius_m": 300}],
-    "access_spacing_m": 25,
-    "max_snap_m": 100,
-    "sample_spacing_m": 50,
-    "min_piece_share": 0.01,
-}
+@dataclass(frozen=True)
+class ParkCoverageParams(Params):
+    """Parameters of ``kind: park_coverage``."""
+
+    kind: ClassVar[str] = "park_coverage"
+    distance: str = param("euclidean", "or `network`")
+    tiers: list[dict[str, float]] = param(
+        [{"min_area_m2": 5000, "radius_m": 500}, {"min_area_m2": 2000, "radius_m": 300}],
+        "park area from which each radius applies",
+    )
+    access_spacing_m: float = param(25, "access points along the park edge")
+    max_snap_m: float = param(100, "farther from a street counts as not covered")
+    sample_spacing_m: float = param(50, "grid sampling residential land on the network")
+    min_piece_share: float = param(
+        0.01, "street pieces under this share of the network's length are not snapped to"
+    )
+
+
+DEFAULTS: dict[str, Any] = ParkCoverageParams.defaults()
 
 INDICATORS: dict[str, tuple[str, str]] = {
     "area_share": ("share", "Residential land within a park's service radius"),
@@ -102,7 +120,7 @@ def _check_tiers(tiers: Any, *, where: str) -> list[dict[str, float]]:
     return sorted(out, key=lambda t: -t["min_area_m2"])
 
 
-def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
+def validate_params(params: dict[str, Any] | None, *, where: str) -> ParkCoverageParams:
     """Effective parameters: defaults overlaid with ``params``, each value checked.
 
     Tiers come back sorted by ``min_area_m2``, largest first.
@@ -114,7 +132,7 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
 
     Examples
     --------
-    >>> validate_params({"distance": "network"}, where="a.yml")["tiers"][0]
+    >>> validate_params({"distance": "network"}, where="a.yml").tiers[0]
     {'min_area_m2': 5000.0, 'radius_m': 500.0}
     """
     p = merge_params(params, DEFAULTS, where=where)
@@ -123,7 +141,7 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
     for key in ("access_spacing_m", "max_snap_m", "sample_spacing_m"):
         p[key] = positive_number(p[key], key=key, where=where)
     p["min_piece_share"] = share_param(p["min_piece_share"], where=where)
-    return p
+    return ParkCoverageParams(**p)
 
 
 def classify_parks(parks: gpd.GeoDataFrame, *, tiers: list[dict[str, float]]) -> gpd.GeoDataFrame:
@@ -274,13 +292,13 @@ def _tier_text(tiers: list[dict[str, float]]) -> str:
     return "; ".join(parts) + f"; parks under {tiers[-1]['min_area_m2']:,.0f} m² do not count"
 
 
-def _method(params: dict[str, Any], *, has_pop: bool) -> str:
-    tiers = params["tiers"]
+def _method(params: ParkCoverageParams, *, has_pop: bool) -> str:
+    tiers = params.tiers
     head = (
         f"Park service areas after GB/T 50563: {_tier_text(tiers)} (a park's area is its "
         "polygon area, touching or overlapping polygons with the same name merged). "
     )
-    if params["distance"] == "euclidean":
+    if params.distance == "euclidean":
         how = (
             "Distance (euclidean) is the straight line from the park edge (each park "
             "polygon buffered by its radius). Residential land (land-use class residential) "
@@ -289,17 +307,17 @@ def _method(params: dict[str, Any], *, has_pop: bool) -> str:
     else:
         how = (
             f"Distance (network) is walked on the street network, one pass per tier, to access "
-            f"points every {params['access_spacing_m']:g} m along the outer edge of the parks of "
+            f"points every {params.access_spacing_m:g} m along the outer edge of the parks of "
             f"that tier or a larger one and to mapped entrances, from points snapped to the "
-            f"nearest street within {params['max_snap_m']:g} m; farther points count as not "
+            f"nearest street within {params.max_snap_m:g} m; farther points count as not "
             "covered, and the service areas shown are the walked streets. Residential land "
-            f"is sampled with a {params['sample_spacing_m']:g} m grid of points, each weighing "
+            f"is sampled with a {params.sample_spacing_m:g} m grid of points, each weighing "
             "its share of its piece's area. "
         )
     pop = (
         "Residents count where they live: population polygons by the share of their area "
         "covered, points and raster pixels by location."
-        if params["distance"] == "euclidean"
+        if params.distance == "euclidean"
         else "Residents walk from population points and polygon or pixel centroids."
     )
     return head + how + (pop if has_pop else "No population layer: only area_share.")
@@ -332,7 +350,7 @@ def _result_layers(
 
 
 def run(
-    ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
+    ctx: Context, *, name: str, params: ParkCoverageParams, target: Target | None
 ) -> AnalysisResult:
     """Park coverage of residential land and residents (GB/T 50563).
 
@@ -355,7 +373,7 @@ def run(
         ``parks``, ``service_areas`` and ``gaps``.
     """
     zonal.require_metric(ctx.layers.crs, needed_by=name)
-    tiers = params["tiers"]
+    tiers = params.tiers
     parks = classify_parks(ctx.layers.vector("parks", needed_by=name), tiers=tiers)
     log.info("%d parks, %d large enough to count", len(parks), int(parks["counts"].sum()))
     land, missing = residential_land(ctx, needed_by=name)
@@ -377,7 +395,7 @@ def run(
             "pop_share is not computed: no population layer; add layers/population.yml with "
             "'role: population'"
         )
-    if params["distance"] == "euclidean":
+    if params.distance == "euclidean":
         areas = service_areas(parks, tiers=tiers)
         area_units, pop_units, gaps = _euclidean(land, pop, areas)
     else:
@@ -463,7 +481,7 @@ def _entrances(
 def _access_points(
     graph: WalkGraph,
     parks: gpd.GeoDataFrame,
-    params: dict[str, Any],
+    params: ParkCoverageParams,
     entrances: gpd.GeoSeries | None = None,
 ) -> tuple[Snapped, np.ndarray, np.ndarray, list[str]]:
     """Access points of counting parks (edge points and mapped entrances).
@@ -474,7 +492,7 @@ def _access_points(
 
     counting = np.flatnonzero(parks["counts"].to_numpy())
     pts, src = zonal.boundary_points(
-        parks.geometry.iloc[counting], spacing_m=params["access_spacing_m"]
+        parks.geometry.iloc[counting], spacing_m=params.access_spacing_m
     )
     ent_pts, ent_src, ent_warn = _entrances(parks, entrances, counting)
     pts = np.r_[np.asarray(pts, dtype=object), ent_pts]
@@ -482,15 +500,15 @@ def _access_points(
     snapped = snap_points(
         graph,
         gpd.GeoSeries(pts, crs=parks.crs),
-        max_snap_m=params["max_snap_m"],
-        min_piece_share=params["min_piece_share"],
+        max_snap_m=params.max_snap_m,
+        min_piece_share=params.min_piece_share,
     )
     n_ok = np.bincount(counting[src][snapped.ok], minlength=len(parks))
     warnings = list(ent_warn)
     if snapped.n_unsnapped:
         warnings.append(
             f"{snapped.n_unsnapped} of {len(snapped)} park access points lie farther than "
-            f"{params['max_snap_m']:g} m from any street and are not used"
+            f"{params.max_snap_m:g} m from any street and are not used"
         )
     lost = int((parks["counts"].to_numpy() & (n_ok == 0)).sum())
     if lost:
@@ -592,19 +610,19 @@ def _network(
     land: gpd.GeoDataFrame,
     pop: gpd.GeoDataFrame | None,
     *,
-    params: dict[str, Any],
+    params: ParkCoverageParams,
     needed_by: str,
 ) -> _Network:
     """Area units, population units, gaps and service areas by walking distance."""
     from urbanform.network import Snapped, snap_points
 
-    graph, tiers = ctx.walk_graph(needed_by=needed_by), params["tiers"]
+    graph, tiers = ctx.walk_graph(needed_by=needed_by), params.tiers
     raw = ctx.layers.vector("parks", needed_by=needed_by)
     points = raw.geometry[raw.geom_type == "Point"]
     access, tier, n_access, warnings = _access_points(graph, parks, params, points)
-    samples = zonal.grid_samples(land, spacing_m=params["sample_spacing_m"])
+    samples = zonal.grid_samples(land, spacing_m=params.sample_spacing_m)
     samples["district"] = land["district"].to_numpy(dtype=object)[samples["piece"].to_numpy()]
-    max_snap_m, share = params["max_snap_m"], params["min_piece_share"]
+    max_snap_m, share = params.max_snap_m, params.min_piece_share
 
     def snap(xy: np.ndarray) -> Snapped:
         return snap_points(graph, xy, max_snap_m=max_snap_m, min_piece_share=share)
@@ -624,7 +642,7 @@ def _network(
     area_units = samples[["district", "covered", "walk_m", "geometry"]].assign(
         area_share__num=np.where(samples["covered"], weight, 0.0), area_share__den=weight
     )
-    gaps = _network_gaps(land, samples, params["sample_spacing_m"])
+    gaps = _network_gaps(land, samples, params.sample_spacing_m)
     if pop is not None:
         pop = pop.assign(walk_m=walk[n:], covered=np.isfinite(walk[n:]))
         people = pop["population"].to_numpy(dtype=float)

@@ -18,38 +18,47 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from urbanform.analyses import forest_cover, jobs_housing, living_circle, park_coverage, tod
 from urbanform.analyses.context import Context
+from urbanform.analyses.params import Params
 from urbanform.errors import AnalysisError
 from urbanform.results import AnalysisResult, Target
 
-__all__ = ["AnalysisKind", "KINDS", "get_kind"]
+__all__ = ["AnalysisKind", "KINDS", "get_kind", "parameters_table"]
 
 
-class ValidateParams(Protocol):
-    """``validate_params(params, *, where)``: the effective parameters, defaults filled in."""
+P = TypeVar("P", bound=Params)
+P_co = TypeVar("P_co", bound=Params, covariant=True)
+P_contra = TypeVar("P_contra", bound=Params, contravariant=True)
 
-    def __call__(self, params: dict[str, Any] | None, *, where: str) -> dict[str, Any]: ...
+
+class ValidateParams(Protocol[P_co]):
+    """``validate_params(params, *, where)``: the kind's typed parameters, defaults filled in."""
+
+    def __call__(self, params: dict[str, Any] | None, *, where: str) -> P_co: ...
 
 
-class RunAnalysis(Protocol):
+class RunAnalysis(Protocol[P_contra]):
     """``run(ctx, *, name, params, target)``: one analysis run on the shared context."""
 
     def __call__(
-        self, ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
+        self, ctx: Context, *, name: str, params: P_contra, target: Target | None
     ) -> AnalysisResult: ...
 
 
 @dataclass(frozen=True)
-class AnalysisKind:
+class AnalysisKind(Generic[P]):
     """One analysis kind.
 
     Attributes
     ----------
     name
         The ``kind:`` of ``analyses/NAME.yml``.
+    params_type
+        The kind's parameter class (:class:`~urbanform.analyses.params.Params`): every
+        parameter with its type, default and description.
     defaults
         Every parameter the kind accepts, with its default (read-only).
     indicators
@@ -65,13 +74,14 @@ class AnalysisKind:
     """
 
     name: str
+    params_type: type[P]
     defaults: Mapping[str, Any]
     indicators: Mapping[str, tuple[str, str]]
-    validate_params: ValidateParams
-    run: RunAnalysis
-    keys_for: Callable[[dict[str, Any]], list[str]] | None = None
+    validate_params: ValidateParams[P]
+    run: RunAnalysis[P]
+    keys_for: Callable[[Mapping[str, Any]], list[str]] | None = None
 
-    def indicator_keys(self, params: dict[str, Any]) -> list[str]:
+    def indicator_keys(self, params: Mapping[str, Any]) -> list[str]:
         """The indicators a run with these (validated) parameters reports."""
         return list(self.keys_for(params)) if self.keys_for else list(self.indicators)
 
@@ -79,13 +89,15 @@ class AnalysisKind:
 def _kind(
     name: str,
     module: Any,
-    validate_params: ValidateParams,
-    run: RunAnalysis,
-    keys_for: Callable[[dict[str, Any]], list[str]] | None = None,
-) -> AnalysisKind:
+    params_type: type[P],
+    validate_params: ValidateParams[P],
+    run: RunAnalysis[P],
+    keys_for: Callable[[Mapping[str, Any]], list[str]] | None = None,
+) -> AnalysisKind[P]:
     return AnalysisKind(
         name=name,
-        defaults=MappingProxyType(module.DEFAULTS),
+        params_type=params_type,
+        defaults=MappingProxyType(params_type.defaults()),
         indicators=MappingProxyType(module.INDICATORS),
         validate_params=validate_params,
         run=run,
@@ -93,23 +105,24 @@ def _kind(
     )
 
 
-KINDS: Mapping[str, AnalysisKind] = MappingProxyType({
-    k.name: k
-    for k in (
-        _kind("park_coverage", park_coverage, park_coverage.validate_params, park_coverage.run),
-        _kind(
-            "living_circle", living_circle, living_circle.validate_params, living_circle.run,
-            keys_for=living_circle.indicator_keys,
-        ),
-        _kind("tod", tod, tod.validate_params, tod.run),
-        _kind("jobs_housing", jobs_housing, jobs_housing.validate_params, jobs_housing.run),
-        _kind("forest_cover", forest_cover, forest_cover.validate_params, forest_cover.run),
-    )
-})
+_ALL: tuple[AnalysisKind[Any], ...] = (
+    _kind("park_coverage", park_coverage, park_coverage.ParkCoverageParams,
+          park_coverage.validate_params, park_coverage.run),
+    _kind("living_circle", living_circle, living_circle.LivingCircleParams,
+          living_circle.validate_params, living_circle.run,
+          keys_for=living_circle.indicator_keys),
+    _kind("tod", tod, tod.TodParams, tod.validate_params, tod.run),
+    _kind("jobs_housing", jobs_housing, jobs_housing.JobsHousingParams,
+          jobs_housing.validate_params, jobs_housing.run),
+    _kind("forest_cover", forest_cover, forest_cover.ForestCoverParams,
+          forest_cover.validate_params, forest_cover.run),
+)
+
+KINDS: Mapping[str, AnalysisKind[Any]] = MappingProxyType({k.name: k for k in _ALL})
 """Kind name -> :class:`AnalysisKind`, in the order the docs list them."""
 
 
-def get_kind(kind: str, *, where: str = "") -> AnalysisKind:
+def get_kind(kind: str, *, where: str = "") -> AnalysisKind[Any]:
     """The analysis kind named ``kind``.
 
     Raises
@@ -126,3 +139,15 @@ def get_kind(kind: str, *, where: str = "") -> AnalysisKind:
         at = f"{where}: " if where else ""
         raise AnalysisError(f"{at}unknown analysis kind {kind!r}; use one of {', '.join(KINDS)}")
     return KINDS[kind]
+
+
+def parameters_table() -> str:
+    """The README's parameter table, printed from each kind's parameter class.
+
+    A test keeps the README's copy equal to this text; after changing a parameter,
+    paste ``python -c "from urbanform.analyses.registry import parameters_table as t;
+    print(t())"`` into the README.
+    """
+    rows = ["| kind | params |", "| --- | --- |"]
+    rows += [f"| `{k.name}` | {k.params_type.describe()} |" for k in KINDS.values()]
+    return "\n".join(rows)

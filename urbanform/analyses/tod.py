@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +22,14 @@ import shapely
 
 from urbanform.analyses.common import resident_units, value_units
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import merge_params, one_of, positive_number, share_param
+from urbanform.analyses.params import (
+    Params,
+    merge_params,
+    one_of,
+    param,
+    positive_number,
+    share_param,
+)
 from urbanform.analyses.stations import ENTRANCE_JOIN_M, station_entrances, unnamed_warning
 from urbanform.analyses.tod_catchments import (
     BAND_QUAD_SEGS,
@@ -51,13 +58,28 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "radius_m": [500, 800],
-    "distance": "network",
-    "max_snap_m": 100,
-    "indicator_radius_m": None,
-    "min_piece_share": 0.01,
-}
+@dataclass(frozen=True)
+class TodParams(Params):
+    """Parameters of ``kind: tod``."""
+
+    kind: ClassVar[str] = "tod"
+    radius_m: list[float] = param([500, 800], "a number or a list of rings")
+    distance: str = param("network", "or `euclidean`")
+    max_snap_m: float = param(100, "farther from a street counts as out of reach")
+    indicator_radius_m: float | None = param(None, "default: the largest ring")
+    min_piece_share: float = param(
+        0.01, "street pieces under this share of the network's length are not snapped to"
+    )
+
+    @property
+    def indicator_m(self) -> float:
+        """The ring of the indicators: ``indicator_radius_m``, set by :func:`validate_params`."""
+        if self.indicator_radius_m is None:
+            raise AnalysisError("tod parameters used before validate_params")
+        return float(self.indicator_radius_m)
+
+
+DEFAULTS: dict[str, Any] = TodParams.defaults()
 """Default parameters: a 500 m core and an 800 m station area (the usual TOD rings and
 the GB 50180 15-minute walking distance of 800-1,000 m); ``indicator_radius_m`` defaults
 to the largest ring."""
@@ -74,7 +96,7 @@ polygons (the polygon is then clipped to the straight-line circle)."""
 _DISTANCES = ("network", "euclidean")
 
 
-def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, Any]:
+def validate_params(params: dict[str, Any] | None, *, where: str) -> TodParams:
     """Effective parameters (defaults filled in), checked.
 
     ``radius_m`` becomes an ascending list of ring radii; ``indicator_radius_m`` the
@@ -87,7 +109,7 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
 
     Examples
     --------
-    >>> validate_params({"radius_m": 600}, where="tod.yml")["radius_m"]
+    >>> validate_params({"radius_m": 600}, where="tod.yml").radius_m
     [600.0]
     """
     p = merge_params(params, DEFAULTS, where=where)
@@ -105,7 +127,7 @@ def validate_params(params: dict[str, Any] | None, *, where: str) -> dict[str, A
     p["indicator_radius_m"] = positive_number(
         p["indicator_radius_m"], key="indicator_radius_m", where=where
     )
-    return p
+    return TodParams(**p)
 
 
 def _ring(r: float) -> str:
@@ -170,7 +192,7 @@ def _station_distances(
     ent: gpd.GeoDataFrame,
     snaps: tuple[Any, ...],
     *,
-    p: dict[str, Any],
+    p: TodParams,
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], dict[float, Pieces] | None]:
     """Per (station, unit) pair within reach: distance to that station's nearest entrance.
 
@@ -178,10 +200,10 @@ def _station_distances(
     (:mod:`urbanform.analyses.tod_catchments`), which also give the street pieces walked
     within each ring; ``None`` for euclidean distance.
     """
-    r_max = p["radius_m"][-1]
+    r_max = p.radius_m[-1]
     st, ui, d = _candidate_pairs(units, ent, r_max)
     pieces = None
-    if p["distance"] == "network":
+    if p.distance == "network":
         assert graph is not None, "network distance comes with its walk graph"
         unit_snap, ent_snap = snaps
         src = StationSources(
@@ -190,7 +212,7 @@ def _station_distances(
             snapped=ent_snap,
             n_stations=int(ent["station"].max()) + 1,
         )
-        d, pieces = station_walks(graph, src, unit_snap, st, ui, radii_m=p["radius_m"])
+        d, pieces = station_walks(graph, src, unit_snap, st, ui, radii_m=p.radius_m)
     keep = d <= r_max
     log.info("tod: %d station-unit pairs within %g m", int(keep.sum()), r_max)
     return (st[keep], ui[keep], d[keep]), pieces
@@ -202,14 +224,14 @@ def _nearest_station_m(
     ent: gpd.GeoDataFrame,
     snaps: tuple[Any, ...],
     *,
-    p: dict[str, Any],
+    p: TodParams,
 ) -> np.ndarray:
     """Distance from each unit to the nearest entrance of any station, in one pass.
 
     ``inf`` beyond the indicator radius.
     """
-    r = p["indicator_radius_m"]
-    if p["distance"] == "network":
+    r = p.indicator_m
+    if p.distance == "network":
         assert graph is not None, "network distance comes with its walk graph"
         return nearest_distance(graph, snaps[0], snaps[1], cutoff_m=r)
     out = np.full(len(units), np.inf)
@@ -346,7 +368,7 @@ def _rings(
     ent: gpd.GeoDataFrame,
     pairs: tuple[Any, ...],
     *,
-    p: dict[str, Any],
+    p: TodParams,
 ) -> dict[float, tuple[np.ndarray, pd.DataFrame]]:
     """Catchment polygons and the ring table of every ring radius.
 
@@ -355,11 +377,11 @@ def _rings(
     """
     n = len(stations)
     landuse = ctx.layers.vectors.get("landuse")
-    network = p["distance"] == "network"
+    network = p.distance == "network"
     out = {}
     # every walked edge buffered once for all stations and rings
     bands = None if net is None else piece_bands(net[0], net[2], buffer_m=CATCHMENT_BUFFER_M)
-    for r in p["radius_m"]:
+    for r in p.radius_m:
         circles = _circles(ent, n, r)
         polys = (
             circles
@@ -446,7 +468,7 @@ def _station_layer(stations: gpd.GeoDataFrame, rings: dict[float, Any]) -> gpd.G
 
 
 def _snap(
-    ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: dict[str, Any]
+    ctx: Context, u: _Units, ent: gpd.GeoDataFrame, *, name: str, p: TodParams
 ) -> tuple[Any, ...]:
     """The walk graph, the snapped units and entrances, and the units near a street.
 
@@ -455,17 +477,17 @@ def _snap(
     street within ``max_snap_m`` (:func:`urbanform.network.near_street`). Network
     distance only; ``(None, (None, None), None)`` for euclidean distance.
     """
-    if p["distance"] != "network":
+    if p.distance != "network":
         return None, (None, None), None
     graph = ctx.walk_graph(needed_by=name)
-    share = p["min_piece_share"]
-    ent_snap = snap_points(graph, ent.geometry, max_snap_m=p["max_snap_m"], min_piece_share=share)
+    share = p.min_piece_share
+    ent_snap = snap_points(graph, ent.geometry, max_snap_m=p.max_snap_m, min_piece_share=share)
     units, on_street = snap_within_reach(
         graph,
         u.frame.geometry,
         shapely.get_coordinates(ent.geometry.values),
-        reach_m=max(p["radius_m"][-1], p["indicator_radius_m"]),
-        max_snap_m=p["max_snap_m"],
+        reach_m=max(p.radius_m[-1], p.indicator_m),
+        max_snap_m=p.max_snap_m,
         min_piece_share=share,
     )
     return graph, (units, ent_snap), on_street
@@ -517,11 +539,11 @@ def _indicator_units(u: _Units, nearest_m: np.ndarray) -> gpd.GeoDataFrame:
     return f
 
 
-def _method(p: dict[str, Any], n_stations: int, *, has_landuse: bool) -> str:
-    rings = ", ".join(f"{r:g}" for r in p["radius_m"])
-    if p["distance"] == "network":
+def _method(p: TodParams, n_stations: int, *, has_landuse: bool) -> str:
+    rings = ", ".join(f"{r:g}" for r in p.radius_m)
+    if p.distance == "network":
         how = (
-            f"walking distance on the street network (snap of at most {p['max_snap_m']:g} m "
+            f"walking distance on the street network (snap of at most {p.max_snap_m:g} m "
             "+ along the street + network + along the street + snap) from each resident or "
             "job unit to the nearest entrance of the station; a catchment polygon is the "
             f"street length walked within the radius, widened by {CATCHMENT_BUFFER_M:g} m on "
@@ -546,7 +568,7 @@ def _method(p: dict[str, Any], n_stations: int, *, has_landuse: bool) -> str:
         f"stations (features sharing a name are one station's entrances), by {how}. Per station "
         f"and ring: residents, dwellings and jobs within reach; activity density = (residents + "
         f"jobs) per hectare of catchment; {mix}pop_share and jobs_share count the residents and "
-        f"jobs within {p['indicator_radius_m']:g} m of any station, once where catchments overlap."
+        f"jobs within {p.indicator_m:g} m of any station, once where catchments overlap."
     )
 
 
@@ -563,7 +585,7 @@ def _stations(ctx: Context, *, name: str) -> tuple[gpd.GeoDataFrame, gpd.GeoData
 
 
 def run(
-    ctx: Context, *, name: str, params: dict[str, Any], target: Target | None
+    ctx: Context, *, name: str, params: TodParams, target: Target | None
 ) -> AnalysisResult:
     """Walking catchments around rail stations and the residents and jobs within them.
 
@@ -592,7 +614,7 @@ def run(
     net = None if graph is None or pieces is None else (graph, snaps[1], pieces)
     rings = _rings(ctx, net, u, stations, ent, pairs, p=params)
     units = _indicator_units(u, _nearest_station_m(graph, u.frame, ent, snaps, p=params))
-    warnings = _snap_warnings(u, stations, ent, snaps, on_street, max_snap_m=params["max_snap_m"])
+    warnings = _snap_warnings(u, stations, ent, snaps, on_street, max_snap_m=params.max_snap_m)
     warnings += unnamed_warning(stations)
     if not u.has_jobs:
         warnings.append(
@@ -611,9 +633,9 @@ def run(
     )
     json_params = {
         **params,
-        "radius_m": [_num(r) for r in params["radius_m"]],
-        "max_snap_m": _num(params["max_snap_m"]),
-        "indicator_radius_m": _num(params["indicator_radius_m"]),
+        "radius_m": [_num(r) for r in params.radius_m],
+        "max_snap_m": _num(params.max_snap_m),
+        "indicator_radius_m": _num(params.indicator_m),
     }
     return AnalysisResult(
         name=name,

@@ -35,8 +35,9 @@ def validate(ctx: click.Context, workspace: Path) -> None:
             click.echo(f"  classes of layer {layer.name}: {lines[0]}")
             for line in lines[1:]:
                 click.echo(f"  {line}")
-    for spec, _ in checked:
+    for spec, params in checked:
         click.echo(f"  analysis {spec.name:<13} {spec.kind}")
+        click.echo(f"    params: {params.listing()}")
     warned = [*layers.warnings, *thin_inputs(layers, checked)]
     for w in warned:
         click.echo(f"  warning: {w}")
