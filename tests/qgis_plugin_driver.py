@@ -96,12 +96,23 @@ def _call(call, project):
     out = {"ok": True, "params": {k: v for k, v in call["params"].items()
                                   if isinstance(v, str)}}
     t0 = time.time()
+    alg = call["alg"]
+    if call.get("model"):
+        from qgis.core import QgsProcessingModelAlgorithm
+
+        alg = QgsProcessingModelAlgorithm()
+        if not alg.fromFile(call["model"]):
+            raise RuntimeError("cannot read model " + call["model"])
     try:
-        results = processing.run(call["alg"], params, feedback=feedback, context=context)
+        results = processing.run(alg, params, feedback=feedback, context=context)
         out["results"] = {k: v for k, v in results.items() if isinstance(v, (int, float, str))}
     except QgsProcessingException as exc:
         out["ok"], out["error"] = False, str(exc)
     out["seconds"] = time.time() - t0
+    out["to_load"] = {}
+    for layer_id, details in context.layersToLoadOnCompletion().items():
+        layer = context.getMapLayer(layer_id)
+        out["to_load"][details.name] = layer.renderer().type() if layer else None
     out["canceled"] = feedback.isCanceled()
     out["log"], out["texts"], out["percents"] = feedback.log, feedback.texts, feedback.percents
     out["pid"] = _pid(feedback.log)

@@ -36,6 +36,7 @@ from urbanform.qgis_plugin import KIND_ROLES, PLUGIN_NAME, ZIP_NAME, plugin_spec
 
 REPO = Path(__file__).resolve().parents[1]
 DRIVER = Path(__file__).resolve().parent / "qgis_plugin_driver.py"
+MODEL = REPO / "docs" / "qgis" / "park_gaps.model3"
 SYSTEM_PYTHON = "/usr/bin/python3"
 CRS = "EPSG:32648"
 OX, OY = 400000.0, 3400000.0
@@ -230,6 +231,13 @@ def _calls(ws: Path, out: Path, exe: Path, bad: Path) -> list[dict[str, Any]]:
          "params": {"WORKSPACE": str(ws), "OUTPUT": str(out / "run")}},
     ]
     calls += [{"name": kind, **_kind_call(ws, out, kind)} for kind in KIND_PARAMS]
+    calls.append({"name": "model", "alg": "model", "model": str(MODEL), "params": {
+        "districts": _layer(ws, "districts"), "district_name": "NAME_D",
+        "parks": _layer(ws, "parks"), "population": _layer(ws, "population"),
+        "population_field": "POP", "target": 0.9,
+        "short:short_districts": str(out / "short.gpkg")}})
+    calls.append({"name": "temporary", **_kind_call(ws, out, "jobs_housing")})
+    calls[-1]["params"]["OUTPUT"] = "TEMPORARY_OUTPUT"
     calls += [
         {"name": "cancel", "alg": "urbanform:run", "cancel_on": "analysis",
          "params": {"WORKSPACE": str(REPO), "OUTPUT": str(out / "cancelled")}},
@@ -394,6 +402,15 @@ def test_kind_on_memory_layers_gives_the_hand_value(
 
 
 @pytest.mark.qgis
+def test_kind_writes_to_a_temporary_output_folder(qgis: dict[str, Any]) -> None:
+    call = _call(qgis, "temporary")
+    assert call["ok"], call.get("error")
+    # Processing's temporary folder (removed when QGIS exits)
+    assert Path(call["results"]["SUMMARY"]).parent.name == "OUTPUT"
+    assert call["results"]["ratio"] == pytest.approx(500 / 325)
+
+
+@pytest.mark.qgis
 def test_kind_returns_the_district_layer(qgis: dict[str, Any]) -> None:
     call = _call(qgis, "park_coverage")
     path, layer = call["results"]["DISTRICTS"].split("|layername=")
@@ -425,3 +442,21 @@ def test_results_gpkg_opens_without_version_warning(qgis: dict[str, Any]) -> Non
     # the same check sees the warning on a GeoPackage 1.4
     assert control["layers"] == {"parks": True}
     assert any("user_version=0x000028A0 (10400, v1.4.0)" in m for m in control["messages"])
+
+
+@pytest.mark.qgis
+def test_model_example_chains_park_coverage_into_extract(qgis: dict[str, Any]) -> None:
+    call = _call(qgis, "model")
+    assert call["ok"], (call.get("error"), call["log"][-8:])
+    short = gpd.read_file(call["params"]["short:short_districts"])
+    # W has every resident near the park (share 1.0), E none (0.0 < 0.9)
+    assert list(short["name"]) == ["E"]
+
+
+@pytest.mark.qgis
+def test_run_hands_the_styled_result_layers_to_the_gui(qgis: dict[str, Any]) -> None:
+    to_load = _call(qgis, "run")["to_load"]
+    # every analysis's district layer, drawn by its stored graduated default style
+    assert {f"{kind}__districts" for kind in KIND_PARAMS} <= set(to_load)
+    assert to_load["park_coverage__districts"] == "graduatedSymbol"
+    assert _call(qgis, "validate")["to_load"] == {}
