@@ -229,6 +229,8 @@ def _calls(ws: Path, out: Path, exe: Path, bad: Path) -> list[dict[str, Any]]:
         {"name": "validate_bad", "alg": "urbanform:validate", "params": {"WORKSPACE": str(bad)}},
         {"name": "run", "alg": "urbanform:run",
          "params": {"WORKSPACE": str(ws), "OUTPUT": str(out / "run")}},
+        {"name": "run_only", "alg": "urbanform:run", "params": {
+            "WORKSPACE": str(ws), "ONLY": "tod, jobs_housing", "OUTPUT": str(out / "only")}},
     ]
     calls += [{"name": kind, **_kind_call(ws, out, kind)} for kind in KIND_PARAMS]
     calls.append({"name": "model", "alg": "model", "model": str(MODEL), "params": {
@@ -352,6 +354,15 @@ def test_run_writes_outputs_and_streams_progress(qgis: dict[str, Any]) -> None:
     percents = call["percents"]
     assert percents == sorted(percents) and percents[-1] == 100.0
     assert len({round(p) for p in percents}) > 10
+
+
+@pytest.mark.qgis
+def test_run_only_runs_the_named_analyses(qgis: dict[str, Any]) -> None:
+    call = _call(qgis, "run_only")
+    assert call["ok"], call.get("error")
+    summary = json.loads(Path(call["results"]["SUMMARY"]).read_text(encoding="utf-8"))
+    assert set(summary["analyses"]) == {"tod", "jobs_housing"}
+    assert len(call["texts"]) == 2 + 2 + 6 and call["percents"][-1] == 100.0
 
 
 @pytest.mark.qgis
