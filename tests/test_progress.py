@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import io
+import json
 
+import click
 import pytest
 
-from urbanform.progress import BarProgress, LineProgress, Progress, make_progress
+from urbanform.cli.main import cli
+from urbanform.cli.options import progress_for
+from urbanform.progress import (
+    JSON_PREFIX,
+    BarProgress,
+    JsonProgress,
+    LineProgress,
+    Progress,
+    make_progress,
+)
 
 
 class _Tty(io.StringIO):
@@ -46,3 +57,26 @@ def test_stage_counts_even_when_its_block_fails():
         step.advance()
         raise ValueError("boom")
     assert (progress.count, step.done) == (1, 1)
+
+
+def test_json_lines_report_stage_steps_and_total():
+    out = io.StringIO()
+    progress = JsonProgress(out)
+    with progress.stage("reading layers", total=2) as step:
+        step.advance(2)
+    with progress.stage("report"):
+        pass
+    lines = out.getvalue().splitlines()
+    assert all(ln.startswith(JSON_PREFIX) for ln in lines)
+    assert [json.loads(ln[len(JSON_PREFIX):]) for ln in lines] == [
+        {"stage": 1, "name": "reading layers", "done": 0, "total": 2},
+        {"stage": 1, "name": "reading layers", "done": 2, "total": 2},
+        {"stage": 2, "name": "report", "done": 0, "total": None},
+    ]
+
+
+@pytest.mark.parametrize(("value", "kind"), [("json", JsonProgress), ("", LineProgress)])
+def test_environment_asks_the_command_for_json_lines(monkeypatch, value, kind):
+    monkeypatch.setenv("URBANFORM_PROGRESS", value)
+    ctx = click.Context(cli, obj={"verbosity": 0})
+    assert type(progress_for(ctx)) is kind

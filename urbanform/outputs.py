@@ -184,18 +184,27 @@ def gpkg_layers(
     return layers
 
 
+#: GeoPackage version of ``results.gpkg``: 1.2 opens in QGIS 3.22 LTR (GDAL 3.6) without
+#: the "version 1.4 not supported" warning that GDAL's newer default gives there.
+GPKG_VERSION = "1.2"
+
+
 def write_gpkg(
     layers: dict[str, gpd.GeoDataFrame], path: Path, *, crs: Any, step: Stage | None = None
 ) -> None:
-    """Write every layer into one GeoPackage, in the working CRS ``crs``.
+    """Write every layer into one GeoPackage 1.2, in the working CRS ``crs``.
 
-    ``step`` (a progress stage) advances once per layer.
+    ``step`` (a progress stage) advances once per layer. The version is set when the
+    file is created (:data:`GPKG_VERSION`); later layers are added to it.
     """
     for name, gdf in layers.items():
         frame = _gpkg_ready(gdf.to_crs(crs) if gdf.crs != crs else gdf)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio", use_arrow=True)
+            frame.to_file(
+                path, layer=name, driver="GPKG", engine="pyogrio", use_arrow=True,
+                dataset_options={"VERSION": GPKG_VERSION},
+            )
         if step is not None:
             step.advance(note=name)
 

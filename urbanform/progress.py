@@ -7,9 +7,11 @@ is chosen by the caller:
 
 - :class:`Progress` itself shows nothing (the default, and ``-q``);
 - :class:`LineProgress` writes one plain line per stage (logs, pipes, CI);
-- :class:`BarProgress` draws a ``tqdm`` bar with counts (a terminal).
+- :class:`BarProgress` draws a ``tqdm`` bar with counts (a terminal);
+- :class:`JsonProgress` writes one JSON line per stage and step, for programs that read
+  the progress (the QGIS plugin sets ``URBANFORM_PROGRESS=json``).
 
-:func:`make_progress` picks between the last two for a stream. Subclasses may record
+:func:`make_progress` picks between the line and bar forms for a stream. Subclasses may record
 timings instead (the pipeline benchmark does).
 
 Examples
@@ -26,11 +28,15 @@ Examples
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-__all__ = ["BarProgress", "LineProgress", "Progress", "Stage", "make_progress"]
+__all__ = [
+    "BarProgress", "JSON_PREFIX", "JsonProgress", "LineProgress", "Progress", "Stage",
+    "make_progress",
+]
 
 
 class Stage:
@@ -132,9 +138,63 @@ class BarProgress(Progress):
         return _BarStage(name, total, bar)
 
 
-def make_progress(stream: IO[str], *, quiet: bool = False) -> Progress:
-    """The progress for ``stream``: nothing when ``quiet``, a bar on a terminal, else lines."""
+#: The start of every :class:`JsonProgress` line, so a reader tells them from log lines.
+JSON_PREFIX = "urbanform-progress "
+
+
+class _JsonStage(Stage):
+    def __init__(self, name: str, total: int | None, emit: Any) -> None:
+        super().__init__(name, total)
+        self.emit = emit
+
+    def advance(self, n: int = 1, *, note: str | None = None) -> None:
+        super().advance(n)
+        self.emit(self)
+
+
+class JsonProgress(Progress):
+    """One machine-readable line per stage start and step on ``stream``.
+
+    Each line is :data:`JSON_PREFIX` and a JSON object ``{"stage", "name", "done",
+    "total"}`` (``total`` null for an uncounted stage).
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> with JsonProgress(out).stage("web maps", total=2) as step:
+    ...     step.advance()
+    >>> print(out.getvalue().strip())
+    urbanform-progress {"stage": 1, "name": "web maps", "done": 0, "total": 2}
+    urbanform-progress {"stage": 1, "name": "web maps", "done": 1, "total": 2}
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def _emit(self, step: Stage) -> None:
+        record = {"stage": self.count, "name": step.name, "done": step.done, "total": step.total}
+        self.stream.write(JSON_PREFIX + json.dumps(record) + "\n")
+        self.stream.flush()
+
+    def _open(self, name: str, total: int | None) -> Stage:
+        step = _JsonStage(name, total, self._emit)
+        self._emit(step)
+        return step
+
+
+def make_progress(
+    stream: IO[str], *, quiet: bool = False, machine: bool = False
+) -> Progress:
+    """The progress for ``stream``.
+
+    Nothing when ``quiet``, JSON lines when ``machine``, a bar on a terminal, else plain
+    lines.
+    """
     if quiet:
         return Progress()
+    if machine:
+        return JsonProgress(stream)
     isatty = getattr(stream, "isatty", None)
     return BarProgress(stream) if callable(isatty) and isatty() else LineProgress(stream)

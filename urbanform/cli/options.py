@@ -46,8 +46,13 @@ def setup_logging(level: int) -> None:
 
 
 def progress_for(ctx: click.Context) -> Progress:
-    """Progress on stderr: a bar on a terminal, plain lines otherwise, nothing with ``-q``."""
-    return make_progress(sys.stderr, quiet=verbosity(ctx) < 0)
+    """Progress on stderr: a bar on a terminal, plain lines otherwise, nothing with ``-q``.
+
+    ``URBANFORM_PROGRESS=json`` in the environment asks for machine-readable lines
+    (:class:`urbanform.progress.JsonProgress`), as the QGIS plugin does.
+    """
+    machine = os.environ.get("URBANFORM_PROGRESS", "").lower() == "json"
+    return make_progress(sys.stderr, quiet=verbosity(ctx) < 0, machine=machine)
 
 
 def _silence_stdout() -> None:
