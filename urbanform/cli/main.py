@@ -10,6 +10,7 @@ import click
 from urbanform import __version__
 from urbanform.cli import init as init_cmd
 from urbanform.cli import run as run_cmd
+from urbanform.cli import site as site_cmd
 from urbanform.cli import validate as validate_cmd
 from urbanform.cli.options import setup_logging
 
@@ -33,6 +34,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 cli.add_command(run_cmd.run)
 cli.add_command(validate_cmd.validate)
 cli.add_command(init_cmd.init)
+cli.add_command(site_cmd.site)
 
 
 def _terminate(signum: int, frame: Any) -> None:
