@@ -37,7 +37,7 @@ from click.testing import CliRunner
 from conftest import CRS, box, write_tiny_workspace
 from scipy import sparse
 
-from urbanform.analyses import park_coverage
+from urbanform.analyses import living_circle, park_coverage
 from urbanform.analyses.context import Context
 from urbanform.cli.main import cli
 from urbanform.errors import AnalysisError, LayerError, WorkspaceError
@@ -257,6 +257,23 @@ def test_network_coverage_walks_from_the_candidate_edge():
     assert cov.matrix.toarray().tolist() == [[True, True, False, False]]
 
 
+def test_living_circle_coverage_walks_to_the_candidate_point():
+    # market candidate at (100, 30) snaps 30 m to (100, 0); an existing market at
+    # (1990, 0). Residents at (x, -20): x = 1700 walks 20 + 290 = 310 m to the old market
+    # (covered already, not open); to the candidate x walks 20 + (x - 100) + 30 m:
+    # 300 -> 250 (in), 540 -> 490 (in), 560 -> 510 (out, the 500 m limit).
+    ctx = _street_ctx([300, 540, 560, 1700])
+    ctx.layers.vectors["facilities"] = gpd.GeoDataFrame(
+        {"category": ["market"]}, geometry=[shapely.Point(1990, 0)], crs=STREET_CRS)
+    p = living_circle.validate_params(
+        {"level": 15, "distance_m": 500, "categories": ["market"]}, where="c.yml")
+    base = living_circle.run(ctx, name="c", params=p, target=None)
+    cands = gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.Point(100, 30)], crs=STREET_CRS)
+    cov = coverage_matrix(ctx, base, cands, key="pop_share_market")
+    assert cov.matrix.toarray().tolist() == [[True, True, False]]
+    assert (cov.base, cov.total) == (1.0, 4.0)
+
+
 # -- solver: small random instances against brute force ----------------------------------
 
 
@@ -304,6 +321,21 @@ def test_budget_mode_against_brute_force(seed, exact_max):
         assert covered_weight(cover, weight, plan.choice.order) == pytest.approx(best)
     greedy_cov = covered_weight(cover, weight, plan.greedy.order)
     assert (best - greedy_cov) / weight.sum() <= plan.gap.value + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_least_cost_against_brute_force(seed):
+    cover, weight = _instance(seed)
+    cost = np.random.default_rng(100 + seed).integers(1, 10, cover.shape[0]).astype(float)
+    need = 0.8 * covered_weight(cover, weight, list(range(cover.shape[0])))
+    best = min(cost[list(c)].sum()
+               for k in range(cover.shape[0] + 1)
+               for c in itertools.combinations(range(cover.shape[0]), k)
+               if covered_weight(cover, weight, list(c)) >= need)
+    plan = choose(cover, weight, cost, need=need, max_sites=None, exact_max=10**6,
+                  total=weight.sum())
+    assert cost[plan.choice.order].sum() == pytest.approx(best)
+    assert cost[plan.greedy.order].sum() - best <= plan.gap.value + 1e-9
 
 
 def test_greedy_picks_by_lazy_gains_by_hand():
