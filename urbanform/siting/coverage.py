@@ -95,8 +95,9 @@ def park_parts(candidates: gpd.GeoDataFrame, tiers: list[dict[str, float]]) -> g
     >>> import geopandas as gpd, shapely
     >>> c = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 100), shapely.box(0, 0, 40, 40)])
     >>> t = [{"min_area_m2": 5000, "radius_m": 500}, {"min_area_m2": 2000, "radius_m": 300}]
-    >>> park_parts(c, t)[["cand", "radius_m"]].values.tolist()
-    [[0, 500.0]]
+    >>> parts = park_parts(c, t)
+    >>> parts["cand"].tolist(), parts["radius_m"].tolist()
+    ([0], [500.0])
     """
     keys = [f"\x00candidate {i}" for i in range(len(candidates))]  # unique: never merged
     frame = gpd.GeoDataFrame({"name": keys}, geometry=candidates.geometry.values,

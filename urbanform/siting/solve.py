@@ -215,10 +215,11 @@ def ranked(cover: sparse.csr_matrix, weight: np.ndarray, chosen: list[int]) -> C
 def _quiet_stdout() -> Iterator[None]:
     """Keep the banner HiGHS prints from its constructor (C level) off standard output."""
     try:
-        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
-        sys.__stdout__.flush() if sys.__stdout__ is not None else None
+        if sys.__stdout__ is not None:
+            sys.__stdout__.flush()
+        fd = 1
         saved = os.dup(fd)
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError):
         yield
         return
     null = os.open(os.devnull, os.O_WRONLY)
@@ -393,7 +394,7 @@ def choose(
                      "sites are shown")
         mode, need = "budget", None
         done = greedy(cover, weight, max_sites=max_sites)
-    n_groups = _groups(cover, weight)[1].size if exact_max > 0 else 0
+    n_groups = _groups(cover, weight)[1].size if exact_max > 0 else 0  # the program's size
     small = 0 < cover.shape[0] * max(n_groups, 1) <= exact_max
     best = exact(cover, weight, cost if mode == "target" else None, need=need,
                  max_sites=max_sites) if small else None
