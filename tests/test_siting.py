@@ -117,6 +117,12 @@ def test_candidates_that_add_nothing_are_never_chosen(siting_ws, exact_max):
     assert not {"Pocket", "Far"} & set(res.sites["name"])
 
 
+def test_target_already_met_needs_no_site(siting_ws):
+    res = _site(siting_ws, candidates="sites", target=0.25)  # 0.3 already
+    assert (len(res.sites), res.met, res.value_after) == (0, True, pytest.approx(0.3))
+    assert "no site needed" in res.notes[0]
+
+
 def test_unreachable_target_names_the_best_value(siting_ws):
     # Pocket does not count and Far reaches nobody: 0.3 stays 0.3
     with pytest.raises(AnalysisError, match=r"lifts pop_share only to 0\.3000 \(target 0\.95\)"):

@@ -315,7 +315,7 @@ def site_workspace(
         notes.append(f"even every candidate lifts {key} only to {best:.4f}")
     plan = None
     if need is not None and need <= 0:
-        log.info("%s already reaches %g: no site needed", key, target)
+        notes.append(f"{key} is {before:.4f}, already at the target {target:g}: no site needed")
     else:
         cost = cands["cost"].to_numpy(dtype=float) if "cost" in cands.columns else None
         with progress.stage("choosing sites"):
