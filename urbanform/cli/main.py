@@ -11,6 +11,7 @@ from urbanform import __version__
 from urbanform.cli import init as init_cmd
 from urbanform.cli import qgis_plugin as qgis_plugin_cmd
 from urbanform.cli import run as run_cmd
+from urbanform.cli import site as site_cmd
 from urbanform.cli import validate as validate_cmd
 from urbanform.cli.options import setup_logging
 
@@ -35,6 +36,7 @@ cli.add_command(run_cmd.run)
 cli.add_command(validate_cmd.validate)
 cli.add_command(init_cmd.init)
 cli.add_command(qgis_plugin_cmd.qgis_plugin)
+cli.add_command(site_cmd.site)
 
 
 def _terminate(signum: int, frame: Any) -> None:

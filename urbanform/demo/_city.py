@@ -10,10 +10,11 @@ import pandas as pd
 import shapely
 
 from urbanform.demo import _landuse, _points
+from urbanform.demo._candidates import candidate_sites
 from urbanform.demo._landcover import make_landcover
 from urbanform.demo._plan import Plan, make_plan
 from urbanform.demo._streets import STREET_SPILL_M, lattice_blocks, lattice_lines, make_lattice
-from urbanform.demo._styles import STYLES
+from urbanform.demo._styles import CENTRE_XY, STYLES
 from urbanform.layers.types import RasterLayer
 
 
@@ -118,5 +119,8 @@ def build_city(seed: int, scale: float, crs: str) -> dict[str, gpd.GeoDataFrame 
         "streets": _streets_gdf(plan, local, crs),
         "landcover": make_landcover(
             plan.boundary, landuse, plan.districts, np.random.default_rng([seed, 3]), crs=crs
+        ),
+        "candidates": candidate_sites(
+            blocks, parks, CENTRE_XY, inner_m=8000.0 * plan.factor, crs=crs
         ),
     }

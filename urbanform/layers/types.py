@@ -29,6 +29,7 @@ Role = Literal[
     "streets",
     "landcover",
     "buildings",
+    "candidates",
 ]
 
 ROLES: tuple[str, ...] = get_args(Role)
@@ -46,12 +47,13 @@ ROLE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "streets": ((), ("name", "highway", "bridge", "tunnel", "layer")),
     "landcover": ((), ()),
     "buildings": ((), ("floors", "floor_area")),
+    "candidates": ((), ("name", "cost")),
 }
 
 COUNT_ROLES: tuple[str, ...] = ("population", "jobs")
 """Roles holding counts: they may be points, polygons, rasters or H3 cells (``fields: {h3:}``)."""
 
-_POINT_ROLES = ("parks", "stations", "population", "jobs", "facilities")
+_POINT_ROLES = ("parks", "stations", "population", "jobs", "facilities", "candidates")
 
 
 def field_keys(role: str) -> tuple[str, ...]:

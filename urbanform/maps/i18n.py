@@ -557,6 +557,7 @@ _ROLES_ZH = {
     "streets": "街道",
     "landcover": "土地覆盖",
     "buildings": "建筑",
+    "candidates": "候选用地",
 }
 _GROUP_WORDS_ZH: dict[str, dict[str, str]] = {
     "role": _ROLES_ZH,
