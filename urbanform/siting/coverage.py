@@ -24,6 +24,7 @@ the value written by ``urbanform site`` always comes from re-running the analysi
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,7 +164,7 @@ def _park_network(
     units: gpd.GeoDataFrame,
     n: int,
     *,
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     name: str,
     step: Stage | None,
 ) -> sparse.csr_matrix:
@@ -182,7 +183,7 @@ def _facility_network(
     candidates: gpd.GeoDataFrame,
     units: gpd.GeoDataFrame,
     *,
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     name: str,
     step: Stage | None,
 ) -> sparse.csr_matrix:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from urbanform.analyses.context import Context
+from urbanform.analyses.params import Params
 from urbanform.analyses.registry import get_kind
 from urbanform.errors import AnalysisError, LayerError, WorkspaceError
 from urbanform.layers.harmonise import load_layers
@@ -142,7 +143,7 @@ def _candidate_spec(ws: Workspace, name: str) -> LayerSpec:
     return spec
 
 
-def _indicator(spec: AnalysisSpec, kind: str, params: dict[str, Any], asked: str | None) -> str:
+def _indicator(spec: AnalysisSpec, kind: str, params: Params, asked: str | None) -> str:
     keys = get_kind(kind).indicator_keys(params)
     key = asked or (spec.target.indicator if spec.target else "pop_share")
     if key not in keys:
@@ -229,7 +230,7 @@ def with_sites(
 
 
 def _rerun(
-    ctx: Context, spec: AnalysisSpec, params: dict[str, Any], layers: Layers
+    ctx: Context, spec: AnalysisSpec, params: Params, layers: Layers
 ) -> AnalysisResult:
     shared = {k: v for k, v in ctx.cache.items() if k == "walk_graph" or k.startswith("snap:")}
     kind = get_kind(spec.kind, where=spec.file)
