@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -18,6 +19,7 @@ from shapely.geometry import LineString, Point, box
 from urbanform.errors import OutputError
 from urbanform.maps import palette
 from urbanform.maps.qgis import write_layer_styles, write_qgis_project
+from urbanform.results import LayerStyle
 
 CRS = "EPSG:32648"
 GOOD = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]  # RdYlGn, low -> high
@@ -30,26 +32,30 @@ def _districts() -> gpd.GeoDataFrame:
         geometry=[box(i * 100.0, 0.0, i * 100.0 + 100.0, 100.0) for i in range(4)],
         crs=CRS,
     )
-    gdf.attrs["urbanform"] = {
-        "title": "Residents near a park",
-        "title_zh": "公园覆盖",
-        "value_field": "pop_share",
-        "ramp": "good",
-        "label_field": "name",
-        "labels": {
-            "en": {"name": "District", "pop_share": "Residents near a park"},
-            "zh": {"name": "街区", "pop_share": "公园覆盖人口比例"},
-        },
-    }
     return gdf
+
+
+DISTRICTS = LayerStyle(
+    title="Residents near a park",
+    title_zh="公园覆盖",
+    value_field="pop_share",
+    ramp="good",
+    label_field="name",
+    labels={
+        "en": {"name": "District", "pop_share": "Residents near a park"},
+        "zh": {"name": "街区", "pop_share": "公园覆盖人口比例"},
+    },
+)
 
 
 def _gaps() -> gpd.GeoDataFrame:
     gdf = gpd.GeoDataFrame(
         {"area_m2": [100.0, 400.0]}, geometry=[box(0, 0, 10, 10), box(20, 0, 40, 20)], crs=CRS
     )
-    gdf.attrs["urbanform"] = {"color": "#e31a1c", "title": "Gaps"}
     return gdf
+
+
+GAPS = LayerStyle(color="#e31a1c", title="Gaps")
 
 
 def _stations() -> gpd.GeoDataFrame:
@@ -58,12 +64,18 @@ def _stations() -> gpd.GeoDataFrame:
         geometry=[Point(5, 5), Point(50, 50)],
         crs=CRS,
     )
-    gdf.attrs["urbanform"] = {"color": "#6a3d9a", "label_field": "name"}
     return gdf
+
+
+STATIONS = LayerStyle(color="#6a3d9a", label_field="name")
 
 
 def _layers() -> dict[str, gpd.GeoDataFrame]:
     return {"park__districts": _districts(), "park__gaps": _gaps(), "tod__stations": _stations()}
+
+
+STYLE = {"park__districts": DISTRICTS, "park__gaps": GAPS, "tod__stations": STATIONS}
+"""The style of each layer of :func:`_layers`."""
 
 
 def _write(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
@@ -119,7 +131,7 @@ def _no_alpha(qgis_color: str) -> str:
 
 
 def test_one_default_style_row_per_layer(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     rows = _styles(gpkg)
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
         ("park__districts", "geom", "park__districts", 1),
@@ -129,13 +141,13 @@ def test_one_default_style_row_per_layer(gpkg: Path) -> None:
 
 
 def test_every_style_is_qml_xml(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     roots = [ET.fromstring(r[4]) for r in _styles(gpkg)]
     assert [r.tag for r in roots] == ["qgis", "qgis", "qgis"]
 
 
 def test_share_layer_gets_graduated_renderer_on_value_field(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     rend = _qml(gpkg, "park__districts").find("renderer-v2")
     assert (rend.get("type"), rend.get("attr")) == (
         "graduatedSymbol", 'coalesce("pop_share", -1e+300)')
@@ -143,14 +155,13 @@ def test_share_layer_gets_graduated_renderer_on_value_field(gpkg: Path) -> None:
 
 def test_value_field_without_missing_values_is_the_plain_attr(tmp_path: Path) -> None:
     layers = {"park__districts": _districts().iloc[:3]}
-    layers["park__districts"].attrs = _districts().attrs
     path = _write(tmp_path / "r.gpkg", layers)
-    write_layer_styles(path, layers)
+    write_layer_styles(path, layers, STYLE)
     assert _qml(path, "park__districts").find("renderer-v2").get("attr") == "pop_share"
 
 
 def test_missing_values_get_a_grey_no_data_class_last(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     rend = _qml(gpkg, "park__districts").find("renderer-v2")
     last = rend.find("ranges")[-1]
     colour = rend.find(f"symbols/symbol[@name='{last.get('symbol')}']/layer/Option/"
@@ -161,7 +172,7 @@ def test_missing_values_get_a_grey_no_data_class_last(gpkg: Path) -> None:
 
 def test_district_fills_are_as_opaque_as_in_the_html_maps(gpkg: Path) -> None:
     # HTML: districts fillOpacity 0.72, other polygons 0.55 -> alpha 184 and 140 of 255
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     alphas = {
         name: _qml(gpkg, name).find("renderer-v2/symbols/symbol/layer/Option/"
                                     "Option[@name='color']").get("value").rsplit(",", 1)[1]
@@ -171,26 +182,23 @@ def test_district_fills_are_as_opaque_as_in_the_html_maps(gpkg: Path) -> None:
 
 
 def test_graduated_ranges_are_the_share_breaks(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     got = [(lo, hi) for lo, hi, _ in _ranges(_qml(gpkg, "park__districts"))]
     assert got == [(0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.0)]
 
 
 def test_graduated_breaks_equal_the_palette_breaks(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     ranges = _ranges(_qml(gpkg, "park__districts"))
     breaks = palette.class_breaks(_districts()["pop_share"].to_numpy(), ramp="good")
     assert [r[0] for r in ranges] + [ranges[-1][1]] == breaks
 
 
-def _forest_districts() -> gpd.GeoDataFrame:
-    gdf = _districts()
-    gdf.attrs["urbanform"] = {**gdf.attrs["urbanform"], "target": 0.41}
-    return gdf
+FOREST = {"park__districts": dataclasses.replace(DISTRICTS, target=0.41)}
 
 
 def test_target_hint_puts_target_on_a_range_edge(gpkg: Path) -> None:
-    write_layer_styles(gpkg, {"park__districts": _forest_districts()})
+    write_layer_styles(gpkg, {"park__districts": _districts()}, FOREST)
     got = [b for lo, hi, _ in _ranges(_qml(gpkg, "park__districts")) for b in (lo, hi)]
     # 0.41 / 2, 0.8 * 0.41, 0.41, 0.41 + 0.59 / 2
     want = [0.0, 0.205, 0.205, 0.328, 0.328, 0.41, 0.41, 0.705, 0.705, 1.0]
@@ -198,7 +206,7 @@ def test_target_hint_puts_target_on_a_range_edge(gpkg: Path) -> None:
 
 
 def test_target_ranges_equal_the_palette_breaks_with_target(gpkg: Path) -> None:
-    write_layer_styles(gpkg, {"park__districts": _forest_districts()})
+    write_layer_styles(gpkg, {"park__districts": _districts()}, FOREST)
     ranges = _ranges(_qml(gpkg, "park__districts"))
     values = _districts()["pop_share"].to_numpy()
     breaks = palette.class_breaks(values, ramp="good", target=0.41)
@@ -206,7 +214,7 @@ def test_target_ranges_equal_the_palette_breaks_with_target(gpkg: Path) -> None:
 
 
 def test_target_ranges_are_labelled_as_the_html_legend(gpkg: Path) -> None:
-    write_layer_styles(gpkg, {"park__districts": _forest_districts()})
+    write_layer_styles(gpkg, {"park__districts": _districts()}, FOREST)
     rend = _qml(gpkg, "park__districts").find("renderer-v2")
     labels = [r.get("label") for r in rend.find("ranges")][:5]
     assert labels == [
@@ -215,20 +223,20 @@ def test_target_ranges_are_labelled_as_the_html_legend(gpkg: Path) -> None:
 
 
 def test_graduated_colours_are_the_palette_colours(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     got = [_no_alpha(c) for _, _, c in _ranges(_qml(gpkg, "park__districts"))]
     assert got == [_rgb(h) for h in GOOD]
 
 
 def test_ranges_are_written_highest_class_first(gpkg: Path) -> None:
     # QGIS takes the first range holding a value: high-first puts 0.9 in the 0.9-1.0 class
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     rend = _qml(gpkg, "park__districts").find("renderer-v2")
     assert [float(r.get("lower")) for r in rend.find("ranges")][:5] == [0.9, 0.8, 0.7, 0.5, 0.0]
 
 
 def test_share_classes_are_labelled_as_percentages(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     rend = _qml(gpkg, "park__districts").find("renderer-v2")
     assert [r.get("label") for r in rend.find("ranges")][4] == "0.0% – 50.0%"
 
@@ -240,15 +248,16 @@ def test_quantile_breaks_for_a_non_share_ramp(tmp_path: Path) -> None:
         geometry=[Point(i, 0) for i in range(6)],
         crs=CRS,
     )
-    gdf.attrs["urbanform"] = {"value_field": "jobs", "ramp": "seq"}
     path = _write(tmp_path / "r.gpkg", {"jobs__cells": gdf})
-    write_layer_styles(path, {"jobs__cells": gdf})
+    write_layer_styles(
+        path, {"jobs__cells": gdf}, {"jobs__cells": LayerStyle(value_field="jobs", ramp="seq")}
+    )
     got = [b for lo, hi, _ in _ranges(_qml(path, "jobs__cells")) for b in (lo, hi)]
     assert got == pytest.approx([10, 20, 20, 30, 30, 40, 40, 50, 50, 60], abs=1e-9)
 
 
 def test_layer_without_value_field_gets_single_symbol_in_hint_colour(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     rend = _qml(gpkg, "park__gaps").find("renderer-v2")
     colour = rend.find("symbols/symbol/layer/Option/Option[@name='color']").get("value")
     assert (rend.get("type"), _no_alpha(colour)) == ("singleSymbol", "227,26,28")
@@ -258,7 +267,7 @@ def test_symbol_type_follows_geometry(tmp_path: Path) -> None:
     layers = {**_layers(), "tod__routes": gpd.GeoDataFrame(
         {"length_m": [100.0]}, geometry=[LineString([(0, 0), (100, 0)])], crs=CRS)}
     path = _write(tmp_path / "r.gpkg", layers)
-    write_layer_styles(path, layers)
+    write_layer_styles(path, layers, STYLE)
     kinds = {
         name: _qml(path, name).find("renderer-v2/symbols/symbol").get("type") for name in layers
     }
@@ -267,32 +276,32 @@ def test_symbol_type_follows_geometry(tmp_path: Path) -> None:
 
 
 def test_labels_on_label_field(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     root = _qml(gpkg, "tod__stations")
     style = root.find("labeling/settings/text-style")
     assert (root.get("labelsEnabled"), style.get("fieldName")) == ("1", "name")
 
 
 def test_labels_off_without_label_field(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     root = _qml(gpkg, "park__gaps")
     assert (root.get("labelsEnabled"), root.find("labeling")) == ("0", None)
 
 
 def test_aliases_in_chinese(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers(), language="zh")
+    write_layer_styles(gpkg, _layers(), STYLE, language="zh")
     got = {a.get("field"): a.get("name") for a in _qml(gpkg, "park__districts").find("aliases")}
     assert got == {"name": "街区", "pop_share": "公园覆盖人口比例"}
 
 
 def test_aliases_in_english(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers(), language="en")
+    write_layer_styles(gpkg, _layers(), STYLE, language="en")
     got = {a.get("field"): a.get("name") for a in _qml(gpkg, "park__districts").find("aliases")}
     assert got == {"name": "District", "pop_share": "Residents near a park"}
 
 
 def test_style_description_is_the_title_in_the_language(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers(), language="zh")
+    write_layer_styles(gpkg, _layers(), STYLE, language="zh")
     with sqlite3.connect(gpkg) as conn:
         (desc,) = conn.execute(
             "SELECT description FROM layer_styles WHERE f_table_name='park__districts'"
@@ -301,7 +310,7 @@ def test_style_description_is_the_title_in_the_language(gpkg: Path) -> None:
 
 
 def test_layer_styles_is_registered_as_attributes_table(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     with sqlite3.connect(gpkg) as conn:
         row = conn.execute(
             "SELECT data_type, identifier FROM gpkg_contents WHERE table_name='layer_styles'"
@@ -311,53 +320,53 @@ def test_layer_styles_is_registered_as_attributes_table(gpkg: Path) -> None:
 
 def test_data_layers_still_open_unchanged(gpkg: Path) -> None:
     before = pyogrio.list_layers(gpkg).tolist()
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     after = pyogrio.list_layers(gpkg).tolist()
     assert after == before + [["layer_styles", None]]
 
 
 def test_gdal_reads_the_styles_table(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     table = pyogrio.read_dataframe(gpkg, layer="layer_styles")
     assert sorted(table["f_table_name"]) == ["park__districts", "park__gaps", "tod__stations"]
 
 
 def test_layer_values_are_untouched(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     back = pyogrio.read_dataframe(gpkg, layer="park__districts")
     assert back["name"].tolist() == ["A", "B", "C", "D"]
 
 
 def test_rerun_does_not_duplicate_rows(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
-    write_layer_styles(gpkg, _layers(), language="zh")
+    write_layer_styles(gpkg, _layers(), STYLE)
+    write_layer_styles(gpkg, _layers(), STYLE, language="zh")
     names = [r[0] for r in _styles(gpkg)]
     assert names == ["park__districts", "park__gaps", "tod__stations"]
 
 
 def test_rerun_keeps_gdal_feature_count_right(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
+    write_layer_styles(gpkg, _layers(), STYLE)
     info = pyogrio.read_info(gpkg, layer="layer_styles")
     assert info["features"] == 3
 
 
 def test_rerun_replaces_the_style(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers(), language="en")
-    write_layer_styles(gpkg, _layers(), language="zh")
+    write_layer_styles(gpkg, _layers(), STYLE, language="en")
+    write_layer_styles(gpkg, _layers(), STYLE, language="zh")
     got = {a.get("field"): a.get("name") for a in _qml(gpkg, "park__districts").find("aliases")}
     assert got["name"] == "街区"
 
 
 def test_an_older_default_style_is_unset(gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     with sqlite3.connect(gpkg) as conn:
         conn.execute(
             "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
             "f_geometry_column, styleName, styleQML, useAsDefault) "
             "VALUES ('', '', 'park__gaps', 'geom', 'mine', '<qgis/>', 1)"
         )
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     defaults = [(r[0], r[2]) for r in _styles(gpkg) if r[0] == "park__gaps" and r[3]]
     assert defaults == [("park__gaps", "park__gaps")]
 
@@ -365,27 +374,25 @@ def test_an_older_default_style_is_unset(gpkg: Path) -> None:
 def test_missing_layer_raises_and_leaves_gpkg_alone(gpkg: Path) -> None:
     layers = {**_layers(), "tod__rings": _gaps()}
     with pytest.raises(OutputError, match="'tod__rings' not in"):
-        write_layer_styles(gpkg, layers)
+        write_layer_styles(gpkg, layers, STYLE)
     assert "layer_styles" not in pyogrio.list_layers(gpkg)[:, 0]
 
 
 def test_missing_value_field_raises(gpkg: Path) -> None:
-    layers = _layers()
-    layers["park__districts"].attrs["urbanform"]["value_field"] = "area_share"
+    styles = {**STYLE, "park__districts": dataclasses.replace(DISTRICTS, value_field="area_share")}
     with pytest.raises(OutputError, match="names field 'area_share', which is not a column"):
-        write_layer_styles(gpkg, layers)
+        write_layer_styles(gpkg, _layers(), styles)
 
 
 def test_text_value_field_raises(gpkg: Path) -> None:
-    layers = _layers()
-    layers["park__districts"].attrs["urbanform"]["value_field"] = "name"
+    styles = {**STYLE, "park__districts": dataclasses.replace(DISTRICTS, value_field="name")}
     with pytest.raises(OutputError, match="value_field 'name' has dtype"):
-        write_layer_styles(gpkg, layers)
+        write_layer_styles(gpkg, _layers(), styles)
 
 
 def test_not_a_geopackage_raises(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="does not exist"):
-        write_layer_styles(tmp_path / "none.gpkg", _layers())
+        write_layer_styles(tmp_path / "none.gpkg", _layers(), STYLE)
 
 
 # --- the project ---------------------------------------------------------------------
@@ -454,7 +461,7 @@ def test_project_title(tmp_path: Path, gpkg: Path) -> None:
 
 
 def test_project_layers_carry_the_gpkg_default_style(tmp_path: Path, gpkg: Path) -> None:
-    write_layer_styles(gpkg, _layers())
+    write_layer_styles(gpkg, _layers(), STYLE)
     root = _project(tmp_path, gpkg)
     got = {m.findtext("layername"): m.find("renderer-v2").get("type")
            for m in root.find("projectlayers")}

@@ -46,6 +46,6 @@ def test_stored_styles_keep_the_version(tmp_path: Path) -> None:
     path = tmp_path / "results.gpkg"
     layers = _layers()
     write_gpkg(layers, path, crs=layers["park__districts"].crs)
-    write_layer_styles(path, layers)
+    write_layer_styles(path, layers, {})
     assert _header(path) == (GPKG_APPLICATION_ID, GPKG_1_2)
     assert set(gpd.list_layers(path)["name"]) >= set(layers)

@@ -16,8 +16,7 @@ from urbanform.results import (
     IndicatorValue,
     LayerStyle,
     Target,
-    set_style,
-    style_of,
+    split_styled,
 )
 
 
@@ -32,11 +31,18 @@ def _result(*indicators: Indicator) -> AnalysisResult:
     )
 
 
-def test_style_round_trips_through_a_layer():
-    gdf = gpd.GeoDataFrame({"x": [1.0]})
+def test_style_round_trips_through_its_hints():
     style = LayerStyle(title="Parks", value_field="x", ramp="seq", popup_fields=["x"])
-    set_style(gdf, style)
-    assert style_of(gdf) == style
+    assert LayerStyle.from_hints(style.hints()) == style
+
+
+def test_result_layers_carry_their_style_beside_them():
+    gdf = gpd.GeoDataFrame({"x": [1.0]})
+    style = LayerStyle(title="Parks", value_field="x")
+    layers, styles = split_styled({"parks": (gdf, style)})
+    r = dataclasses.replace(_result(), layers=layers, styles=styles)
+    assert r.style("parks") == style and r.layers["parks"] is gdf
+    assert gdf.attrs == {}  # the frame itself carries nothing
 
 
 def test_style_hints_leave_out_what_is_not_given():
@@ -53,7 +59,7 @@ def test_a_target_that_is_not_a_number_is_no_target():
 
 
 def test_a_layer_without_style_has_the_empty_style():
-    assert style_of(gpd.GeoDataFrame()) == LayerStyle()
+    assert _result().style("gaps") == LayerStyle()
 
 
 def test_zh_title_falls_back_to_the_english_one():
@@ -78,10 +84,14 @@ def test_named_keys_are_written_even_when_not_given():
     assert hints == {"title": "t", "value_field": None, "ramp": "good"}
 
 
-def test_only_set_style_writes_styles_into_attrs():
+def test_styles_travel_beside_frames_not_in_their_attrs():
+    # the one place a style goes into a frame's attrs: the H3 GeoParquet file's metadata
     package = Path(urbanform.__file__).parent
-    writers = sorted(
-        str(p.relative_to(package)) for p in package.rglob("*.py")
-        if re.search(r"""attrs\[["']urbanform["']\]\s*=""", p.read_text(encoding="utf-8"))
+    channel = re.compile(
+        r"""\.attrs\s*=\s*\{\s*["']urbanform["']|\.attrs(\[|\.get\()["']urbanform["']"""
     )
-    assert writers == ["results.py"]
+    users = sorted(
+        str(p.relative_to(package)) for p in package.rglob("*.py")
+        if channel.search(p.read_text(encoding="utf-8"))
+    )
+    assert users == ["outputs.py"]

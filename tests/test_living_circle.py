@@ -118,8 +118,8 @@ def test_deficits_layer_empty_when_all_covered():
 
 
 def test_deficits_layer_display_hints(grid_result):
-    hints = grid_result.layers["deficits"].attrs["urbanform"]
-    assert (hints["value_field"], hints["ramp"]) == ("n_missing", "bad")
+    style = grid_result.style("deficits")
+    assert (style.value_field, style.ramp) == ("n_missing", "bad")
 
 
 def test_facilities_layer_has_snap_distance(grid_result):

@@ -6,6 +6,7 @@ The synthetic results built here (``make_park_result``, ``make_tod_result``,
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,7 +25,7 @@ from urbanform.errors import CRSError, OutputError
 from urbanform.maps import folium_layers as fl
 from urbanform.maps import i18n, palette
 from urbanform.maps.legend import class_labels
-from urbanform.results import AnalysisResult, Target, indicator_values
+from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values
 
 CRS = "EPSG:32648"  # UTM 48N, Chengdu
 X0, Y0 = 410_000.0, 3_393_000.0
@@ -82,12 +83,12 @@ def make_park_result() -> AnalysisResult:
         ],
         crs=CRS,
     )
-    gaps.attrs["urbanform"] = {
-        "title": "Residential land outside every park service area",
-        "title_zh": "公园服务范围外的居住用地",
-        "color": "#e34a33",
-        "labels": {"en": {"area_m2": "Area (m²)"}, "zh": {"area_m2": "面积（平方米）"}},
-    }
+    gaps_style = LayerStyle(
+        title="Residential land outside every park service area",
+        title_zh="公园服务范围外的居住用地",
+        color="#e34a33",
+        labels={"en": {"area_m2": "Area (m²)"}, "zh": {"area_m2": "面积（平方米）"}},
+    )
     parks = gpd.GeoDataFrame(
         {"name": ["Renmin Park", EVIL], "area_m2": [6_400.0, 2_500.0]},
         geometry=[
@@ -96,7 +97,7 @@ def make_park_result() -> AnalysisResult:
         ],
         crs=CRS,
     )
-    parks.attrs["urbanform"] = {"title": "Parks", "value_field": "area_m2", "ramp": "seq"}
+    parks_style = LayerStyle(title="Parks", value_field="area_m2", ramp="seq")
     return AnalysisResult(
         name="parks_500m",
         kind="park_coverage",
@@ -104,6 +105,7 @@ def make_park_result() -> AnalysisResult:
         indicators=indicators,
         units=units,
         layers={"districts": districts_layer(indicators), "gaps": gaps, "parks": parks},
+        styles={"gaps": gaps_style, "parks": parks_style},
         method="Residents within 500 m of a park of 5,000 m² or more are covered.",
         warnings=["3 population points farther than 100 m from any street were not snapped"],
     )
@@ -127,11 +129,9 @@ def make_tod_result() -> AnalysisResult:
         geometry=[Point(X0 + 500, Y0 + 500), Point(X0 + 1500, Y0 + 600)],
         crs=CRS,
     )
-    stations.attrs["urbanform"] = {
-        "title": "Rail stations",
-        "color": "#6a3d9a",
-        "popup_fields": ["name", "line"],
-    }
+    stations_style = LayerStyle(
+        title="Rail stations", color="#6a3d9a", popup_fields=["name", "line"]
+    )
     return AnalysisResult(
         name="tod_800m",
         kind="tod",
@@ -139,6 +139,7 @@ def make_tod_result() -> AnalysisResult:
         indicators=indicators,
         units=units,
         layers={"districts": districts_layer(indicators), "stations": stations},
+        styles={"stations": stations_style},
         method="Residents and jobs within 800 m walk of a rail station.",
     )
 
@@ -449,32 +450,35 @@ def test_missing_value_drawn_grey():
 
 
 def test_single_colour_layer_legend_names_layer():
-    (_, legend) = fl.result_layer(make_park_result().layers["gaps"], name="gaps")
+    r = make_park_result()
+    (_, legend) = fl.result_layer(r.layers["gaps"], r.style("gaps"), name="gaps")
     assert "Residential land outside every park service area" in legend.html_text
 
 
 def test_points_drawn_as_circle_markers():
-    (layer, _) = fl.result_layer(make_tod_result().layers["stations"], name="stations")
+    r = make_tod_result()
+    (layer, _) = fl.result_layer(r.layers["stations"], r.style("stations"), name="stations")
     assert isinstance(layer.marker, folium.CircleMarker)
 
 
 def test_popup_values_escaped():
-    (layer, _) = fl.result_layer(make_park_result().layers["parks"], name="parks")
+    r = make_park_result()
+    (layer, _) = fl.result_layer(r.layers["parks"], r.style("parks"), name="parks")
     assert [p["f0"] for p in _geojson_props(layer)] == [
         "Renmin Park", "&lt;script&gt;alert(1)&lt;/script&gt;"
     ]
 
 
 def test_popup_aliases_use_layer_labels():
-    (layer, _) = fl.result_layer(make_park_result().layers["gaps"], name="gaps", language="zh")
+    r = make_park_result()
+    (layer, _) = fl.result_layer(r.layers["gaps"], r.style("gaps"), name="gaps", language="zh")
     popup = next(c for c in layer._children.values() if isinstance(c, folium.GeoJsonPopup))
     assert popup.aliases == ["面积（平方米）"]
 
 
 def test_layer_title_escaped():
-    gdf = make_tod_result().layers["stations"].copy()
-    gdf.attrs["urbanform"] = {"title": EVIL}
-    (layer, _) = fl.result_layer(gdf, name="stations")
+    gdf = make_tod_result().layers["stations"]
+    (layer, _) = fl.result_layer(gdf, LayerStyle(title=EVIL), name="stations")
     assert layer.layer_name == "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
@@ -525,7 +529,8 @@ def test_render_twice_gives_same_page():
 
 
 def test_point_markers_are_filled():
-    (layer, _) = fl.result_layer(make_tod_result().layers["stations"], name="stations")
+    r = make_tod_result()
+    (layer, _) = fl.result_layer(r.layers["stations"], r.style("stations"), name="stations")
     (style,) = [c for c in layer._children.values() if isinstance(c, fl.PropertyStyle)]
     assert style.base["fill"] is True
 
@@ -573,9 +578,7 @@ def test_legend_breaks_of_plain_values_rounded_to_their_size():
 
 
 def test_graduated_legend_names_the_labelled_value_field():
-    parks = make_park_result().layers["parks"]
-    parks.attrs["urbanform"] = {
-        **parks.attrs["urbanform"], "labels": {"en": {"area_m2": "Park area (m²)"}},
-    }
-    (_, legend) = fl.result_layer(parks, name="parks")
+    r = make_park_result()
+    style = dataclasses.replace(r.style("parks"), labels={"en": {"area_m2": "Park area (m²)"}})
+    (_, legend) = fl.result_layer(r.layers["parks"], style, name="parks")
     assert '<div class="uf-legend-caption">Park area (m²)</div>' in legend.html_text

@@ -21,6 +21,7 @@ from shapely.geometry import LineString, Point, box
 
 from urbanform.maps import palette
 from urbanform.maps.qgis import write_layer_styles, write_qgis_project
+from urbanform.results import LayerStyle
 
 pytestmark = pytest.mark.qgis
 
@@ -109,20 +110,10 @@ def _layers() -> dict[str, gpd.GeoDataFrame]:
         geometry=[box(i * 100.0, 0.0, i * 100.0 + 100.0, 100.0) for i in range(len(SHARES))],
         crs=CRS,
     )
-    districts.attrs["urbanform"] = {
-        "title": "Residents near a park",
-        "value_field": "pop_share",
-        "ramp": "good",
-        "label_field": "name",
-        "labels": {"en": {"name": "District", "pop_share": "Residents near a park"},
-                   "zh": {"name": "街区", "pop_share": "公园覆盖人口比例"}},
-    }
     gaps = gpd.GeoDataFrame({"area_m2": [100.0]}, geometry=[box(0, 0, 10, 10)], crs=CRS)
-    gaps.attrs["urbanform"] = {"color": "#e31a1c"}
     stations = gpd.GeoDataFrame(
         {"name": ["S1", "S2"]}, geometry=[Point(5, 5), Point(50, 50)], crs=CRS
     )
-    stations.attrs["urbanform"] = {"color": "#6a3d9a", "label_field": "name"}
     lines = gpd.GeoDataFrame(
         {"length_m": [100.0]}, geometry=[LineString([(0, 0), (100, 0)])], crs=CRS
     )
@@ -135,6 +126,21 @@ def _layers() -> dict[str, gpd.GeoDataFrame]:
     }
 
 
+STYLES = {
+    "park__districts": LayerStyle(
+        title="Residents near a park",
+        value_field="pop_share",
+        ramp="good",
+        label_field="name",
+        labels={"en": {"name": "District", "pop_share": "Residents near a park"},
+                "zh": {"name": "街区", "pop_share": "公园覆盖人口比例"}},
+    ),
+    "park__gaps": LayerStyle(color="#e31a1c"),
+    "tod__stations": LayerStyle(color="#6a3d9a", label_field="name"),
+    "forest__districts": LayerStyle(value_field="share", ramp="good", target=0.41),
+}
+"""The style of each layer of :func:`_layers` (``tod__routes`` has none)."""
+
 #: Forest shares against a 41% target: just below, on and above it (not in the project).
 FOREST = {"F1": 0.3, "F2": 0.409, "F3": 0.41, "F4": 0.8}
 
@@ -145,7 +151,6 @@ def _forest_districts() -> gpd.GeoDataFrame:
         geometry=[box(i * 100.0, 200.0, i * 100.0 + 100.0, 300.0) for i in range(len(FOREST))],
         crs=CRS,
     )
-    gdf.attrs["urbanform"] = {"value_field": "share", "ramp": "good", "target": 0.41}
     return gdf
 
 
@@ -160,7 +165,7 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> dict:
     layers = _layers()
     for name, gdf in layers.items():
         gdf.to_file(gpkg, layer=name, driver="GPKG")
-    write_layer_styles(gpkg, layers, language="zh")
+    write_layer_styles(gpkg, layers, STYLES, language="zh")
     write_qgis_project(
         out / "project.qgz",
         gpkg,

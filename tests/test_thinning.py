@@ -25,6 +25,7 @@ from urbanform.maps.context import MAIN_HIGHWAYS, context_frames, fit_budget
 from urbanform.maps.deliverables import select_map_layers, share_budget
 from urbanform.maps.report import CONTEXT_TOKEN, render_map_html
 from urbanform.maps.thinning import aggregate_h3, simplify_to_budget, thin_for_map
+from urbanform.results import LayerStyle
 
 
 def _zigzag(x0: float, n: int) -> LineString:
@@ -74,11 +75,13 @@ def test_simplify_multipolygon_stays_multipolygon():
 
 def test_points_over_budget_become_h3_cells_with_their_sums():
     pts = _points(500)
-    cells = thin_for_map(pts, max_features=100, gpkg_layer="run__deficits")
+    cells, style = thin_for_map(pts, max_features=100, gpkg_layer="run__deficits")
     assert len(cells) <= 100
     assert cells["population"].sum() == pytest.approx(pts["population"].sum())
     assert cells["features"].sum() == 500
-    assert "run__deficits" in cells.attrs["urbanform"]["title"]
+    assert "run__deficits" in style.title
+    assert style.aggregated == {"features": 500, "cells": len(cells),
+                                "resolution": h3.get_resolution(cells["hex_id"].iloc[0])}
 
 
 def test_aggregated_cells_are_the_points_h3_cells():
@@ -100,14 +103,16 @@ def test_lines_aggregate_to_their_length():
 def test_few_huge_polygons_fill_cells_when_over_the_vertex_budget():
     ring = Point(X0, Y0).buffer(3_000, quad_segs=2_000)  # 8,001 vertices, 28 km2
     gdf = gpd.GeoDataFrame({"tier": [1]}, geometry=[ring], crs=CRS)
-    cells = thin_for_map(gdf, max_features=400, max_vertices=100)
+    cells, _ = thin_for_map(gdf, max_features=400, max_vertices=100)
     area_cells = cells.to_crs(CRS).area.sum()
     assert len(cells) <= 400 and area_cells == pytest.approx(ring.area, rel=0.1)
 
 
 def test_layer_within_budget_is_returned_as_is():
     pts = _points(20)
-    assert thin_for_map(pts, max_features=20) is pts
+    style = LayerStyle(title="Points")
+    out, kept = thin_for_map(pts, style, max_features=20)
+    assert out is pts and kept is style
 
 
 def test_share_budget_gives_small_layers_what_they_need():
@@ -119,8 +124,9 @@ def test_share_budget_gives_small_layers_what_they_need():
 def test_select_map_layers_holds_the_map_budget():
     park = make_park_result()
     many = _points(5_000)
-    many.attrs["urbanform"] = {"title": "Many", "value_field": "population"}
-    park = type(park)(**{**park.__dict__, "layers": {**park.layers, "many": many}})
+    park = type(park)(**{**park.__dict__, "layers": {**park.layers, "many": many},
+                         "styles": {**park.styles, "many": LayerStyle(
+                             title="Many", value_field="population")}})
     shown, _ = select_map_layers(park, None)
     drawn = sum(len(v) for k, v in shown.layers.items() if k != "districts")
     assert drawn <= 2_500 and len(shown.layers["gaps"]) == 2

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pandas as pd
 from urbanform import __version__
 from urbanform.outdir import staged_output
 from urbanform.progress import Stage
-from urbanform.results import AnalysisResult, Indicator
+from urbanform.results import AnalysisResult, Indicator, LayerStyle
 
 __all__ = [
     "SUMMARY_SCHEMA",
@@ -171,17 +172,26 @@ def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def gpkg_layers(
-    results: list[AnalysisResult], h3: dict[str, dict[int, gpd.GeoDataFrame]]
-) -> dict[str, gpd.GeoDataFrame]:
-    """GeoPackage layer name -> frame: ``{analysis}__{layer}`` and ``{analysis}__h3_r{res}``."""
+    results: list[AnalysisResult],
+    h3: dict[str, dict[int, gpd.GeoDataFrame]],
+    h3_styles: Mapping[str, LayerStyle] | None = None,
+) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, LayerStyle]]:
+    """GeoPackage layer name -> frame, and -> style.
+
+    Names are ``{analysis}__{layer}`` and ``{analysis}__h3_r{res}``; a layer's style is
+    its result's (:attr:`AnalysisResult.styles`), the H3 cells' that of ``h3_styles``.
+    """
     layers: dict[str, gpd.GeoDataFrame] = {}
+    styles: dict[str, LayerStyle] = {}
     for r in results:
         for lname, gdf in r.layers.items():
             if gdf is not None and len(gdf):
                 layers[f"{r.name}__{lname}"] = gdf
+                styles[f"{r.name}__{lname}"] = r.style(lname)
         for res, cells in h3.get(r.name, {}).items():
             layers[f"{r.name}__h3_r{res}"] = cells
-    return layers
+            styles[f"{r.name}__h3_r{res}"] = (h3_styles or {}).get(r.name, LayerStyle())
+    return layers, styles
 
 
 #: GeoPackage version of ``results.gpkg``: 1.2 opens in QGIS 3.22 LTR (GDAL 3.6) without
@@ -209,10 +219,22 @@ def write_gpkg(
             step.advance(note=name)
 
 
-def write_h3(cells: gpd.GeoDataFrame, folder: Path, stem: str) -> None:
-    """Write one H3 summary as GeoParquet and CSV (CSV without geometry)."""
+H3_STYLE_KEYS = ("title", "value_field", "ramp", "target")
+"""The style fields an H3 GeoParquet file stores, ``None`` ones too."""
+
+
+def write_h3(
+    cells: gpd.GeoDataFrame, folder: Path, stem: str, *, style: LayerStyle | None = None
+) -> None:
+    """Write one H3 summary as GeoParquet and CSV (CSV without geometry).
+
+    The GeoParquet file keeps ``style`` (:data:`H3_STYLE_KEYS`) in its pandas metadata
+    (``attrs["urbanform"]``), for readers of the file.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    cells.to_parquet(folder / f"{stem}.parquet", index=False)
+    framed = cells.copy(deep=False)
+    framed.attrs = {"urbanform": (style or LayerStyle()).hints(keys=H3_STYLE_KEYS)}
+    framed.to_parquet(folder / f"{stem}.parquet", index=False)
     pd.DataFrame(cells.drop(columns=cells.geometry.name)).to_csv(
         folder / f"{stem}.csv", index=False
     )

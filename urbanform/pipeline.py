@@ -29,7 +29,7 @@ from urbanform.outputs import (
     write_summary,
 )
 from urbanform.progress import Progress
-from urbanform.results import AnalysisResult, LayerStyle, set_style
+from urbanform.results import AnalysisResult, LayerStyle
 from urbanform.workspace import AnalysisSpec, Workspace
 
 __all__ = ["RunResult", "validate_analyses", "run_analyses", "run_workspace", "districts_layer"]
@@ -46,6 +46,7 @@ class RunResult:
     results: list[AnalysisResult]
     summary: dict[str, Any]
     h3: dict[str, dict[int, gpd.GeoDataFrame]] = field(default_factory=dict)
+    h3_styles: dict[str, LayerStyle] = field(default_factory=dict)
     out: Path | None = None
     seconds: float = 0.0
 
@@ -90,8 +91,13 @@ def _resolve_paths(params: Params, root: Path) -> Params:
     return params.replace(**changes) if changes else params
 
 
-def districts_layer(ctx: Context, result: AnalysisResult) -> gpd.GeoDataFrame | None:
-    """District polygons with each indicator's value and whether it meets its target."""
+def districts_layer(
+    ctx: Context, result: AnalysisResult
+) -> tuple[gpd.GeoDataFrame, LayerStyle] | None:
+    """District polygons with each indicator's value and whether it meets its target.
+
+    The layer's style colours the main indicator (:attr:`AnalysisResult.main_indicator`).
+    """
     d = ctx.districts()
     if d is None:
         return None
@@ -107,14 +113,13 @@ def districts_layer(ctx: Context, result: AnalysisResult) -> gpd.GeoDataFrame | 
             lambda n, i=ind: i.districts[n].met if n in i.districts else None
         ).to_numpy()
     main = result.indicators.get(result.main_indicator or "", None)
-    set_style(out, LayerStyle(
+    return out, LayerStyle(
         title=f"{result.name}: district values",
         value_field=main.key if main else None,
         ramp="good" if main and main.unit == "share" else "diverging",
         label_field="name",
         target=_reach_target(main),
-    ))
-    return out
+    )
 
 
 def _reach_target(ind: Any) -> float | None:
@@ -147,36 +152,33 @@ def run_analyses(
                 raise ResourceError(f"{spec.file}: {exc}") from None
             layer = districts_layer(ctx, result)
         if layer is not None:
-            result.layers = {"districts": layer, **result.layers}
+            result.layers = {"districts": layer[0], **result.layers}
+            result.styles = {"districts": layer[1], **result.styles}
         log.info("analysis %s done in %.1f s", spec.name, time.perf_counter() - t0)
         results.append(result)
     return results
 
 
-_H3_STYLE_KEYS = ("title", "value_field", "ramp", "target")
-"""The style fields of H3 cells, ``None`` ones too: GeoParquet files store them."""
-
-
 def _h3(
     results: list[AnalysisResult], resolutions: tuple[int, ...], progress: Progress
-) -> dict[str, dict[int, gpd.GeoDataFrame]]:
+) -> tuple[dict[str, dict[int, gpd.GeoDataFrame]], dict[str, LayerStyle]]:
+    """Each analysis's H3 cells by resolution, and their style (one per analysis)."""
     out: dict[str, dict[int, gpd.GeoDataFrame]] = {}
+    styles: dict[str, LayerStyle] = {}
     todo = [r for r in results if r.units is not None and len(r.units)]
     memo: dict[str, dict[int, np.ndarray]] = {}  # units at the same points: indexed once
     with progress.stage("H3 summaries", total=len(todo) * len(resolutions)) as step:
         for r in todo:
             key = r.main_indicator
-            style = LayerStyle(
+            styles[r.name] = LayerStyle(
                 title=f"{r.name}: H3 cells",
                 value_field=key,
                 ramp="good" if key and r.indicators[key].unit == "share" else "diverging",
                 target=_reach_target(r.indicators[key]) if key else None,
             )
             out[r.name] = h3_summaries(r.units, resolutions, memo=memo)
-            for cells in out[r.name].values():
-                set_style(cells, style, keys=_H3_STYLE_KEYS)
             step.advance(len(resolutions), note=r.name)
-    return out
+    return out, styles
 
 
 def run_workspace(
@@ -215,10 +217,10 @@ def run_workspace(
     layers = load_layers(ws.layers, crs=ws.crs, progress=progress)
     ctx = Context(layers)
     results = run_analyses(ctx, checked, progress=progress)
-    h3 = _h3(results, ws.h3_resolutions, progress)
+    h3, h3_styles = _h3(results, ws.h3_resolutions, progress)
     crs = layers.crs.to_string()
     summary = build_summary(workspace=ws.name, crs=crs, results=results, warnings=layers.warnings)
-    run = RunResult(ws, layers, results, summary, h3, None, 0.0)
+    run = RunResult(ws, layers, results, summary, h3, h3_styles)
     if write:
         with staged_output(ws.out, force=force, workspace=ws.root) as tmp:
             _write_all(run, tmp, started=started, t0=t0, progress=progress)
@@ -233,15 +235,16 @@ def _write_all(
     files = [(name, res, cells) for name, by_res in run.h3.items() for res, cells in by_res.items()]
     with progress.stage("H3 files", total=len(files)) as step:
         for name, res, cells in files:
-            write_h3(cells, tmp / "h3", f"{name}_r{res}")
+            write_h3(cells, tmp / "h3", f"{name}_r{res}", style=run.h3_styles.get(name))
             step.advance()
-    gl = gpkg_layers(run.results, run.h3)
+    gl, gs = gpkg_layers(run.results, run.h3, run.h3_styles)
     with progress.stage("GeoPackage", total=len(gl)) as step:
         write_gpkg(gl, tmp / "results.gpkg", crs=run.layers.crs, step=step)
     from urbanform.maps import deliverables
 
     deliverables.write_all(
-        run, tmp, gpkg_layers=gl, started=started, seconds=time.perf_counter() - t0,
+        run, tmp, gpkg_layers=gl, gpkg_styles=gs, started=started,
+        seconds=time.perf_counter() - t0,
         progress=progress,
     )
     write_summary(run.summary, tmp / "summary.json")  # last: a folder with it is complete

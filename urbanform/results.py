@@ -26,9 +26,8 @@ __all__ = [
     "Indicator",
     "AnalysisResult",
     "LayerStyle",
-    "style_of",
-    "set_style",
     "indicator_values",
+    "split_styled",
     "NUM",
     "DEN",
 ]
@@ -152,7 +151,7 @@ class LayerStyle:
 
     @classmethod
     def from_hints(cls, hints: Any) -> LayerStyle:
-        """The style of display hints as a mapping (``gdf.attrs["urbanform"]``).
+        """The style of display hints as a mapping (as :meth:`hints` writes them).
 
         Unknown keys are ignored, and so is a ``target`` that is not a number; anything
         that is not a mapping gives the empty style.
@@ -169,9 +168,11 @@ class LayerStyle:
         return cls(**given)
 
     def hints(self, *, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
-        """The given fields as a JSON-ready mapping, as stored in ``gdf.attrs["urbanform"]``.
+        """The given fields as a JSON-ready mapping.
 
-        GeoParquet files keep a frame's ``attrs``, so styles travel as plain mappings.
+        The H3 GeoParquet files store their style this way (under ``urbanform`` in the
+        frame's ``attrs``, which GeoParquet keeps), for readers of the files; in a run,
+        styles travel as :class:`LayerStyle` objects beside the frames.
         ``keys`` names exactly the fields to write, in that order, ``None`` ones too.
 
         Examples
@@ -192,21 +193,6 @@ class LayerStyle:
         if language == "zh" and self.title_zh:
             return self.title_zh
         return self.title or ""
-
-
-def style_of(gdf: pd.DataFrame) -> LayerStyle:
-    """The :class:`LayerStyle` of a result layer (empty when it has none)."""
-    return LayerStyle.from_hints(gdf.attrs.get("urbanform"))
-
-
-def set_style(
-    gdf: pd.DataFrame, style: LayerStyle, *, keys: tuple[str, ...] | None = None
-) -> None:
-    """Attach ``style`` to a result layer the caller has just built (see :meth:`~LayerStyle.hints`).
-
-    The one place a style is written into ``gdf.attrs``.
-    """
-    gdf.attrs["urbanform"] = style.hints(keys=keys)
 
 
 @dataclass
@@ -230,6 +216,10 @@ class AnalysisResult:
     layers
         Result layers for the GeoPackage and maps, name -> GeoDataFrame in the working
         CRS (for example ``gaps``, ``service_areas``, ``districts``).
+    styles
+        Layer name -> its :class:`LayerStyle`, beside :attr:`layers` (a layer without
+        one is drawn with the defaults: see :meth:`style`). Maps, QGIS styles and the
+        report read styles here; a GeoDataFrame's ``attrs`` carry none.
     method
         The method in plain words, for the report.
     warnings
@@ -244,6 +234,7 @@ class AnalysisResult:
     indicators: dict[str, Indicator]
     units: gpd.GeoDataFrame
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    styles: dict[str, LayerStyle] = field(default_factory=dict)
     method: str = ""
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -260,10 +251,24 @@ class AnalysisResult:
                 return key
         return next(iter(self.indicators), None)
 
-    @property
-    def styles(self) -> dict[str, LayerStyle]:
-        """Layer name -> the :class:`LayerStyle` of that result layer."""
-        return {name: style_of(gdf) for name, gdf in self.layers.items()}
+    def style(self, layer: str) -> LayerStyle:
+        """The style of result layer ``layer`` (the empty style when it has none)."""
+        return self.styles.get(layer, LayerStyle())
+
+
+def split_styled(
+    styled: Mapping[str, tuple[gpd.GeoDataFrame, LayerStyle]],
+) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, LayerStyle]]:
+    """``{name: (frame, style)}`` as the two dicts :class:`AnalysisResult` holds.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> layers, styles = split_styled({"gaps": (gpd.GeoDataFrame(), LayerStyle(title="G"))})
+    >>> list(layers), styles["gaps"].title
+    (['gaps'], 'G')
+    """
+    return ({k: v[0] for k, v in styled.items()}, {k: v[1] for k, v in styled.items()})
 
 
 def _ratio(num: float, den: float) -> float | None:

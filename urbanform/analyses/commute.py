@@ -27,7 +27,7 @@ from scipy.spatial.distance import cdist
 
 from urbanform.checks import check_memory
 from urbanform.errors import AnalysisError
-from urbanform.results import LayerStyle, set_style
+from urbanform.results import LayerStyle
 
 __all__ = [
     "cells_of",
@@ -123,7 +123,7 @@ def _within_sum(xy: np.ndarray, values: np.ndarray, *, radius_m: float) -> np.nd
 
 def local_ratio(
     table: pd.DataFrame, *, crs: Any, radius_m: float, resolution: int
-) -> gpd.GeoDataFrame:
+) -> tuple[gpd.GeoDataFrame, LayerStyle]:
     """Jobs per worker within ``radius_m`` of each non-empty H3 cell.
 
     Parameters
@@ -139,9 +139,10 @@ def local_ratio(
 
     Returns
     -------
-    geopandas.GeoDataFrame
+    tuple of geopandas.GeoDataFrame and LayerStyle
         Cell polygons in ``crs`` with ``hex_id``, ``jobs``, ``workers``,
-        ``jobs_within_m``, ``workers_within_m`` and ``local_ratio`` (NaN without workers).
+        ``jobs_within_m``, ``workers_within_m`` and ``local_ratio`` (NaN without workers),
+        and the layer's style.
     """
     hexes = table.index.to_numpy(dtype=object)
     xy = cell_centres(hexes, crs=crs)
@@ -161,7 +162,8 @@ def local_ratio(
         geometry=cell_polygons(hexes, crs=crs),
         crs=crs,
     )
-    set_style(out, LayerStyle(
+    log.info("local ratio on %d H3 cells at resolution %d", len(out), resolution)
+    return out, LayerStyle(
         title=f"Jobs per resident worker within {radius_m:,.0f} m (H3 resolution {resolution})",
         title_zh=f"{radius_m:,.0f} 米范围内职住比",
         value_field="local_ratio",
@@ -175,9 +177,7 @@ def local_ratio(
             "zh": {"jobs_within_m": "范围内就业岗位", "workers_within_m": "范围内就业居民",
                    "local_ratio": "局部职住比"},
         },
-    ))
-    log.info("local ratio on %d H3 cells at resolution %d", len(out), resolution)
-    return out
+    )
 
 
 def min_mean_commute_km(

@@ -40,7 +40,7 @@ from urbanform.analyses.context import Context
 from urbanform.analyses.params import Params, merge_params, one_of, param
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.layers.types import RasterLayer
-from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values, set_style
+from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values
 
 __all__ = ["DEFAULTS", "INDICATORS", "validate_params", "run", "study_zones", "raster_share_units"]
 
@@ -314,6 +314,7 @@ def run(
     source = _source(ctx, params)
     zones = study_zones(ctx, needed_by=name)
     layers: dict[str, gpd.GeoDataFrame] = {}
+    styles: dict[str, LayerStyle] = {}
     codes = None
     if source == "landcover":
         raster = ctx.layers.raster("landcover", needed_by=name)
@@ -330,11 +331,11 @@ def run(
         units = ctx.cache[key]
     else:
         units, forest = _landuse_units(ctx, zones, params, name=name)
-        set_style(forest, LayerStyle(
+        layers["forest"] = forest
+        styles["forest"] = LayerStyle(
             title="Forest land", title_zh="林地", color="#1b7837",
             popup_fields=["district", "area_m2"],
-        ))
-        layers["forest"] = forest
+        )
     warnings = []
     if units["share__den"].sum() <= 0:
         warnings.append("no land area found in the study area: forest cover is undefined")
@@ -344,6 +345,6 @@ def run(
     )
     return AnalysisResult(
         name=name, kind="forest_cover", params={**params, "source": source},
-        indicators={"share": ind}, units=units, layers=layers,
+        indicators={"share": ind}, units=units, layers=layers, styles=styles,
         method=_method(source, params, codes), warnings=warnings,
     )

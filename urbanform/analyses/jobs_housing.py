@@ -31,7 +31,7 @@ from urbanform.results import (
     LayerStyle,
     Target,
     indicator_values,
-    set_style,
+    split_styled,
 )
 
 __all__ = ["DEFAULTS", "INDICATORS", "validate_params", "run", "unit_workers", "district_balance"]
@@ -208,7 +208,7 @@ def _balanced_columns(
 
 def _balance_layer(
     ctx: Context, ratio: Indicator, *, band: list[float]
-) -> gpd.GeoDataFrame | None:
+) -> tuple[gpd.GeoDataFrame, LayerStyle] | None:
     districts = ctx.districts()
     if districts is None:
         return None
@@ -226,7 +226,7 @@ def _balance_layer(
         geometry=districts.geometry.to_numpy(),
         crs=ctx.layers.crs,
     )
-    set_style(out, LayerStyle(
+    return out, LayerStyle(
         title=f"Jobs per resident worker by district (balanced: {band[0]:g}-{band[1]:g})",
         title_zh="各区职住比",
         value_field="ratio",
@@ -237,8 +237,7 @@ def _balance_layer(
             "en": {"jobs": "Jobs", "workers": "Resident workers", "ratio": "Jobs per worker"},
             "zh": {"jobs": "就业岗位", "workers": "居住就业人口", "ratio": "职住比"},
         },
-    ))
-    return out
+    )
 
 
 def _method(p: JobsHousingParams, extra: dict[str, Any], *, workers_field: bool) -> str:
@@ -299,7 +298,7 @@ def run(
     )
     res, crs = params.h3_resolution, units.crs
     table = commute.cell_table(units, resolution=res)
-    cells = commute.local_ratio(
+    cells, cells_style = commute.local_ratio(
         table, crs=crs, radius_m=params.commute_radius_m, resolution=res
     )
     extra = commute.commute_figures(
@@ -307,10 +306,11 @@ def run(
         od=params.od, od_crs=params.od_crs,
     )
     warnings += extra.pop("warnings", [])
-    layers: dict[str, gpd.GeoDataFrame] = {"local_ratio": cells}
+    styled = {"local_ratio": (cells, cells_style)}
     balance = _balance_layer(ctx, ratio, band=band)
     if balance is not None:
-        layers["balance"] = balance
+        styled["balance"] = balance
+    layers, styles = split_styled(styled)
     log.info(
         "jobs_housing: city ratio %s, balanced share %s, min mean commute %.2f km",
         ratio.city.value, balanced.city.value, extra["min_mean_commute_km"],
@@ -324,6 +324,7 @@ def run(
         indicators={"ratio": ratio, "balanced_share": balanced},
         units=units,
         layers=layers,
+        styles=styles,
         method=_method(params, extra, workers_field=workers_field),
         warnings=warnings,
         extra=extra,

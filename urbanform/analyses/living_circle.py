@@ -36,7 +36,7 @@ from urbanform.results import (
     LayerStyle,
     Target,
     indicator_values,
-    set_style,
+    split_styled,
 )
 
 __all__ = [
@@ -376,7 +376,9 @@ def _coverage_units(
     return gpd.GeoDataFrame(cols, geometry=units.geometry.values, crs=units.crs)
 
 
-def _deficits_layer(units: gpd.GeoDataFrame, categories: list[str]) -> gpd.GeoDataFrame:
+def _deficits_layer(
+    units: gpd.GeoDataFrame, categories: list[str]
+) -> tuple[gpd.GeoDataFrame, LayerStyle]:
     """Residents' units that miss at least one category, with what they miss."""
     keep = (units["n_missing"].to_numpy() > 0) & (units["population"].to_numpy() > 0)
     dist_cols = [f"dist_{c}" for c in categories]
@@ -389,24 +391,25 @@ def _deficits_layer(units: gpd.GeoDataFrame, categories: list[str]) -> gpd.GeoDa
                  **{f"dist_{c}": f"Walk to {c.replace('_', ' ')} (m)" for c in categories}}
     labels_zh = {"population": "人口", "missing": "缺少的设施", "n_missing": "缺少类别数",
                  **{f"dist_{c}": f"至{c}步行距离(米)" for c in categories}}
-    set_style(out, LayerStyle(
+    return out, LayerStyle(
         title="Residents missing a living-circle facility within walking distance",
         title_zh="生活圈设施步行可达不足的居住人口",
         value_field="n_missing",
         ramp="bad",
         popup_fields=["district", "population", "missing", "n_missing", *dist_cols],
         labels={"en": labels_en, "zh": labels_zh},
-    ))
-    return out
+    )
 
 
-def _facilities_layer(fac: gpd.GeoDataFrame, snapped: network.Snapped) -> gpd.GeoDataFrame:
+def _facilities_layer(
+    fac: gpd.GeoDataFrame, snapped: network.Snapped
+) -> tuple[gpd.GeoDataFrame, LayerStyle]:
     """The facilities attached to the walk network, with their snap distance."""
     ok = snapped.ok
     out = fac.loc[ok].copy()
     out["snap_m"] = np.asarray(snapped.snap_m, dtype=float)[ok]
     out = out.reset_index(drop=True)
-    set_style(out, LayerStyle(
+    return out, LayerStyle(
         title="Living-circle facilities on the walk network",
         title_zh="生活圈设施",
         color="#1f78b4",
@@ -414,8 +417,7 @@ def _facilities_layer(fac: gpd.GeoDataFrame, snapped: network.Snapped) -> gpd.Ge
         popup_fields=[c for c in ("name", "category", "snap_m") if c in out.columns],
         labels={"en": {"category": "Category", "snap_m": "Distance to street (m)"},
                    "zh": {"category": "类别", "snap_m": "至道路距离(米)"}},
-    ))
-    return out
+    )
 
 
 def _units_phrase(n: int, residents: float) -> str:
@@ -604,14 +606,14 @@ def run(
     with _step("aggregation"):
         cov = _coverage_units(units, usnap, dists, cats)
         indicators = _indicators(cov, cats, target, ctx.district_names())
-        layers = {"deficits": _deficits_layer(cov, cats),
-                  "facilities": _facilities_layer(fac, fsnap)}
+        layers, styles = split_styled({"deficits": _deficits_layer(cov, cats),
+                                       "facilities": _facilities_layer(fac, fsnap)})
         net_warn, pieces = _network_warnings(graph, usnap, fsnap, pop, max_snap_m)
     warnings = [*_facility_warnings(fac, fsnap, cats, max_snap_m), *net_warn]
     for w in warnings:
         log.warning("%s: %s", name, w)
     return AnalysisResult(
         name=name, kind="living_circle", params=dict(params), indicators=indicators,
-        units=cov, layers=layers, method=_method(params, cats), warnings=warnings,
+        units=cov, layers=layers, styles=styles, method=_method(params, cats), warnings=warnings,
         extra={"disconnected_components": pieces[:MAX_PIECES_REPORTED]},
     )

@@ -47,7 +47,7 @@ from urbanform.analyses.params import (
     share_param,
 )
 from urbanform.errors import AnalysisError, LayerError
-from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values, set_style
+from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values
 
 __all__ = [
     "DEFAULTS",
@@ -323,30 +323,31 @@ def _method(params: ParkCoverageParams, *, has_pop: bool) -> str:
     return head + how + (pop if has_pop else "No population layer: only area_share.")
 
 
-def _result_layers(
-    parks: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame
-) -> dict[str, gpd.GeoDataFrame]:
-    set_style(parks, LayerStyle(
+def _result_styles(
+    areas: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame
+) -> dict[str, LayerStyle]:
+    """The styles of the layers ``parks``, ``service_areas`` and ``gaps``."""
+    parks = LayerStyle(
         title="Parks by service tier",
         title_zh="公园（按服务半径等级）",
         value_field="radius_m",
         ramp="seq",
         label_field="name",
         popup_fields=["name", "area_m2", "tier", "radius_m", "counts"],
-    ))
-    set_style(areas, LayerStyle(
+    )
+    service_areas = LayerStyle(
         title="Park service areas",
         title_zh="公园服务范围",
         color="#31a354",
         popup_fields=[c for c in areas.columns if c != "geometry"],
-    ))
-    set_style(gaps, LayerStyle(
+    )
+    gap_style = LayerStyle(
         title="Residential land outside every park service area",
         title_zh="公园服务范围外的居住用地",
         ramp="bad",
         value_field="population" if "population" in gaps.columns else "area_m2",
-    ))
-    return {"parks": parks, "service_areas": areas, "gaps": gaps}
+    )
+    return {"parks": parks, "service_areas": service_areas, "gaps": gap_style}
 
 
 def run(
@@ -420,7 +421,8 @@ def run(
         params=out_params,
         indicators=indicators,
         units=units,
-        layers=_result_layers(parks, areas, gaps),
+        layers={"parks": parks, "service_areas": areas, "gaps": gaps},
+        styles=_result_styles(areas, gaps),
         method=_method(params, has_pop=pop is not None),
         warnings=warnings,
     )

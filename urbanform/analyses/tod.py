@@ -43,7 +43,13 @@ from urbanform.analyses.tod_catchments import (
 )
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.network import Snapped, WalkGraph, island_warning, nearest_distance, snap_points
-from urbanform.results import AnalysisResult, LayerStyle, Target, indicator_values, set_style
+from urbanform.results import (
+    AnalysisResult,
+    LayerStyle,
+    Target,
+    indicator_values,
+    split_styled,
+)
 
 __all__ = [
     "DEFAULTS",
@@ -427,7 +433,7 @@ _LABELS = {
 
 def _catchment_layer(
     stations: gpd.GeoDataFrame, rings: dict[float, Any], crs: Any
-) -> gpd.GeoDataFrame:
+) -> tuple[gpd.GeoDataFrame, LayerStyle]:
     parts = []
     for r, (polys, table) in sorted(rings.items(), reverse=True):
         t = table.assign(
@@ -437,7 +443,7 @@ def _catchment_layer(
     layer = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
     cols = ["station", "line", "radius_m", *rings[next(iter(rings))][1].columns, "geometry"]
     layer = layer[cols]
-    set_style(layer, LayerStyle(
+    return layer, LayerStyle(
         title="Station walking catchments",
         title_zh="轨道站点步行服务范围",
         value_field="activity_per_ha",
@@ -445,26 +451,26 @@ def _catchment_layer(
         label_field="station",
         popup_fields=[c for c in cols if c != "geometry"],
         labels=_LABELS,
-    ))
-    return layer
+    )
 
 
-def _station_layer(stations: gpd.GeoDataFrame, rings: dict[float, Any]) -> gpd.GeoDataFrame:
+def _station_layer(
+    stations: gpd.GeoDataFrame, rings: dict[float, Any]
+) -> tuple[gpd.GeoDataFrame, LayerStyle]:
     layer = stations.copy()
     for r, (_, table) in sorted(rings.items()):
         for col in table.columns:
             layer[f"{col}_{_ring(r)}"] = table[col].to_numpy()
     big = _ring(max(rings))
     layer = layer[[c for c in layer.columns if c != "geometry"] + ["geometry"]]
-    set_style(layer, LayerStyle(
+    return layer, LayerStyle(
         title="Rail stations: residents and jobs within walking distance",
         title_zh="轨道站点周边居住人口与就业岗位",
         value_field=f"residents_{big}",
         ramp="seq",
         label_field="name",
         popup_fields=["name", "line", *[c for c in layer.columns if c.endswith(f"_{big}")]],
-    ))
-    return layer
+    )
 
 
 def _snap(
@@ -637,16 +643,18 @@ def run(
         "max_snap_m": _num(params.max_snap_m),
         "indicator_radius_m": _num(params.indicator_m),
     }
+    layers, styles = split_styled({
+        "catchments": _catchment_layer(stations, rings, ctx.layers.crs),
+        "stations": _station_layer(stations, rings),
+    })
     return AnalysisResult(
         name=name,
         kind="tod",
         params=json_params,
         indicators=indicators,
         units=units,
-        layers={
-            "catchments": _catchment_layer(stations, rings, ctx.layers.crs),
-            "stations": _station_layer(stations, rings),
-        },
+        layers=layers,
+        styles=styles,
         method=_method(params, len(stations), has_landuse=ctx.layers.has("landuse")),
         warnings=warnings,
         extra={"stations": len(stations), "entrances": len(ent)},

@@ -24,6 +24,7 @@ from urbanform.maps.thinning import (
 )
 from urbanform.outputs import summary_warnings
 from urbanform.progress import Progress
+from urbanform.results import LayerStyle
 
 __all__ = ["write_all", "select_map_layers", "map_cells", "share_budget"]
 
@@ -82,19 +83,22 @@ def select_map_layers(
     if h3:
         sizes[" h3"] = len(h3[min(h3)])
     budget = share_budget(sizes, MAP_FEATURES)
-    shown = {}
+    shown, styles = {}, {}
     for key, gdf in layers.items():
         if key == "districts":  # one copy per indicator on the map: share the budget
             budget_v = LAYER_VERTICES // max(1, len(indicators))
-            shown[key] = thin_for_map(gdf, max_features=len(gdf), max_vertices=budget_v)
+            shown[key], styles[key] = thin_for_map(
+                gdf, result.style(key), max_features=len(gdf), max_vertices=budget_v
+            )
         else:
             share = max(budget[key], 1)
-            shown[key] = thin_for_map(
-                gdf, max_features=share, max_vertices=max(share * VERTICES_PER_FEATURE, 2_000),
+            shown[key], styles[key] = thin_for_map(
+                gdf, result.style(key), max_features=share,
+                max_vertices=max(share * VERTICES_PER_FEATURE, 2_000),
                 gpkg_layer=f"{result.name}__{key}",
             )
     cells = map_cells(result, h3, max_cells=budget[" h3"]) if h3 else None
-    return replace(result, layers=shown, indicators=indicators), cells
+    return replace(result, layers=shown, styles=styles, indicators=indicators), cells
 
 
 def map_cells(
@@ -113,8 +117,6 @@ def map_cells(
     while len(cells) > max_cells and res > 3:
         res -= 1
         cells = coarsen(h3[min(h3)], res)
-    if res < min(h3):
-        cells.attrs = h3[min(h3)].attrs
     return cells
 
 
@@ -133,6 +135,7 @@ def write_all(
     folder: Path,
     *,
     gpkg_layers: dict[str, gpd.GeoDataFrame],
+    gpkg_styles: dict[str, LayerStyle] | None = None,
     started: str,
     seconds: float,
     progress: Progress | None = None,
@@ -169,7 +172,7 @@ def write_all(
         _report(run, folder, maps, started=started, seconds=seconds)
     if gpkg_layers:
         with progress.stage("QGIS styles and project"):
-            _qgis(run, folder, gpkg_layers)
+            _qgis(run, folder, gpkg_layers, gpkg_styles or {})
 
 
 def _report(run: Any, folder: Path, maps: dict[str, Any], *, started: str, seconds: float) -> None:
@@ -196,12 +199,17 @@ def _report(run: Any, folder: Path, maps: dict[str, Any], *, started: str, secon
     )
 
 
-def _qgis(run: Any, folder: Path, gpkg_layers: dict[str, gpd.GeoDataFrame]) -> None:
+def _qgis(
+    run: Any,
+    folder: Path,
+    gpkg_layers: dict[str, gpd.GeoDataFrame],
+    gpkg_styles: dict[str, LayerStyle],
+) -> None:
     from urbanform.maps import qgis
 
     ws = run.workspace
     gpkg = folder / "results.gpkg"
-    qgis.write_layer_styles(gpkg, gpkg_layers, language=ws.report.language)
+    qgis.write_layer_styles(gpkg, gpkg_layers, gpkg_styles, language=ws.report.language)
     groups: dict[str, list[str]] = {}
     for lname in gpkg_layers:
         groups.setdefault(lname.split("__", 1)[0], []).append(lname)

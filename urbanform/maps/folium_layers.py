@@ -42,7 +42,7 @@ from urbanform.maps.report import (
     write_map,
     write_text_atomic,
 )
-from urbanform.results import AnalysisResult, LayerStyle, set_style, style_of
+from urbanform.results import AnalysisResult, LayerStyle
 
 __all__ = [
     "FitToBounds",
@@ -394,6 +394,7 @@ def _value_caption(field: str, style: LayerStyle, language: str) -> str:
 
 def result_layer(
     gdf: gpd.GeoDataFrame,
+    style: LayerStyle | None = None,
     *,
     name: str,
     language: str = "en",
@@ -412,6 +413,8 @@ def result_layer(
     ----------
     gdf
         The layer, in any CRS.
+    style
+        How to draw it (default: the empty style: one colour, ``name`` as title).
     name
         The layer's key, used as title when the style gives none.
     language
@@ -429,7 +432,7 @@ def result_layer(
     if gdf.empty:
         logger.info("result layer %r is empty: not mapped", name)
         return []
-    look = style_of(gdf)
+    look = style if style is not None else LayerStyle()
     wgs = to_wgs84(gdf, name=name)
     title = look.title_in(language) or name
     columns = [c for c in wgs.columns if c != wgs.geometry.name]
@@ -455,13 +458,14 @@ def result_layer(
         colour = str(look.color or palette.DEFAULT_COLOR)
         shown["_fill"] = colour
         legend = legend_html("", colors=[colour], labels=[title], point=point)
+    leaflet: dict[str, Any]
     if point:
-        style = {"color": "#ffffff", "weight": 1.5, "fill": True, "fillOpacity": 0.95}
+        leaflet = {"color": "#ffffff", "weight": 1.5, "fill": True, "fillOpacity": 0.95}
     elif line:
-        style = {"color": colour, "weight": 2.5, "opacity": 0.9}
+        leaflet = {"color": colour, "weight": 2.5, "opacity": 0.9}
     else:
-        style = {"color": colour, "weight": 1, "fillOpacity": 0.55}
-    layer = _geojson(shown, name=title, aliases=aliases, style=style, show=show)
+        leaflet = {"color": colour, "weight": 1, "fillOpacity": 0.55}
+    layer = _geojson(shown, name=title, aliases=aliases, style=leaflet, show=show)
     return [layer, Legend(legend, layer=layer)]
 
 
@@ -521,11 +525,8 @@ def h3_layer(
                       and c != "resolution"],
         target=target,
     )
-    framed = cells.copy()
-    framed.attrs = {}
-    set_style(framed, style)
     units = {field: unit} if unit else {}
-    return result_layer(framed, name="h3", language=language, units=units, show=show)
+    return result_layer(cells, style, name="h3", language=language, units=units, show=show)
 
 
 # --------------------------------------------------------------------------- compose
@@ -567,8 +568,7 @@ def share_targets(result: AnalysisResult) -> dict[str, float]:
         for key, ind in result.indicators.items()
         if ind.target is not None and ind.target.op in (">=", ">")
     }
-    districts = result.layers.get("districts")
-    style = style_of(districts) if districts is not None else LayerStyle()
+    style = result.style("districts")
     if style.value_field and style.target is not None:
         out[style.value_field] = style.target
     return out
@@ -638,9 +638,9 @@ def analysis_map(
         )
     others = sorted((k for k in layers if k != "districts"), key=lambda k: _draw_order(layers[k]))
     for key in others:
-        gdf = layers[key]
-        gdf.attrs = result.layers[key].attrs
-        elements += result_layer(gdf, name=key, language=language, units=units)
+        elements += result_layer(
+            layers[key], result.style(key), name=key, language=language, units=units
+        )
     if h3_cells is not None and not h3_cells.empty:
         field = next((k for k in indicators if k in h3_cells.columns), None)
         unit = indicators[field][1] if field else None

@@ -19,7 +19,7 @@ import sqlite3
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import pyproj
 
 from urbanform.errors import OutputError
 from urbanform.maps.qml import QML_VERSION, layer_qml, style_title, symbol_kind, xml_safe
+from urbanform.results import LayerStyle
 
 __all__ = ["write_layer_styles", "read_default_styles", "write_qgis_project"]
 
@@ -150,7 +151,11 @@ def _kind_for(gdf: gpd.GeoDataFrame, geometry_type: str, *, layer: str) -> str |
 
 
 def write_layer_styles(
-    gpkg_path: Path, layers: dict[str, gpd.GeoDataFrame], *, language: str = "en"
+    gpkg_path: Path,
+    layers: dict[str, gpd.GeoDataFrame],
+    styles: Mapping[str, LayerStyle] | None = None,
+    *,
+    language: str = "en",
 ) -> None:
     """Store each layer's default QGIS style in the GeoPackage's ``layer_styles`` table.
 
@@ -159,9 +164,11 @@ def write_layer_styles(
     gpkg_path
         A GeoPackage that already holds every layer of ``layers``.
     layers
-        GeoPackage layer name -> the GeoDataFrame written under that name, with display
-        styles (:func:`urbanform.results.style_of`: ``value_field``, ``ramp``, ``color``,
-        ``label_field``, ``labels``, ``title``, ``title_zh``).
+        GeoPackage layer name -> the GeoDataFrame written under that name.
+    styles
+        GeoPackage layer name -> its :class:`~urbanform.results.LayerStyle`
+        (``value_field``, ``ramp``, ``color``, ``label_field``, ``labels``, ``title``,
+        ``title_zh``); a layer without one gets the default style.
     language
         Language of the field aliases and style descriptions (``en`` or ``zh``).
 
@@ -186,17 +193,18 @@ def write_layer_styles(
                 f"layer(s) {', '.join(map(repr, missing))} not in {str(gpkg_path)!r} (it "
                 f"holds {', '.join(sorted(geoms)) or 'no vector layer'}); write them first"
             )
-        styles = []
+        stored = []
         for name, gdf in layers.items():
             geom_col, geom_type, _ = geoms[name]
             kind = _kind_for(gdf, geom_type, layer=name)
             if kind is None:
                 logger.info("layer %s is empty with no geometry type: no style stored", name)
                 continue
-            qml = layer_qml(gdf, kind=kind, language=language, layer=name)
-            styles.append((name, geom_col, qml, style_title(gdf, language=language) or name))
+            style = (styles or {}).get(name, LayerStyle())
+            qml = layer_qml(gdf, style, kind=kind, language=language, layer=name)
+            stored.append((name, geom_col, qml, style_title(style, language=language) or name))
         _ensure_styles_table(conn)
-        for name, geom_col, qml, description in styles:
+        for name, geom_col, qml, description in stored:
             _store_default_style(
                 conn, table=name, geom_col=geom_col, qml=qml, description=description
             )
@@ -204,7 +212,7 @@ def write_layer_styles(
             f"UPDATE gpkg_contents SET last_change = {_NOW} WHERE table_name = ?",
             (STYLES_TABLE,),
         )
-    logger.info("stored %d QGIS default styles in %s", len(styles), gpkg_path)
+    logger.info("stored %d QGIS default styles in %s", len(stored), gpkg_path)
 
 
 def read_default_styles(gpkg_path: Path) -> dict[str, tuple[str, str]]:

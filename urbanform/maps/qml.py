@@ -1,8 +1,7 @@
 """QGIS layer styles (QML) for result layers, built as plain XML.
 
-A result layer's :class:`~urbanform.results.LayerStyle` (see
-:func:`urbanform.results.style_of`) becomes the QML QGIS stores as a layer's default
-style: a graduated renderer on ``value_field`` with the class breaks and colours of the
+A result layer's :class:`~urbanform.results.LayerStyle` (``AnalysisResult.styles``)
+becomes the QML QGIS stores as a layer's default style: a graduated renderer on ``value_field`` with the class breaks and colours of the
 HTML maps (:mod:`urbanform.maps.palette`), or a single symbol in ``color``; labels on
 ``label_field``; field aliases in the report language. Nothing here needs QGIS.
 
@@ -27,7 +26,7 @@ import pandas as pd
 
 from urbanform.errors import OutputError
 from urbanform.maps import i18n, palette
-from urbanform.results import LayerStyle, style_of
+from urbanform.results import LayerStyle
 
 __all__ = [
     "xml_safe",
@@ -89,9 +88,9 @@ def symbol_kind(geometry_type: str) -> str:
     )
 
 
-def style_title(gdf: gpd.GeoDataFrame, *, language: str = "en") -> str:
+def style_title(style: LayerStyle, *, language: str = "en") -> str:
     """Human title of a layer in ``language`` (``title_zh`` for ``zh``, else ``title``)."""
-    return style_of(gdf).title_in(language)
+    return style.title_in(language)
 
 
 def _rgba(hex_color: str, opacity: float = 1.0) -> str:
@@ -368,15 +367,21 @@ def _renderer(
 
 
 def layer_qml(
-    gdf: gpd.GeoDataFrame, *, kind: str, language: str = "en", layer: str = ""
+    gdf: gpd.GeoDataFrame,
+    style: LayerStyle | None = None,
+    *,
+    kind: str,
+    language: str = "en",
+    layer: str = "",
 ) -> str:
     """The QML of a result layer's default QGIS style.
 
     Parameters
     ----------
     gdf
-        The layer as written to the GeoPackage, with its style
-        (:func:`urbanform.results.style_of`).
+        The layer as written to the GeoPackage.
+    style
+        Its :class:`~urbanform.results.LayerStyle` (default: the empty style).
     kind
         Symbol type: ``fill``, ``line`` or ``marker`` (see :func:`symbol_kind`).
     language
@@ -396,7 +401,7 @@ def layer_qml(
     """
     if kind not in _GEOMETRY_TYPE:
         raise OutputError(f"layer {layer!r}: unknown symbol kind {kind!r}")
-    style = style_of(gdf)
+    style = style if style is not None else LayerStyle()
     label_field = style.label_field
     root = ET.Element(
         "qgis",

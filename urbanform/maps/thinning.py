@@ -33,7 +33,7 @@ from h3ronpy import ContainmentMode, cells_to_string
 from h3ronpy import vector as h3v
 from pyproj import Transformer
 
-from urbanform.results import LayerStyle, set_style, style_of
+from urbanform.results import LayerStyle
 
 __all__ = [
     "COUNT_FIELDS",
@@ -261,7 +261,7 @@ def aggregate_h3(
 
 
 def _aggregated(gdf: gpd.GeoDataFrame, style: LayerStyle, *, gpkg_layer: str | None,
-                fill: bool, max_features: int) -> gpd.GeoDataFrame:
+                fill: bool, max_features: int) -> tuple[gpd.GeoDataFrame, LayerStyle]:
     cells, res = aggregate_h3(gdf, max_cells=max_features, fill=fill)
     value = style.value_field
     field = next(
@@ -277,8 +277,8 @@ def _aggregated(gdf: gpd.GeoDataFrame, style: LayerStyle, *, gpkg_layer: str | N
             f"{style.title_zh}（{len(gdf):,}个要素汇总为{len(cells):,}个H3格网，"
             f"分辨率{res}；全部要素见 results.gpkg）"
         )
-    cells.attrs = {}
-    set_style(cells, LayerStyle(
+    log.info("web map: %s aggregated to %d H3 cells (res %d)", title, len(cells), res)
+    return cells, LayerStyle(
         title=f"{title}: {len(gdf):,} features as {len(cells):,} H3 cells (res {res}); "
         f"each feature in {where}",
         title_zh=title_zh,
@@ -286,25 +286,25 @@ def _aggregated(gdf: gpd.GeoDataFrame, style: LayerStyle, *, gpkg_layer: str | N
         ramp="seq",
         labels=dict(style.labels or {}),
         aggregated={"features": len(gdf), "cells": len(cells), "resolution": res},
-    ))
-    log.info("web map: %s aggregated to %d H3 cells (res %d)", title, len(cells), res)
-    return cells
+    )
 
 
 def thin_for_map(
     gdf: gpd.GeoDataFrame,
+    style: LayerStyle | None = None,
     *,
     max_features: int = MAP_FEATURES,
     max_vertices: int = LAYER_VERTICES,
     gpkg_layer: str | None = None,
-) -> gpd.GeoDataFrame:
+) -> tuple[gpd.GeoDataFrame, LayerStyle]:
     """A copy of a result layer that fits the web-map budget (see the module docstring).
 
     Parameters
     ----------
     gdf
-        The result layer, in the working (metric) CRS, with its
-        :class:`~urbanform.results.LayerStyle`.
+        The result layer, in the working (metric) CRS.
+    style
+        Its :class:`~urbanform.results.LayerStyle` (default: the empty style).
     max_features, max_vertices
         The layer's budget.
     gpkg_layer
@@ -312,26 +312,29 @@ def thin_for_map(
 
     Returns
     -------
-    geopandas.GeoDataFrame
+    tuple of geopandas.GeoDataFrame and LayerStyle
         ``gdf`` itself when it fits, a simplified copy (same CRS), or H3 cells
-        (EPSG:4326) whose style describes the aggregation.
+        (EPSG:4326); and the style to draw it with (for H3 cells, one that describes the
+        aggregation; for a simplified copy, the title says so).
 
     Examples
     --------
     >>> import geopandas as gpd, shapely
     >>> pts = gpd.GeoDataFrame({"population": [5.0, 1.0, 9.0]},
     ...     geometry=shapely.points([[0, 0], [1, 1], [2000, 2000]]), crs=32648)
-    >>> cells = thin_for_map(pts, max_features=2)
+    >>> cells, style = thin_for_map(pts, max_features=2)
     >>> sorted(cells[["features", "population"]].to_numpy().tolist())
     [[1.0, 9.0], [2.0, 6.0]]
+    >>> style.aggregated
+    {'features': 3, 'cells': 2, 'resolution': 10}
     """
-    style = style_of(gdf)
+    style = style if style is not None else LayerStyle()
     kinds = set(gdf.geom_type.unique())
     if len(gdf) > max_features:
         return _aggregated(gdf, style, gpkg_layer=gpkg_layer, fill=False,
                            max_features=max_features)
     if kinds <= {"Point", "MultiPoint"} or gdf.crs is None or not gdf.crs.is_projected:
-        return gdf
+        return gdf, style
     geoms, tol, fits = simplify_to_budget(gdf.geometry.to_numpy(), max_vertices=max_vertices)
     if not fits:
         polygons = kinds <= {"Polygon", "MultiPolygon"}
@@ -344,6 +347,4 @@ def thin_for_map(
         title = style.title if style.title is not None else (gpkg_layer or "")
         title_zh = None if style.title_zh is None else f"{style.title_zh}（简化至{tol:g}米）"
         style = replace(style, title=f"{title} (simplified to {tol:g} m)", title_zh=title_zh)
-    out.attrs = dict(gdf.attrs)
-    set_style(out, style)
-    return out
+    return out, style
