@@ -200,7 +200,7 @@ def test_source_beside_the_scenario_file(tiny_workspace: Path) -> None:
     [
         ("add:\n  parks: {source: data/new.gpkg}\nmove: {}\n", "unknown key 'move'"),
         ("add:\n  park: {source: data/new.gpkg}\n", "add: unknown role 'park'"),
-        ("add:\n  parks: {source: data/new.gpkg, colour: red}\n", "add.parks: unknown key 'colour'"),
+        ("add:\n  parks: {source: data/new.gpkg, colour: red}\n", "parks: unknown key 'colour'"),
         ("add:\n  parks: {role: parks, source: data/new.gpkg}\n", "unknown key 'role'"),
         ("remove:\n  parks: {name: [X]}\n", "remove.parks: unknown key 'name'"),
         ("description: nothing\n", "changes nothing"),
