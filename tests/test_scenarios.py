@@ -283,3 +283,20 @@ def test_cli_run_scenario(east: Path) -> None:
     assert (east / "elsewhere" / "summary.json").is_file()
     res = CliRunner().invoke(cli, ["run", str(east), "--scenario", "nope"])
     assert res.exit_code == 2 and "Error: no scenario 'nope'" in res.output
+
+
+def test_validate_lists_and_checks_scenarios(east: Path) -> None:
+    res = CliRunner().invoke(cli, ["validate", str(east)])
+    assert res.exit_code == 0, res.output
+    assert "scenario east" in res.output and "add parks" in res.output
+    _scenario(east, "gone", "remove:\n  parks: {names: [Old Depot Park]}\n")
+    res = CliRunner().invoke(cli, ["validate", str(east)])
+    assert res.exit_code == 2
+    assert "gone.yml: remove.parks: no feature named 'Old Depot Park'" in res.output
+
+
+def test_demo_scenario_file_is_valid() -> None:
+    root = Path(__file__).resolve().parents[1]
+    sc = load_scenario(load_workspace(root), "east_parks")
+    assert [s.role for s in sc.add] == ["parks"]
+    assert Path(sc.add[0].source).is_file()

@@ -50,6 +50,7 @@ from urbanform.workspace import Workspace, parse_layer_entry, read_yaml
 __all__ = [
     "Baseline",
     "Scenario",
+    "check_scenario",
     "find_baseline",
     "format_baseline",
     "load_scenario",
@@ -215,6 +216,31 @@ def remove_features(layers: Layers, scenario: Scenario) -> None:
             raise WorkspaceError(f"{where}: removes every feature of role {role!r}")
         layers.vectors[role] = gdf[keep].reset_index(drop=True)
         log.info("scenario %s: removed %d %s features", scenario.name, int((~keep).sum()), role)
+
+
+def check_scenario(ws: Workspace, path: Path, layers: Layers) -> str:
+    """Validate a scenario file against the workspace's loaded ``layers``; describe it.
+
+    Its added and replacing layers are read and harmonised, and the names it removes
+    looked up, so a scenario that passes runs.
+
+    Raises
+    ------
+    WorkspaceError, LayerError
+        As :func:`load_scenario`, :func:`remove_features` and reading a layer do.
+    """
+    from urbanform.layers.harmonise import load_layers
+
+    sc = load_scenario(ws, str(path))
+    new = [*sc.replace, *sc.add]
+    if new:
+        load_layers(new, crs=layers.crs.to_string())
+    trial = Layers(crs=layers.crs, vectors=dict(layers.vectors))
+    remove_features(trial, sc)
+    parts = [f"add {s.role}" for s in sc.add]
+    parts += [f"remove {len(n)} {role}" for role, n in sc.remove.items()]
+    parts += [f"replace {s.role}" for s in sc.replace]
+    return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- baseline
