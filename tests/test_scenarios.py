@@ -300,3 +300,20 @@ def test_demo_scenario_file_is_valid() -> None:
     sc = load_scenario(load_workspace(root), "east_parks")
     assert [s.role for s in sc.add] == ["parks"]
     assert Path(sc.add[0].source).is_file()
+
+
+def test_demo_worked_example_of_the_readme() -> None:
+    """The README's figures (a regression check of the documented example, not a proof)."""
+    root = Path(__file__).resolve().parents[1]
+    run = run_scenario(load_workspace(root), "east_parks", only=["park500"], write=False)
+    pop = _ind(run.summary, "pop_share")
+    assert round(100 * pop["city"]["baseline"], 1) == 84.7
+    assert round(100 * pop["city"]["value"], 1) == 85.6
+    assert round(pop["city"]["gain"]) == 26_939
+    east = pop["districts"]["East New Town"]
+    assert (round(100 * east["baseline"], 1), round(100 * east["value"], 1)) == (68.1, 72.8)
+    # the parks sit on cells of the baseline's where-to-act list: those cells gain
+    base = run_workspace(load_workspace(root), only=["park500"], write=False)
+    listed = [p["hex_id"] for p in base.summary["analyses"]["park500"]["priorities"][:5]]
+    gains = run.results[0].layers["changes"]
+    assert gains.set_index("hex_id").loc[listed[1], "pop_share__gain"] > 0
