@@ -181,6 +181,16 @@ def test_baseline_run_keeps_its_scenario_outputs(east: Path) -> None:
     assert is_output(east / "out" / "scenario-east")
 
 
+def test_scenario_before_any_baseline_output(east: Path) -> None:
+    # with --only the baseline is computed but not written: out/ holds the scenario only
+    run = run_scenario(load_workspace(east), "east", only=["park500"])
+    baseline = run.summary["scenario"]["baseline"]
+    assert (baseline["reused"], baseline["folder"]) == (False, None)
+    assert sorted(p.name for p in (east / "out").iterdir()) == ["scenario-east"]
+    run_workspace(load_workspace(east))  # out/ may still be written, keeping the scenario
+    assert is_output(east / "out") and is_output(east / "out" / "scenario-east")
+
+
 def test_source_beside_the_scenario_file(tiny_workspace: Path) -> None:
     folder = tiny_workspace / "proposals"
     folder.mkdir()
