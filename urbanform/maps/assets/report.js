@@ -53,7 +53,8 @@ document.querySelectorAll("table.uf-sortable thead th").forEach(function (th) {
   /* The zoom hook: a map page in the report listens for {urbanform: "zoom", ring} from
      the report, fits its map to the ring (an H3 cell's outline, [[lat, lng], ...]) and
      outlines it; without a ring it only shows the whole map again. */
-  var ZOOM = "<script>(function () {var mark = null;" +
+  var TAG = "script";  /* the tags are built so that no script tag stands in this file */
+  var ZOOM = "<" + TAG + ">(function () {var mark = null;" +
     "window.addEventListener('message', function (e) {" +
     "var d = e.data; if (e.source !== window.parent || !d || d.urbanform !== 'zoom') { return; }" +
     "var map = null; Object.keys(window).forEach(function (k) {" +
@@ -64,7 +65,7 @@ document.querySelectorAll("table.uf-sortable thead th").forEach(function (th) {
     "if (mark) { map.removeLayer(mark); }" +
     "mark = L.polygon(d.ring, {color: '#c0392b', weight: 3, fill: false, interactive: false}).addTo(map);" +
     "map.fitBounds(mark.getBounds(), {maxZoom: 17, animate: false});" +
-    "window.ufZoomed = d.ring; })();});})();<\/script>";
+    "window.ufZoomed = d.ring; })();});})();<" + "/" + TAG + ">";
   function shown_(frame) {
     frame.dataset.ready = "1";
     if (frame.dataset.zoom) { post(frame, JSON.parse(frame.dataset.zoom)); }
