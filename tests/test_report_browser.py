@@ -7,6 +7,7 @@ nothing, raise no error, log no console error, and draw every map's Leaflet laye
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,3 +253,71 @@ def test_popup_shows_script_name_as_text(parks_map_visit: Visit):
 
 def test_popup_holds_no_script_element(parks_map_visit: Visit):
     assert (parks_map_visit.popup["scripts"], parks_map_visit.dialogs) == (0, [])
+
+
+_ZOOMED = """
+() => {
+    if (!window.ufZoomed) { return null; }
+    const map = Object.keys(window).filter(k => k.startsWith("map_")).map(k => window[k])[0];
+    const c = map.getCenter();
+    return {zoom: map.getZoom(), center: [c.lat, c.lng], ring: window.ufZoomed};
+}
+"""
+
+
+def test_where_to_act_row_zooms_its_map(tmp_path: Path):
+    """A click on a "where to act" row zooms the analysis's map onto that H3 cell."""
+    import shapely
+    from conftest import write_tiny_workspace
+    from playwright.sync_api import sync_playwright
+
+    from urbanform.pipeline import run_workspace
+    from urbanform.workspace import load_workspace
+
+    run = run_workspace(load_workspace(write_tiny_workspace(tmp_path / "tiny")))
+    path = run.out / "report.html"
+    requests: list[str] = []
+    errors: list[str] = []
+
+    def guard(route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            requests.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.route("**/*", guard)
+            page = context.new_page()
+            page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(path.as_uri(), wait_until="load")
+            rows = page.query_selector_all("table.uf-priorities tbody tr")
+            assert len(rows) == 2  # P2's and P4's cells (tests/test_scenarios.py)
+            rows[1].click()  # the map is not loaded yet: the click loads it, then zooms
+            frame_el = page.query_selector("#" + rows[1].get_attribute("data-zoom"))
+            seen = None
+            for _ in range(200):
+                try:
+                    seen = frame_el.content_frame().evaluate(_ZOOMED)
+                except PlaywrightError:
+                    seen = None
+                if seen:
+                    break
+                page.wait_for_timeout(50)
+        finally:
+            browser.close()
+    assert seen is not None, "the map never zoomed"
+    # the whole 2 km city fits at about zoom 15.5 in this frame; a ~350 m cell at 17
+    assert seen["zoom"] >= 16.5
+    cell = shapely.Polygon([(lng, lat) for lat, lng in seen["ring"]])
+    lat, lng = seen["center"]
+    assert cell.contains(shapely.Point(lng, lat))
+    from urbanform.maps.report import priority_rows
+
+    p4 = priority_rows(run.summary["analyses"]["park500"]["priorities"])[1]
+    assert seen["ring"] == json.loads(p4["ring"])  # the clicked row's cell, P4's
+    assert (requests, errors) == ([], [])

@@ -60,9 +60,34 @@ def _files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
 
 
+NESTED = "scenario-"
+"""Prefix of the scenario outputs a run's output folder may hold (``scenario-NAME/``)."""
+
+
+def _nested(folder: Path) -> set[str]:
+    """Top-level names in ``folder`` that belong to its scenario outputs.
+
+    Each ``scenario-NAME`` folder that is a complete output, and the lock and
+    temporary folders of a scenario run writing there (``.scenario-NAME.*``).
+    """
+    try:
+        names = [p.name for p in folder.iterdir()]
+    except OSError:
+        return set()
+    return {
+        n
+        for n in names
+        if n.startswith(f".{NESTED}") or (n.startswith(NESTED) and is_output(folder / n))
+    }
+
+
 def _foreign(folder: Path) -> list[str]:
-    """What in ``folder`` an urbanform output did not write (sorted relative paths)."""
-    found = _files(folder)
+    """What in ``folder`` an urbanform output did not write (sorted relative paths).
+
+    Scenario outputs nested in it (:func:`_nested`) are urbanform's own.
+    """
+    nested = _nested(folder)
+    found = {p for p in _files(folder) if p.split("/")[0] not in nested}
     try:
         listed = (folder / MANIFEST).read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -134,7 +159,9 @@ def check_output(out: Path, *, force: bool = False, workspace: Path | None = Non
         if not any(out.iterdir()):
             return
         foreign = _foreign(out)
-        recognised = _schema_ok(out)
+        nested = _nested(out)
+        # a folder holding only scenario outputs (run before their baseline) is ours too
+        recognised = _schema_ok(out) or all(p.name in nested for p in out.iterdir())
     except OSError as exc:  # permission denied, a name too long, a symbolic link loop
         raise OutputError(
             f"cannot look into {shown} ({exc.strerror or exc}); choose a folder you can "
@@ -232,6 +259,18 @@ def _clean_leftovers(out: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+def _carry_nested(src: Path, dst: Path) -> None:
+    """Move the scenario outputs of ``src`` into ``dst`` (a new output replacing ``src``).
+
+    They are not listed in the manifest: a scenario run rewrites its folder on its own.
+    """
+    if not src.is_dir() or not dst.is_dir():
+        return
+    for name in sorted(_nested(src)):
+        if name.startswith(NESTED) and not (dst / name).exists():
+            os.replace(src / name, dst / name)
+
+
 def _write_manifest(tmp: Path) -> None:
     (tmp / _STAGING).unlink(missing_ok=True)
     names = sorted(_files(tmp))
@@ -317,9 +356,11 @@ def staged_output(
                 (tmp / _STAGING).touch()
                 yield tmp
                 _write_manifest(tmp)
+                _carry_nested(out, tmp)
                 _swap_in(tmp, out)
             finally:
                 if tmp.exists():
+                    _carry_nested(tmp, out)
                     shutil.rmtree(tmp, ignore_errors=True)
     except OutputError as exc:  # a writer's own message names the temporary folder
         cause = exc.__cause__

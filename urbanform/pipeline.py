@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +16,7 @@ from urbanform.analyses.context import Context
 from urbanform.analyses.params import Params
 from urbanform.analyses.registry import get_kind
 from urbanform.errors import AnalysisError, ResourceError, WorkspaceError
+from urbanform.fingerprint import inputs_fingerprint
 from urbanform.grid import h3_summaries
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers
@@ -28,11 +29,20 @@ from urbanform.outputs import (
     write_h3,
     write_summary,
 )
+from urbanform.priorities import priorities
 from urbanform.progress import Progress
 from urbanform.results import AnalysisResult, LayerStyle
 from urbanform.workspace import AnalysisSpec, Workspace
 
-__all__ = ["RunResult", "validate_analyses", "run_analyses", "run_workspace", "districts_layer"]
+__all__ = [
+    "RunHooks",
+    "RunResult",
+    "validate_analyses",
+    "run_analyses",
+    "run_workspace",
+    "districts_layer",
+    "run_fingerprint",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +59,36 @@ class RunResult:
     h3_styles: dict[str, LayerStyle] = field(default_factory=dict)
     out: Path | None = None
     seconds: float = 0.0
+    scenario: Any = None
+    """What a scenario run adds for the report (:class:`urbanform.scenarios.Comparison`)."""
+
+
+class RunHooks(Protocol):
+    """How a scenario run changes a plain run (:mod:`urbanform.scenarios`)."""
+
+    def edit_layers(self, layers: Layers) -> None:
+        """Change the harmonised layers before the analyses run (remove features)."""
+
+    def annotate(self, run: RunResult) -> None:
+        """Add to the results and the summary before anything is written."""
+
+
+def run_fingerprint(
+    ws: Workspace,
+    checked: list[tuple[AnalysisSpec, Params]],
+    digests: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``summary.json``'s ``inputs`` for these analyses (:mod:`urbanform.fingerprint`)."""
+    return inputs_fingerprint(
+        crs=ws.crs,
+        h3_resolutions=ws.h3_resolutions,
+        layers=ws.layers,
+        analyses=[
+            (spec.name, spec.kind, dict(params), spec.target.to_dict() if spec.target else None)
+            for spec, params in checked
+        ],
+        digests=digests,
+    )
 
 
 def validate_analyses(
@@ -188,6 +228,7 @@ def run_workspace(
     write: bool = True,
     force: bool = False,
     progress: Progress | None = None,
+    hooks: RunHooks | None = None,
 ) -> RunResult:
     """Run a workspace end to end.
 
@@ -203,6 +244,8 @@ def run_workspace(
         Replace an output folder that is not an earlier urbanform output.
     progress
         Shows each stage of the run (default: nothing shown).
+    hooks
+        A scenario's changes (:func:`urbanform.scenarios.run_scenario`).
 
     Returns
     -------
@@ -215,12 +258,22 @@ def run_workspace(
     if write:  # refuse a bad output folder before the work, not after it
         check_output(ws.out, force=force, workspace=ws.root)
     layers = load_layers(ws.layers, crs=ws.crs, progress=progress)
+    if hooks is not None:
+        hooks.edit_layers(layers)
     ctx = Context(layers)
     results = run_analyses(ctx, checked, progress=progress)
     h3, h3_styles = _h3(results, ws.h3_resolutions, progress)
     crs = layers.crs.to_string()
     summary = build_summary(workspace=ws.name, crs=crs, results=results, warnings=layers.warnings)
+    summary["inputs"] = run_fingerprint(
+        ws, checked, {p.name: p.sha256 for p in layers.provenance}
+    )
+    finest = max(ws.h3_resolutions)
+    for r in results:
+        summary["analyses"][r.name]["priorities"] = priorities(r, layers, resolution=finest)
     run = RunResult(ws, layers, results, summary, h3, h3_styles)
+    if hooks is not None:
+        hooks.annotate(run)
     if write:
         with staged_output(ws.out, force=force, workspace=ws.root) as tmp:
             _write_all(run, tmp, started=started, t0=t0, progress=progress)

@@ -49,26 +49,34 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
 
 def format_scorecard(summary: dict[str, Any]) -> str:
     """The city scorecard and the district values of every targeted indicator."""
+    scenario = "scenario" in summary  # a scenario run: the baseline beside the city value
     head = ["analysis", "indicator", "city", "target", "met", "districts meeting"]
+    if scenario:
+        head[2:2] = ["baseline"]
     rows = [head]
     targeted: list[tuple[str, str, dict[str, Any]]] = []
     for name, a in summary["analyses"].items():
         for key, ind in a["indicators"].items():
             t = ind["target"]
             n_met = sum(1 for d in ind["districts"].values() if d["met"])
-            rows.append(
-                [
-                    name,
-                    key,
-                    format_value(ind["city"]["value"], ind["unit"]),
-                    _target(t, ind["unit"]),
-                    _met(ind["city"]["met"]),
-                    f"{n_met}/{len(ind['districts'])}" if t and ind["districts"] else "",
-                ]
-            )
+            row = [
+                name,
+                key,
+                format_value(ind["city"]["value"], ind["unit"]),
+                _target(t, ind["unit"]),
+                _met(ind["city"]["met"]),
+                f"{n_met}/{len(ind['districts'])}" if t and ind["districts"] else "",
+            ]
+            if scenario:
+                row[2:2] = [format_value(ind["city"].get("baseline"), ind["unit"])]
+            rows.append(row)
             if t and ind["districts"]:
                 targeted.append((name, key, ind))
-    lines = [f"Scorecard: {summary['workspace']}", "", *_table(rows, {2, 5})]
+    right = {2, 3, 6} if scenario else {2, 5}
+    title = f"Scorecard: {summary['workspace']}"
+    if scenario:
+        title += f", scenario {summary['scenario']['name']!r} (baseline beside the city value)"
+    lines = [title, "", *_table(rows, right)]
     if targeted:
         districts = sorted({d for _, _, ind in targeted for d in ind["districts"]})
         rows2 = [["indicator", "target", *districts]]

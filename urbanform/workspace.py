@@ -29,6 +29,7 @@ __all__ = [
     "ReportConfig",
     "Workspace",
     "load_workspace",
+    "parse_layer_entry",
     "read_yaml",
 ]
 
@@ -276,8 +277,33 @@ def _parse_resolutions(value: Any, where: str) -> tuple[int, ...]:
 
 
 def _parse_layer(path: Path, root: Path) -> LayerSpec:
-    where = str(path)
-    data = read_yaml(path)
+    return parse_layer_entry(read_yaml(path), name=path.stem, where=str(path), root=root)
+
+
+def parse_layer_entry(
+    data: dict[str, Any],
+    *,
+    name: str,
+    where: str,
+    root: Path,
+    also: Path | None = None,
+) -> LayerSpec:
+    """A layer spec from the mapping of a ``layers/*.yml`` file (or a scenario's entry).
+
+    Parameters
+    ----------
+    data
+        The keys of ``layers/*.yml`` (``role``, ``source``, ``fields``, ``classes``, ...).
+    name
+        The layer's name in messages and provenance.
+    where
+        The file (and key) named by errors.
+    root
+        The workspace folder: a relative ``source`` is resolved against it.
+    also
+        A second folder for a relative ``source`` missing from ``root`` (a scenario's own
+        folder).
+    """
     _check_keys(data, _LAYER_KEYS, where)
     role = _require(data, "role", where)
     if role not in ROLES:
@@ -286,7 +312,11 @@ def _parse_layer(path: Path, root: Path) -> LayerSpec:
     if not source.startswith("demo:"):
         prefix = "osm:" if source.startswith("osm:") else ""
         p = Path(source[len(prefix) :]).expanduser()
-        source = prefix + str(p if p.is_absolute() else (root / p).resolve())
+        if not p.is_absolute():
+            in_root = root / p
+            beside = also / p if also is not None else in_root
+            p = beside if not _is(in_root, Path.exists) and _is(beside, Path.exists) else in_root
+        source = prefix + str(p.resolve())
     fields = data.get("fields") or {}
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
         raise WorkspaceError(f"{where}: 'fields' must map canonical fields to column names")
@@ -297,7 +327,7 @@ def _parse_layer(path: Path, root: Path) -> LayerSpec:
     layer = _opt_text(data, "layer", where)
     crs = _parse_crs(data.get("crs"), where)
     return LayerSpec(
-        name=path.stem,
+        name=name,
         role=role,
         source=source,
         layer=layer,

@@ -10,6 +10,7 @@ from urbanform.cli.options import handle_errors, progress_for, workspace_arg
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.presets import describe_preset
 from urbanform.pipeline import validate_analyses
+from urbanform.scenarios import check_scenario, scenario_files
 from urbanform.thin_inputs import thin_inputs
 from urbanform.workspace import load_workspace
 
@@ -19,7 +20,7 @@ from urbanform.workspace import load_workspace
 @click.pass_context
 @handle_errors
 def validate(ctx: click.Context, workspace: Path) -> None:
-    """Check WORKSPACE: its YAML files, every layer and every analysis's parameters."""
+    """Check WORKSPACE: its YAML files, every layer, every analysis's parameters and scenario."""
     ws = load_workspace(workspace)
     checked = validate_analyses(ws)
     layers = load_layers(ws.layers, crs=ws.crs, progress=progress_for(ctx))
@@ -38,6 +39,8 @@ def validate(ctx: click.Context, workspace: Path) -> None:
     for spec, params in checked:
         click.echo(f"  analysis {spec.name:<13} {spec.kind}")
         click.echo(f"    params: {params.listing()}")
+    for path in scenario_files(ws.root):
+        click.echo(f"  scenario {path.stem:<13} {check_scenario(ws, path, layers)}")
     warned = [*layers.warnings, *thin_inputs(layers, checked)]
     for w in warned:
         click.echo(f"  warning: {w}")

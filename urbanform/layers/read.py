@@ -25,7 +25,7 @@ from urbanform.layers.gtfs import is_gtfs, read_gtfs_stations
 from urbanform.layers.tables import TABLE_SUFFIXES, read_table, set_h3_geometry
 from urbanform.layers.types import LayerSpec, RasterLayer
 
-__all__ = ["read_source", "checksum", "RASTER_SUFFIXES"]
+__all__ = ["read_source", "checksum", "source_checksum", "RASTER_SUFFIXES"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,12 @@ def checksum(spec: LayerSpec, data: gpd.GeoDataFrame | RasterLayer) -> str:
             h.update(b"".join(shapely.to_wkb(data.geometry.values).tolist()))
             h.update(pd.util.hash_pandas_object(data.drop(columns="geometry")).to_numpy().tobytes())
         return h.hexdigest()
+    return source_checksum(spec)
+
+
+def source_checksum(spec: LayerSpec) -> str:
+    """SHA-256 of a file source (a folder's files in name order); not for ``demo:``."""
+    h = hashlib.sha256()
     path = Path(spec.source.removeprefix("osm:"))
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     try:

@@ -196,6 +196,7 @@ def _report(run: Any, folder: Path, maps: dict[str, Any], *, started: str, secon
         version=__version__,
         run_seconds=seconds,
         started_at=started,
+        summary=run.summary,
     )
 
 

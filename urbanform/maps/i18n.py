@@ -66,6 +66,33 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_met": "Not met",
         "no_target": "No target",
         "population_short": "Residents short of target",
+        "scenario": "Scenario",
+        "scenario_intro": (
+            "City values without the scenario (baseline) and with it. The maps of "
+            "each analysis show the H3 cells that changed (layer 'change with the "
+            "scenario'); click a row to see its map."
+        ),
+        "baseline_value": "Baseline",
+        "scenario_value": "Scenario",
+        "change_points": "Change (points)",
+        "newly_covered": "Residents newly covered",
+        "baseline_reused": "Baseline: the earlier run in {folder}/, whose inputs match.",
+        "baseline_computed": "Baseline: computed for this run.",
+        "priorities": "Where to act",
+        "priorities_intro": (
+            "The H3 cells (resolution {res}) with the most residents not covered "
+            "by the target indicator, largest first; the distance is straight-line "
+            "to the nearest existing {what}. Click a row to zoom the map to the "
+            "cell."
+        ),
+        "rank": "Rank",
+        "h3_cell": "H3 cell",
+        "not_covered": "Residents not covered",
+        "nearest_m": "Nearest (m)",
+        "no_priorities": "No resident is left uncovered.",
+        "dest_parks": "park",
+        "dest_facilities": "facility",
+        "dest_stations": "station",
         "no_targets": "No analysis has a target.",
         "districts_table": "Districts",
         "districts_intro": "Indicator values by district. Click a column header to sort.",
@@ -157,6 +184,30 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_met": "未达标",
         "no_target": "无目标",
         "population_short": "距目标尚缺覆盖人口",
+        "scenario": "情景",
+        "scenario_intro": (
+            "不含情景（基准）与包含情景时的全市数值。"
+            "各分析地图中的“情景带来的变化”图层显示发生变化的 H3 网格；点击一行查看对应地图。"
+        ),
+        "baseline_value": "基准",
+        "scenario_value": "情景",
+        "change_points": "变化（百分点）",
+        "newly_covered": "新增覆盖人口",
+        "baseline_reused": "基准：输入一致的已有运行结果（{folder}/）。",
+        "baseline_computed": "基准：本次运行时计算。",
+        "priorities": "优先行动区域",
+        "priorities_intro": (
+            "未被目标指标覆盖人口最多的 H3 网格（分辨率 {res}），由多到少；"
+            "距离为到最近现有{what}的直线距离。点击一行将地图缩放到该网格。"
+        ),
+        "rank": "排名",
+        "h3_cell": "H3 网格",
+        "not_covered": "未覆盖人口",
+        "nearest_m": "最近距离（米）",
+        "no_priorities": "没有未覆盖的居民。",
+        "dest_parks": "公园",
+        "dest_facilities": "设施",
+        "dest_stations": "站点",
         "no_targets": "没有设定目标的分析。",
         "districts_table": "分区",
         "districts_intro": "各分区指标数值。点击列标题排序。",

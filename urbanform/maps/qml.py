@@ -1,8 +1,9 @@
 """QGIS layer styles (QML) for result layers, built as plain XML.
 
 A result layer's :class:`~urbanform.results.LayerStyle` (``AnalysisResult.styles``)
-becomes the QML QGIS stores as a layer's default style: a graduated renderer on ``value_field`` with the class breaks and colours of the
-HTML maps (:mod:`urbanform.maps.palette`), or a single symbol in ``color``; labels on
+becomes the QML QGIS stores as a layer's default style: a graduated renderer on
+``value_field`` with the class breaks and colours of the HTML maps
+(:mod:`urbanform.maps.palette`), or a single symbol in ``color``; labels on
 ``label_field``; field aliases in the report language. Nothing here needs QGIS.
 
 Graduated ranges are written from the highest class down. QGIS gives a value the first

@@ -38,6 +38,8 @@ from urbanform.results import AnalysisResult, Indicator
 
 __all__ = [
     "RawHtml",
+    "before_after_rows",
+    "priority_rows",
     "ScorecardRow",
     "district_table",
     "offline_assets_html",
@@ -337,6 +339,109 @@ def district_table(
     return columns, rows
 
 
+def before_after_rows(
+    summary: dict[str, Any] | None, results: list[AnalysisResult], *, language: str = "en"
+) -> list[dict[str, str]]:
+    """The scenario's before/after table: one row per indicator of every analysis.
+
+    Each row: ``analysis``, ``indicator``, ``baseline``, ``scenario``, ``change``
+    (percentage points for shares), ``newly`` (residents newly covered, for population
+    shares: the change of the covered count) and ``map_id`` (the analysis's map).
+    Empty unless ``summary`` is a scenario run's.
+    """
+    if not summary or "scenario" not in summary:
+        return []
+    ids = {r.name: f"map-{i}" for i, r in enumerate(results, start=1)}
+    rows = []
+    for r in results:
+        entry = summary["analyses"].get(r.name, {})
+        for key, ind in r.indicators.items():
+            city = entry.get("indicators", {}).get(key, {}).get("city", {})
+            base, value, gain = city.get("baseline"), city.get("value"), city.get("gain")
+            change = i18n.MISSING
+            if base is not None and value is not None:
+                d = float(value) - float(base)
+                change = f"{100 * d:+.1f}" if ind.unit == "share" else f"{d:+.2f}"
+            newly = i18n.MISSING
+            if key.startswith("pop_share") and ind.unit == "share" and gain is not None:
+                newly = f"{gain:+,.0f}"
+            rows.append(
+                {
+                    "analysis": r.name,
+                    "indicator": i18n.indicator_label(key, ind.label, language, kind=r.kind),
+                    "baseline": i18n.format_value(base, unit=ind.unit, language=language),
+                    "scenario": i18n.format_value(value, unit=ind.unit, language=language),
+                    "change": change,
+                    "newly": newly,
+                    "map_id": ids[r.name],
+                }
+            )
+    return rows
+
+
+def _baseline_note(summary: dict[str, Any] | None, language: str) -> str:
+    b = ((summary or {}).get("scenario") or {}).get("baseline") or {}
+    if b.get("reused"):
+        return i18n.t("baseline_reused", language).format(folder=b.get("folder") or "")
+    return i18n.t("baseline_computed", language)
+
+
+def priority_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of an analysis's "where to act" table, each with the cell's outline.
+
+    ``ring`` is the cell's outline as ``[[lat, lng], ...]`` (JSON), for the map zoom.
+    """
+    from urbanform.priorities import priority_cells
+
+    cells = priority_cells(items)
+    rows = []
+    for rank, (item, geom) in enumerate(zip(items, cells.geometry, strict=True), start=1):
+        ring = [[round(y, 6), round(x, 6)] for x, y in geom.exterior.coords]
+        rows.append(
+            {
+                "rank": rank,
+                "hex_id": item["hex_id"],
+                "district": item.get("district") or i18n.MISSING,
+                "not_covered": f"{item['not_covered']:,.0f}",
+                "population": f"{item['population']:,.0f}",
+                "nearest": i18n.MISSING
+                if item.get("nearest_m") is None
+                else f"{item['nearest_m']:,.0f}",
+                "ring": json.dumps(ring, separators=(",", ":")),
+            }
+        )
+    return rows
+
+
+def _priorities(
+    summary: dict[str, Any] | None, name: str, language: str
+) -> dict[str, Any] | None:
+    """An analysis's "where to act" block, or ``None`` for an analysis without one."""
+    entry = ((summary or {}).get("analyses") or {}).get(name) or {}
+    if "priorities" not in entry or not any(
+        (ind.get("target") or {}).get("indicator") == key
+        and key.startswith("pop_share")
+        for key, ind in entry.get("indicators", {}).items()
+    ):
+        return None
+    items = entry["priorities"]
+    what = items[0].get("nearest") if items else None
+    res = _finest(items)
+    return {
+        "intro": i18n.t("priorities_intro", language).format(
+            res=res, what=i18n.t(f"dest_{what}", language) if what else "–"
+        ),
+        "rows": priority_rows(items),
+    }
+
+
+def _finest(items: list[dict[str, Any]]) -> str:
+    """The H3 resolution of the listed cells (read from the first cell id)."""
+    if not items:
+        return i18n.MISSING
+    return str(int(items[0]["hex_id"][1], 16))
+
+
 def _param_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
     return [(str(k), param_text(v)) for k, v in params.items()]
 
@@ -381,12 +486,17 @@ def _map_ids(results: list[AnalysisResult], maps: dict[str, folium.Map]) -> dict
 
 
 def _analysis_sections(
-    results: list[AnalysisResult], maps: dict[str, folium.Map], *, language: str
+    results: list[AnalysisResult],
+    maps: dict[str, folium.Map],
+    *,
+    language: str,
+    summary: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     ids = _map_ids(results, maps)
     return [
         {
             "name": r.name,
+            "priorities": _priorities(summary, r.name, language),
             "map_id": ids.get(r.name, ""),
             "kind": i18n.kind_label(r.kind, language),
             "map_page": _script_json(render_map_html(maps[r.name], shared=True))
@@ -412,6 +522,7 @@ def render_report(  # noqa: PLR0913 - the report's facts, all keyword-only
     version: str,
     run_seconds: float,
     started_at: str,
+    summary: dict[str, Any] | None = None,
 ) -> str:
     """Render the report as one HTML string (see :func:`write_report`)."""
     i18n.check_language(language)
@@ -427,7 +538,10 @@ def render_report(  # noqa: PLR0913 - the report's facts, all keyword-only
         scorecard=scorecard_rows(results, language=language),
         district_columns=columns,
         district_rows=rows,
-        analyses=_analysis_sections(results, maps, language=language),
+        analyses=_analysis_sections(results, maps, language=language, summary=summary),
+        scenario=(summary or {}).get("scenario"),
+        baseline_note=_baseline_note(summary, language),
+        before_after=before_after_rows(summary, results, language=language),
         comparisons=comparisons(results, map_ids=_map_ids(results, maps), language=language),
         warnings=[i18n.warning_text(w, language) for w in warnings],
         provenance=provenance,
@@ -451,6 +565,7 @@ def write_report(  # noqa: PLR0913 - the report's facts, all keyword-only
     version: str,
     run_seconds: float,
     started_at: str,
+    summary: dict[str, Any] | None = None,
 ) -> None:
     """Write the self-contained offline report (``report.html``).
 
@@ -479,6 +594,10 @@ def write_report(  # noqa: PLR0913 - the report's facts, all keyword-only
         Run time in seconds.
     started_at
         When the run started (ISO 8601 text).
+    summary
+        The run's ``summary.json`` mapping: its ``priorities`` give each analysis a
+        "where to act" table and, in a scenario run, its ``scenario`` and ``baseline``
+        values the before/after table.
 
     Raises
     ------
@@ -496,6 +615,7 @@ def write_report(  # noqa: PLR0913 - the report's facts, all keyword-only
         version=version,
         run_seconds=run_seconds,
         started_at=started_at,
+        summary=summary,
     )
     write_text_atomic(Path(path), page)
 

@@ -43,11 +43,53 @@ document.querySelectorAll("table.uf-sortable thead th").forEach(function (th) {
     var page = json(frame.dataset.map + "-page");
     if (!page) { return; }
     busy = true;
-    frame.addEventListener("load", next, {once: true});
-    frame.srcdoc = page
+    frame.addEventListener("load", function () { shown_(frame); next(); }, {once: true});
+    page = page
       .replace("<!--urbanform:assets-->", function () { return assets; })
       .replace('"urbanform:context"', function () { return context; });
+    var end = page.lastIndexOf("</body>");
+    frame.srcdoc = end < 0 ? page + ZOOM : page.slice(0, end) + ZOOM + page.slice(end);
   }
+  /* The zoom hook: a map page in the report listens for {urbanform: "zoom", ring} from
+     the report, fits its map to the ring (an H3 cell's outline, [[lat, lng], ...]) and
+     outlines it; without a ring it only shows the whole map again. */
+  var TAG = "script";  /* the tags are built so that no script tag stands in this file */
+  var ZOOM = "<" + TAG + ">(function () {var mark = null;" +
+    "window.addEventListener('message', function (e) {" +
+    "var d = e.data; if (e.source !== window.parent || !d || d.urbanform !== 'zoom') { return; }" +
+    "var map = null; Object.keys(window).forEach(function (k) {" +
+    "if (!map && k.indexOf('map_') === 0 && window[k] instanceof L.Map) { map = window[k]; } });" +
+    "if (!map || !d.ring) { return; }" +
+    "(function apply() {" +
+    "if (!map._ufFitted || map._animatingZoom) { setTimeout(apply, 30); return; }" +  /* after the first fit */
+    "if (mark) { map.removeLayer(mark); }" +
+    "mark = L.polygon(d.ring, {color: '#c0392b', weight: 3, fill: false, interactive: false}).addTo(map);" +
+    "map.fitBounds(mark.getBounds(), {maxZoom: 17, animate: false});" +
+    "window.ufZoomed = d.ring; })();});})();<" + "/" + TAG + ">";
+  function shown_(frame) {
+    frame.dataset.ready = "1";
+    if (frame.dataset.zoom) { post(frame, JSON.parse(frame.dataset.zoom)); }
+  }
+  function post(frame, ring) {
+    frame.contentWindow.postMessage({urbanform: "zoom", ring: ring}, "*");
+    delete frame.dataset.zoom;
+  }
+  /* a row with data-zoom (a map's id) brings that map into view; with data-ring
+     (a cell's outline) it also zooms the map to the cell */
+  document.querySelectorAll("tr.uf-zoom").forEach(function (row) {
+    row.addEventListener("click", function () {
+      var frame = document.getElementById(row.dataset.zoom);
+      if (!frame) { return; }
+      document.querySelectorAll("tr.uf-zoomed").forEach(function (r) { r.classList.remove("uf-zoomed"); });
+      row.classList.add("uf-zoomed");
+      frame.scrollIntoView({block: "center"});
+      var ring = row.dataset.ring ? JSON.parse(row.dataset.ring) : null;
+      if (!ring) { load(frame); return; }
+      if (frame.dataset.ready) { post(frame, ring); return; }
+      frame.dataset.zoom = JSON.stringify(ring);
+      load(frame);
+    });
+  });
   function load(frame) {
     if (frame.dataset.loaded) { return; }
     frame.dataset.loaded = "1";
