@@ -43,6 +43,7 @@ from urbanform.cli.main import cli
 from urbanform.errors import AnalysisError, LayerError, WorkspaceError
 from urbanform.layers.types import Layers
 from urbanform.pipeline import run_workspace
+from urbanform.scenarios import run_scenario
 from urbanform.siting import SiteRequest, site_workspace, write_site_outputs
 from urbanform.siting.coverage import coverage_matrix
 from urbanform.siting.solve import choose, covered_weight, greedy
@@ -436,7 +437,13 @@ def test_demo_park500_reaches_90_percent_and_runs_back(demo_ws):
     assert res.met and res.value_after >= 0.9 > res.value_before
     write_site_outputs(res, demo_ws / "site-out", workspace=demo_ws)
     promised = json.loads((demo_ws / "site-out" / "sites.json").read_text(encoding="utf-8"))
-    # run back: the scenario's sites as one more parks layer of an ordinary run
+    # run back as a scenario: the scenario.yml that `site` wrote, as `run --scenario` reads it
+    run = run_scenario(load_workspace(demo_ws), str(demo_ws / "site-out" / "scenario.yml"),
+                       only=["park500"], write=False)
+    city = run.summary["analyses"]["park500"]["indicators"]["pop_share"]["city"]
+    assert city["value"] == pytest.approx(promised["value_after"], abs=1e-12)
+    assert city["baseline"] == pytest.approx(promised["value_before"], abs=1e-12)
+    # and as one more parks layer of an ordinary run
     (demo_ws / "layers" / "zz_sites.yml").write_text(
         "role: parks\nsource: scenarios/site-park500.gpkg\nlayer: sites\nfields: {name: name}\n",
         encoding="utf-8",
