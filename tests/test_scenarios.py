@@ -280,6 +280,36 @@ def test_priorities_keep_the_top_20(tiny_workspace: Path) -> None:
     assert [p["hex_id"] for p in top] == [_cell(1300, 200, 12)]
 
 
+def test_priorities_of_balanced_share_list_residents_in_unbalanced_districts() -> None:
+    from urbanform.layers.types import Layers
+    from urbanform.priorities import priorities
+    from urbanform.results import AnalysisResult, Target, indicator_values
+
+    # residents: 400 at (200, 200) in balanced West, 300 at (1300, 200) and 100 at
+    # (1600, 700) in unbalanced East; job units carry 0 in both columns. Short of the
+    # target: East's 300 and 100 residents, in that order; West's are counted as covered.
+    units = gpd.GeoDataFrame(
+        {"district": ["West", "East", "East", "East"],
+         "balanced_share__num": [400.0, 0.0, 0.0, 0.0],
+         "balanced_share__den": [400.0, 300.0, 100.0, 0.0]},
+        geometry=shapely.points([[X0 + 200, Y0 + 200], [X0 + 1300, Y0 + 200],
+                                 [X0 + 1600, Y0 + 700], [X0 + 1700, Y0 + 700]]),
+        crs=CRS,
+    )
+    target = Target("balanced_share", ">=", 0.6)
+    result = AnalysisResult(
+        name="jh", kind="jobs_housing", params={},
+        indicators={"balanced_share": indicator_values(units, "balanced_share", target=target)},
+        units=units,
+    )
+    got = priorities(result, Layers(crs=CRS, vectors={}, rasters={}), resolution=9)
+    assert [(p["hex_id"], p["district"], p["not_covered"], p["population"]) for p in got] == [
+        (_cell(1300, 200, 9), "East", 300.0, 300.0),
+        (_cell(1600, 700, 9), "East", 100.0, 100.0),
+    ]
+    assert {p["nearest_m"] for p in got} == {None}  # short of a balanced district, not a place
+
+
 def test_cli_run_scenario(east: Path) -> None:
     res = CliRunner().invoke(cli, ["run", str(east), "--scenario", "east"])
     assert res.exit_code == 0, res.output

@@ -1,7 +1,8 @@
 """Where to act: the H3 cells with the most residents a target leaves uncovered.
 
-For every analysis whose target is a population share (``pop_share`` or
-``pop_share_<category>``, op ``>=`` or ``>``), the units' uncovered residents
+For every analysis whose target is a share of residents (``pop_share``,
+``pop_share_<category>`` or jobs-housing's ``balanced_share``, op ``>=`` or ``>``), the
+units' uncovered residents
 (``den - num`` of the targeted indicator) are summed per H3 cell at the workspace's
 finest resolution, and the :data:`TOP` cells with the most are listed, largest first
 (ties by cell id), each with:
@@ -14,11 +15,13 @@ finest resolution, and the :data:`TOP` cells with the most are listed, largest f
 - ``nearest_m``: straight-line distance in metres from the cell's uncovered residents
   (their weighted centre) to the nearest existing destination: a park counting for the
   smallest tier (``park_coverage``), a facility of the category or categories of the
-  indicator (``living_circle``), a station (``tod``); ``None`` without one;
+  indicator (``living_circle``), a station (``tod``); ``None`` without one (and for
+  ``balanced_share``, whose residents are short of a balanced district, not of a place);
 - ``nearest``: what ``nearest_m`` measures to (``parks``, ``facilities``, ``stations``).
 
 The list is ``analyses.NAME.priorities`` in ``summary.json`` (empty for analyses
-without such a target) and a table in the report.
+without such a target: forest cover is a share of land, and TOD's ``jobs_share`` a share
+of jobs) and a table in the report.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from urbanform.grid import cells_of_points
 from urbanform.layers.types import Layers
 from urbanform.results import DEN, NUM, AnalysisResult
 
-__all__ = ["TOP", "priorities", "destinations"]
+__all__ = ["TOP", "RESIDENT_SHARES", "priorities", "destinations"]
 
 TOP = 20
 """The number of cells listed per analysis."""
@@ -44,13 +47,15 @@ TOP = 20
 _EPS = 1e-9
 
 
+RESIDENT_SHARES = ("pop_share", "balanced_share")
+"""Indicator keys (and ``pop_share_<category>``) whose denominator is residents."""
+
+
 def _target_key(result: AnalysisResult) -> str | None:
     for key, ind in result.indicators.items():
         t = ind.target
-        if t is not None and key.startswith("pop_share") and ind.unit == "share" and t.op in (
-            ">=",
-            ">",
-        ):
+        residents = key.startswith(RESIDENT_SHARES)
+        if t is not None and residents and ind.unit == "share" and t.op in (">=", ">"):
             return key
     return None
 

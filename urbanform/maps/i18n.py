@@ -85,6 +85,11 @@ STRINGS: dict[str, dict[str, str]] = {
             "to the nearest existing {what}. Click a row to zoom the map to the "
             "cell."
         ),
+        "priorities_intro_unplaced": (
+            "The H3 cells (resolution {res}) with the most residents not counted by the "
+            "target indicator (for jobs-housing balance: living in a district outside the "
+            "balanced band), largest first. Click a row to zoom the map to the cell."
+        ),
         "rank": "Rank",
         "h3_cell": "H3 cell",
         "not_covered": "Residents not covered",
@@ -199,6 +204,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "priorities_intro": (
             "未被目标指标覆盖人口最多的 H3 网格（分辨率 {res}），由多到少；"
             "距离为到最近现有{what}的直线距离。点击一行将地图缩放到该网格。"
+        ),
+        "priorities_intro_unplaced": (
+            "未被目标指标计入人口最多的 H3 网格（分辨率 {res}；职住平衡指居住在职住比不在平衡区间的"
+            "分区），由多到少。点击一行将地图缩放到该网格。"
         ),
         "rank": "排名",
         "h3_cell": "H3 网格",

@@ -34,6 +34,7 @@ from urbanform.errors import OutputError
 from urbanform.layers.types import Provenance
 from urbanform.maps import i18n
 from urbanform.maps.compare import MET_CSS, comparisons, param_text
+from urbanform.priorities import RESIDENT_SHARES
 from urbanform.results import AnalysisResult, Indicator
 
 __all__ = [
@@ -420,17 +421,20 @@ def _priorities(
     entry = ((summary or {}).get("analyses") or {}).get(name) or {}
     if "priorities" not in entry or not any(
         (ind.get("target") or {}).get("indicator") == key
-        and key.startswith("pop_share")
+        and key.startswith(RESIDENT_SHARES)
         for key, ind in entry.get("indicators", {}).items()
     ):
         return None
     items = entry["priorities"]
     what = items[0].get("nearest") if items else None
     res = _finest(items)
+    intro = (
+        i18n.t("priorities_intro", language).format(res=res, what=i18n.t(f"dest_{what}", language))
+        if what
+        else i18n.t("priorities_intro_unplaced", language).format(res=res)
+    )
     return {
-        "intro": i18n.t("priorities_intro", language).format(
-            res=res, what=i18n.t(f"dest_{what}", language) if what else "–"
-        ),
+        "intro": intro,
         "rows": priority_rows(items),
     }
 
