@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_maps import EVIL, make_h3_cells, make_park_result, make_tod_result
@@ -52,6 +54,7 @@ class Visit:
     maps: list[dict] = field(default_factory=list)
     sorted_names: list[str] = field(default_factory=list)
     popup: dict = field(default_factory=dict)
+    acted: Any = None
 
 
 def _count(frame) -> dict:
@@ -112,7 +115,15 @@ except ImportError:  # the module is skipped without chromium; keep the name def
     PlaywrightError = Exception
 
 
-def _visit(path: Path, *, sort_column: int | None = None, popup_of: str | None = None) -> Visit:
+def _visit(
+    path: Path,
+    *,
+    sort_column: int | None = None,
+    popup_of: str | None = None,
+    act: Callable[[Any], Any] | None = None,
+) -> Visit:
+    """Open ``path`` offline in Chromium; ``act(page)``, if given, runs after the load and
+    its answer is ``Visit.acted``."""
     from playwright.sync_api import sync_playwright
 
     visit = Visit()
@@ -137,6 +148,9 @@ def _visit(path: Path, *, sort_column: int | None = None, popup_of: str | None =
             )
             page.on("dialog", lambda d: (visit.dialogs.append(d.message), d.dismiss()))
             page.goto(path.as_uri(), wait_until="load")
+            if act is not None:
+                visit.acted = act(page)
+                return visit
             visit.maps = _frames_layers(page)
             if popup_of is not None:
                 visit.popup = page.evaluate(_OPEN_POPUP, html.escape(popup_of))
@@ -269,47 +283,29 @@ def test_where_to_act_row_zooms_its_map(tmp_path: Path):
     """A click on a "where to act" row zooms the analysis's map onto that H3 cell."""
     import shapely
     from conftest import write_tiny_workspace
-    from playwright.sync_api import sync_playwright
 
     from urbanform.pipeline import run_workspace
     from urbanform.workspace import load_workspace
 
     run = run_workspace(load_workspace(write_tiny_workspace(tmp_path / "tiny")))
-    path = run.out / "report.html"
-    requests: list[str] = []
-    errors: list[str] = []
 
-    def guard(route) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            requests.append(route.request.url)
-            route.abort()
+    def click_and_wait(page) -> dict | None:
+        rows = page.query_selector_all("table.uf-priorities tbody tr")
+        assert len(rows) == 2  # P2's and P4's cells (tests/test_scenarios.py)
+        rows[1].click()  # the map is not loaded yet: the click loads it, then zooms
+        frame_el = page.query_selector("#" + rows[1].get_attribute("data-zoom"))
+        for _ in range(200):
+            try:
+                seen = frame_el.content_frame().evaluate(_ZOOMED)
+            except PlaywrightError:
+                seen = None
+            if seen:
+                return seen
+            page.wait_for_timeout(50)
+        return None
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.route("**/*", guard)
-            page = context.new_page()
-            page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(path.as_uri(), wait_until="load")
-            rows = page.query_selector_all("table.uf-priorities tbody tr")
-            assert len(rows) == 2  # P2's and P4's cells (tests/test_scenarios.py)
-            rows[1].click()  # the map is not loaded yet: the click loads it, then zooms
-            frame_el = page.query_selector("#" + rows[1].get_attribute("data-zoom"))
-            seen = None
-            for _ in range(200):
-                try:
-                    seen = frame_el.content_frame().evaluate(_ZOOMED)
-                except PlaywrightError:
-                    seen = None
-                if seen:
-                    break
-                page.wait_for_timeout(50)
-        finally:
-            browser.close()
+    visit = _visit(run.out / "report.html", act=click_and_wait)
+    seen = visit.acted
     assert seen is not None, "the map never zoomed"
     # the whole 2 km city fits at about zoom 15.5 in this frame; a ~350 m cell at 17
     assert seen["zoom"] >= 16.5
@@ -320,4 +316,4 @@ def test_where_to_act_row_zooms_its_map(tmp_path: Path):
 
     p4 = priority_rows(run.summary["analyses"]["park500"]["priorities"])[1]
     assert seen["ring"] == json.loads(p4["ring"])  # the clicked row's cell, P4's
-    assert (requests, errors) == ([], [])
+    assert (visit.requests, visit.errors) == ([], [])

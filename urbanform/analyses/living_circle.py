@@ -26,7 +26,14 @@ import shapely
 from urbanform import network
 from urbanform.analyses.common import resident_units
 from urbanform.analyses.context import Context
-from urbanform.analyses.params import Params, merge_params, param, positive_number, share_param
+from urbanform.analyses.params import (
+    Params,
+    merge_params,
+    param,
+    piece_share_param,
+    positive_number,
+    share_param,
+)
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.results import (
     DEN,
@@ -78,9 +85,7 @@ class LivingCircleParams(Params):
     speed_m_s: float = param(DEFAULT_SPEED_M_S, "walking speed for `minutes`")
     categories: list[str] | None = param(None, "defaults by level, GB 50180 names")
     max_snap_m: float = param(100.0, "farther from a street counts as not covered")
-    min_piece_share: float = param(
-        0.01, "street pieces under this share of the network's length are not snapped to"
-    )
+    min_piece_share: float = piece_share_param()
 
     @property
     def cutoff_m(self) -> float:

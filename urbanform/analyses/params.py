@@ -21,7 +21,15 @@ from typing import Any, ClassVar, TypeVar
 from urbanform.checks import finite_number
 from urbanform.errors import AnalysisError
 
-__all__ = ["Params", "param", "merge_params", "positive_number", "one_of", "share_param"]
+__all__ = [
+    "Params",
+    "param",
+    "piece_share_param",
+    "merge_params",
+    "positive_number",
+    "one_of",
+    "share_param",
+]
 
 P = TypeVar("P", bound="Params")
 
@@ -32,6 +40,13 @@ def param(default: Any, doc: str) -> Any:
     if isinstance(default, list | dict):
         return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+def piece_share_param() -> Any:
+    """The ``min_piece_share`` field of the kinds that walk (default 0.01)."""
+    return param(
+        0.01, "street pieces under this share of the network's length are not snapped to"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -43,6 +43,7 @@ from urbanform.analyses.params import (
     merge_params,
     one_of,
     param,
+    piece_share_param,
     positive_number,
     share_param,
 )
@@ -73,9 +74,7 @@ class ParkCoverageParams(Params):
     access_spacing_m: float = param(25, "access points along the park edge")
     max_snap_m: float = param(100, "farther from a street counts as not covered")
     sample_spacing_m: float = param(50, "grid sampling residential land on the network")
-    min_piece_share: float = param(
-        0.01, "street pieces under this share of the network's length are not snapped to"
-    )
+    min_piece_share: float = piece_share_param()
 
 
 DEFAULTS: dict[str, Any] = ParkCoverageParams.defaults()

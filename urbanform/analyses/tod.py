@@ -27,6 +27,7 @@ from urbanform.analyses.params import (
     merge_params,
     one_of,
     param,
+    piece_share_param,
     positive_number,
     share_param,
 )
@@ -73,9 +74,7 @@ class TodParams(Params):
     distance: str = param("network", "or `euclidean`")
     max_snap_m: float = param(100, "farther from a street counts as out of reach")
     indicator_radius_m: float | None = param(None, "default: the largest ring")
-    min_piece_share: float = param(
-        0.01, "street pieces under this share of the network's length are not snapped to"
-    )
+    min_piece_share: float = piece_share_param()
 
     @property
     def indicator_m(self) -> float:
