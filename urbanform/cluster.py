@@ -117,7 +117,7 @@ def open_client(spec: ClusterSpec) -> Iterator[Any]:
             client.close()
         return
     cluster = LocalCluster(
-        n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
         silence_logs=logging.CRITICAL,
     )
     client = Client(cluster)
