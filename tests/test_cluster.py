@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pytest
 from _demo_cities import REPO, demo_city
 from click.testing import CliRunner
@@ -189,3 +190,40 @@ def test_bad_cluster_spec(tmp_path: Path) -> None:
     root = write_tiny_workspace(tmp_path / "tiny", analyses={"forest": "kind: forest_cover\n"})
     r = CliRunner().invoke(cli, ["run", str(root), "--cluster", "lokal"])
     assert r.exit_code == 2 and "--cluster 'lokal': use 'local'" in r.output
+
+
+def _close(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
+
+
+def test_tiled_city_equals_untiled_run(scheduler: str, tmp_path: Path) -> None:
+    city = demo_city(tmp_path / "tiled", seed=4, scale=SCALE)
+    ref = run_workspace(load_workspace(city), write=False)
+    r = CliRunner().invoke(
+        cli, ["-q", "run", str(city), "--cluster", scheduler, "--tile-km", "2"]
+    )
+    assert r.exit_code == 0, r.output
+    got = json.loads((city / "out" / "summary.json").read_text(encoding="utf-8"))
+    # about 20 km2: 2 km tiles give several tiles for every analysis that tiles
+    tiled = {n: e["extra"]["tiles"] for n, e in got["analyses"].items()
+             if e["kind"] in ("living_circle", "tod")}
+    assert len(tiled) == 5 and min(tiled.values()) >= 4, tiled
+    want = values(json.loads(json.dumps(ref.summary)))
+    have = values(got)
+    assert want.keys() == have.keys() and len(want) > 50
+    bad = {k: (have[k], v) for k, v in want.items() if not _close(have[k], v)}
+    assert not bad
+    n_cells = 0
+    for name, by_res in ref.h3.items():
+        for res, cells in by_res.items():
+            out = gpd.read_parquet(city / "out" / "h3" / f"{name}_r{res}.parquet")
+            a = cells.sort_values("hex_id").reset_index(drop=True)
+            b = out.sort_values("hex_id").reset_index(drop=True)
+            assert a["hex_id"].tolist() == b["hex_id"].tolist(), (name, res)
+            for col in a.columns.drop(["hex_id", "geometry"]):
+                assert all(_close(x, y) or (x != x and y != y)  # NaN: an empty cell
+                           for x, y in zip(b[col], a[col], strict=True)), (name, res, col)
+            n_cells += len(a)
+    assert n_cells > 500

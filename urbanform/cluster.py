@@ -17,6 +17,7 @@ client raises it, naming the workspace.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -98,14 +99,15 @@ def open_client(spec: ClusterSpec) -> Iterator[Any]:
         When Dask is not installed or the scheduler cannot be reached.
     """
     try:
-        from distributed import Client, LocalCluster
+        import distributed
     except ImportError:  # pragma: no cover - the dask extra is installed by make test
         raise WorkspaceError(
             "--cluster needs Dask; install it with: pip install 'urbanform[dask]'"
         ) from None
+    dist: Any = distributed  # untyped: called through Any
     if spec.address is not None:
         try:
-            client = Client(spec.address, timeout=CONNECT_TIMEOUT_S)
+            client = dist.Client(spec.address, timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:
             raise WorkspaceError(
                 f"--cluster {spec.address}: no Dask scheduler answered ({exc}); start one "
@@ -116,11 +118,11 @@ def open_client(spec: ClusterSpec) -> Iterator[Any]:
         finally:
             client.close()
         return
-    cluster = LocalCluster(
+    cluster = dist.LocalCluster(
         n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
         silence_logs=logging.CRITICAL,
     )
-    client = Client(cluster)
+    client = dist.Client(cluster)
     try:
         yield client
     finally:
@@ -142,6 +144,9 @@ def workspace_task(ws: Workspace, checked: Checked) -> tuple[str, Any]:
     Returns ``("ok", (layers, results))``, or ``("error", exc)`` for an
     :class:`~urbanform.errors.UrbanformError` (a bad input is not worth a retry).
     """
+    from urbanform.tiles import quiet_worker_logs
+
+    quiet_worker_logs()
     try:
         layers = load_layers(ws.layers, crs=ws.crs)
         results = run_analyses(Context(layers), checked)
@@ -158,6 +163,11 @@ def unwrap(ws: Workspace, answer: tuple[str, Any]) -> Any:
     return payload
 
 
+def _gathered(ws: Workspace, future: Any) -> tuple[Layers, list[AnalysisResult]]:
+    layers, results = unwrap(ws, future.result())
+    return layers, results
+
+
 def _check_outputs(workspaces: list[Workspace], *, force: bool) -> None:
     seen: dict[Any, Workspace] = {}
     for ws in workspaces:
@@ -168,7 +178,7 @@ def _check_outputs(workspaces: list[Workspace], *, force: bool) -> None:
                 "each its own 'out' in urbanform.yml"
             )
         seen[out] = ws
-        _named(ws, lambda w=ws: check_output(w.out, force=force, workspace=w.root))
+        _named(ws, functools.partial(check_output, ws.out, force=force, workspace=ws.root))
 
 
 def run_on_cluster(  # noqa: PLR0913 - the options of the run command
@@ -208,17 +218,19 @@ def run_on_cluster(  # noqa: PLR0913 - the options of the run command
     progress = progress or Progress()
     t0 = time.perf_counter()
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    checked = [_named(ws, lambda w=ws: validate_analyses(w, only=only)) for ws in workspaces]
+    checked = [_named(ws, functools.partial(validate_analyses, ws, only=only))
+               for ws in workspaces]
     _check_outputs(workspaces, force=force)
     runs: list[RunResult] = []
+    computed: list[Callable[[], tuple[Layers, list[AnalysisResult]]]]
     with open_client(cluster) as client:
         if tile_km is None:
             futures = [
                 client.submit(workspace_task, ws, c, pure=False, retries=RETRIES)
                 for ws, c in zip(workspaces, checked, strict=True)
             ]
-            computed = [lambda f=f, w=w: unwrap(w, f.result()) for f, w in
-                        zip(futures, workspaces, strict=True)]
+            computed = [functools.partial(_gathered, w, f)
+                        for f, w in zip(futures, workspaces, strict=True)]
         else:
             from urbanform.tiles import submit_tiled
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -67,7 +68,8 @@ def run(  # noqa: PLR0913 - the command's options
     if tile_km is not None and cluster is None:
         raise WorkspaceError("--tile-km needs --cluster (for example --cluster local:2)")
     many = len(roots) > 1 or cluster is not None
-    loaded = [_named(many, root, lambda r=root: load_workspace(r, out=out)) for root in roots]
+    loaded = [_named(many, root, functools.partial(load_workspace, root, out=out))
+              for root in roots]
     if cluster is not None:
         from urbanform.cluster import run_on_cluster
 
@@ -81,12 +83,9 @@ def run(  # noqa: PLR0913 - the command's options
     for ws in loaded:
         if verbosity(ctx) >= 0:
             click.echo(f"urbanform: running {ws.name!r} from {ws.root}", err=True)
-        result = _named(
-            many, ws.root,
-            lambda w=ws: run_workspace(
-                w, only=list(only) or None, force=force, progress=progress_for(ctx)
-            ),
-        )
+        result = _named(many, ws.root, functools.partial(
+            run_workspace, ws, only=list(only) or None, force=force, progress=progress_for(ctx)
+        ))
         _report(ctx, result)
 
 
