@@ -49,3 +49,22 @@ def test_tile_km_needs_cluster(tmp_path: Path) -> None:
     a = write_tiny_workspace(tmp_path / "a", analyses=FOREST)
     r = CliRunner().invoke(cli, ["run", str(a), "--tile-km", "1"])
     assert r.exit_code == 2 and "--tile-km needs --cluster" in r.output
+
+
+def test_gdal_virtual_path_source_is_read_as_given(tmp_path: Path) -> None:
+    import zipfile
+
+    root = write_tiny_workspace(tmp_path / "z", analyses=FOREST)
+    with zipfile.ZipFile(root / "data.zip", "w") as z:  # a source GDAL opens inside a zip
+        z.write(root / "data" / "districts.gpkg", "districts.gpkg")
+    (root / "data" / "districts.gpkg").unlink()
+    (root / "layers" / "districts.yml").write_text(
+        f"role: districts\nsource: /vsizip/{root / 'data.zip'}/districts.gpkg\n"
+    )
+    r = CliRunner().invoke(cli, ["-q", "run", str(root)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((root / "out" / "summary.json").read_text())
+    districts = s["analyses"]["forest"]["indicators"]["share"]["districts"]
+    # West all tree cover, East no forest on its land (conftest's hand calculation)
+    assert districts["West"]["value"] == EXPECTED["forest"]["West"]
+    assert districts["East"]["value"] == EXPECTED["forest"]["East"]
