@@ -234,8 +234,11 @@ def run_on_cluster(  # noqa: PLR0913 - the options of the run command
         else:
             from urbanform.tiles import submit_tiled
 
-            computed = [submit_tiled(client, ws, c, tile_km=tile_km, retries=RETRIES)
-                        for ws, c in zip(workspaces, checked, strict=True)]
+            runs_ = [submit_tiled(client, ws, c, tile_km=tile_km, retries=RETRIES)
+                     for ws, c in zip(workspaces, checked, strict=True)]
+            for r in runs_:  # every workspace's tiles queued before the first is gathered
+                r.start()
+            computed = list(runs_)
         with progress.stage(f"workspaces on {spec}", total=len(workspaces)) as step:
             for ws, gather in zip(workspaces, computed, strict=True):
                 layers, results = gather()

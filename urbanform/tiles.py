@@ -157,7 +157,7 @@ def prepare_task(ws: Workspace, shares: list[float]) -> tuple[str, Any]:
     """
     quiet_worker_logs()
     try:
-        layers = load_layers(ws.layers, crs=ws.crs)
+        layers = worker_layers(ws)
         frames = [g.total_bounds for g in layers.vectors.values() if len(g)]
         for r in layers.rasters.values():
             h, w = np.asarray(r.data).shape[-2:]
@@ -225,30 +225,51 @@ def _has_residents(vectors: dict[str, gpd.GeoDataFrame]) -> bool:
 
 def tile_task(  # noqa: PLR0913 - what one tile needs
     ws: Workspace,
-    spec: AnalysisSpec,
-    params: dict[str, Any],
+    group: Checked,
     grid: Grid,
     tile: tuple[int, int],
     halo: float,
     drop_streets: np.ndarray | None,
 ) -> tuple[str, Any]:
-    """Worker side: one analysis on one tile; the units (and layer rows) inside the tile."""
+    """Worker side: the analyses of ``group`` on one tile, sharing its walk graph.
+
+    Returns ``("ok", results)``: per analysis its units (and layer rows) inside the tile;
+    ``None`` when no unit can lie in the tile.
+    """
     quiet_worker_logs()
     try:
-        layers = load_layers(ws.layers, crs=ws.crs)
+        layers = worker_layers(ws)
         if not _units_may_lie_in(layers, shapely.box(*grid.box(tile))):
             return "ok", None
-        sub = _subset(layers, grid.box(tile, halo), drop_streets)
-        run_params = {**params, "min_piece_share": 0.0} if drop_streets is not None else params
-        kind = get_kind(spec.kind, where=spec.file)
-        result = kind.run(Context(sub), name=spec.name, params=run_params, target=spec.target)
+        ctx = Context(_subset(layers, grid.box(tile, halo), drop_streets))
+        results = []
+        for spec, params in group:
+            run_params = {**params, "min_piece_share": 0.0} if drop_streets is not None else (
+                params)
+            kind = get_kind(spec.kind, where=spec.file)
+            results.append(kind.run(ctx, name=spec.name, params=run_params, target=spec.target))
     except UrbanformError as exc:
         return "error", exc
-    units = result.units[grid.inside(result.units.geometry, tile)]
-    layers_out = {
-        name: gdf[grid.inside(gdf.geometry, tile)] for name, gdf in result.layers.items()
-    }
-    return "ok", dataclasses.replace(result, units=units, layers=layers_out)
+    out = []
+    for result in results:
+        units = result.units[grid.inside(result.units.geometry, tile)]
+        layers_out = {
+            name: gdf[grid.inside(gdf.geometry, tile)] for name, gdf in result.layers.items()
+        }
+        out.append(dataclasses.replace(result, units=units, layers=layers_out))
+    return "ok", out
+
+
+_LOADED: dict[str, Layers] = {}
+
+
+def worker_layers(ws: Workspace) -> Layers:
+    """The layers of ``ws``, read once per worker process (the last workspace is kept)."""
+    key = repr((str(ws.root), ws.crs, ws.layers))
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = load_layers(ws.layers, crs=ws.crs)
+    return _LOADED[key]
 
 
 def _units_may_lie_in(layers: Layers, core: shapely.Polygon) -> bool:
@@ -299,7 +320,7 @@ def whole_task(ws: Workspace, checked: Checked) -> tuple[str, Any]:
     """Worker side: the layers and the analyses that do not tile, on the whole workspace."""
     quiet_worker_logs()
     try:
-        layers = load_layers(ws.layers, crs=ws.crs)
+        layers = worker_layers(ws)
         results = run_analyses(Context(layers), checked) if checked else []
     except UrbanformError as exc:
         return "error", exc
@@ -308,43 +329,70 @@ def whole_task(ws: Workspace, checked: Checked) -> tuple[str, Any]:
 
 def submit_tiled(
     client: Any, ws: Workspace, checked: Checked, *, tile_km: float, retries: int
-) -> Callable[[], tuple[Layers, list[AnalysisResult]]]:
-    """Submit a workspace's tasks; a function that gathers ``(layers, results)``.
+) -> TiledRun:
+    """Submit a workspace's first tasks; :class:`TiledRun` submits the tiles and gathers.
 
     The analyses that do not tile run in one task with the layers; a preparing task gives
     the study area and the small street pieces, then one task per tile and analysis.
     """
-    from urbanform.cluster import unwrap
+    return TiledRun(client, ws, checked, tile_km=tile_km, retries=retries)
 
-    tiled = [(s, p) for s, p in checked if s.kind in TILED_KINDS]
-    whole = [(s, p) for s, p in checked if s.kind not in TILED_KINDS]
-    f_whole = client.submit(whole_task, ws, whole, pure=False, retries=retries)
-    f_prep = client.submit(prepare_task, ws, sorted({float(p["min_piece_share"])
-                                                     for _, p in tiled}),
-                           pure=False, retries=retries)
 
-    def gather() -> tuple[Layers, list[AnalysisResult]]:
-        bounds, longest, drops = unwrap(ws, f_prep.result()) if tiled else (None, 0.0, {})
-        futures = []
-        if tiled:
-            grid = _grid(bounds, tile_km * 1000.0)
-            for spec, params in tiled:
-                halo = halo_m(spec.kind, params, longest)
-                share = float(params["min_piece_share"])
-                drop = drops.get(share) if share > 0 else None
-                futures.append([
-                    client.submit(tile_task, ws, spec, params, grid, t, halo, drop,
-                                  pure=False, retries=retries)
-                    for t in grid.tiles()
-                ])
-        layers, results = unwrap(ws, f_whole.result())
+class TiledRun:
+    """The tasks of one tiled workspace: :meth:`start` submits the tiles, calling gathers."""
+
+    def __init__(
+        self, client: Any, ws: Workspace, checked: Checked, *, tile_km: float, retries: int
+    ) -> None:
+        self.client, self.ws, self.tile_km, self.retries = client, ws, tile_km, retries
+        self.checked = checked
+        self.tiled = [(s, p) for s, p in checked if s.kind in TILED_KINDS]
+        by_share: dict[float, Checked] = {}
+        for s, p in self.tiled:
+            by_share.setdefault(float(p["min_piece_share"]), []).append((s, p))
+        self.groups = list(by_share.values())
+        whole = [(s, p) for s, p in checked if s.kind not in TILED_KINDS]
+        self.f_whole = client.submit(whole_task, ws, whole, pure=False, retries=retries)
+        shares = sorted({float(p["min_piece_share"]) for _, p in self.tiled})
+        self.f_prep = client.submit(prepare_task, ws, shares, pure=False, retries=retries)
+        self.futures: list[list[Any]] | None = None
+
+    def start(self) -> None:
+        """Submit the tile tasks (waits for the preparing task)."""
+        from urbanform.cluster import unwrap
+
+        if self.futures is not None:
+            return
+        self.futures = []
+        if not self.tiled:
+            return
+        bounds, longest, drops = unwrap(self.ws, self.f_prep.result())
+        grid = _grid(bounds, self.tile_km * 1000.0)
+        for group in self.groups:  # analyses snapping alike share a task per tile
+            halo = max(halo_m(s.kind, p, longest) for s, p in group)
+            share = float(group[0][1]["min_piece_share"])
+            drop = drops.get(share) if share > 0 else None
+            self.futures.append([
+                self.client.submit(tile_task, self.ws, group, grid, t, halo, drop,
+                                   pure=False, retries=self.retries)
+                for t in grid.tiles()
+            ])
+
+    def __call__(self) -> tuple[Layers, list[AnalysisResult]]:
+        """The layers and every analysis result, tiled ones merged."""
+        from urbanform.cluster import unwrap
+
+        self.start()
+        assert self.futures is not None
+        layers, results = unwrap(self.ws, self.f_whole.result())
         by_name = {r.name: r for r in results}
-        for (spec, params), fs in zip(tiled, futures, strict=True):
-            parts = [p for p in (unwrap(ws, f.result()) for f in fs) if p is not None]
-            if not parts:
-                raise UrbanformError(f"workspace {ws.root}: analysis {spec.name!r}: no tile "
-                                     "holds a unit")
-            by_name[spec.name] = merge_tiles(spec, params, parts, layers)
-        return layers, [by_name[s.name] for s, _ in checked]
-
-    return gather
+        for group, fs in zip(self.groups, self.futures, strict=True):
+            tiles = [p for p in (unwrap(self.ws, f.result()) for f in fs) if p is not None]
+            for i, (spec, params) in enumerate(group):
+                parts = [t[i] for t in tiles]
+                if not parts:
+                    raise UrbanformError(
+                        f"workspace {self.ws.root}: analysis {spec.name!r}: no tile holds a unit"
+                    )
+                by_name[spec.name] = merge_tiles(spec, params, parts, layers)
+        return layers, [by_name[s.name] for s, _ in self.checked]
