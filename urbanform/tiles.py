@@ -9,11 +9,12 @@ they equal those of the untiled run.
 
 The halo of an analysis is its walking cut-off (the largest radius), plus twice
 ``max_snap_m`` (the unit's and the destination's way onto the street), plus the longest
-street line, so that every street, facility and station a unit of the tile can reach
-lies in the halo. ``min_piece_share`` (small cut-off pieces of street network that
-points are not snapped to) is a share of the *whole* network: one task builds the whole
-walk graph once and names the street lines on small pieces; the tiles leave those lines
-out and snap with ``min_piece_share: 0``, which snaps to the same streets.
+edge of the walk graph, so that every street, facility and station a unit of the tile
+can reach lies in the halo. Street lines touching the halo are kept whole.
+``min_piece_share`` (small cut-off pieces of street network that points are not snapped
+to) is a share of the *whole* network: one task builds the whole walk graph once and
+names the street lines on small pieces; the tiles leave those lines out and snap with
+``min_piece_share: 0``, which snaps to the same streets.
 
 Kinds that tile: :data:`TILED_KINDS` (``living_circle``, ``tod``). The others run as one
 task each on the whole workspace: ``jobs_housing`` (the minimum-commute transport
@@ -77,7 +78,7 @@ def quiet_worker_logs() -> None:
 
 
 def halo_m(kind: str, params: dict[str, Any], longest_street_m: float) -> float:
-    """The halo of a tile: the analysis's reach plus the longest street line.
+    """The halo of a tile: the analysis's reach plus the longest edge of the walk graph.
 
     Examples
     --------
@@ -149,7 +150,7 @@ def _grid(bounds: Box, size_m: float) -> Grid:
 
 
 def prepare_task(ws: Workspace, shares: list[float]) -> tuple[str, Any]:
-    """Worker side: the study area's bounds, the longest street line, the small pieces.
+    """Worker side: the study area's bounds, the longest street edge, the small pieces.
 
     Returns ``("ok", (bounds, longest_m, drops))`` with ``drops`` mapping each
     ``min_piece_share`` onto the row positions of the street lines on small pieces, or
@@ -166,10 +167,12 @@ def prepare_task(ws: Workspace, shares: list[float]) -> tuple[str, Any]:
         b = np.vstack(frames)
         bounds = (float(b[:, 0].min()), float(b[:, 1].min()),
                   float(b[:, 2].max()), float(b[:, 3].max()))
-        streets = layers.vectors.get("streets")
-        longest = float(streets.geometry.length.max()) if streets is not None and len(
-            streets) else 0.0
-        drops = {s: _small_piece_rows(Context(layers), s) for s in shares if s > 0}
+        ctx = Context(layers)
+        longest = 0.0
+        if shares and layers.vectors.get("streets") is not None:
+            graph = ctx.walk_graph()
+            longest = float(graph.edge_length_m.max()) if graph.n_edges else 0.0
+        drops = {s: _small_piece_rows(ctx, s) for s in shares if s > 0}
     except UrbanformError as exc:
         return "error", exc
     return "ok", (bounds, longest, drops)
