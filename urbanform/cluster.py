@@ -48,6 +48,9 @@ CONNECT_TIMEOUT_S = 30
 
 T = TypeVar("T")
 Checked = list[tuple[AnalysisSpec, dict[str, Any]]]
+H3 = dict[str, dict[int, Any]]
+Gathered = tuple[Layers, list[AnalysisResult], H3 | None]
+"""A workspace's layers, results and H3 summaries (``None``: made by the client)."""
 
 
 @dataclass(frozen=True)
@@ -139,9 +142,9 @@ def _named(ws: Workspace, call: Callable[[], T]) -> T:
 
 
 def workspace_task(ws: Workspace, checked: Checked) -> tuple[str, Any]:
-    """Worker side: read the layers of ``ws`` and run its analyses.
+    """Worker side: read the layers of ``ws``, run its analyses, summarise them by H3 cell.
 
-    Returns ``("ok", (layers, results))``, or ``("error", exc)`` for an
+    Returns ``("ok", (layers, results, h3))``, or ``("error", exc)`` for an
     :class:`~urbanform.errors.UrbanformError` (a bad input is not worth a retry).
     """
     from urbanform.tiles import quiet_worker_logs
@@ -150,9 +153,10 @@ def workspace_task(ws: Workspace, checked: Checked) -> tuple[str, Any]:
     try:
         layers = load_layers(ws.layers, crs=ws.crs)
         results = run_analyses(Context(layers), checked)
+        h3 = _h3(results, ws.h3_resolutions, Progress())
     except UrbanformError as exc:
         return "error", exc
-    return "ok", (layers, results)
+    return "ok", (layers, results, h3)
 
 
 def unwrap(ws: Workspace, answer: tuple[str, Any]) -> Any:
@@ -163,9 +167,9 @@ def unwrap(ws: Workspace, answer: tuple[str, Any]) -> Any:
     return payload
 
 
-def _gathered(ws: Workspace, future: Any) -> tuple[Layers, list[AnalysisResult]]:
-    layers, results = unwrap(ws, future.result())
-    return layers, results
+def _gathered(ws: Workspace, future: Any) -> Gathered:
+    layers, results, h3 = unwrap(ws, future.result())
+    return layers, results, h3
 
 
 def _check_outputs(workspaces: list[Workspace], *, force: bool) -> None:
@@ -222,7 +226,7 @@ def run_on_cluster(  # noqa: PLR0913 - the options of the run command
                for ws in workspaces]
     _check_outputs(workspaces, force=force)
     runs: list[RunResult] = []
-    computed: list[Callable[[], tuple[Layers, list[AnalysisResult]]]]
+    computed: list[Callable[[], Gathered]]
     with open_client(cluster) as client:
         if tile_km is None:
             futures = [
@@ -241,9 +245,9 @@ def run_on_cluster(  # noqa: PLR0913 - the options of the run command
             computed = list(runs_)
         with progress.stage(f"workspaces on {spec}", total=len(workspaces)) as step:
             for ws, gather in zip(workspaces, computed, strict=True):
-                layers, results = gather()
-                runs.append(finish(ws, layers, results, force=force, progress=Progress(),
-                                   started=started, t0=t0))
+                layers, results, h3 = gather()
+                runs.append(finish(ws, layers, results, h3=h3, force=force,
+                                   progress=Progress(), started=started, t0=t0))
                 step.advance(note=ws.name)
     return runs
 
@@ -253,13 +257,15 @@ def finish(  # noqa: PLR0913 - what a finished run consists of
     layers: Layers,
     results: list[AnalysisResult],
     *,
+    h3: H3 | None,
     force: bool,
     progress: Progress,
     started: str,
     t0: float,
 ) -> RunResult:
     """Summarise a workspace's results and write its outputs, as the in-process run does."""
-    h3 = _h3(results, ws.h3_resolutions, progress)
+    if h3 is None:
+        h3 = _h3(results, ws.h3_resolutions, progress)
     summary = build_summary(
         workspace=ws.name, crs=layers.crs.to_string(), results=results, warnings=layers.warnings
     )

@@ -381,8 +381,8 @@ class TiledRun:
                 for t in grid.tiles()
             ])
 
-    def __call__(self) -> tuple[Layers, list[AnalysisResult]]:
-        """The layers and every analysis result, tiled ones merged."""
+    def __call__(self) -> tuple[Layers, list[AnalysisResult], None]:
+        """The layers and every analysis result, tiled ones merged (H3: by the client)."""
         from urbanform.cluster import unwrap
 
         self.start()
@@ -398,4 +398,4 @@ class TiledRun:
                         f"workspace {self.ws.root}: analysis {spec.name!r}: no tile holds a unit"
                     )
                 by_name[spec.name] = merge_tiles(spec, params, parts, layers)
-        return layers, [by_name[s.name] for s, _ in self.checked]
+        return layers, [by_name[s.name] for s, _ in self.checked], None
