@@ -38,7 +38,7 @@ from urbanform.progress import Progress
 from urbanform.results import AnalysisResult
 from urbanform.workspace import AnalysisSpec, Workspace
 
-__all__ = ["ClusterSpec", "parse_cluster", "open_client", "run_on_cluster", "RETRIES"]
+__all__ = ["ClusterSpec", "parse_cluster", "open_client", "run_on_cluster", "fetch", "RETRIES"]
 
 RETRIES = 2
 """How often a task that raised an unexpected exception is submitted again."""
@@ -167,8 +167,22 @@ def unwrap(ws: Workspace, answer: tuple[str, Any]) -> Any:
     return payload
 
 
+def fetch(ws: Workspace, future: Any) -> Any:
+    """The payload of a task of ``ws``; a worker lost too often becomes a one-line error."""
+    try:
+        answer = future.result()
+    except Exception as exc:
+        if type(exc).__name__ != "KilledWorker":
+            raise
+        raise WorkspaceError(
+            f"workspace {ws.root}: the workers running it died too often ({exc}); give "
+            "each worker more memory, or use --tile-km"
+        ) from None
+    return unwrap(ws, answer)
+
+
 def _gathered(ws: Workspace, future: Any) -> Gathered:
-    layers, results, h3 = unwrap(ws, future.result())
+    layers, results, h3 = fetch(ws, future)
     return layers, results, h3
 
 

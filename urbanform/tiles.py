@@ -362,14 +362,14 @@ class TiledRun:
 
     def start(self) -> None:
         """Submit the tile tasks (waits for the preparing task)."""
-        from urbanform.cluster import unwrap
+        from urbanform.cluster import fetch
 
         if self.futures is not None:
             return
         self.futures = []
         if not self.tiled:
             return
-        bounds, longest, drops = unwrap(self.ws, self.f_prep.result())
+        bounds, longest, drops = fetch(self.ws, self.f_prep)
         grid = _grid(bounds, self.tile_km * 1000.0)
         for group in self.groups:  # analyses snapping alike share a task per tile
             halo = max(halo_m(s.kind, p, longest) for s, p in group)
@@ -383,14 +383,14 @@ class TiledRun:
 
     def __call__(self) -> tuple[Layers, list[AnalysisResult], None]:
         """The layers and every analysis result, tiled ones merged (H3: by the client)."""
-        from urbanform.cluster import unwrap
+        from urbanform.cluster import fetch
 
         self.start()
         assert self.futures is not None
-        layers, results = unwrap(self.ws, self.f_whole.result())
+        layers, results = fetch(self.ws, self.f_whole)
         by_name = {r.name: r for r in results}
         for group, fs in zip(self.groups, self.futures, strict=True):
-            tiles = [p for p in (unwrap(self.ws, f.result()) for f in fs) if p is not None]
+            tiles = [p for p in (fetch(self.ws, f) for f in fs) if p is not None]
             for i, (spec, params) in enumerate(group):
                 parts = [t[i] for t in tiles]
                 if not parts:
