@@ -68,3 +68,14 @@ def test_gdal_virtual_path_source_is_read_as_given(tmp_path: Path) -> None:
     # West all tree cover, East no forest on its land (conftest's hand calculation)
     assert districts["West"]["value"] == EXPECTED["forest"]["West"]
     assert districts["East"]["value"] == EXPECTED["forest"]["East"]
+
+
+def test_two_workspaces_may_not_share_an_out(tmp_path: Path) -> None:
+    a = write_tiny_workspace(tmp_path / "a", analyses=FOREST)
+    b = write_tiny_workspace(tmp_path / "b", analyses=FOREST)
+    for root in (a, b):
+        with (root / "urbanform.yml").open("a", encoding="utf-8") as f:
+            f.write(f"out: {tmp_path / 'shared'}\n")
+    r = CliRunner().invoke(cli, ["run", str(a), str(b)])
+    assert r.exit_code == 2 and "both write to" in r.output
+    assert not (tmp_path / "shared").exists()

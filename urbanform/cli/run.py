@@ -14,7 +14,7 @@ from urbanform.errors import UrbanformError, WorkspaceError
 from urbanform.outputs import format_warnings
 from urbanform.pipeline import RunResult, run_workspace
 from urbanform.scorecard import format_scorecard
-from urbanform.workspace import load_workspace
+from urbanform.workspace import Workspace, load_workspace
 
 T = TypeVar("T")
 
@@ -70,6 +70,7 @@ def run(  # noqa: PLR0913 - the command's options
     many = len(roots) > 1 or cluster is not None
     loaded = [_named(many, root, functools.partial(load_workspace, root, out=out))
               for root in roots]
+    _distinct_outs(loaded)
     if cluster is not None:
         from urbanform.cluster import run_on_cluster
 
@@ -97,6 +98,19 @@ def _named(many: bool, root: Path, call: Callable[[], T]) -> T:
         return call()
     except UrbanformError as exc:
         raise type(exc)(f"workspace {root}: {exc}") from None
+
+
+def _distinct_outs(loaded: list[Workspace]) -> None:
+    """Refuse two workspaces writing to the same folder (the second would replace it)."""
+    seen: dict[Path, Workspace] = {}
+    for ws in loaded:
+        out = ws.out.resolve()
+        if out in seen:
+            raise WorkspaceError(
+                f"workspaces {seen[out].root} and {ws.root} both write to {ws.out}; give "
+                "each its own 'out' in urbanform.yml"
+            )
+        seen[out] = ws
 
 
 def _report(ctx: click.Context, result: RunResult) -> None:
