@@ -42,6 +42,7 @@ __all__ = [
     "run_workspace",
     "districts_layer",
     "run_fingerprint",
+    "summarise",
 ]
 
 log = logging.getLogger(__name__)
@@ -263,14 +264,7 @@ def run_workspace(
     ctx = Context(layers)
     results = run_analyses(ctx, checked, progress=progress)
     h3, h3_styles = _h3(results, ws.h3_resolutions, progress)
-    crs = layers.crs.to_string()
-    summary = build_summary(workspace=ws.name, crs=crs, results=results, warnings=layers.warnings)
-    summary["inputs"] = run_fingerprint(
-        ws, checked, {p.name: p.sha256 for p in layers.provenance}
-    )
-    finest = max(ws.h3_resolutions)
-    for r in results:
-        summary["analyses"][r.name]["priorities"] = priorities(r, layers, resolution=finest)
+    summary = summarise(ws, checked, layers, results)
     run = RunResult(ws, layers, results, summary, h3, h3_styles)
     if hooks is not None:
         hooks.annotate(run)
@@ -280,6 +274,27 @@ def run_workspace(
         run.out = ws.out
     run.seconds = time.perf_counter() - t0
     return run
+
+
+def summarise(
+    ws: Workspace,
+    checked: list[tuple[AnalysisSpec, Params]],
+    layers: Layers,
+    results: list[AnalysisResult],
+) -> dict[str, Any]:
+    """``summary.json`` of a run: the scorecard, the inputs' fingerprints, where to act.
+
+    The in-process run and the cluster run (:mod:`urbanform.cluster`) both build it here.
+    """
+    crs = layers.crs.to_string()
+    summary = build_summary(workspace=ws.name, crs=crs, results=results, warnings=layers.warnings)
+    summary["inputs"] = run_fingerprint(
+        ws, checked, {p.name: p.sha256 for p in layers.provenance}
+    )
+    finest = max(ws.h3_resolutions)
+    for r in results:
+        summary["analyses"][r.name]["priorities"] = priorities(r, layers, resolution=finest)
+    return summary
 
 
 def _write_all(

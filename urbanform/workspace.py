@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 _WORKSPACE_KEYS = {"name", "crs", "h3_resolutions", "out", "report"}
 _REPORT_KEYS = {"language", "tiles", "attribution", "title"}
+REMOTE_PREFIXES = ("/vsi", "s3://", "gs://")
+"""Sources read through GDAL's virtual file systems (/vsizip/, /vsis3/, ...): not files here."""
+
 _LAYER_KEYS = {"role", "source", "layer", "crs", "fields", "classes", "description", "route_types"}
 _ANALYSIS_KEYS = {"kind", "target", "params", "title", "description"}
 _TARGET_KEYS = {"indicator", "op", "value", "year", "source", "source_zh"}
@@ -309,7 +312,7 @@ def parse_layer_entry(
     if role not in ROLES:
         raise WorkspaceError(f"{where}: unknown role {role!r}; use one of {', '.join(ROLES)}")
     source = str(_require(data, "source", where, (str,)))
-    if not source.startswith("demo:"):
+    if not source.startswith(("demo:", *REMOTE_PREFIXES)):  # GDAL virtual paths: as given
         prefix = "osm:" if source.startswith("osm:") else ""
         p = Path(source[len(prefix) :]).expanduser()
         if not p.is_absolute():

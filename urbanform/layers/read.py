@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import warnings
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import geopandas as gpd
@@ -25,7 +25,7 @@ from urbanform.layers.gtfs import is_gtfs, read_gtfs_stations
 from urbanform.layers.tables import TABLE_SUFFIXES, read_table, set_h3_geometry
 from urbanform.layers.types import LayerSpec, RasterLayer
 
-__all__ = ["read_source", "checksum", "source_checksum", "RASTER_SUFFIXES"]
+__all__ = ["read_source", "gdal_path", "checksum", "source_checksum", "RASTER_SUFFIXES"]
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,9 @@ RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img")
 
 
 def checksum(spec: LayerSpec, data: gpd.GeoDataFrame | RasterLayer) -> str:
-    """SHA-256 of the source file, or of the generated data for ``demo:`` sources."""
+    """SHA-256 of the source file, or of the data for ``demo:`` and GDAL virtual sources."""
     h = hashlib.sha256()
-    if spec.source.startswith("demo:"):
+    if spec.source.startswith("demo:") or gdal_path(spec.source) is not None:
         if isinstance(data, RasterLayer):
             h.update(np.ascontiguousarray(data.data).tobytes())
         else:
@@ -66,6 +66,39 @@ def _where(spec: LayerSpec) -> str:
     return f"layer {spec.name!r} ({spec.file or spec.source})"
 
 
+_SCHEMES = {"s3://": "/vsis3/", "gs://": "/vsigs/"}
+
+
+class VirtualPath(str):
+    """A GDAL virtual path (``/vsizip//data/a.zip/b.gpkg``) kept as written, with a name."""
+
+    @property
+    def suffix(self) -> str:
+        """The file suffix, as :attr:`pathlib.Path.suffix`."""
+        return PurePosixPath(self).suffix
+
+    @property
+    def name(self) -> str:
+        """The last part, as :attr:`pathlib.Path.name`."""
+        return PurePosixPath(self).name
+
+
+def gdal_path(source: str) -> str | None:
+    """The GDAL virtual path of a source GDAL reads itself; ``None`` for a local file.
+
+    Examples
+    --------
+    >>> gdal_path("s3://bucket/city/streets.gpkg")
+    '/vsis3/bucket/city/streets.gpkg'
+    >>> gdal_path("/vsizip/data/city.zip/parks.gpkg"), gdal_path("data/parks.gpkg")
+    ('/vsizip/data/city.zip/parks.gpkg', None)
+    """
+    for scheme, prefix in _SCHEMES.items():
+        if source.startswith(scheme):
+            return prefix + source[len(scheme):]
+    return source if source.startswith("/vsi") else None
+
+
 def read_source(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
     """Read the source of ``spec``.
 
@@ -79,6 +112,11 @@ def read_source(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
         return _read_demo(spec)
     if spec.source.startswith("osm:"):
         return _read_osm(spec)
+    virtual = gdal_path(spec.source)
+    if virtual is not None:  # read by GDAL (a shared bucket of a cluster, a zip file)
+        vpath = VirtualPath(virtual)
+        return _read_raster(spec, vpath) if vpath.suffix.lower() in RASTER_SUFFIXES else (
+            _read_vector(spec, vpath))
     path = Path(spec.source)
     if not path.exists():
         raise LayerError(
@@ -136,7 +174,7 @@ def _read_osm(spec: LayerSpec) -> gpd.GeoDataFrame:
     return read_osm(path, spec.role, classes=spec.classes or None)
 
 
-def _read_vector(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
+def _read_vector(spec: LayerSpec, path: Path | VirtualPath) -> gpd.GeoDataFrame:
     try:
         if path.suffix.lower() in (".parquet", ".geoparquet"):
             return gpd.read_parquet(path)
@@ -164,7 +202,7 @@ def _read_vector(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
         ) from None
 
 
-def _read_raster(spec: LayerSpec, path: Path) -> RasterLayer:
+def _read_raster(spec: LayerSpec, path: Path | VirtualPath) -> RasterLayer:
     try:
         with rasterio.open(path) as src:
             data = src.read(1)

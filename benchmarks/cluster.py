@@ -1,0 +1,163 @@
+"""Many cities and one tiled city on a Dask LocalCluster, against the plain run.
+
+1. ``--cities N`` demo cities (``demo:NAME?seed=K&scale=S``, K = 1..N) run one after
+   another in one process (``urbanform -q run C1 ... CN``), then on a LocalCluster of
+   ``--workers`` processes (``urbanform -q run C1 ... CN --cluster tcp://...``).
+2. One city at ``--tiled-scale`` run untiled in one process, then on the cluster with
+   ``--tile-km``.
+
+Each run is the real command in a child process. Prints wall seconds, the peak resident
+memory of the plain run's process and of each worker (``ru_maxrss``; the workers are
+fresh for every cluster run), the speed-up, and whether every indicator value (city and
+districts) of the cluster run equals the plain run's (largest difference). The cities'
+``maps/`` folder is empty unless ``--maps`` (web maps are written by the client, so they
+add the same time to both runs).
+
+Usage::
+
+    python benchmarks/cluster.py --cities 3 --scale 1 --tiled-scale 2 --tile-km 10
+    python benchmarks/cluster.py --cities 3 --scale 1 --tiled-scale 25 --tile-km 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def demo_city(root: Path, *, seed: int, scale: float, maps: bool) -> Path:
+    """The repository's demo workspace at ``root``, every demo source at ``seed``, ``scale``."""
+    root.mkdir(parents=True)
+    text = (ROOT / "urbanform.yml").read_text(encoding="utf-8")
+    (root / "urbanform.yml").write_text(
+        text.replace('name: "Demo City (Chengdu-like)"', f'name: "Demo {seed}"'), encoding="utf-8"
+    )
+    shutil.copytree(ROOT / "analyses", root / "analyses")
+    (root / "maps").mkdir()
+    if maps:
+        shutil.copytree(ROOT / "maps", root / "maps", dirs_exist_ok=True)
+    (root / "layers").mkdir()
+    for yml in sorted((ROOT / "layers").glob("*.yml")):
+        lines = [
+            f"{ln}?seed={seed}&scale={scale:g}" if ln.startswith("source: demo:") else ln
+            for ln in yml.read_text(encoding="utf-8").splitlines()
+        ]
+        (root / "layers" / yml.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), e.get("PYTHONPATH", "")) if p)
+    return e
+
+
+def plain(cities: list[Path]) -> tuple[float, float]:
+    """Wall seconds and peak MB of ``urbanform -q run C...`` in a fresh child process."""
+    code = (
+        "import resource, sys, time; from urbanform.cli.main import cli; t = time.perf_counter()\n"
+        "try:\n    cli(sys.argv[1:], prog_name='urbanform')\nexcept SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "-q", "run", *map(str, cities)],
+        env=env(), check=True, capture_output=True, text=True,
+    ).stdout.split()
+    return float(out[-2]), float(out[-1]) / 1024.0
+
+
+def on_cluster(cities: list[Path], workers: int, extra: list[str]) -> tuple[float, list[float]]:
+    """Wall seconds and each worker's peak MB of a run on a fresh LocalCluster."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
+            Client(cluster) as client:
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "urbanform", "-q", "run", *map(str, cities), "--cluster",
+             cluster.scheduler_address, *extra],
+            env=env(), check=True,
+        )
+        wall = time.perf_counter() - t
+        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return wall, [v / 1024.0 for v in peaks.values()]
+
+
+def values(city: Path) -> dict[tuple[str, ...], Any]:
+    s = json.loads((city / "out" / "summary.json").read_text(encoding="utf-8"))
+    out: dict[tuple[str, ...], Any] = {}
+    for name, entry in s["analyses"].items():
+        for key, ind in entry["indicators"].items():
+            out[(name, key, "city")] = ind["city"]["value"]
+            for d, v in ind["districts"].items():
+                out[(name, key, d)] = v["value"]
+    return out
+
+
+def largest_difference(a: dict[Any, Any], b: dict[Any, Any]) -> float:
+    assert a.keys() == b.keys(), "different indicators"
+    worst = 0.0
+    for k, x in a.items():
+        y = b[k]
+        if (x is None) != (y is None):
+            return float("inf")
+        if x is not None:
+            worst = max(worst, abs(float(x) - float(y)))
+    return worst
+
+
+def compare(label: str, cities: list[Path], seq: tuple[float, float],
+            clu: tuple[float, list[float]], before: list[dict[Any, Any]]) -> None:
+    diff = max(largest_difference(b, values(c)) for b, c in zip(before, cities, strict=True))
+    print(f"{label}: plain {seq[0]:.1f} s (peak {seq[1]:.0f} MB); cluster {clu[0]:.1f} s "
+          f"(worker peaks {', '.join(f'{m:.0f}' for m in clu[1])} MB); speed-up "
+          f"{seq[0] / clu[0]:.2f}x; largest indicator difference {diff:.3g}", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cities", type=int, default=3)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--tiled-scale", type=float, default=2.0)
+    ap.add_argument("--tile-km", type=float, default=10.0)
+    ap.add_argument("--maps", action="store_true", help="write the web maps too")
+    ap.add_argument("--skip", choices=("cities", "tiled"), help="leave one part out")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="uf-cluster-") as tmp:
+        if args.skip != "cities":
+            cities = [demo_city(Path(tmp) / f"city{k}", seed=k, scale=args.scale, maps=args.maps)
+                      for k in range(1, args.cities + 1)]
+            seq = plain(cities)
+            before = [values(c) for c in cities]
+            clu = on_cluster(cities, args.workers, [])
+            compare(f"{args.cities} cities at scale {args.scale:g}, {args.workers} workers",
+                    cities, seq, clu, before)
+        if args.skip != "tiled":
+            city = demo_city(Path(tmp) / "big", seed=7, scale=args.tiled_scale, maps=args.maps)
+            seq = plain([city])
+            before = [values(city)]
+            clu = on_cluster([city], args.workers, ["--tile-km", f"{args.tile_km:g}"])
+            tiles = {n: e.get("extra", {}).get("tiles") for n, e in json.loads(
+                (city / "out" / "summary.json").read_text())["analyses"].items()}
+            compare(f"1 city at scale {args.tiled_scale:g}, {args.tile_km:g} km tiles "
+                    f"(tiles with units per analysis: {tiles})", [city], seq, clu, before)
+
+
+if __name__ == "__main__":
+    main()

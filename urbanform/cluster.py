@@ -1,0 +1,298 @@
+"""Running workspaces on a Dask cluster (``urbanform run --cluster SPEC``).
+
+The client (the ``urbanform`` process) checks every workspace and its output folder
+first, then submits the work as Dask tasks: one task per workspace, or with
+``--tile-km`` one task per tile of each analysis that tiles and one per analysis that
+does not (:mod:`urbanform.tiles`). Workers read the sources themselves, by the paths
+the workspace gives (a shared file system, GDAL ``/vsis3/`` paths, URLs); they return
+:class:`~urbanform.results.AnalysisResult` objects and the client writes every output
+with the writers of :mod:`urbanform.pipeline`, exactly as a run without a cluster.
+
+Dask is imported only here and only when ``--cluster`` is given, so a plain run does
+not need it. A task whose worker dies is run again by the scheduler; a task that fails
+with an unexpected exception is retried :data:`RETRIES` times. An analysis error
+(:class:`~urbanform.errors.UrbanformError`) is not retried: the task returns it and the
+client raises it, naming the workspace.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from urbanform.analyses.context import Context
+from urbanform.analyses.params import Params
+from urbanform.errors import UrbanformError, WorkspaceError
+from urbanform.layers.harmonise import load_layers
+from urbanform.layers.types import Layers
+from urbanform.outdir import check_output
+from urbanform.outputs import staged_output
+from urbanform.pipeline import (
+    RunResult,
+    _h3,
+    _write_all,
+    run_analyses,
+    summarise,
+    validate_analyses,
+)
+from urbanform.progress import Progress
+from urbanform.results import AnalysisResult, LayerStyle
+from urbanform.workspace import AnalysisSpec, Workspace
+
+__all__ = ["ClusterSpec", "parse_cluster", "open_client", "run_on_cluster", "fetch", "RETRIES"]
+
+RETRIES = 2
+"""How often a task that raised an unexpected exception is submitted again."""
+
+CONNECT_TIMEOUT_S = 30
+"""Seconds to wait for a scheduler given by its address."""
+
+T = TypeVar("T")
+Checked = list[tuple[AnalysisSpec, Params]]
+H3 = tuple[dict[str, dict[int, Any]], dict[str, LayerStyle]]
+"""What :func:`urbanform.pipeline._h3` returns: cells by analysis and resolution, styles."""
+Gathered = tuple[Layers, list[AnalysisResult], H3 | None]
+"""A workspace's layers, results and H3 summaries (``None``: made by the client)."""
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """Where to run: a scheduler ``address``, or a LocalCluster of ``workers`` processes."""
+
+    address: str | None = None
+    workers: int | None = None
+
+
+def parse_cluster(spec: str) -> ClusterSpec:
+    """The cluster of ``--cluster SPEC``: ``local``, ``local:N`` or ``tcp://HOST:PORT``.
+
+    Raises
+    ------
+    WorkspaceError
+        For anything else, naming the option and the accepted forms.
+
+    Examples
+    --------
+    >>> parse_cluster("local:2")
+    ClusterSpec(address=None, workers=2)
+    >>> parse_cluster("tcp://10.0.0.5:8786").address
+    'tcp://10.0.0.5:8786'
+    """
+    text = spec.strip()
+    if text == "local":
+        return ClusterSpec(workers=os.cpu_count() or 1)
+    if text.startswith("local:"):
+        n = text.split(":", 1)[1]
+        if n.isdigit() and int(n) > 0:
+            return ClusterSpec(workers=int(n))
+    elif "://" in text and text.split("://", 1)[0] in ("tcp", "tls", "ucx", "inproc"):
+        if text.split("://", 1)[1]:
+            return ClusterSpec(address=text)
+    raise WorkspaceError(
+        f"--cluster {spec!r}: use 'local' (one worker per core), 'local:N' (N workers) or a "
+        "scheduler address such as tcp://HOST:8786"
+    )
+
+
+@contextmanager
+def open_client(spec: ClusterSpec) -> Iterator[Any]:
+    """A ``distributed.Client`` on the cluster of ``spec``, closed (with its cluster) after.
+
+    Raises
+    ------
+    WorkspaceError
+        When Dask is not installed or the scheduler cannot be reached.
+    """
+    try:
+        import distributed
+    except ImportError:  # pragma: no cover - the dask extra is installed by make test
+        raise WorkspaceError(
+            "--cluster needs Dask; install it with: pip install 'urbanform[dask]'"
+        ) from None
+    dist: Any = distributed  # untyped: called through Any
+    if spec.address is not None:
+        try:
+            client = dist.Client(spec.address, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise WorkspaceError(
+                f"--cluster {spec.address}: no Dask scheduler answered ({exc}); start one "
+                "with 'dask scheduler' and workers with 'dask worker ADDRESS'"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = dist.LocalCluster(
+        n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+        silence_logs=logging.CRITICAL,
+    )
+    client = dist.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def _named(ws: Workspace, call: Callable[[], T]) -> T:
+    """``call()``; an error names the workspace it came from."""
+    try:
+        return call()
+    except UrbanformError as exc:
+        raise type(exc)(f"workspace {ws.root}: {exc}") from None
+
+
+def workspace_task(ws: Workspace, checked: Checked) -> tuple[str, Any]:
+    """Worker side: read the layers of ``ws``, run its analyses, summarise them by H3 cell.
+
+    Returns ``("ok", (layers, results, h3))``, or ``("error", exc)`` for an
+    :class:`~urbanform.errors.UrbanformError` (a bad input is not worth a retry).
+    """
+    from urbanform.tiles import quiet_worker_logs
+
+    quiet_worker_logs()
+    try:
+        layers = load_layers(ws.layers, crs=ws.crs)
+        results = run_analyses(Context(layers), checked)
+        h3 = _h3(results, ws.h3_resolutions, Progress())
+    except UrbanformError as exc:
+        return "error", exc
+    return "ok", (layers, results, h3)
+
+
+def unwrap(ws: Workspace, answer: tuple[str, Any]) -> Any:
+    """The payload of a task's answer; its error raised, naming the workspace."""
+    status, payload = answer
+    if status == "error":
+        raise type(payload)(f"workspace {ws.root}: {payload}")
+    return payload
+
+
+def fetch(ws: Workspace, future: Any) -> Any:
+    """The payload of a task of ``ws``; a worker lost too often becomes a one-line error."""
+    try:
+        answer = future.result()
+    except Exception as exc:
+        if type(exc).__name__ != "KilledWorker":
+            raise
+        raise WorkspaceError(
+            f"workspace {ws.root}: the workers running it died too often ({exc}); give "
+            "each worker more memory, or use --tile-km"
+        ) from None
+    return unwrap(ws, answer)
+
+
+def _gathered(ws: Workspace, future: Any) -> Gathered:
+    layers, results, h3 = fetch(ws, future)
+    return layers, results, h3
+
+
+def _check_outputs(workspaces: list[Workspace], *, force: bool) -> None:
+    seen: dict[Any, Workspace] = {}
+    for ws in workspaces:
+        out = ws.out.resolve()
+        if out in seen:
+            raise WorkspaceError(
+                f"workspaces {seen[out].root} and {ws.root} both write to {ws.out}; give "
+                "each its own 'out' in urbanform.yml"
+            )
+        seen[out] = ws
+        _named(ws, functools.partial(check_output, ws.out, force=force, workspace=ws.root))
+
+
+def run_on_cluster(  # noqa: PLR0913 - the options of the run command
+    workspaces: list[Workspace],
+    spec: str,
+    *,
+    only: list[str] | None = None,
+    force: bool = False,
+    tile_km: float | None = None,
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    """Run every workspace on the Dask cluster ``spec`` and write each one's outputs.
+
+    Parameters
+    ----------
+    workspaces
+        The loaded workspaces; each writes to its own ``out``.
+    spec
+        ``local``, ``local:N`` or a scheduler address (:func:`parse_cluster`).
+    only
+        Names of the analyses to run (default: all).
+    force
+        Replace output folders that are not earlier urbanform outputs.
+    tile_km
+        Cut each study area into tiles of this size (km) for the analyses that tile.
+    progress
+        Shows the stages on the client.
+
+    Returns
+    -------
+    list of RunResult
+        In the order of ``workspaces``, each written to its ``out``.
+    """
+    cluster = parse_cluster(spec)
+    if tile_km is not None and not tile_km > 0:
+        raise WorkspaceError(f"--tile-km {tile_km:g}: give a tile size in km above 0")
+    progress = progress or Progress()
+    t0 = time.perf_counter()
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    checked = [_named(ws, functools.partial(validate_analyses, ws, only=only))
+               for ws in workspaces]
+    _check_outputs(workspaces, force=force)
+    runs: list[RunResult] = []
+    computed: list[Callable[[], Gathered]]
+    with open_client(cluster) as client:
+        if tile_km is None:
+            futures = [
+                client.submit(workspace_task, ws, c, pure=False, retries=RETRIES)
+                for ws, c in zip(workspaces, checked, strict=True)
+            ]
+            computed = [functools.partial(_gathered, w, f)
+                        for f, w in zip(futures, workspaces, strict=True)]
+        else:
+            from urbanform.tiles import submit_tiled
+
+            runs_ = [submit_tiled(client, ws, c, tile_km=tile_km, retries=RETRIES)
+                     for ws, c in zip(workspaces, checked, strict=True)]
+            for r in runs_:  # every workspace's tiles queued before the first is gathered
+                r.start()
+            computed = list(runs_)
+        with progress.stage(f"workspaces on {spec}", total=len(workspaces)) as step:
+            for ws, c, gather in zip(workspaces, checked, computed, strict=True):
+                layers, results, h3 = gather()
+                runs.append(finish(ws, c, layers, results, h3=h3, force=force,
+                                   progress=Progress(), started=started, t0=t0))
+                step.advance(note=ws.name)
+    return runs
+
+
+def finish(  # noqa: PLR0913 - what a finished run consists of
+    ws: Workspace,
+    checked: Checked,
+    layers: Layers,
+    results: list[AnalysisResult],
+    *,
+    h3: H3 | None,
+    force: bool,
+    progress: Progress,
+    started: str,
+    t0: float,
+) -> RunResult:
+    """Summarise a workspace's results and write its outputs, as the in-process run does."""
+    cells, styles = h3 if h3 is not None else _h3(results, ws.h3_resolutions, progress)
+    summary = summarise(ws, checked, layers, results)
+    run = RunResult(ws, layers, results, summary, cells, styles)
+    with staged_output(ws.out, force=force, workspace=ws.root) as tmp:
+        _write_all(run, tmp, started=started, t0=t0, progress=progress)
+    run.out = ws.out
+    run.seconds = time.perf_counter() - t0
+    return run
