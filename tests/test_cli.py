@@ -289,3 +289,14 @@ def test_map_definition_names_the_map_and_its_title(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     page = (root / "out" / "maps" / "parkmap.html").read_text()
     assert "<title>Parks &lt;b&gt;500&lt;/b&gt; m</title>" in page
+
+
+def test_run_leaves_the_candidates_layer_unread(tiny_workspace: Path) -> None:
+    # candidate sites are read by `urbanform site` only: a run does not need (or read) them
+    (tiny_workspace / "layers" / "candidates.yml").write_text(
+        "role: candidates\nsource: data/not-there.gpkg\nfields: {name: name}\n"
+    )
+    r = invoke("run", str(tiny_workspace))
+    assert r.exit_code == 0, r.output
+    r = invoke("validate", str(tiny_workspace))  # validate reads every layer
+    assert r.exit_code == 2 and "not-there.gpkg" in r.output

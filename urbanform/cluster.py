@@ -39,6 +39,7 @@ from urbanform.pipeline import (
     _h3,
     _write_all,
     run_analyses,
+    run_layers,
     summarise,
     validate_analyses,
 )
@@ -160,7 +161,7 @@ def workspace_task(ws: Workspace, checked: Checked) -> tuple[str, Any]:
 
     quiet_worker_logs()
     try:
-        layers = load_layers(ws.layers, crs=ws.crs)
+        layers = load_layers(run_layers(ws), crs=ws.crs)
         results = run_analyses(Context(layers), checked)
         h3 = _h3(results, ws.h3_resolutions, Progress())
     except UrbanformError as exc:

@@ -19,7 +19,7 @@ from urbanform.errors import AnalysisError, ResourceError, WorkspaceError
 from urbanform.fingerprint import inputs_fingerprint
 from urbanform.grid import h3_summaries
 from urbanform.layers.harmonise import load_layers
-from urbanform.layers.types import Layers
+from urbanform.layers.types import Layers, LayerSpec
 from urbanform.outdir import check_output
 from urbanform.outputs import (
     build_summary,
@@ -43,6 +43,7 @@ __all__ = [
     "districts_layer",
     "run_fingerprint",
     "summarise",
+    "run_layers",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,13 +84,22 @@ def run_fingerprint(
     return inputs_fingerprint(
         crs=ws.crs,
         h3_resolutions=ws.h3_resolutions,
-        layers=ws.layers,
+        layers=run_layers(ws),
         analyses=[
             (spec.name, spec.kind, dict(params), spec.target.to_dict() if spec.target else None)
             for spec, params in checked
         ],
         digests=digests,
     )
+
+
+SITE_ONLY_ROLES = ("candidates",)
+"""Roles only ``urbanform site`` reads; a run leaves them unread."""
+
+
+def run_layers(ws: Workspace) -> list[LayerSpec]:
+    """The layers a run reads: every layer of ``ws`` but :data:`SITE_ONLY_ROLES`."""
+    return [s for s in ws.layers if s.role not in SITE_ONLY_ROLES]
 
 
 def validate_analyses(
@@ -258,7 +268,7 @@ def run_workspace(
     checked = validate_analyses(ws, only=only)
     if write:  # refuse a bad output folder before the work, not after it
         check_output(ws.out, force=force, workspace=ws.root)
-    layers = load_layers(ws.layers, crs=ws.crs, progress=progress)
+    layers = load_layers(run_layers(ws), crs=ws.crs, progress=progress)
     if hooks is not None:
         hooks.edit_layers(layers)
     ctx = Context(layers)

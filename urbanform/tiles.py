@@ -44,7 +44,7 @@ from urbanform.analyses.registry import get_kind
 from urbanform.errors import UrbanformError
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers
-from urbanform.pipeline import districts_layer, run_analyses
+from urbanform.pipeline import districts_layer, run_analyses, run_layers
 from urbanform.results import AnalysisResult, Indicator, indicator_values
 from urbanform.workspace import AnalysisSpec, Workspace
 
@@ -273,7 +273,7 @@ def worker_layers(ws: Workspace) -> Layers:
     key = repr((str(ws.root), ws.crs, ws.layers))
     if key not in _LOADED:
         _LOADED.clear()
-        _LOADED[key] = load_layers(ws.layers, crs=ws.crs)
+        _LOADED[key] = load_layers(run_layers(ws), crs=ws.crs)
     return _LOADED[key]
 
 

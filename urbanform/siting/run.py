@@ -24,7 +24,7 @@ from urbanform.analyses.registry import get_kind
 from urbanform.errors import AnalysisError, LayerError, WorkspaceError
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers, LayerSpec
-from urbanform.pipeline import validate_analyses
+from urbanform.pipeline import run_layers, validate_analyses
 from urbanform.progress import Progress
 from urbanform.results import AnalysisResult
 from urbanform.siting.coverage import Coverage, coverage_matrix
@@ -297,7 +297,7 @@ def site_workspace(
     target = _target(spec, key, request.target, request.max_sites)
     op = spec.target.op if spec.target is not None and request.target is None else ">="
     category = key.removeprefix("pop_share_") if spec.kind == "living_circle" else None
-    layers = load_layers([s for s in ws.layers if s.role != "candidates"], crs=ws.crs,
+    layers = load_layers(run_layers(ws), crs=ws.crs,
                          progress=progress)
     cands = _candidates(load_layers([cspec], crs=layers.crs.to_string()), cspec, spec.kind)
     ctx = Context(layers)
