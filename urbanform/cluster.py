@@ -1,15 +1,17 @@
 """Running workspaces on a Dask cluster (``urbanform run --cluster SPEC``).
 
 The client (the ``urbanform`` process) checks every workspace and its output folder
-first, then submits the work as Dask tasks: one task per workspace, or with
-``--tile-km`` one task per tile of each analysis that tiles and one per analysis that
-does not (:mod:`urbanform.tiles`). Workers read the sources themselves, by the paths
+first, then submits the work as Dask tasks: one task per analysis of each workspace
+and one that writes the workspace's outputs from their results, or with ``--tile-km``
+one task per tile of each analysis that tiles and one per analysis that does not
+(:mod:`urbanform.tiles`). Workers read the sources themselves, by the paths
 the workspace gives (a shared file system, GDAL ``/vsis3/`` paths, URLs).
 
-A whole workspace's task also writes its outputs, on the worker, with the writers of
-:mod:`urbanform.pipeline` and the same staged folder and atomic swap as a run without a
-cluster (so the output folder must be reachable from the workers: the same path on a
-shared file system); it returns only the summary. Shipping each workspace's layers and
+The writing task runs on a worker, with the writers of :mod:`urbanform.pipeline` and
+the same staged folder and atomic swap as a run without a cluster (so the output folder
+must be reachable from the workers: the same path on a shared file system); it returns
+only the summary. A worker reads a workspace's layers once and keeps its run context
+(walk graph, snapped units) for the analyses of that workspace it is given. Shipping each workspace's layers and
 results back for the client to write made the client the bottleneck (with two workers,
 41 of 57 s of a three-city run were the client's unpickling and writing, one city after
 another). For a tiled workspace the workers return their tiles' units and the client
@@ -28,6 +30,7 @@ import functools
 import logging
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -160,20 +163,64 @@ def _named(ws: Workspace, call: Callable[[], T]) -> T:
         raise type(exc)(f"workspace {ws.root}: {exc}") from None
 
 
-def workspace_task(
-    ws: Workspace, checked: Checked, *, force: bool, started: str
-) -> tuple[str, Any]:
-    """Worker side: run ``ws`` and write its outputs to its ``out``, as a plain run does.
+_CONTEXTS: OrderedDict[str, Context] = OrderedDict()
+"""Per worker process: the run contexts (layers, walk graph, snaps) of recent workspaces."""
 
-    Returns ``("ok", summary)``, or ``("error", exc)`` for an
-    :class:`~urbanform.errors.UrbanformError` (a bad input is not worth a retry).
+KEEP_CONTEXTS = 2
+"""Workspaces whose context a worker keeps (its analyses of one city share one graph)."""
+
+
+def worker_context(ws: Workspace) -> Context:
+    """The run context of ``ws`` on this worker: its layers read once, its caches shared.
+
+    Analyses of one workspace that land on the same worker share the walk graph and the
+    snapped units, as in a plain run (the caches hold only deterministic answers, so the
+    results do not depend on which analyses share a worker).
+    """
+    key = repr((str(ws.root), ws.crs, ws.layers))
+    ctx = _CONTEXTS.pop(key, None)
+    if ctx is None:
+        ctx = Context(load_layers(run_layers(ws), crs=ws.crs))
+    _CONTEXTS[key] = ctx
+    while len(_CONTEXTS) > KEEP_CONTEXTS:
+        _CONTEXTS.popitem(last=False)
+    return ctx
+
+
+def analysis_task(ws: Workspace, spec: AnalysisSpec, params: Params) -> tuple[str, Any]:
+    """Worker side: one analysis of ``ws``; ``("ok", result)`` or ``("error", exc)``.
+
+    An :class:`~urbanform.errors.UrbanformError` (a bad input) is returned, not raised:
+    it is not worth a retry.
     """
     from urbanform.tiles import quiet_worker_logs
 
     quiet_worker_logs()
     try:
-        layers = load_layers(run_layers(ws), crs=ws.crs)
-        results = run_analyses(Context(layers), checked)
+        (result,) = run_analyses(worker_context(ws), [(spec, params)])
+    except UrbanformError as exc:
+        return "error", exc
+    return "ok", result
+
+
+def write_task(
+    ws: Workspace, checked: Checked, answers: list[tuple[str, Any]], *, force: bool,
+    started: str,
+) -> tuple[str, Any]:
+    """Worker side: the H3 summaries and every output of ``ws``, as a plain run writes them.
+
+    ``answers`` are the workspace's :func:`analysis_task` answers, in the order of
+    ``checked``. Returns ``("ok", summary)`` or the first ``("error", exc)``.
+    """
+    from urbanform.tiles import quiet_worker_logs
+
+    quiet_worker_logs()
+    for answer in answers:
+        if answer[0] == "error":
+            return answer
+    results = [payload for _, payload in answers]
+    try:
+        layers = worker_context(ws).layers
         h3 = _h3(results, ws.h3_resolutions, Progress())
         run = finish(ws, checked, layers, results, h3=h3, force=force, progress=Progress(),
                      started=started, t0=time.perf_counter())
@@ -272,9 +319,13 @@ def run_on_cluster(  # noqa: PLR0913 - the options of the run command
         f"workspaces on {spec}", total=len(workspaces)
     ) as step:
         if tile_km is None:
-            futures = [
-                client.submit(workspace_task, ws, c, force=force, started=started,
-                              pure=False, retries=RETRIES)
+            futures = [  # one task per analysis, then one writing the workspace's outputs
+                client.submit(
+                    write_task, ws, c,
+                    [client.submit(analysis_task, ws, spec, params, pure=False,
+                                   retries=RETRIES) for spec, params in c],
+                    force=force, started=started, pure=False, retries=RETRIES,
+                )
                 for ws, c in zip(workspaces, checked, strict=True)
             ]
             for ws, future in zip(workspaces, futures, strict=True):
