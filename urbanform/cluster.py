@@ -11,11 +11,11 @@ The writing task runs on a worker, with the writers of :mod:`urbanform.pipeline`
 the same staged folder and atomic swap as a run without a cluster (so the output folder
 must be reachable from the workers: the same path on a shared file system); it returns
 only the summary. A worker reads a workspace's layers once and keeps its run context
-(walk graph, snapped units) for the analyses of that workspace it is given. Shipping each workspace's layers and
-results back for the client to write made the client the bottleneck (with two workers,
-41 of 57 s of a three-city run were the client's unpickling and writing, one city after
-another). For a tiled workspace the workers return their tiles' units and the client
-aggregates them once and writes the outputs.
+(walk graph, snapped units) for the analyses of that workspace it is given. Shipping
+each workspace's layers and results back for the client to write made the client the
+bottleneck (with two workers, 41 of 57 s of a three-city run were the client's
+unpickling and writing, one city after another). For a tiled workspace the workers
+return their tiles' units and the client aggregates them once and writes the outputs.
 
 Dask is imported only here and only when ``--cluster`` is given, so a plain run does
 not need it. A task whose worker dies is run again by the scheduler; a task that fails
@@ -57,7 +57,7 @@ from urbanform.pipeline import (
 )
 from urbanform.progress import Progress
 from urbanform.results import AnalysisResult, LayerStyle
-from urbanform.workspace import AnalysisSpec, Workspace
+from urbanform.workspace import AnalysisSpec, Workspace, check_distinct_outs
 
 __all__ = ["ClusterSpec", "parse_cluster", "open_client", "run_on_cluster", "fetch", "RETRIES"]
 
@@ -262,15 +262,8 @@ def _written(ws: Workspace, future: Any, *, t0: float) -> RunResult:
 
 
 def _check_outputs(workspaces: list[Workspace], *, force: bool) -> None:
-    seen: dict[Any, Workspace] = {}
+    check_distinct_outs(workspaces)
     for ws in workspaces:
-        out = ws.out.resolve()
-        if out in seen:
-            raise WorkspaceError(
-                f"workspaces {seen[out].root} and {ws.root} both write to {ws.out}; give "
-                "each its own 'out' in urbanform.yml"
-            )
-        seen[out] = ws
         _named(ws, functools.partial(check_output, ws.out, force=force, workspace=ws.root))
 
 

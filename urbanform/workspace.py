@@ -28,6 +28,7 @@ __all__ = [
     "MapSpec",
     "ReportConfig",
     "Workspace",
+    "check_distinct_outs",
     "load_workspace",
     "parse_layer_entry",
     "read_yaml",
@@ -548,3 +549,22 @@ def load_workspace(root: str | Path, *, out: str | Path | None = None) -> Worksp
         analyses=analyses,
         maps=maps,
     )
+
+
+def check_distinct_outs(workspaces: list[Workspace]) -> None:
+    """Refuse two workspaces writing to the same folder (the second would replace it).
+
+    Raises
+    ------
+    WorkspaceError
+        Naming both workspaces and the folder.
+    """
+    seen: dict[Path, Workspace] = {}
+    for ws in workspaces:
+        out = ws.out.resolve()
+        if out in seen:
+            raise WorkspaceError(
+                f"workspaces {seen[out].root} and {ws.root} both write to {ws.out}; give "
+                "each its own 'out' in urbanform.yml"
+            )
+        seen[out] = ws

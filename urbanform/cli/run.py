@@ -15,7 +15,7 @@ from urbanform.outputs import format_warnings
 from urbanform.pipeline import RunResult, run_workspace
 from urbanform.scenarios import format_baseline, run_scenario
 from urbanform.scorecard import format_scorecard
-from urbanform.workspace import Workspace, load_workspace
+from urbanform.workspace import check_distinct_outs, load_workspace
 
 T = TypeVar("T")
 
@@ -94,7 +94,7 @@ def run(  # noqa: PLR0913 - the command's options
     many = len(roots) > 1 or cluster is not None
     loaded = [_named(many, root, functools.partial(load_workspace, root, out=out))
               for root in roots]
-    _distinct_outs(loaded)
+    check_distinct_outs(loaded)
     if cluster is not None:
         from urbanform.cluster import run_on_cluster
 
@@ -122,19 +122,6 @@ def _named(many: bool, root: Path, call: Callable[[], T]) -> T:
         return call()
     except UrbanformError as exc:
         raise type(exc)(f"workspace {root}: {exc}") from None
-
-
-def _distinct_outs(loaded: list[Workspace]) -> None:
-    """Refuse two workspaces writing to the same folder (the second would replace it)."""
-    seen: dict[Path, Workspace] = {}
-    for ws in loaded:
-        out = ws.out.resolve()
-        if out in seen:
-            raise WorkspaceError(
-                f"workspaces {seen[out].root} and {ws.root} both write to {ws.out}; give "
-                "each its own 'out' in urbanform.yml"
-            )
-        seen[out] = ws
 
 
 def _report(ctx: click.Context, result: RunResult, *, scenario: bool = False) -> None:
