@@ -16,6 +16,7 @@ add the same time to both runs).
 Usage::
 
     python benchmarks/cluster.py --cities 3 --scale 1 --tiled-scale 2 --tile-km 10
+    python benchmarks/cluster.py --cities 3 --scale 1 --skip tiled --files   # layers in files
     python benchmarks/cluster.py --cities 3 --scale 1 --tiled-scale 25 --tile-km 10
 """
 
@@ -36,8 +37,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def demo_city(root: Path, *, seed: int, scale: float, maps: bool) -> Path:
-    """The repository's demo workspace at ``root``, every demo source at ``seed``, ``scale``."""
+def demo_city(
+    root: Path, *, seed: int, scale: float, maps: bool, files: bool = False
+) -> Path:
+    """The repository's demo workspace at ``root``, every demo source at ``seed``, ``scale``.
+
+    With ``files`` the layers are generated once here and written to ``root/data/``
+    (GeoPackage, GeoTIFF), and the workspace reads them from there, as a real city's
+    workspace reads its files: then no run (and no worker) generates the city.
+    """
     root.mkdir(parents=True)
     text = (ROOT / "urbanform.yml").read_text(encoding="utf-8")
     (root / "urbanform.yml").write_text(
@@ -49,12 +57,36 @@ def demo_city(root: Path, *, seed: int, scale: float, maps: bool) -> Path:
         shutil.copytree(ROOT / "maps", root / "maps", dirs_exist_ok=True)
     (root / "layers").mkdir()
     for yml in sorted((ROOT / "layers").glob("*.yml")):
-        lines = [
-            f"{ln}?seed={seed}&scale={scale:g}" if ln.startswith("source: demo:") else ln
-            for ln in yml.read_text(encoding="utf-8").splitlines()
-        ]
+        lines = []
+        for ln in yml.read_text(encoding="utf-8").splitlines():
+            if ln.startswith("source: demo:"):
+                name = ln.removeprefix("source: demo:").strip()
+                ln = (f"source: {_write_demo_layer(root, name, seed=seed, scale=scale)}"
+                      if files else f"{ln}?seed={seed}&scale={scale:g}")
+            lines.append(ln)
         (root / "layers" / yml.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
+
+
+def _write_demo_layer(root: Path, name: str, *, seed: int, scale: float) -> str:
+    """Write demo layer ``name`` under ``root/data``; its path relative to ``root``."""
+    import rasterio
+
+    from urbanform.demo import demo_layer
+
+    layer = demo_layer(name, seed=seed, scale=scale)
+    (root / "data").mkdir(exist_ok=True)
+    if hasattr(layer, "to_file"):
+        layer.to_file(root / "data" / f"{name}.gpkg", driver="GPKG")
+        return f"data/{name}.gpkg"
+    data = layer.data
+    with rasterio.open(
+        root / "data" / f"{name}.tif", "w", driver="GTiff", height=data.shape[0],
+        width=data.shape[1], count=1, dtype=data.dtype, crs=layer.crs,
+        transform=layer.transform, nodata=layer.nodata, compress="deflate",
+    ) as dst:
+        dst.write(data, 1)
+    return f"data/{name}.tif"
 
 
 def env() -> dict[str, str]:
@@ -137,11 +169,14 @@ def main() -> None:
     ap.add_argument("--tiled-scale", type=float, default=2.0)
     ap.add_argument("--tile-km", type=float, default=10.0)
     ap.add_argument("--maps", action="store_true", help="write the web maps too")
+    ap.add_argument("--files", action="store_true",
+                    help="write each city's layers to files first (no run generates them)")
     ap.add_argument("--skip", choices=("cities", "tiled"), help="leave one part out")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="uf-cluster-") as tmp:
         if args.skip != "cities":
-            cities = [demo_city(Path(tmp) / f"city{k}", seed=k, scale=args.scale, maps=args.maps)
+            cities = [demo_city(Path(tmp) / f"city{k}", seed=k, scale=args.scale, maps=args.maps,
+                                files=args.files)
                       for k in range(1, args.cities + 1)]
             seq = plain(cities)
             before = [values(c) for c in cities]
@@ -149,7 +184,8 @@ def main() -> None:
             compare(f"{args.cities} cities at scale {args.scale:g}, {args.workers} workers",
                     cities, seq, clu, before)
         if args.skip != "tiled":
-            city = demo_city(Path(tmp) / "big", seed=7, scale=args.tiled_scale, maps=args.maps)
+            city = demo_city(Path(tmp) / "big", seed=7, scale=args.tiled_scale, maps=args.maps,
+                             files=args.files)
             seq = plain([city])
             before = [values(city)]
             clu = on_cluster([city], args.workers, ["--tile-km", f"{args.tile_km:g}"])
