@@ -26,13 +26,14 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from urbanform.demo.workspace import copy_demo_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,25 +47,16 @@ def demo_city(
     (GeoPackage, GeoTIFF), and the workspace reads them from there, as a real city's
     workspace reads its files: then no run (and no worker) generates the city.
     """
-    root.mkdir(parents=True)
-    text = (ROOT / "urbanform.yml").read_text(encoding="utf-8")
-    (root / "urbanform.yml").write_text(
-        text.replace('name: "Demo City (Chengdu-like)"', f'name: "Demo {seed}"'), encoding="utf-8"
-    )
-    shutil.copytree(ROOT / "analyses", root / "analyses")
-    (root / "maps").mkdir()
-    if maps:
-        shutil.copytree(ROOT / "maps", root / "maps", dirs_exist_ok=True)
-    (root / "layers").mkdir()
-    for yml in sorted((ROOT / "layers").glob("*.yml")):
-        lines = []
-        for ln in yml.read_text(encoding="utf-8").splitlines():
-            if ln.startswith("source: demo:"):
-                name = ln.removeprefix("source: demo:").strip()
-                ln = (f"source: {_write_demo_layer(root, name, seed=seed, scale=scale)}"
-                      if files else f"{ln}?seed={seed}&scale={scale:g}")
-            lines.append(ln)
-        (root / "layers" / yml.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    copy_demo_workspace(ROOT, root, seed=seed, scale=scale, maps=maps)
+    if files:
+        for yml in sorted((root / "layers").glob("*.yml")):
+            lines = []
+            for ln in yml.read_text(encoding="utf-8").splitlines():
+                if ln.startswith("source: demo:"):
+                    name = ln.removeprefix("source: demo:").split("?")[0].strip()
+                    ln = f"source: {_write_demo_layer(root, name, seed=seed, scale=scale)}"
+                lines.append(ln)
+            yml.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
 
 
