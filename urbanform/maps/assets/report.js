@@ -64,6 +64,7 @@ document.querySelectorAll("table.uf-sortable thead th").forEach(function (th) {
     "if (!map._ufFitted || map._animatingZoom) { setTimeout(apply, 30); return; }" +  /* after the first fit */
     "if (mark) { map.removeLayer(mark); }" +
     "mark = L.polygon(d.ring, {color: '#c0392b', weight: 3, fill: false, interactive: false}).addTo(map);" +
+    "map.invalidateSize(false);" +  /* the frame may have been resized since the first fit */
     "map.fitBounds(mark.getBounds(), {maxZoom: 17, animate: false});" +
     "window.ufZoomed = d.ring; })();});})();<" + "/" + TAG + ">";
   function shown_(frame) {
