@@ -71,8 +71,6 @@ T = TypeVar("T")
 Checked = list[tuple[AnalysisSpec, Params]]
 H3 = tuple[dict[str, dict[int, Any]], dict[str, LayerStyle]]
 """What :func:`urbanform.pipeline._h3` returns: cells by analysis and resolution, styles."""
-Gathered = tuple[Layers, list[AnalysisResult], H3 | None]
-"""A workspace's layers, results and H3 summaries (``None``: made by the client)."""
 
 
 @dataclass(frozen=True)
