@@ -30,6 +30,7 @@ import functools
 import logging
 import os
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,14 +48,17 @@ from urbanform.layers.types import Layers
 from urbanform.outdir import check_output
 from urbanform.outputs import staged_output
 from urbanform.pipeline import (
+    H3Memo,
     RunResult,
     _h3,
     _write_all,
+    h3_of,
     run_analyses,
     run_layers,
     summarise,
     validate_analyses,
 )
+from urbanform.priorities import priorities
 from urbanform.progress import Progress
 from urbanform.results import AnalysisResult, LayerStyle
 from urbanform.workspace import AnalysisSpec, Workspace, check_distinct_outs
@@ -185,8 +189,22 @@ def worker_context(ws: Workspace) -> Context:
     return ctx
 
 
+@dataclass
+class Answer:
+    """What an analysis task sends back: the result and what is made from it alone.
+
+    The H3 cells and the "where to act" list of one analysis depend on its result only,
+    so the worker that ran the analysis makes them, in parallel with the other analyses,
+    and the writing task (which waits for every analysis of the workspace) only writes.
+    """
+
+    result: AnalysisResult
+    h3: tuple[dict[int, Any], LayerStyle] | None
+    priorities: list[dict[str, Any]]
+
+
 def analysis_task(ws: Workspace, spec: AnalysisSpec, params: Params) -> tuple[str, Any]:
-    """Worker side: one analysis of ``ws``; ``("ok", result)`` or ``("error", exc)``.
+    """Worker side: one analysis of ``ws``; ``("ok", Answer)`` or ``("error", exc)``.
 
     An :class:`~urbanform.errors.UrbanformError` (a bad input) is returned, not raised:
     it is not worth a retry.
@@ -195,10 +213,14 @@ def analysis_task(ws: Workspace, spec: AnalysisSpec, params: Params) -> tuple[st
 
     quiet_worker_logs()
     try:
-        (result,) = run_analyses(worker_context(ws), [(spec, params)])
+        ctx = worker_context(ws)
+        (result,) = run_analyses(ctx, [(spec, params)])
+        memo: H3Memo = ctx.cache.setdefault("h3_memo", {})
+        h3 = h3_of(result, ws.h3_resolutions, memo)
+        where = priorities(result, ctx.layers, resolution=max(ws.h3_resolutions), memo=memo)
     except UrbanformError as exc:
         return "error", exc
-    return "ok", result
+    return "ok", Answer(result, h3, where)
 
 
 def write_task(
@@ -216,12 +238,15 @@ def write_task(
     for answer in answers:
         if answer[0] == "error":
             return answer
-    results = [payload for _, payload in answers]
+    done: list[Answer] = [payload for _, payload in answers]
+    results = [a.result for a in done]
+    made = [(a.result.name, a.h3) for a in done if a.h3 is not None]
+    h3 = ({name: one[0] for name, one in made}, {name: one[1] for name, one in made})
     try:
         layers = worker_context(ws).layers
-        h3 = _h3(results, ws.h3_resolutions, Progress())
         run = finish(ws, checked, layers, results, h3=h3, force=force, progress=Progress(),
-                     started=started, t0=time.perf_counter())
+                     started=started, t0=time.perf_counter(),
+                     ready={a.result.name: a.priorities for a in done})
     except UrbanformError as exc:
         return "error", exc
     return "ok", run.summary
@@ -257,6 +282,11 @@ def _written(ws: Workspace, future: Any, *, t0: float) -> RunResult:
     run.out = ws.out
     run.seconds = time.perf_counter() - t0
     return run
+
+
+def _key(name: str) -> str:
+    """A unique task key that names the work (shown by the Dask dashboard)."""
+    return f"urbanform-{name}-{uuid.uuid4().hex[:12]}"
 
 
 def _check_outputs(workspaces: list[Workspace], *, force: bool) -> None:
@@ -313,9 +343,9 @@ def run_on_cluster(  # noqa: PLR0913 - the options of the run command
             futures = [  # one task per analysis, then one writing the workspace's outputs
                 client.submit(
                     write_task, ws, c,
-                    [client.submit(analysis_task, ws, spec, params, pure=False,
-                                   retries=RETRIES) for spec, params in c],
-                    force=force, started=started, pure=False, retries=RETRIES,
+                    [client.submit(analysis_task, ws, spec, params, retries=RETRIES,
+                                   key=_key(f"{ws.name}-{spec.name}")) for spec, params in c],
+                    force=force, started=started, retries=RETRIES, key=_key(f"{ws.name}-write"),
                 )
                 for ws, c in zip(workspaces, checked, strict=True)
             ]
@@ -348,10 +378,17 @@ def finish(  # noqa: PLR0913 - what a finished run consists of
     progress: Progress,
     started: str,
     t0: float,
+    ready: dict[str, list[dict[str, Any]]] | None = None,
 ) -> RunResult:
-    """Summarise a workspace's results and write its outputs, as the in-process run does."""
-    cells, styles = h3 if h3 is not None else _h3(results, ws.h3_resolutions, progress)
-    summary = summarise(ws, checked, layers, results)
+    """Summarise a workspace's results and write its outputs, as the in-process run does.
+
+    ``ready``: "where to act" lists already made by the analysis tasks, by analysis.
+    """
+    memo: H3Memo = {}
+    cells, styles = (
+        h3 if h3 is not None else _h3(results, ws.h3_resolutions, progress, memo=memo)
+    )
+    summary = summarise(ws, checked, layers, results, memo=memo, ready=ready)
     run = RunResult(ws, layers, results, summary, cells, styles)
     with staged_output(ws.out, force=force, workspace=ws.root) as tmp:
         _write_all(run, tmp, started=started, t0=t0, progress=progress)

@@ -27,6 +27,7 @@ __all__ = [
     "h3_summaries",
     "h3_summary",
     "indicator_keys",
+    "memo_cells",
 ]
 
 
@@ -87,14 +88,28 @@ def h3_summaries(
     ``memo`` (a dict kept by the caller) reuses the cells of units at the same
     coordinates: the living-circle levels, say, share their population units.
     """
-    xy = np.ascontiguousarray(shapely.get_coordinates(units.geometry.values))
-    key = f"{units.crs}:{hashlib.blake2b(xy.tobytes(), digest_size=16).hexdigest()}"
+    cells = memo_cells(units.geometry, resolutions, memo)
+    return {res: h3_summary(units, resolution=res, cells=cells[res]) for res in resolutions}
+
+
+def memo_cells(
+    points: gpd.GeoSeries,
+    resolutions: tuple[int, ...],
+    memo: dict[str, dict[int, np.ndarray]] | None,
+) -> dict[int, np.ndarray]:
+    """:func:`cells_at`, reusing the cells of points at the same coordinates from ``memo``.
+
+    ``memo`` is a dict kept by the caller for one run (None: nothing kept). The H3
+    summaries and the "where to act" cells of one run index each set of units once.
+    """
+    xy = np.ascontiguousarray(shapely.get_coordinates(points.values))
+    key = f"{points.crs}:{hashlib.blake2b(xy.tobytes(), digest_size=16).hexdigest()}"
     known = (memo or {}).get(key, {})
     todo = tuple(r for r in resolutions if r not in known)
-    cells = {**known, **(cells_at(units.geometry, todo) if todo else {})}
+    cells = {**known, **(cells_at(points, todo) if todo else {})}
     if memo is not None:
         memo[key] = cells
-    return {res: h3_summary(units, resolution=res, cells=cells[res]) for res in resolutions}
+    return cells
 
 
 def coarsen(cells: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:

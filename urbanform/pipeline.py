@@ -44,6 +44,8 @@ __all__ = [
     "run_fingerprint",
     "summarise",
     "run_layers",
+    "h3_of",
+    "H3Memo",
 ]
 
 log = logging.getLogger(__name__)
@@ -210,24 +212,43 @@ def run_analyses(
     return results
 
 
+H3Memo = dict[str, dict[int, np.ndarray]]
+"""The H3 cells of one run's units by coordinates (:func:`urbanform.grid.memo_cells`)."""
+
+
+def h3_of(
+    r: AnalysisResult, resolutions: tuple[int, ...], memo: H3Memo | None = None
+) -> tuple[dict[int, gpd.GeoDataFrame], LayerStyle] | None:
+    """One analysis's H3 cells by resolution and their style; None without units."""
+    if r.units is None or not len(r.units):
+        return None
+    key = r.main_indicator
+    style = LayerStyle(
+        title=f"{r.name}: H3 cells",
+        value_field=key,
+        ramp="good" if key and r.indicators[key].unit == "share" else "diverging",
+        target=_reach_target(r.indicators[key]) if key else None,
+    )
+    return h3_summaries(r.units, resolutions, memo=memo), style
+
+
 def _h3(
-    results: list[AnalysisResult], resolutions: tuple[int, ...], progress: Progress
+    results: list[AnalysisResult],
+    resolutions: tuple[int, ...],
+    progress: Progress,
+    *,
+    memo: H3Memo | None = None,
 ) -> tuple[dict[str, dict[int, gpd.GeoDataFrame]], dict[str, LayerStyle]]:
     """Each analysis's H3 cells by resolution, and their style (one per analysis)."""
     out: dict[str, dict[int, gpd.GeoDataFrame]] = {}
     styles: dict[str, LayerStyle] = {}
     todo = [r for r in results if r.units is not None and len(r.units)]
-    memo: dict[str, dict[int, np.ndarray]] = {}  # units at the same points: indexed once
+    memo = {} if memo is None else memo  # units at the same points: indexed once
     with progress.stage("H3 summaries", total=len(todo) * len(resolutions)) as step:
         for r in todo:
-            key = r.main_indicator
-            styles[r.name] = LayerStyle(
-                title=f"{r.name}: H3 cells",
-                value_field=key,
-                ramp="good" if key and r.indicators[key].unit == "share" else "diverging",
-                target=_reach_target(r.indicators[key]) if key else None,
-            )
-            out[r.name] = h3_summaries(r.units, resolutions, memo=memo)
+            one = h3_of(r, resolutions, memo)
+            if one is not None:
+                out[r.name], styles[r.name] = one
             step.advance(len(resolutions), note=r.name)
     return out, styles
 
@@ -273,8 +294,9 @@ def run_workspace(
         hooks.edit_layers(layers)
     ctx = Context(layers)
     results = run_analyses(ctx, checked, progress=progress)
-    h3, h3_styles = _h3(results, ws.h3_resolutions, progress)
-    summary = summarise(ws, checked, layers, results)
+    memo: H3Memo = {}  # each set of units indexed on the H3 grid once
+    h3, h3_styles = _h3(results, ws.h3_resolutions, progress, memo=memo)
+    summary = summarise(ws, checked, layers, results, memo=memo)
     run = RunResult(ws, layers, results, summary, h3, h3_styles)
     if hooks is not None:
         hooks.annotate(run)
@@ -291,10 +313,15 @@ def summarise(
     checked: list[tuple[AnalysisSpec, Params]],
     layers: Layers,
     results: list[AnalysisResult],
+    *,
+    memo: H3Memo | None = None,
+    ready: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """``summary.json`` of a run: the scorecard, the inputs' fingerprints, where to act.
 
     The in-process run and the cluster run (:mod:`urbanform.cluster`) both build it here.
+    ``memo`` is the run's H3 memo; ``ready`` holds "where to act" lists already made (by
+    the cluster's analysis tasks), by analysis name.
     """
     crs = layers.crs.to_string()
     summary = build_summary(workspace=ws.name, crs=crs, results=results, warnings=layers.warnings)
@@ -303,7 +330,11 @@ def summarise(
     )
     finest = max(ws.h3_resolutions)
     for r in results:
-        summary["analyses"][r.name]["priorities"] = priorities(r, layers, resolution=finest)
+        summary["analyses"][r.name]["priorities"] = (
+            ready[r.name]
+            if ready is not None and r.name in ready
+            else priorities(r, layers, resolution=finest, memo=memo)
+        )
     return summary
 
 

@@ -35,7 +35,7 @@ import pyarrow as pa
 import shapely
 from h3ronpy import cells_to_string
 
-from urbanform.grid import cells_of_points
+from urbanform.grid import memo_cells
 from urbanform.layers.types import Layers
 from urbanform.results import DEN, NUM, AnalysisResult
 
@@ -81,9 +81,18 @@ def destinations(result: AnalysisResult, layers: Layers, key: str) -> tuple[str,
 
 
 def priorities(
-    result: AnalysisResult, layers: Layers, *, resolution: int, top: int = TOP
+    result: AnalysisResult,
+    layers: Layers,
+    *,
+    resolution: int,
+    top: int = TOP,
+    memo: dict[str, dict[int, np.ndarray]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The ``top`` cells with the most uncovered residents (see the module text)."""
+    """The ``top`` cells with the most uncovered residents (see the module text).
+
+    ``memo`` is the run's H3 memo (:func:`urbanform.grid.memo_cells`): units already
+    indexed for the H3 summaries are not indexed again.
+    """
     key = _target_key(result)
     units = result.units
     if key is None or units is None or not len(units) or f"{key}{NUM}" not in units.columns:
@@ -94,7 +103,7 @@ def priorities(
     xy = shapely.get_coordinates(units.geometry.values)
     frame = pd.DataFrame(
         {
-            "cell": cells_of_points(units.geometry, resolution),
+            "cell": memo_cells(units.geometry, (resolution,), memo)[resolution],
             "den": np.nan_to_num(den),
             "short": short,
             "wx": xy[:, 0] * short,
