@@ -17,6 +17,7 @@ Usage::
 
     python benchmarks/cluster.py --cities 3 --scale 1 --tiled-scale 2 --tile-km 10
     python benchmarks/cluster.py --cities 3 --scale 1 --skip tiled --files   # layers in files
+    python benchmarks/cluster.py --cities 3 --scale 1 --skip tiled --files --repeat 5
     python benchmarks/cluster.py --cities 3 --scale 1 --tiled-scale 25 --tile-km 10
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,17 +167,30 @@ def main() -> None:
     ap.add_argument("--files", action="store_true",
                     help="write each city's layers to files first (no run generates them)")
     ap.add_argument("--skip", choices=("cities", "tiled"), help="leave one part out")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run the cities plain and on the cluster this many times, alternately,"
+                         " and print the medians (a virtual machine's speed drifts)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="uf-cluster-") as tmp:
         if args.skip != "cities":
             cities = [demo_city(Path(tmp) / f"city{k}", seed=k, scale=args.scale, maps=args.maps,
                                 files=args.files)
                       for k in range(1, args.cities + 1)]
-            seq = plain(cities)
-            before = [values(c) for c in cities]
-            clu = on_cluster(cities, args.workers, [])
-            compare(f"{args.cities} cities at scale {args.scale:g}, {args.workers} workers",
-                    cities, seq, clu, before)
+            label = f"{args.cities} cities at scale {args.scale:g}, {args.workers} workers"
+            pairs = []
+            for k in range(args.repeat):  # plain and cluster alternately: the same noise
+                seq = plain(cities)
+                before = [values(c) for c in cities]
+                clu = on_cluster(cities, args.workers, [])
+                compare(f"{label} ({k + 1} of {args.repeat})", cities, seq, clu, before)
+                pairs.append((seq[0], clu[0]))
+            if args.repeat > 1:
+                ps, cs = (statistics.median(x) for x in zip(*pairs, strict=True))
+                ratios = sorted(p / c for p, c in pairs)
+                print(f"{label}: median plain {ps:.1f} s, median cluster {cs:.1f} s, ratio of "
+                      f"the medians {ps / cs:.2f}x; pair ratios "
+                      f"{', '.join(f'{r:.2f}' for r in ratios)} (median "
+                      f"{statistics.median(ratios):.2f}x)", flush=True)
         if args.skip != "tiled":
             city = demo_city(Path(tmp) / "big", seed=7, scale=args.tiled_scale, maps=args.maps,
                              files=args.files)
