@@ -100,7 +100,11 @@ def _point_xy(graph: WalkGraph, points: gpd.GeoSeries | np.ndarray) -> np.ndarra
                 f"snap_points: {int(bad.sum())} geometries are not points; "
                 "pass points (polygon centroids or boundary points) to snap"
             )
-        return np.stack([shapely.get_x(geoms), shapely.get_y(geoms)], axis=1)
+        # GEOS >= 3.12 refuses the x of an empty point: read present points only
+        xy = np.full((geoms.size, 2), np.nan)
+        xy[present, 0] = shapely.get_x(geoms[present])
+        xy[present, 1] = shapely.get_y(geoms[present])
+        return xy
     xy = np.asarray(points, dtype=np.float64)
     if xy.ndim != 2 or xy.shape[1] != 2:
         raise NetworkError(f"snap_points: expected an (n, 2) array of x, y; got shape {xy.shape}")
