@@ -847,3 +847,67 @@ def test_reached_edges_stop_exactly_at_a_node_reached_at_the_cutoff(path3):
     assert r["start_m"].tolist() == [90.0, 0.0, 0.0]
     assert r["end_m"].tolist() == [100.0, 50.0, 200.0]
     assert r["full"].tolist() == [False, True, True]
+
+
+def test_default_reach_is_100_m_and_nothing_is_skipped_by_default(bar):
+    # (50, 100) is 100 m from the street, (50, -100.5) 100.5 m
+    pts = np.array([[50.0, 100.0], [50.0, -100.5]])
+    near = near_street(bar, pts)
+    assert near.dtype == bool and near.tolist() == [True, False]
+    assert snap_points(bar, pts).edge.tolist() == [0, -1]
+    # only the small piece (y = 100, 250 m of 1,250 m) lies within 100 m of (100, 150)
+    g = island_graph(1000.0, 250.0)
+    assert near_street(g, np.array([[100.0, 150.0]])).tolist() == [True]
+    assert snap_points(g, np.array([[100.0, 150.0]])).edge.tolist() == [1]
+
+
+def test_near_street_with_zero_reach_takes_points_on_the_street_only(bar):
+    near = near_street(bar, np.array([[40.0, 0.0], [40.0, 0.5]]), max_snap_m=0.0)
+    assert near.tolist() == [True, False]
+
+
+def test_near_street_does_not_trust_a_piece_midpoint_beyond_reach():
+    # one 10 m edge (one piece, midpoint (5, 0)); (5, 15) is 15 m away: beyond 10 m
+    g = graph_from_arrays([[0, 0], [10, 0]], [0], [1], crs=CRS)
+    assert near_street(g, np.array([[5.0, 15.0], [5.0, 9.0]]), max_snap_m=10).tolist() == [
+        False, True
+    ]
+
+
+def test_graph_from_arrays_takes_node_indices_given_as_whole_floats():
+    # e.g. read from a table column of floats
+    g = graph_from_arrays([[0, 0], [100, 0], [100, 30]], np.array([0.0, 1.0]),
+                          np.array([1.0, 2.0]), crs=CRS)
+    assert g.edge_u.tolist() == [0, 1] and g.edge_v.tolist() == [1, 2]
+    assert g.edge_length_m.tolist() == [100.0, 30.0]
+    assert distance_from_sources(g, snapped([0], [0.0], [0.0]), cutoff_m=500).tolist() == [
+        0.0, 100.0, 130.0
+    ]
+
+
+def test_a_source_with_half_a_metre_left_reaches_half_a_metre_each_way(path3):
+    # edge 2 (200 m) at 100, snap 39.5, cutoff 40: [99.5, 100.5]
+    r = reached_edges(path3, snapped([2], [100.0], [39.5]), cutoff_m=40)
+    assert (r["edge"].tolist(), r["start_m"].tolist(), r["end_m"].tolist()) == (
+        [2], [99.5], [100.5]
+    )
+
+
+def test_a_piece_starting_half_a_metre_in_is_not_full(path3):
+    # source at node 1 (edge 1 at 0, snap 0), cutoff 99.5: edge 0 from its v end: [0.5, 100]
+    r = reached_edges(path3, snapped([1], [0.0], [0.0]), cutoff_m=99.5)
+    assert r["edge"].tolist() == [0, 1, 2]
+    assert r["start_m"].tolist() == [0.5, 0.0, 0.0]
+    assert r["end_m"].tolist() == [100.0, 50.0, 49.5]
+    assert r["full"].tolist() == [False, True, False]
+    assert coords(r.geometry.iloc[0]) == [(0.5, 0.0), (100.0, 0.0)]
+
+
+def test_a_zero_length_edge_gives_no_piece():
+    # nodes 1 and 2 share (100, 0): edge 1 between them is 0 m long; edge 2 goes on to (150, 0)
+    g = graph_from_arrays([[0, 0], [100, 0], [100, 0], [150, 0]], [0, 1, 2], [1, 2, 3],
+                          crs=CRS)
+    assert g.edge_length_m.tolist() == [100.0, 0.0, 50.0]
+    r = reached_edges(g, snapped([0], [0.0], [0.0]), cutoff_m=120)
+    assert r["edge"].tolist() == [0, 2]
+    assert r["end_m"].tolist() == [100.0, 20.0]
