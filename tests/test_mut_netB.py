@@ -911,3 +911,50 @@ def test_a_zero_length_edge_gives_no_piece():
     r = reached_edges(g, snapped([0], [0.0], [0.0]), cutoff_m=120)
     assert r["edge"].tolist() == [0, 2]
     assert r["end_m"].tolist() == [100.0, 20.0]
+
+
+def test_no_piece_within_reach_gives_no_candidate_pair(bar):
+    # the fallback search's candidate pairs: (50, 500) is 500 m from the only street
+    from urbanform.network.snapping import _pieces_within, _segments
+
+    pi, si = _pieces_within(_segments(bar), np.array([[50.0, 500.0]]), 120.0)
+    assert (pi.shape, si.shape, pi.dtype, si.dtype) == ((0,), (0,), np.int64, np.int64)
+    pi, si = _pieces_within(_segments(bar), np.array([[50.0, 500.0], [50.0, 10.0]]), 120.0)
+    # the 100 m street is cut into 3 pieces of 33.3 m: all 3 midpoints within 120 m of (50, 10)
+    assert (pi.tolist(), si.tolist()) == ([1, 1, 1], [0, 0, 0])
+
+
+def test_near_street_finds_a_street_whose_piece_midpoint_is_far():
+    # one 40 m edge (one piece, midpoint (20, 0)); (-9, 0) is 9 m from its end but 29 m
+    # from the midpoint: near within 10 m
+    g = graph_from_arrays([[0, 0], [40, 0]], [0], [1], crs=CRS)
+    assert near_street(g, np.array([[-9.0, 0.0], [-11.0, 0.0]]), max_snap_m=10).tolist() == [
+        True, False
+    ]
+
+
+def test_near_street_is_exact_just_beyond_reach_above_a_midpoint():
+    # one 10 m edge, midpoint (5, 0); (5, 10 + 5e-9) is 5e-9 m beyond the 10 m reach
+    g = graph_from_arrays([[0, 0], [10, 0]], [0], [1], crs=CRS)
+    pts = np.array([[5.0, 10.0 + 5e-9], [5.0, 10.0]])
+    assert near_street(g, pts, max_snap_m=10).tolist() == [False, True]
+    assert snap_points(g, pts, max_snap_m=10).ok.tolist() == [False, True]
+
+
+def test_reach_intervals_keep_less_than_a_metre(bar):
+    from urbanform.network import reach_intervals
+
+    e = np.array([0])
+    got = reach_intervals(bar, (e, np.array([0.5])), (e, np.array([0.25])),
+                          (e, np.array([50.0]), np.array([0.75])))
+    assert [a.tolist() for a in got] == [[0, 0, 0], [0.0, 99.75, 49.25], [0.5, 100.0, 50.75]]
+
+
+def test_same_offset_walk_takes_the_smaller_of_the_two_float_sums():
+    # same_edge_walk_m documents the sums (c - o_d) + o and (c + o_d) - o; at o = o_d both
+    # apply. In floats: (0.1 - 0.2) + 0.2 = 0.1 but (0.1 + 0.2) - 0.2 = 0.10000000000000003;
+    # (0.3 - 0.6) + 0.6 = 0.3 but (0.3 + 0.6) - 0.6 = 0.29999999999999993
+    from urbanform.network import same_edge_walk_m
+
+    got = same_edge_walk_m(np.array([0.2, 0.6]), np.array([0.2, 0.6]), np.array([0.1, 0.3]))
+    assert got.tolist() == [0.1, 0.29999999999999993]
