@@ -958,3 +958,12 @@ def test_same_offset_walk_takes_the_smaller_of_the_two_float_sums():
 
     got = same_edge_walk_m(np.array([0.2, 0.6]), np.array([0.2, 0.6]), np.array([0.1, 0.3]))
     assert got.tolist() == [0.1, 0.29999999999999993]
+
+
+def test_a_graph_of_one_closed_loop_has_no_adjacency_but_reaches_its_node():
+    # a 40 m square loop from node 0 back to node 0; self-loops never shorten a path
+    loop = LineString([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)])
+    g = graph_from_arrays([[0, 0]], [0], [0], crs=CRS, edge_geometry=np.array([loop], object))
+    assert g.csgraph().nnz == 0 and g.csgraph().shape == (1, 1)
+    # a source at 15 m along the loop (snap 1): node 0 at 1 + 15 = 16 or 1 + 25 = 26
+    assert distance_from_sources(g, snapped([0], [15.0], [1.0]), cutoff_m=100).tolist() == [16.0]

@@ -408,7 +408,8 @@ def near_street(
     valid = np.flatnonzero(np.isfinite(xy).all(axis=1))
     edges = main_edges(graph, min_piece_share)
     seg = _segments(graph, edges)
-    if valid.size == 0 or seg["piece_seg"].size == 0:
+    # either branch answers snap_points(...).ok: the test below is a shortcut only
+    if valid.size == 0 or seg["piece_seg"].size == 0:  # pragma: no mutate - shortcut only
         return snap_points(graph, xy, max_snap_m=max_snap_m, min_piece_share=min_piece_share).ok
     d, _ = seg["kdtree"].query(xy[valid], k=1, distance_upper_bound=max_snap_m + _PIECE_M / 2)
     sure = d <= max_snap_m * (1.0 - 1e-9)  # margin against rounding of the midpoints
