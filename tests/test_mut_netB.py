@@ -967,3 +967,70 @@ def test_a_graph_of_one_closed_loop_has_no_adjacency_but_reaches_its_node():
     assert g.csgraph().nnz == 0 and g.csgraph().shape == (1, 1)
     # a source at 15 m along the loop (snap 1): node 0 at 1 + 15 = 16 or 1 + 25 = 26
     assert distance_from_sources(g, snapped([0], [15.0], [1.0]), cutoff_m=100).tolist() == [16.0]
+
+
+def z_rank(cells) -> list[int]:
+    """Each cell's position along the Z-order curve (independent bit-by-bit keys)."""
+    keys = [morton_key(int(ix), int(iy)) for ix, iy in cells]
+    rank = np.empty(len(keys), dtype=int)
+    rank[np.argsort(keys)] = np.arange(len(keys))
+    return rank.tolist()
+
+
+def test_search_csgraph_z_order_on_integer_cells_down_to_the_lowest_bit():
+    # corners (0, 0) and (65535, 65535) make the scale exactly 1 cell per metre, so every
+    # node's cell is its integer coordinate; 40 random cells of 0..65535 plus a 4 x 4 block
+    # at (0..3, 0..3) that differs only in the lowest bits
+    rng = np.random.default_rng(11)
+    cells = [(0, 0), (65535, 65535)] + [(int(a), int(b)) for a, b in rng.integers(0, 65536,
+                                                                                 (40, 2))]
+    cells += [(ix, iy) for ix in range(4) for iy in range(4) if (ix, iy) != (0, 0)]
+    n = len(cells)
+    g = graph_from_arrays(np.array(cells, float), np.arange(n - 1), np.arange(1, n), crs=CRS)
+    rank, _ = g.search_csgraph()
+    assert rank.tolist() == z_rank(cells)
+
+
+def test_search_csgraph_on_a_tall_lattice_scales_by_the_taller_side():
+    # x in 0..50, y in 0..300: span 300 m, scale 65535 / 300 for both axes
+    pts = [(x, y) for x in (0.0, 50.0) for y in (300.0, 0.0, 200.0, 100.0)]
+    g = graph_from_arrays(pts, list(range(7)), list(range(1, 8)), crs=CRS)
+    rank, _ = g.search_csgraph()
+    scale = 65535.0 / 300.0
+    assert rank.tolist() == z_rank([(min(x * scale, 65535), min(y * scale, 65535))
+                                    for x, y in pts])
+
+
+def test_search_csgraph_keeps_an_isolated_last_node():
+    # node 2 at the far corner comes last on the Z-order curve and has no edge
+    g = graph_from_arrays([[0, 0], [10, 0], [50, 50]], [0], [1], crs=CRS)
+    rank, mat = g.search_csgraph()
+    assert rank.tolist() == [0, 1, 2]
+    assert mat.shape == (3, 3)
+    assert distance_from_sources(g, snapped([0], [5.0], [0.0]), cutoff_m=100).tolist() == [
+        5.0, 5.0, np.inf
+    ]
+
+
+def test_pick_nearest_groups_unsorted_candidate_pairs_by_point(bar):
+    # candidate (point, segment) pairs in any order; the one segment is the 100 m street:
+    # point 0 (30, 4) -> 4 m at 30; point 1 (70, -3) -> 3 m at 70
+    from urbanform.network.snapping import _pick_nearest, _segments
+
+    seg = _segments(bar)
+    xy = np.array([[30.0, 4.0], [70.0, -3.0]])
+    pi, e, off, dist = _pick_nearest(seg, xy, np.array([0, 1, 0]), np.array([0, 0, 0]), 50.0)
+    assert (pi.tolist(), e.tolist(), off.tolist(), dist.tolist()) == (
+        [0, 1], [0, 0], [30.0, 70.0], [4.0, 3.0]
+    )
+    got = _pick_nearest(seg, xy, np.zeros(0, np.int64), np.zeros(0, np.int64), 50.0)
+    assert [a.size for a in got] == [0, 0, 0, 0]
+
+
+def test_fallback_search_survives_a_zero_length_edge():
+    # a 0 m edge at (104, 5) among the tiny edges that push (100, 5) to the fallback; it is
+    # 4 m away, nearer than the street at y = 0 (5 m): it wins, at offset 0
+    lines = [LineString([(0, 0), (200, 0)]), LineString([(104, 5), (104, 5)])]
+    g = crowded(lines, [(110.0 + i, 5.0) for i in range(10)])
+    s = snap_points(g, np.array([[100.0, 5.0]]))
+    assert (s.edge.tolist(), s.offset_m.tolist(), s.snap_m.tolist()) == ([1], [0.0], [4.0])
