@@ -1034,3 +1034,25 @@ def test_fallback_search_survives_a_zero_length_edge():
     g = crowded(lines, [(110.0 + i, 5.0) for i in range(10)])
     s = snap_points(g, np.array([[100.0, 5.0]]))
     assert (s.edge.tolist(), s.offset_m.tolist(), s.snap_m.tolist()) == ([1], [0.0], [4.0])
+
+
+def test_snap_onto_the_middle_of_a_half_metre_edge():
+    # a 0.5 m edge (0, 0)-(0.5, 0); (0.25, 3) snaps to (0.25, 0): offset 0.25, 3 m. Two
+    # 200 m streets at y = +-40 (10 pieces) give the quick search its 8 candidates.
+    lines = [LineString([(0, 0), (0.5, 0)]), LineString([(-100, 40), (100, 40)]),
+             LineString([(-100, -40), (100, -40)])]
+    g = crowded(lines, [])
+    s = snap_points(g, np.array([[0.25, 3.0]]))
+    assert (s.edge.tolist(), s.offset_m.tolist(), s.snap_m.tolist()) == ([0], [0.25], [3.0])
+
+
+def test_nearest_street_behind_eight_nearer_piece_midpoints_is_found():
+    # street S (0, 0)-(40, 0) is one piece with its midpoint at (20, 0); P = (0, -5) is 5 m
+    # from S (at its end) but sqrt(20**2 + 5**2) = 20.6 m from that midpoint. Eight tiny
+    # edges centred 6, 8, ..., 18 and 19.5 m below P fill P's 8 nearest midpoints; the
+    # nearest of them (6 m) is no proof that nothing nearer exists (6 > 19.5 - 20), so the
+    # exact search must find S at 5 m.
+    below = [6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 19.5]
+    g = crowded([LineString([(0, 0), (40, 0)])], [(-0.25, -5.0 - c) for c in below])
+    s = snap_points(g, np.array([[0.0, -5.0]]))
+    assert (s.edge.tolist(), s.offset_m.tolist(), s.snap_m.tolist()) == ([0], [0.0], [5.0])
