@@ -1056,3 +1056,29 @@ def test_nearest_street_behind_eight_nearer_piece_midpoints_is_found():
     g = crowded([LineString([(0, 0), (40, 0)])], [(-0.25, -5.0 - c) for c in below])
     s = snap_points(g, np.array([[0.0, -5.0]]))
     assert (s.edge.tolist(), s.offset_m.tolist(), s.snap_m.tolist()) == ([0], [0.0], [5.0])
+
+
+def test_offset_beyond_the_v_end_is_the_edge_length_exactly():
+    # on this bent edge the running sum of segment lengths (2008.865254540693) exceeds the
+    # edge's length as GEOS measures it (2008.8652545406926) in the last bit; a point past
+    # the v end must still get offset == length, never more
+    pts = [[195.10739845680502, 577.6878925178593], [602.2391763796257, 962.423093124381],
+           [72.26526552987677, 499.9728236586185], [744.0974792826482, 177.2267404746588]]
+    line = LineString(pts)
+    g = graph_from_arrays([pts[0], pts[-1]], [0], [1], crs=CRS,
+                          edge_geometry=np.array([line], object))
+    # 10 m past the last vertex, along the last segment
+    d = np.subtract(pts[-1], pts[-2])
+    beyond = np.add(pts[-1], 10.0 * d / np.hypot(*d))
+    s = snap_points(g, beyond[None, :])
+    assert s.offset_m[0] == g.edge_length_m[0] == line.length
+
+
+def test_label_components_breaks_ties_by_first_appearance_among_many_pieces():
+    # 40 two-node pieces listed in order, then a three-node piece: the big one is 0 and the
+    # pairs keep their order of appearance: pair k (nodes 2k, 2k + 1) gets label k + 1
+    u = [2 * k for k in range(40)] + [80, 81]
+    v = [2 * k + 1 for k in range(40)] + [81, 82]
+    got = label_components(np.array(u), np.array(v), 83)
+    want = [k // 2 + 1 for k in range(80)] + [0, 0, 0]
+    assert got.tolist() == want
