@@ -1082,3 +1082,9 @@ def test_label_components_breaks_ties_by_first_appearance_among_many_pieces():
     got = label_components(np.array(u), np.array(v), 83)
     want = [k // 2 + 1 for k in range(80)] + [0, 0, 0]
     assert got.tolist() == want
+
+
+def test_missing_coordinates_in_a_list_stay_unsnapped(bar):
+    # x, y pairs as a plain list with a missing pair (None), e.g. from a table
+    s = snap_points(bar, [[30.0, 4.0], [None, None]])
+    assert (s.edge.tolist(), s.snap_m.tolist()) == ([0, -1], [4.0, np.inf])
