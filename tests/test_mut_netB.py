@@ -714,6 +714,17 @@ def test_component_report_ties_on_weight_put_the_larger_piece_first():
     assert rep["weight"].tolist() == [1.0, 1.0]
     none = component_report(g, snapped([0], [1], [1]))
     assert none.index.tolist() == [1, 2] and none["weight"].tolist() == [0.0, 0.0]
+    assert none["n_origins"].tolist() == [0, 0]
+
+
+def test_component_report_counts_an_isolated_node_without_edges():
+    # nodes 0-1-2 joined by two edges; node 3 has no edge: component 1, 1 node, 0 edges
+    g = graph_from_arrays([[0, 0], [10, 0], [20, 0], [500, 500]], [0, 1], [1, 2], crs=CRS)
+    rep = component_report(g, snapped([0], [1], [1]))
+    assert rep.index.tolist() == [1]
+    assert (rep["n_nodes"].tolist(), rep["n_edges"].tolist(), rep["n_origins"].tolist()) == (
+        [1], [0], [0]
+    )
 
 
 def test_component_report_reads_missing_weights_as_zero():
@@ -965,6 +976,7 @@ def test_a_graph_of_one_closed_loop_has_no_adjacency_but_reaches_its_node():
     loop = LineString([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)])
     g = graph_from_arrays([[0, 0]], [0], [0], crs=CRS, edge_geometry=np.array([loop], object))
     assert g.csgraph().nnz == 0 and g.csgraph().shape == (1, 1)
+    assert g.component.tolist() == [0]
     # a source at 15 m along the loop (snap 1): node 0 at 1 + 15 = 16 or 1 + 25 = 26
     assert distance_from_sources(g, snapped([0], [15.0], [1.0]), cutoff_m=100).tolist() == [16.0]
 
