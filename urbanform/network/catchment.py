@@ -153,5 +153,5 @@ def reached_edges(graph: WalkGraph, sources: Snapped, *, cutoff_m: float) -> gpd
     return gpd.GeoDataFrame(
         {"edge": edge, "start_m": start, "end_m": end, "full": full},
         geometry=gpd.GeoSeries(geoms, crs=graph.crs),
-        crs=graph.crs,
+        crs=graph.crs,  # pragma: no mutate - the geometry column already has this CRS
     )

@@ -107,7 +107,7 @@ class WalkGraph:
                 "component": self.component[self.edge_u],
             },
             geometry=gpd.GeoSeries(self.edge_geometry, crs=self.crs),
-            crs=self.crs,
+            crs=self.crs,  # pragma: no mutate - the geometry column already has this CRS
         )
 
 

@@ -100,7 +100,11 @@ def _point_xy(graph: WalkGraph, points: gpd.GeoSeries | np.ndarray) -> np.ndarra
                 f"snap_points: {int(bad.sum())} geometries are not points; "
                 "pass points (polygon centroids or boundary points) to snap"
             )
-        return np.stack([shapely.get_x(geoms), shapely.get_y(geoms)], axis=1)
+        # GEOS >= 3.12 refuses the x of an empty point: read present points only
+        xy = np.full((geoms.size, 2), np.nan)
+        xy[present, 0] = shapely.get_x(geoms[present])
+        xy[present, 1] = shapely.get_y(geoms[present])
+        return xy
     xy = np.asarray(points, dtype=np.float64)
     if xy.ndim != 2 or xy.shape[1] != 2:
         raise NetworkError(f"snap_points: expected an (n, 2) array of x, y; got shape {xy.shape}")
@@ -404,7 +408,8 @@ def near_street(
     valid = np.flatnonzero(np.isfinite(xy).all(axis=1))
     edges = main_edges(graph, min_piece_share)
     seg = _segments(graph, edges)
-    if valid.size == 0 or seg["piece_seg"].size == 0:
+    # either branch answers snap_points(...).ok: the test below is a shortcut only
+    if valid.size == 0 or seg["piece_seg"].size == 0:  # pragma: no mutate - shortcut only
         return snap_points(graph, xy, max_snap_m=max_snap_m, min_piece_share=min_piece_share).ok
     d, _ = seg["kdtree"].query(xy[valid], k=1, distance_upper_bound=max_snap_m + _PIECE_M / 2)
     sure = d <= max_snap_m * (1.0 - 1e-9)  # margin against rounding of the midpoints
