@@ -361,6 +361,7 @@ def test_unit_flags_and_balanced_share_columns():
     res = _run(_ctx(pop, jobs, districts=_districts()))
     u = res.units
     assert u["balanced"].tolist() == [True, False, False, True]
+    assert u["balanced"].dtype == bool
     assert u["balanced_share__num"].tolist() == [1000.0, 0.0, 0.0, 0.0]
     assert u["balanced_share__den"].tolist() == [1000.0, 800.0, 0.0, 0.0]
     # 1,000 of the 1,800 residents in districts live in balanced ones
@@ -368,17 +369,19 @@ def test_unit_flags_and_balanced_share_columns():
 
 
 def test_residents_outside_every_district_warning():
-    # 2 units (300 and 1,250 residents) outside every district; a job unit and an empty
-    # population unit outside are not counted -> "2 population units (1,550 residents)"
+    # 3 units (300, 1,250 and 0.4 residents) outside every district; a job unit and an
+    # empty population unit outside are not counted -> "3 population units (1,550
+    # residents)" (1,550.4 printed without decimals)
     pop = _points([{"population": 1000.0, "workers": 1000.0},
                    {"population": 300.0, "workers": 100.0},
                    {"population": 1250.0, "workers": 100.0},
+                   {"population": 0.4, "workers": 0.0},
                    {"population": 0.0, "workers": 0.0}],
-                  [(500, 500), (9000, 500), (9000, 900), (9000, 700)])
+                  [(500, 500), (9000, 500), (9000, 900), (9000, 800), (9000, 700)])
     jobs = _points([{"jobs": 1000.0}, {"jobs": 5.0}], [(600, 600), (9500, 500)])
     res = _run(_ctx(pop, jobs, districts=_districts()))
     assert res.warnings == [
-        "2 population units (1,550 residents) lie outside every district and are left out "
+        "3 population units (1,550 residents) lie outside every district and are left out "
         "of balanced_share"
     ]
 
@@ -843,49 +846,57 @@ def test_method_text_without_a_finite_observed_commute():
 # --- params -----------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _Demo(Params):
-    """A parameter class of every kind of default."""
+def _demo() -> type[Params]:
+    """A parameter class of every kind of default, built inside the test (not at import)."""
 
-    radius_m: float = param(500, "walking distance")
-    rings: list[float] = param([500, 800], "ring radii")
-    weights: dict[str, float] = param({"a": 1.5}, "weights")
-    name: str | None = param(None, "")
-    share: float = param(0.25, "a share")
+    @dataclasses.dataclass(frozen=True)
+    class Demo(Params):
+        radius_m: float = param(500, "walking distance")
+        rings: list[float] = param([500, 800], "ring radii")
+        weights: dict[str, float] = param({"a": 1.5}, "weights")
+        name: str | None = param(None, "")
+        share: float = param(0.25, "a share")
+
+    return Demo
 
 
 def test_params_defaults_docs_and_mapping():
-    assert _Demo.defaults() == {"radius_m": 500, "rings": [500, 800], "weights": {"a": 1.5},
-                                "name": None, "share": 0.25}
-    assert _Demo.docs() == {"radius_m": "walking distance", "rings": "ring radii",
-                            "weights": "weights", "name": "", "share": "a share"}
-    p = _Demo(radius_m=300.0)
+    Demo = _demo()
+    assert Demo.defaults() == {"radius_m": 500, "rings": [500, 800], "weights": {"a": 1.5},
+                               "name": None, "share": 0.25}
+    assert Demo.docs() == {"radius_m": "walking distance", "rings": "ring radii",
+                           "weights": "weights", "name": "", "share": "a share"}
+    p = Demo(radius_m=300.0)
     assert (p["radius_m"], p["rings"], len(p), list(p)) == (
         300.0, [500, 800], 5, ["radius_m", "rings", "weights", "name", "share"])
 
 
 def test_params_unknown_key_is_a_key_error():
+    Demo = _demo()
     with pytest.raises(KeyError):
-        _Demo()["kind"]
+        Demo()["kind"]
 
 
 def test_list_and_dict_defaults_are_fresh_copies():
-    a, b = _Demo(), _Demo()
+    Demo = _demo()
+    a, b = Demo(), Demo()
     a.rings.append(1000)
     a.weights["b"] = 2.0
-    assert (b.rings, b.weights, _Demo.defaults()["rings"]) == ([500, 800], {"a": 1.5},
-                                                                [500, 800])
+    assert (b.rings, b.weights, Demo.defaults()["rings"]) == ([500, 800], {"a": 1.5},
+                                                               [500, 800])
 
 
 def test_replace_makes_a_changed_copy():
-    p = _Demo()
+    Demo = _demo()
+    p = Demo()
     q = p.replace(share=0.5)
-    assert (p.share, q.share, type(q)) == (0.25, 0.5, _Demo)
+    assert (p.share, q.share, type(q)) == (0.25, 0.5, Demo)
 
 
 def test_describe_skips_a_none_default_and_an_empty_doc():
     # README cell: `key: default` (doc); a None default gives the bare key, no doc no ()
-    assert _Demo.describe() == (
+    Demo = _demo()
+    assert Demo.describe() == (
         "`radius_m: 500` (walking distance), `rings: [500, 800]` (ring radii), "
         "`weights: {a: 1.5}` (weights), `name`, `share: 0.25` (a share)"
     )
@@ -894,23 +905,34 @@ def test_describe_skips_a_none_default_and_an_empty_doc():
 def test_listing_writes_values_as_yaml():
     # `urbanform validate`: None -> null, strings bare, whole floats as integers below
     # 1e15 (json's float text, "1000000000000000.0", from there), booleans as true/false
-    p = _Demo(radius_m=1e14, rings=[2.0, 1e15, True], weights={"x": -3.0}, name="n",
-              share=2.5)
+    Demo = _demo()
+    p = Demo(radius_m=1e14, rings=[2.0, 1e15, True], weights={"x": -3.0}, name="n",
+             share=2.5)
     assert p.listing() == (
         "radius_m=100000000000000, rings=[2, 1000000000000000.0, true], weights={x: -3}, "
         "name=n, share=2.5"
     )
-    assert _Demo().listing() == (
+    assert Demo().listing() == (
         "radius_m=500, rings=[500, 800], weights={a: 1.5}, name=null, share=0.25"
     )
 
 
 def test_listing_of_tuples_and_a_big_whole_float():
     # tuples as lists; -1e15 is not below 1e15 in size: json's float text (repr: ".0")
-    p = _Demo(rings=(1, 2), radius_m=-1e15)
+    Demo = _demo()
+    p = Demo(rings=(1, 2), radius_m=-1e15)
     assert p.listing().split(", name")[0] == (
         "radius_m=-1000000000000000.0, rings=[1, 2], weights={a: 1.5}"
     )
+
+
+def test_a_plain_field_has_an_empty_doc():
+    # a field not made with param(): no doc, so describe gives no parentheses
+    @dataclasses.dataclass(frozen=True)
+    class Plain(Params):
+        x: int = 1
+
+    assert (Plain.docs(), Plain.describe()) == ({"x": ""}, "`x: 1`")
 
 
 def test_piece_share_param_default_and_doc():
@@ -1025,6 +1047,25 @@ def test_jobs_housing_kind():
         == ["ratio", "balanced_share"]
 
 
+def test_a_kind_is_built_from_its_module():
+    # registry._kind runs at import (before a test can see it); built again here from
+    # the jobs_housing module, it equals the registered kind, with read-only mappings
+    from types import MappingProxyType
+
+    from urbanform.analyses.registry import _kind
+
+    kind = _kind("jobs_housing", jobs_housing, jobs_housing.JobsHousingParams,
+                 jobs_housing.validate_params, jobs_housing.run)
+    assert kind == KINDS["jobs_housing"]
+    assert (type(kind.defaults), type(kind.indicators)) == (MappingProxyType, MappingProxyType)
+    assert dict(kind.defaults) == jobs_housing.JobsHousingParams.defaults()
+    keys = kind.indicator_keys
+    with_keys = _kind("x", jobs_housing, jobs_housing.JobsHousingParams,
+                      jobs_housing.validate_params, jobs_housing.run, keys_for=lambda p: ["k"])
+    assert (keys({}), with_keys.indicator_keys({}), with_keys.name) \
+        == (["ratio", "balanced_share"], ["k"], "x")
+
+
 def test_kind_indicators_are_read_only():
     with pytest.raises(TypeError):
         KINDS["jobs_housing"].indicators["x"] = ("share", "x")  # type: ignore[index]
@@ -1103,6 +1144,11 @@ def test_walk_graph_of_osm_streets_joins_only_at_shared_vertices():
     layers = Layers(crs=CRS, vectors={"streets": _crossing_streets()}, osm_roles={"streets"})
     g = Context(layers).walk_graph()
     assert (g.n_nodes, g.n_edges) == (4, 2)
+
+
+def test_walk_graph_without_streets_for_an_unnamed_step():
+    with pytest.raises(LayerError, match=r"^this step needs a vector layer with role 'streets'"):
+        Context(Layers(crs=CRS)).walk_graph()
 
 
 def test_walk_graph_names_who_needs_the_streets():
