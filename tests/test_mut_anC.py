@@ -560,23 +560,23 @@ def test_cell_polygons_of_two_cells_keep_their_own_vertices():
 
 
 def test_cell_table_sums_per_cell_and_drops_empty_cells():
-    # three units in cell A (jobs 5 + 0 + 1, workers 0 + 2 + 0), one in cell B with
-    # nothing (dropped), one in cell C with only workers (kept); sorted by hex id
-    a = h3.latlng_to_cell(30.63, 103.96, 8)
-    b = h3.latlng_to_cell(30.63, 104.00, 8)
-    c = h3.latlng_to_cell(30.63, 104.04, 8)
-    xy = [_centre(a)] * 3 + [_centre(b), _centre(c)]
+    # three units in cell HI (jobs 5 + 0 + 1, workers 0 + 2 + 0), then one in cell LO with
+    # only 0.5 workers (kept), one in cell MID with nothing (dropped); the table is sorted
+    # by hex id (LO < HI), not in the order the cells come
+    hi, mid, lo = sorted([h3.latlng_to_cell(30.63, lng, 8) for lng in (103.96, 104.0, 104.04)],
+                         reverse=True)
+    xy = [_centre(hi), _centre(hi), _centre(hi), _centre(lo), _centre(mid)]
     units = _points([{"jobs": 5.0, "workers": 0.0}, {"jobs": 0.0, "workers": 2.0},
-                     {"jobs": 1.0, "workers": 0.0}, {"jobs": 0.0, "workers": 0.0},
-                     {"jobs": 0.0, "workers": 3.0}], xy)
+                     {"jobs": 1.0, "workers": 0.0}, {"jobs": 0.0, "workers": 0.5},
+                     {"jobs": 0.0, "workers": 0.0}], xy)
     table = commute.cell_table(units, resolution=8)
-    expected = sorted([(a, 6.0, 2.0), (c, 0.0, 3.0)])
-    assert [(i, r.jobs, r.workers) for i, r in table.iterrows()] == expected
+    assert [(i, r.jobs, r.workers) for i, r in table.iterrows()] == [
+        (lo, 0.0, 0.5), (hi, 6.0, 2.0)]
 
 
-def test_cell_table_keeps_a_cell_with_only_jobs():
+def test_cell_table_keeps_a_cell_with_only_half_a_job():
     a = h3.latlng_to_cell(30.63, 103.96, 8)
-    units = _points([{"jobs": 4.0, "workers": 0.0}], [_centre(a)])
+    units = _points([{"jobs": 0.5, "workers": 0.0}], [_centre(a)])
     assert commute.cell_table(units, resolution=8).index.tolist() == [a]
 
 
@@ -610,6 +610,13 @@ def test_local_ratio_columns_and_a_cell_without_workers():
     assert out.crs == CRS
 
 
+def test_local_ratio_with_half_a_worker():
+    # 1 job and 0.5 workers: 1 / 0.5 = 2
+    a = h3.latlng_to_cell(30.63, 103.96, 8)
+    out, _ = commute.local_ratio(_table({a: (1.0, 0.5)}), crs=CRS, radius_m=1000, resolution=8)
+    assert out["local_ratio"].tolist() == [2.0]
+
+
 def test_local_ratio_memory_refusal_message(monkeypatch):
     # docs/errors.md, ResourceError. One cell: 1 pair (a single point counts itself);
     # 64 bytes a pair = 64 B; no memory available
@@ -637,6 +644,12 @@ def test_pair_estimate_is_all_pairs_when_the_radius_covers_the_area(monkeypatch)
     cells = [h3.latlng_to_cell(30.63, lng, 8) for lng in (103.96, 103.99, 104.02)]
     cells[2] = h3.latlng_to_cell(30.66, 104.02, 8)
     assert _pairs_in_message(monkeypatch, cells, 100_000) == "about 9"
+
+
+def test_pair_estimate_of_two_cells(monkeypatch):
+    # 2 cells, radius 100 km covering both: n x n = 4 pairs
+    cells = [h3.latlng_to_cell(30.63, 103.96, 8), h3.latlng_to_cell(30.66, 104.02, 8)]
+    assert _pairs_in_message(monkeypatch, cells, 100_000) == "about 4"
 
 
 def test_pair_estimate_with_a_small_radius(monkeypatch):
