@@ -1168,3 +1168,18 @@ def test_walk_graph_names_who_needs_the_streets():
     with pytest.raises(LayerError, match=r"^analysis 'tod' needs a vector layer with role "
                                          r"'streets'"):
         Context(Layers(crs=CRS)).walk_graph(needed_by="tod")
+
+
+def test_commute_logs(caplog):
+    # -v shows what was done: 2 cells at resolution 8; minimum commute = d(A, B) km
+    a, b = _res8(30.63, 103.96), _res8(30.63, 104.022)
+    (ax, ay), (bx, by) = _centre(a), _centre(b)
+    d_km = math.hypot(bx - ax, by - ay) / 1000
+    table = _table({a: (0.0, 1.0), b: (1.0, 0.0)})
+    with caplog.at_level(logging.INFO, logger="urbanform.analyses.commute"):
+        commute.local_ratio(table, crs=CRS, radius_m=1000, resolution=8)
+        commute.commute_figures(table, crs=CRS, resolution=8)
+    assert [r.getMessage() for r in caplog.records] == [
+        "local ratio on 2 H3 cells at resolution 8",
+        f"minimum mean commute {d_km:.3f} km on 2 cells (resolution 8)",
+    ]
