@@ -289,6 +289,9 @@ def test_missing_population_counts_as_no_resident():
     assert (ratio.numerator, ratio.denominator) == (500.0, 500.0)
     share = res.indicators["balanced_share"].city
     assert (share.numerator, share.denominator) == (1000.0, 1000.0)
+    # the units (H3 summaries, maps) carry 0, not NaN, for B
+    assert res.units[["population", "workers"]].values.tolist() == [
+        [1000.0, 500.0], [0.0, 0.0], [0.0, 0.0]]
 
 
 def test_fallback_warning_counts_only_units_with_residents():
@@ -327,6 +330,33 @@ def test_missing_job_value_counts_as_no_job():
     jobs = _points([{"jobs": 600.0}, {"jobs": float("nan")}], [(600, 600), (700, 700)])
     ratio = _run(_ctx(pop, jobs)).indicators["ratio"].city
     assert (ratio.numerator, ratio.denominator) == (600.0, 1000.0)
+
+
+def test_population_layer_without_residents_message():
+    pop = _points([{"population": 0.0}], [(500, 500)])
+    jobs = _points([{"jobs": 10.0}], [(600, 600)])
+    with pytest.raises(AnalysisError) as e:
+        _run(_ctx(pop, jobs))
+    assert str(e.value) == (
+        "analysis 'jh': the population layer holds no residents (total 0); check its "
+        "'population' field mapping in layers/*.yml"
+    )
+
+
+def test_missing_population_layer_names_the_analysis():
+    jobs = _points([{"jobs": 10.0}], [(600, 600)])
+    ctx = Context(Layers(crs=CRS, vectors={"jobs": jobs}))
+    with pytest.raises(LayerError, match=r"^analysis 'jh' needs a vector layer with role "
+                                         r"'population'"):
+        _run(ctx)
+
+
+def test_missing_jobs_layer_names_the_analysis():
+    pop = _points([{"population": 10.0}], [(600, 600)])
+    ctx = Context(Layers(crs=CRS, vectors={"population": pop}))
+    with pytest.raises(LayerError, match=r"^analysis 'jh' needs a vector layer with role "
+                                         r"'jobs'"):
+        _run(ctx)
 
 
 def test_jobs_layer_without_jobs_message():
