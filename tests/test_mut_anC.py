@@ -241,6 +241,24 @@ def test_district_balance_includes_both_bounds():
 # --- jobs_housing: runs -----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("indicator", ["ratio", "balanced_share"])
+def test_target_applies_to_its_indicator(indicator):
+    # target >= 0.9: ratio a = 1,000 / 1,000 = 1.0 met, b = 500 / 1,000 = 0.5 not met;
+    # balanced_share a = 1.0 met, b = 0 not met; the other indicator carries no target
+    from urbanform.results import Target
+
+    pop = _points([{"population": 1000.0, "workers": 1000.0}] * 2, [(500, 500), (2500, 500)])
+    jobs = _points([{"jobs": 1000.0}, {"jobs": 500.0}], [(600, 600), (2600, 600)])
+    target = Target(indicator, ">=", 0.9)
+    p = jobs_housing.validate_params({}, where=WHERE)
+    res = jobs_housing.run(_ctx(pop, jobs, districts=_districts()), name="jh", params=p,
+                           target=target)
+    ind = res.indicators[indicator]
+    assert (ind.target, ind.districts["a"].met, ind.districts["b"].met) == (target, True, False)
+    other = res.indicators[{"ratio": "balanced_share", "balanced_share": "ratio"}[indicator]]
+    assert (other.target, other.districts["a"].met) == (None, None)
+
+
 def test_indicator_units_and_labels():
     # INDICATORS: ratio is a ratio "Jobs per resident worker"; balanced_share a share
     pop = _points([{"population": 1000.0, "workers": 1000.0}], [(500, 500)])
@@ -328,8 +346,18 @@ def test_missing_job_value_counts_as_no_job():
     # jobs 600 and NaN (0, not 1) over 1,000 workers: 600 / 1,000 = 0.6
     pop = _points([{"population": 1000.0, "workers": 1000.0}], [(500, 500)])
     jobs = _points([{"jobs": 600.0}, {"jobs": float("nan")}], [(600, 600), (700, 700)])
-    ratio = _run(_ctx(pop, jobs)).indicators["ratio"].city
+    res = _run(_ctx(pop, jobs))
+    ratio = res.indicators["ratio"].city
     assert (ratio.numerator, ratio.denominator) == (600.0, 1000.0)
+    # the units carry 0 jobs, not NaN, for the unit without a value
+    assert res.units["jobs"].tolist() == [0.0, 600.0, 0.0]
+
+
+def test_half_a_job_is_enough_to_run():
+    # 0.5 jobs in all (more than none) over 1,000 workers: 0.0005
+    pop = _points([{"population": 1000.0, "workers": 1000.0}], [(500, 500)])
+    jobs = _points([{"jobs": 0.5}], [(600, 600)])
+    assert _run(_ctx(pop, jobs)).indicators["ratio"].city.value == pytest.approx(0.0005)
 
 
 def test_population_layer_without_residents_message():
@@ -379,6 +407,7 @@ def test_units_carry_population_workers_and_jobs_apart():
     assert u["ratio__num"].tolist() == [0.0, 300.0]
     assert u["ratio__den"].tolist() == [400.0, 0.0]
     assert u.crs == CRS
+    assert u.index.tolist() == [0, 1]  # numbered through, population units first
 
 
 def test_unit_flags_and_balanced_share_columns():
@@ -444,6 +473,8 @@ def test_balance_layer_rows():
     pop = _points([{"population": 1000.0, "workers": 1000.0}], [(500, 500)])
     jobs = _points([{"jobs": 1200.0}, {"jobs": 300.0}], [(600, 600), (2500, 500)])
     res = _run(_ctx(pop, jobs, districts=_districts(("a", "b", "c"))))
+    # c holds no unit: it is still reported, without a value
+    assert res.indicators["ratio"].districts["c"].value is None
     layer = res.layers["balance"]
     assert list(layer.columns) == ["name", "jobs", "workers", "ratio", "balanced", "geometry"]
     assert layer["name"].tolist() == ["a", "b", "c"]
