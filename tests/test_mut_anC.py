@@ -475,6 +475,7 @@ def test_balance_layer_rows():
     res = _run(_ctx(pop, jobs, districts=_districts(("a", "b", "c"))))
     # c holds no unit: it is still reported, without a value
     assert res.indicators["ratio"].districts["c"].value is None
+    assert res.indicators["balanced_share"].districts["c"].value is None
     layer = res.layers["balance"]
     assert list(layer.columns) == ["name", "jobs", "workers", "ratio", "balanced", "geometry"]
     assert layer["name"].tolist() == ["a", "b", "c"]
@@ -1244,3 +1245,36 @@ def test_commute_logs(caplog):
         "local ratio on 2 H3 cells at resolution 8",
         f"minimum mean commute {d_km:.3f} km on 2 cells (resolution 8)",
     ]
+
+
+def test_run_reports_the_coarsened_transport_problem():
+    # three resolution-8 cells a few km apart, at most 2 for the transport problem: the
+    # warning goes to the run's warnings, not into extra
+    cells = [_res8(30.63, 103.96), _res8(30.63, 104.00), _res8(30.63, 104.04)]
+    res_ = next(r for r in range(8, -1, -1) if len(_parents(cells, r)) <= 2)
+    n = len(_parents(cells, res_))
+    pop = _points([{"population": 10.0, "workers": 10.0}] * 3, [_centre(c) for c in cells])
+    jobs = _points([{"jobs": 30.0}], [_centre(cells[0])])
+    res = _run(_ctx(pop, jobs), max_transport_cells=2)
+    assert res.warnings == [
+        f"the transport problem has 3 non-empty H3 cells at resolution 8 (limit 2); it was "
+        f"solved on {n} cells at resolution {res_}"
+    ]
+    assert sorted(res.extra) == ["min_mean_commute_km", "transport_cells",
+                                 "transport_h3_resolution", "transport_h3_resolution_requested"]
+
+
+def test_run_reads_od_in_its_own_crs(tmp_path):
+    # one trip A -> B given in longitude and latitude (od_crs EPSG:4326): mean = d(A, B);
+    # the minimum is d too (the worker lives in A, the job is in B): excess 0
+    a, b = _res8(30.63, 103.96), _res8(30.63, 104.022)
+    (alat, alng), (blat, blng) = h3.cell_to_latlng(a), h3.cell_to_latlng(b)
+    (ax, ay), (bx, by) = _centre(a), _centre(b)
+    d = math.hypot(bx - ax, by - ay) / 1000
+    od = tmp_path / "od.csv"
+    od.write_text(f"origin_x,origin_y,dest_x,dest_y\n{alng},{alat},{blng},{blat}\n")
+    pop = _points([{"population": 10.0, "workers": 10.0}], [(ax, ay)])
+    jobs = _points([{"jobs": 10.0}], [(bx, by)])
+    res = _run(_ctx(pop, jobs), od=str(od), od_crs="EPSG:4326")
+    assert res.extra["actual_mean_commute_km"] == pytest.approx(d, rel=1e-9)
+    assert res.extra["excess_commuting"] == pytest.approx(0.0, abs=1e-9)
