@@ -585,6 +585,7 @@ def test_cells_of_projects_to_lon_lat_first():
     x, y = TO_UTM.transform(103.96, 30.63)
     got = commute.cells_of(np.array([[x, y]]), crs=CRS, resolution=9)
     assert got.tolist() == [h3.latlng_to_cell(30.63, 103.96, 9)]
+    assert got.dtype == np.dtype(object)  # Python strings, as for no point
 
 
 def test_cell_centres_and_polygons_of_no_cell():
@@ -781,10 +782,18 @@ def _parents(cells: list[str], res: int) -> set[str]:
     return {h3.cell_to_parent(c, res) for c in cells}
 
 
-def test_commute_figures_coarsen_above_the_cell_limit():
-    # three cells a few km apart at resolution 8; the resolution kept is the finest at
-    # which their parents (h3.cell_to_parent) number at most 2
-    cells = [_res8(30.63, 103.96), _res8(30.63, 104.00), _res8(30.63, 104.04)]
+def _sibling_cells() -> list[str]:
+    """Two resolution-8 children of one resolution-7 cell and a cell 8 km away."""
+    a, b = sorted(h3.cell_to_children(h3.cell_to_parent(_res8(30.63, 103.96), 7), 8))[:2]
+    return [a, b, _res8(30.63, 104.04)]
+
+
+@pytest.mark.parametrize("cells", [
+    [_res8(30.63, 103.96), _res8(30.63, 104.00), _res8(30.63, 104.04)], _sibling_cells()])
+def test_commute_figures_coarsen_above_the_cell_limit(cells):
+    # three cells at resolution 8; the resolution kept is the finest at which their
+    # parents (h3.cell_to_parent) number at most 2 (6 for the first three cells, 7 for
+    # the siblings)
     table = _table({cells[0]: (0.0, 1.0), cells[1]: (1.0, 0.0), cells[2]: (1.0, 1.0)})
     res = next(r for r in range(8, -1, -1) if len(_parents(cells, r)) <= 2)
     n = len(_parents(cells, res))
@@ -795,6 +804,29 @@ def test_commute_figures_coarsen_above_the_cell_limit():
         f"the transport problem has 3 non-empty H3 cells at resolution 8 (limit 2); it was "
         f"solved on {n} cells at resolution {res}"
     ]
+
+
+def test_commute_figures_default_cell_limit_is_3000():
+    # 3,001 cells (workers in each, jobs in the first): one more than the default limit
+    # of 3,000, so the problem is solved on coarser cells
+    centre = _res8(30.63, 103.96)
+    cells = sorted(h3.grid_disk(centre, 32))[:3001]
+    table = _table({c: (1.0 if c == cells[0] else 0.0, 1.0) for c in cells})
+    out = commute.commute_figures(table, crs=CRS, resolution=8)
+    assert out["transport_h3_resolution"] == 7
+    assert out["warnings"][0].startswith(
+        "the transport problem has 3,001 non-empty H3 cells at resolution 8 (limit 3,000)")
+
+
+def test_commute_figures_coarsen_down_to_resolution_zero():
+    # three resolution-1 cells in three resolution-0 cells, limit 2: aggregated once to
+    # resolution 0, where they are still 3 cells
+    merc = pyproj.CRS(3857)
+    cells = sorted(h3.latlng_to_cell(lat, lng, 1) for lat, lng in ((30, 104), (30, 80), (55, 104)))
+    assert len(_parents(cells, 0)) == 3
+    table = _table({cells[0]: (1.0, 1.0), cells[1]: (1.0, 1.0), cells[2]: (1.0, 1.0)})
+    out = commute.commute_figures(table, crs=merc, resolution=1, max_cells=2)
+    assert (out["transport_h3_resolution"], out["transport_cells"]) == (0, 3)
 
 
 def test_commute_figures_coarsening_stops_at_resolution_zero():
@@ -835,6 +867,20 @@ def test_od_with_counts_gives_excess_commuting(tmp_path):
                              "{ax},{ay},{bx},{by},4\n")
     out = commute.commute_figures(table, crs=CRS, resolution=8, od=od)
     assert out["actual_mean_commute_km"] == pytest.approx(d, rel=1e-9)
+    assert out["excess_commuting"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_od_of_short_trips_has_an_excess_figure(tmp_path):
+    # neighbouring cells under 1 km apart: 1 worker in A, 1 job in B, one trip A -> B:
+    # minimum = mean = d < 1 km, excess 1 - d / d = 0
+    a = _res8(30.63, 103.96)
+    b = sorted(set(h3.grid_disk(a, 1)) - {a})[0]
+    (ax, ay), (bx, by) = _centre(a), _centre(b)
+    assert math.hypot(bx - ax, by - ay) < 1000
+    od = tmp_path / "od.csv"
+    od.write_text(f"origin_x,origin_y,dest_x,dest_y\n{X0 + ax},{Y0 + ay},{X0 + bx},{Y0 + by}\n")
+    out = commute.commute_figures(_table({a: (0.0, 1.0), b: (1.0, 0.0)}), crs=CRS,
+                                  resolution=8, od=str(od))
     assert out["excess_commuting"] == pytest.approx(0.0, abs=1e-9)
 
 
