@@ -744,6 +744,31 @@ def test_min_commute_is_rounded_to_nine_decimals():
     assert km == 0.333333333
 
 
+def test_min_commute_weighs_unequal_supply():
+    # 3 workers at A (0, 0), 1 at B (10 km, 0); 2 jobs 1 km north of each. Shares: A 0.75,
+    # B 0.25; jobs 0.5 and 0.5. Best: A sends 0.5 north (1 km) and 0.25 to B's jobs
+    # (hypot(10, 1) km), B sends 0.25 north (1 km):
+    # 0.5 x 1 + 0.25 x 1 + 0.25 x hypot(10, 1) = 0.75 + 0.25 x 10.0498756 = 3.2624689 km
+    km = commute.min_mean_commute_km(np.array([[0.0, 0.0], [10_000.0, 0.0]]),
+                                     np.array([3.0, 1.0]),
+                                     np.array([[0.0, 1000.0], [10_000.0, 1000.0]]),
+                                     np.array([2.0, 2.0]))
+    assert km == pytest.approx(0.75 + 0.25 * math.hypot(10, 1), rel=1e-9)
+
+
+def test_min_commute_warns_when_the_solver_stops_early(monkeypatch, caplog):
+    # an iteration cap of 1 stops the network simplex before the optimum: the log says so
+    monkeypatch.setattr(commute, "_EMD_MAX_ITER", 1)
+    xy = np.array([[0.0, 0.0], [1000.0, 0.0], [0.0, 3000.0]])
+    with caplog.at_level(logging.WARNING, logger="urbanform.analyses.commute"), \
+            pytest.warns(UserWarning, match="numItermax reached"):
+        commute.min_mean_commute_km(xy, np.array([1.0, 2.0, 3.0]), xy[::-1] + 5,
+                                    np.array([3.0, 1.0, 2.0]))
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().startswith("transport problem: numItermax reached")
+
+
 def test_min_commute_logs_no_warning_when_solved(caplog):
     with caplog.at_level(logging.WARNING, logger="urbanform.analyses.commute"):
         commute.min_mean_commute_km(np.array([[0.0, 0.0]]), np.array([1.0]),
@@ -994,8 +1019,9 @@ def test_params_defaults_docs_and_mapping():
 
 def test_params_unknown_key_is_a_key_error():
     Demo = _demo()
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError) as e:
         Demo()["kind"]
+    assert e.value.args == ("kind",)
 
 
 def test_list_and_dict_defaults_are_fresh_copies():
