@@ -1002,6 +1002,7 @@ def _demo() -> type[Params]:
         weights: dict[str, float] = param({"a": 1.5}, "weights")
         name: str | None = param(None, "")
         share: float = param(0.25, "a share")
+        tiers: list[dict[str, float]] = param([{"r": 1.0}], "nested, as park tiers")
 
     return Demo
 
@@ -1009,12 +1010,13 @@ def _demo() -> type[Params]:
 def test_params_defaults_docs_and_mapping():
     Demo = _demo()
     assert Demo.defaults() == {"radius_m": 500, "rings": [500, 800], "weights": {"a": 1.5},
-                               "name": None, "share": 0.25}
+                               "name": None, "share": 0.25, "tiers": [{"r": 1.0}]}
     assert Demo.docs() == {"radius_m": "walking distance", "rings": "ring radii",
-                           "weights": "weights", "name": "", "share": "a share"}
+                           "weights": "weights", "name": "", "share": "a share",
+                           "tiers": "nested, as park tiers"}
     p = Demo(radius_m=300.0)
     assert (p["radius_m"], p["rings"], len(p), list(p)) == (
-        300.0, [500, 800], 5, ["radius_m", "rings", "weights", "name", "share"])
+        300.0, [500, 800], 6, ["radius_m", "rings", "weights", "name", "share", "tiers"])
 
 
 def test_params_unknown_key_is_a_key_error():
@@ -1029,6 +1031,8 @@ def test_list_and_dict_defaults_are_fresh_copies():
     a, b = Demo(), Demo()
     a.rings.append(1000)
     a.weights["b"] = 2.0
+    a.tiers[0]["r"] = 5.0  # nested: a deep copy each
+    assert b.tiers == [{"r": 1.0}] == Demo.defaults()["tiers"]
     assert (b.rings, b.weights, Demo.defaults()["rings"]) == ([500, 800], {"a": 1.5},
                                                                [500, 800])
 
@@ -1045,7 +1049,8 @@ def test_describe_skips_a_none_default_and_an_empty_doc():
     Demo = _demo()
     assert Demo.describe() == (
         "`radius_m: 500` (walking distance), `rings: [500, 800]` (ring radii), "
-        "`weights: {a: 1.5}` (weights), `name`, `share: 0.25` (a share)"
+        "`weights: {a: 1.5}` (weights), `name`, `share: 0.25` (a share), "
+        "`tiers: [{r: 1}]` (nested, as park tiers)"
     )
 
 
@@ -1057,10 +1062,11 @@ def test_listing_writes_values_as_yaml():
              share=2.5)
     assert p.listing() == (
         "radius_m=100000000000000, rings=[2, 1000000000000000.0, true], weights={x: -3}, "
-        "name=n, share=2.5"
+        "name=n, share=2.5, tiers=[{r: 1}]"
     )
     assert Demo().listing() == (
-        "radius_m=500, rings=[500, 800], weights={a: 1.5}, name=null, share=0.25"
+        "radius_m=500, rings=[500, 800], weights={a: 1.5}, name=null, share=0.25, "
+        "tiers=[{r: 1}]"
     )
 
 
