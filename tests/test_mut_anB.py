@@ -19,6 +19,7 @@ import shapely
 
 from urbanform.analyses import living_circle as lc
 from urbanform.analyses import stations as sta
+from urbanform.analyses import tod
 from urbanform.analyses.context import Context
 from urbanform.errors import AnalysisError, LayerError
 from urbanform.layers.types import Layers
@@ -506,3 +507,345 @@ def test_polygon_unit_uses_a_point_inside() -> None:
                            geometry=[shapely.box(*_xy(45, 5), *_xy(55, 15))])
     res = _lc_run(pop, _lc_fac([(60, 5, "kindergarten")]), KG)
     assert res.units["dist_kindergarten"].iloc[0] == pytest.approx(25.0)
+
+
+# ---------------------------------------------------------------------------------------
+# tod.py: the river streets of tests/test_tod.py
+#
+#     north bank (0,300) ---- (150,300) ---------------------- (1000,300)
+#                                 |  bridge
+#     south bank (0,0) ------ (150,0) ------------------------ (1000,0)
+# ---------------------------------------------------------------------------------------
+
+RIVER = [[(0, 0), (150, 0)], [(150, 0), (1000, 0)], [(0, 300), (150, 300)],
+         [(150, 300), (1000, 300)], [(150, 0), (150, 300)]]
+
+
+def _tod_points(rows: list[dict], xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(rows, geometry=shapely.points([_xy(*p) for p in xy]), crs=CRS)
+
+
+def _tod_ctx(*, stations, population, jobs=None, landuse=None) -> Context:
+    streets = gpd.GeoDataFrame(
+        geometry=[shapely.LineString([_xy(*p) for p in seg]) for seg in RIVER], crs=CRS)
+    vectors = {"stations": stations, "population": population, "streets": streets}
+    if jobs is not None:
+        vectors["jobs"] = jobs
+    if landuse is not None:
+        vectors["landuse"] = landuse
+    return Context(Layers(crs=CRS, vectors=vectors))
+
+
+def _tod_run(ctx: Context, **params):
+    p = tod.validate_params(params, where="analyses/tod.yml")
+    return tod.run(ctx, name="tod", params=p, target=None)
+
+
+def _station_a() -> gpd.GeoDataFrame:
+    return _tod_points([{"name": "A", "line": "Line 1"}], [(0, 0)])
+
+
+def _residents() -> gpd.GeoDataFrame:
+    # (450, 0) walks 450 m; (0, 300) walks 150 + 300 + 150 = 600 m (300 m straight)
+    return _tod_points([{"population": 100.0, "dwellings": 40.0},
+                        {"population": 10.0, "dwellings": 4.0}], [(450, 0), (0, 300)])
+
+
+@pytest.fixture(scope="module")
+def river_result():
+    return _tod_run(_tod_ctx(stations=_station_a(), population=_residents()))
+
+
+def test_tod_station_layer_columns_and_counts(river_result) -> None:
+    layer = river_result.layers["stations"]
+    figures = ["residents", "dwellings", "jobs", "area_ha", "activity_per_ha", "landuse_mix",
+               "walkable_share"]
+    assert list(layer.columns) == ["name", "line", "entrances",
+                                   *[f"{c}_500" for c in figures],
+                                   *[f"{c}_800" for c in figures], "geometry"]
+    row = layer.iloc[0]
+    # 500 m: the 450 m walker (100 residents, 40 dwellings); 800 m: both (110, 44)
+    assert (row["residents_500"], row["dwellings_500"]) == (100.0, 40.0)
+    assert (row["residents_800"], row["dwellings_800"]) == (110.0, 44.0)
+    # no jobs layer, no land use: NaN
+    assert math.isnan(row["jobs_800"]) and math.isnan(row["landuse_mix_800"])
+
+
+def test_tod_station_layer_style(river_result) -> None:
+    s = river_result.style("stations")
+    assert (s.title, s.title_zh, s.value_field, s.ramp, s.label_field) == (
+        "Rail stations: residents and jobs within walking distance",
+        "轨道站点周边居住人口与就业岗位", "residents_800", "seq", "name")
+    assert list(s.popup_fields) == [
+        "name", "line", "residents_800", "dwellings_800", "jobs_800", "area_ha_800",
+        "activity_per_ha_800", "landuse_mix_800", "walkable_share_800"]
+
+
+def test_tod_catchment_layer_rows_columns_and_style(river_result) -> None:
+    layer = river_result.layers["catchments"]
+    # one row per station and ring, the largest ring first
+    assert layer["radius_m"].tolist() == [800.0, 500.0]
+    assert layer[["station", "line"]].values.tolist() == [["A", "Line 1"], ["A", "Line 1"]]
+    assert layer["residents"].tolist() == [110.0, 100.0]
+    cols = ["station", "line", "radius_m", "residents", "dwellings", "jobs", "area_ha",
+            "activity_per_ha", "landuse_mix", "walkable_share"]
+    assert list(layer.columns) == [*cols, "geometry"]
+    assert layer.crs == CRS
+    s = river_result.style("catchments")
+    assert (s.title, s.title_zh, s.value_field, s.ramp, s.label_field) == (
+        "Station walking catchments", "轨道站点步行服务范围", "activity_per_ha", "seq",
+        "station")
+    assert list(s.popup_fields) == cols
+    assert s.labels == {
+        "en": {"residents": "Residents", "dwellings": "Dwellings", "jobs": "Jobs",
+               "area_ha": "Catchment area (ha)", "activity_per_ha": "Residents + jobs per ha",
+               "landuse_mix": "Land-use mix (0-1)",
+               "walkable_share": "Walkable share of the circle", "radius_m": "Radius (m)"},
+        "zh": {"residents": "居住人口", "dwellings": "住宅套数", "jobs": "就业岗位",
+               "area_ha": "服务范围面积（公顷）", "activity_per_ha": "每公顷人口与岗位",
+               "landuse_mix": "用地混合度", "walkable_share": "可步行比例",
+               "radius_m": "半径（米）"},
+    }
+
+
+def test_tod_params_in_the_result_are_json_numbers(river_result) -> None:
+    p = river_result.params
+    assert (p["radius_m"], p["max_snap_m"], p["indicator_radius_m"], p["distance"]) == (
+        [500, 800], 100, 800, "network")
+    assert all(type(v) is int for v in p["radius_m"])
+    res = _tod_run(_tod_ctx(stations=_station_a(), population=_residents()),
+                   radius_m=450.5, max_snap_m=99.5, distance="euclidean")
+    assert (res.params["radius_m"], res.params["max_snap_m"],
+            res.params["indicator_radius_m"]) == ([450.5], 99.5, 450.5)
+
+
+def test_tod_warns_without_jobs_layer_and_counts_stations(river_result) -> None:
+    assert river_result.warnings == [
+        "no jobs layer: jobs and jobs_share are not computed and activity density counts "
+        "residents only"
+    ]
+    assert river_result.extra == {"stations": 1, "entrances": 1}
+
+
+def test_tod_method_for_network_distance(river_result) -> None:
+    assert river_result.method == (
+        "Transit-oriented development catchments of 500, 800 m around 1 rail stations "
+        "(features sharing a name are one station's entrances), by walking distance on the "
+        "street network (snap of at most 100 m + along the street + network + along the "
+        "street + snap) from each resident or job unit to the nearest entrance of the "
+        "station; a catchment polygon is the street length walked within the radius, "
+        "widened by 50 m on each side and clipped to the straight-line circle, and its "
+        "walkable share is its area over the straight-line circle's (pi r^2, or the union "
+        "of circles around all entrances). Per station and ring: residents, dwellings and "
+        "jobs within reach; activity density = (residents + jobs) per hectare of catchment; "
+        "pop_share and jobs_share count the residents and jobs within 800 m of any station, "
+        "once where catchments overlap."
+    )
+
+
+def test_tod_method_for_euclidean_distance_with_land_use() -> None:
+    lu = gpd.GeoDataFrame({"class": ["residential", "commercial"]}, crs=CRS,
+                          geometry=[shapely.box(*_xy(0, 0), *_xy(100, 100)),
+                                    shapely.box(*_xy(100, 0), *_xy(200, 100))])
+    res = _tod_run(_tod_ctx(stations=_station_a(), population=_residents(), landuse=lu),
+                   radius_m=[600], distance="euclidean")
+    assert res.method == (
+        "Transit-oriented development catchments of 600 m around 1 rail stations (features "
+        "sharing a name are one station's entrances), by straight-line distance from each "
+        "resident or job unit to the nearest entrance; the catchment is the straight-line "
+        "circle (the union of circles around all entrances), so no walkable share is given. "
+        "Per station and ring: residents, dwellings and jobs within reach; activity density "
+        "= (residents + jobs) per hectare of catchment; land-use mix is the Shannon entropy "
+        "of land-use class areas in the catchment divided by ln k, k being the number of "
+        "land-use classes present in the city; pop_share and jobs_share count the residents "
+        "and jobs within 600 m of any station, once where catchments overlap."
+    )
+    # both land-use squares lie wholly inside the 600 m circle: two equal areas, mix 1
+    assert res.layers["stations"]["landuse_mix_600"].tolist() == [1.0]
+    # euclidean: no walkable share, no snapping warnings
+    assert math.isnan(res.layers["stations"]["walkable_share_600"].iloc[0])
+
+
+def test_tod_euclidean_distance_to_the_nearest_entrance_and_beyond_the_radius() -> None:
+    # entrances of A at (0, 0) and (100, 0); units (450, 0): 350 m to the nearer entrance;
+    # (0, 300): 300 m; (1000, 0): 900 m, beyond 400 m
+    st = _tod_points([{"name": "A", "line": ""}, {"name": "A", "line": ""}], [(0, 0), (100, 0)])
+    pop = _tod_points([{"population": 100.0}, {"population": 10.0}, {"population": 1.0}],
+                      [(450, 0), (0, 300), (1000, 0)])
+    res = _tod_run(_tod_ctx(stations=st, population=pop), radius_m=[400], distance="euclidean")
+    u = res.units
+    assert u["station_m"].iloc[:2].tolist() == [350.0, 300.0]
+    assert math.isnan(u["station_m"].iloc[2])
+    # the ring counts a unit by its nearest entrance: 100 + 10 within 400 m
+    assert res.layers["stations"]["residents_400"].tolist() == [110.0]
+    # pop_share: 110 of 111 residents
+    assert res.indicators["pop_share"].city.value == pytest.approx(110 / 111)
+    assert res.extra == {"stations": 1, "entrances": 2}
+    # the circle: union of two 400 m discs 100 m apart, each of 64 segments
+    area = shapely.union_all([shapely.Point(_xy(0, 0)).buffer(400, quad_segs=16),
+                              shapely.Point(_xy(100, 0)).buffer(400, quad_segs=16)]).area
+    assert res.layers["stations"]["area_ha_400"].iloc[0] == pytest.approx(area / 1e4)
+    # activity: 110 residents per area_ha
+    assert res.layers["stations"]["activity_per_ha_400"].iloc[0] == pytest.approx(
+        110 / (area / 1e4))
+
+
+def test_tod_units_missing_values_count_zero_and_jobs_count_in_jobs_share() -> None:
+    # a resident without a population value (0) and one without dwellings (0 when another
+    # unit has dwellings); a job unit of 30 jobs at (300, 0), one without a value
+    pop = _tod_points([{"population": float("nan"), "dwellings": 5.0},
+                       {"population": 20.0, "dwellings": float("nan")}], [(100, 0), (200, 0)])
+    jobs = _tod_points([{"jobs": 30.0}, {"jobs": float("nan")}], [(300, 0), (900, 0)])
+    res = _tod_run(_tod_ctx(stations=_station_a(), population=pop, jobs=jobs),
+                   radius_m=[500])
+    u = res.units
+    assert u["population"].tolist() == [0.0, 20.0, 0.0, 0.0]
+    assert u["dwellings"].tolist() == [5.0, 0.0, 0.0, 0.0]
+    assert u["jobs"].tolist() == [0.0, 0.0, 30.0, 0.0]
+    assert u["is_job"].tolist() == [False, False, True, True]
+    row = res.layers["stations"].iloc[0]
+    # within 500 m (walks 100, 200, 300; 900 is beyond): 20 residents, 5 dwellings, 30 jobs
+    assert (row["residents_500"], row["dwellings_500"], row["jobs_500"]) == (20.0, 5.0, 30.0)
+    assert res.indicators["jobs_share"].city.value == 1.0
+    assert res.indicators["pop_share"].city.value == 1.0
+    assert u["jobs_share__num"].tolist() == [0.0, 0.0, 30.0, 0.0]
+    assert u["pop_share__den"].tolist() == [0.0, 20.0, 0.0, 0.0]
+    # a jobs layer given: no "no jobs layer" warning
+    assert res.warnings == []
+
+
+def test_tod_units_off_the_streets_and_stations_without_an_entrance_warn() -> None:
+    # B at (500, 150) is 150 m from both banks; a resident (600, 150) of 7 and a job unit
+    # (700, 150) of 25 jobs likewise: beyond max_snap_m 100
+    st = _tod_points([{"name": "A", "line": ""}, {"name": "B", "line": ""}], [(0, 0), (500, 150)])
+    pop = _tod_points([{"population": 100.0}, {"population": 7.0}], [(450, 0), (600, 150)])
+    jobs = _tod_points([{"jobs": 25.0}], [(700, 150)])
+    res = _tod_run(_tod_ctx(stations=st, population=pop, jobs=jobs))
+    assert res.warnings == [
+        "1 population units (7 residents) lie farther than 100 m from any street and count "
+        "as not within reach",
+        "1 job units (25 jobs) lie farther than 100 m from any street and count as not "
+        "within reach",
+        "1 stations have no entrance within 100 m of a street and get empty catchments: B",
+    ]
+    table = res.layers["stations"].set_index("name")
+    assert table.loc["B", "residents_800"] == 0.0
+    assert table.loc["B", "area_ha_800"] == 0.0
+
+
+@pytest.mark.parametrize(("n", "shown"), [
+    (5, "B1, B2, B3, B4, B5"), (6, "B1, B2, B3, B4, B5, ..."),
+])
+def test_tod_lists_at_most_five_stations_without_an_entrance(n, shown) -> None:
+    # stations B1.. at (300 + 100 i, 150): 150 m from every street
+    st = _tod_points([{"name": "A", "line": ""}, *[{"name": f"B{i + 1}", "line": ""}
+                                                   for i in range(n)]],
+                     [(0, 0), *[(300 + 100 * i, 150) for i in range(n)]])
+    res = _tod_run(_tod_ctx(stations=st, population=_residents()), radius_m=[200])
+    assert (f"{n} stations have no entrance within 100 m of a street and get empty "
+            f"catchments: {shown}") in res.warnings
+
+
+def test_tod_zero_snap_distance_is_allowed() -> None:
+    # max_snap_m 0: only units exactly on a street snap; (450, 0) is, (0, 300) is too
+    p = tod.validate_params({"max_snap_m": 0}, where="t.yml")
+    assert p.max_snap_m == 0.0
+    res = _tod_run(_tod_ctx(stations=_station_a(), population=_residents()), max_snap_m=0)
+    assert res.layers["stations"]["residents_800"].tolist() == [110.0]
+
+
+def test_tod_validate_sorts_and_deduplicates_rings() -> None:
+    p = tod.validate_params({"radius_m": [800, 300, 800]}, where="t.yml")
+    assert (p.radius_m, p.indicator_m) == ([300.0, 800.0], 800.0)
+    p = tod.validate_params({"radius_m": (400,), "indicator_radius_m": 250}, where="t.yml")
+    assert (p.radius_m, p.indicator_radius_m) == ([400.0], 250.0)
+    assert tod.validate_params(None, where="t.yml").radius_m == [500.0, 800.0]
+    assert tod.validate_params({"min_piece_share": 0.5}, where="t.yml").min_piece_share == 0.5
+
+
+@pytest.mark.parametrize("params", [
+    {"radius_m": [500, -1]}, {"max_snap_m": -1}, {"indicator_radius_m": 0},
+    {"min_piece_share": 2}, {"distance": "manhattan"},
+])
+def test_tod_validate_rejects_bad_values(params) -> None:
+    key = next(iter(params))
+    with pytest.raises(AnalysisError, match=rf"^t\.yml: params\.{key} "):
+        tod.validate_params(params, where="t.yml")
+
+
+def test_tod_empty_radius_list_message() -> None:
+    with pytest.raises(AnalysisError) as e:
+        tod.validate_params({"radius_m": []}, where="t.yml")
+    assert str(e.value) == "t.yml: params.radius_m must be a number or a non-empty list"
+
+
+def test_tod_params_used_before_validation_are_an_error() -> None:
+    with pytest.raises(AnalysisError) as e:
+        _ = tod.TodParams().indicator_m
+    assert str(e.value) == "tod parameters used before validate_params"
+
+
+def test_tod_empty_stations_layer_is_an_error() -> None:
+    empty = gpd.GeoDataFrame({"name": [], "line": []}, geometry=[], crs=CRS)
+    with pytest.raises(LayerError) as e:
+        _tod_run(_tod_ctx(stations=empty, population=_residents()))
+    assert str(e.value) == ("analysis 'tod': the stations layer has no feature; check its "
+                            "source and layers/*.yml")
+
+
+# landuse_mix: two 10 x 10 m classes side by side, residential (0..10) and commercial (10..20)
+
+
+def _lu(extra: list[tuple[str, shapely.Geometry]] = ()) -> gpd.GeoDataFrame:
+    rows = [("residential", shapely.box(0, 0, 10, 10)), ("commercial", shapely.box(10, 0, 20, 10)),
+            *extra]
+    return gpd.GeoDataFrame({"class": [r[0] for r in rows]}, geometry=[r[1] for r in rows],
+                            crs=CRS)
+
+
+def test_landuse_mix_ignores_classes_without_area() -> None:
+    # a road line has no area: k stays 2, and half of each class gives 1
+    lu = _lu([("road", shapely.LineString([(0, 5), (20, 5)]))])
+    assert tod.landuse_mix(np.array([shapely.box(5, 0, 15, 10)]), lu).tolist() == [1.0]
+
+
+def test_landuse_mix_counts_a_tiny_class_in_k() -> None:
+    # a 0.5 m^2 park far away is a third class present in the city: k = 3, so two equal
+    # shares give ln 2 / ln 3
+    lu = _lu([("park", shapely.box(100, 100, 100.5, 101))])
+    out = tod.landuse_mix(np.array([shapely.box(5, 0, 15, 10)]), lu)
+    assert out[0] == pytest.approx(math.log(2) / math.log(3), rel=1e-12)
+
+
+def test_landuse_mix_counts_a_small_overlap() -> None:
+    # the polygon 9.5..20 x 0..1 holds 0.5 m^2 residential and 10 m^2 commercial
+    p1, p2 = 0.5 / 10.5, 10 / 10.5
+    expected = -(p1 * math.log(p1) + p2 * math.log(p2)) / math.log(2)
+    out = tod.landuse_mix(np.array([shapely.box(9.5, 0, 20, 1)]), _lu())
+    assert out[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_landuse_mix_of_a_polygon_touching_land_use_only_is_nan() -> None:
+    # 20..30 touches commercial along x = 20: no land-use area inside
+    out = tod.landuse_mix(np.array([shapely.box(20, 0, 30, 10), shapely.box(5, 0, 15, 10)]),
+                          _lu())
+    assert math.isnan(out[0]) and out[1] == 1.0
+
+
+def test_landuse_mix_of_five_equal_classes_is_exactly_one() -> None:
+    # five 10 x 10 classes inside the polygon: shares 0.2 each, H = ln 5 / ln 5 = 1; the
+    # 1.0000000000000002 that the sum rounds to is clipped to 1
+    lu = gpd.GeoDataFrame({"class": list("abcde")}, crs=CRS,
+                          geometry=[shapely.box(10 * i, 0, 10 * i + 10, 10) for i in range(5)])
+    out = tod.landuse_mix(np.array([shapely.box(-1, -1, 51, 11)]), lu)
+    assert out.tolist() == [1.0]
+
+
+def test_landuse_mix_edge_cases() -> None:
+    # one class only (k = 1) and no polygons: NaN / empty; a land use with a missing
+    # geometry is skipped
+    one = gpd.GeoDataFrame({"class": ["a"]}, geometry=[shapely.box(0, 0, 10, 10)], crs=CRS)
+    assert np.isnan(tod.landuse_mix(np.array([shapely.box(0, 0, 5, 5)]), one)).all()
+    assert tod.landuse_mix(np.array([], dtype=object), _lu()).size == 0
+    lu = _lu([("park", None)])
+    assert tod.landuse_mix(np.array([shapely.box(5, 0, 15, 10)]), lu).tolist() == [1.0]
