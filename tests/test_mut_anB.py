@@ -849,3 +849,155 @@ def test_landuse_mix_edge_cases() -> None:
     assert tod.landuse_mix(np.array([], dtype=object), _lu()).size == 0
     lu = _lu([("park", None)])
     assert tod.landuse_mix(np.array([shapely.box(5, 0, 15, 10)]), lu).tolist() == [1.0]
+
+
+# ---------------------------------------------------------------------------------------
+# tod_catchments.py
+# ---------------------------------------------------------------------------------------
+
+
+def _street_graph(lines: list[list[tuple[float, float]]]):
+    from urbanform.network import graph_from_lines
+
+    return graph_from_lines(gpd.GeoDataFrame(
+        geometry=[shapely.LineString([_xy(*p) for p in seg]) for seg in lines], crs=CRS))
+
+
+def test_concat_pieces_of_no_batch_is_empty_and_of_several_is_sorted_by_station() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    empty = tc.concat_pieces([])
+    assert (empty.station.size, empty.edge.size, empty.start_m.size, empty.end_m.size) == (
+        0, 0, 0, 0)
+    assert (empty.station.dtype, empty.edge.dtype) == (np.int64, np.int64)
+    a = tc.Pieces(np.array([2, 0]), np.array([7, 8]), np.array([0.0, 1.0]), np.array([5.0, 6.0]))
+    b = tc.Pieces(np.array([1, 0]), np.array([9, 3]), np.array([2.0, 3.0]), np.array([7.0, 8.0]))
+    out = tc.concat_pieces([a, b])
+    # stable by station: 0 (edge 8, then edge 3), 1 (edge 9), 2 (edge 7)
+    assert out.station.tolist() == [0, 0, 1, 2]
+    assert out.edge.tolist() == [8, 3, 9, 7]
+    assert out.start_m.tolist() == [1.0, 3.0, 2.0, 0.0]
+    assert out.end_m.tolist() == [6.0, 8.0, 7.0, 5.0]
+
+
+@pytest.mark.parametrize("threads", [None, 1, 3])
+def test_catchment_polygons_union_clip_and_empty_station(threads) -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    # station 0: bands 0..10 and 5..15 (x 0..10 high), union 0..15 clipped to 0..12 -> 120 m^2;
+    # station 1: no band -> empty; station 2: 100..110 clipped to 100..105 -> 50 m^2
+    bands = np.array([shapely.box(0, 0, 10, 10), shapely.box(5, 0, 15, 10),
+                      shapely.box(100, 0, 110, 10)], dtype=object)
+    circles = np.array([shapely.box(0, 0, 12, 10), shapely.box(0, 0, 1000, 1000),
+                        shapely.box(100, 0, 105, 10)], dtype=object)
+    out = tc.catchment_polygons(bands, np.array([0, 0, 2]), circles, threads=threads)
+    assert shapely.area(out).tolist() == [120.0, 0.0, 50.0]
+    assert out[1].is_empty and out[0].equals(shapely.box(0, 0, 12, 10))
+
+
+def test_station_sources_live_needs_a_snap_and_a_finite_snap_distance() -> None:
+    from urbanform.analyses import tod_catchments as tc
+    from urbanform.network import Snapped
+
+    snapped = Snapped(np.array([0, -1, 1]), np.zeros(3), np.array([1.0, np.inf, np.inf]))
+    src = tc.StationSources(np.array([0, 1, 2]), np.zeros((3, 2)), snapped, 3)
+    assert src.live().tolist() == [True, False, False]
+
+
+def test_snap_within_reach_snaps_only_units_within_reach_plus_one_metre() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    # one street (0, 0)-(1000, 0), entrance at (0, 0), reach 100 m (+ 1 m margin):
+    # (50, 10) and (100.5, 0) are within 101 m and snap; (101.5, 0) does not, but lies on
+    # the street; (500, 200) is 200 m from the street (max_snap_m 100)
+    graph = _street_graph([[(0, 0), (1000, 0)]])
+    units = gpd.GeoSeries(shapely.points([_xy(50, 10), _xy(100.5, 0), _xy(101.5, 0),
+                                          _xy(500, 200)]), crs=CRS)
+    snapped, on_street = tc.snap_within_reach(graph, units, np.array([_xy(0, 0)]),
+                                              reach_m=100.0, max_snap_m=100.0)
+    assert snapped.edge.tolist() == [0, 0, -1, -1]
+    assert snapped.offset_m.tolist() == [pytest.approx(50.0), pytest.approx(100.5), 0.0, 0.0]
+    assert snapped.snap_m.tolist() == [pytest.approx(10.0), pytest.approx(0.0), np.inf, np.inf]
+    assert on_street.tolist() == [True, True, True, False]
+    assert snapped.island is None
+
+
+def test_snap_within_reach_without_entrances_snaps_nothing_but_checks_streets() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    graph = _street_graph([[(0, 0), (1000, 0)]])
+    units = gpd.GeoSeries(shapely.points([_xy(50, 10), _xy(500, 200)]), crs=CRS)
+    snapped, on_street = tc.snap_within_reach(graph, units, np.zeros((0, 2)),
+                                              reach_m=100.0, max_snap_m=100.0)
+    assert snapped.edge.tolist() == [-1, -1]
+    assert on_street.tolist() == [True, False]
+
+
+def test_snap_within_reach_marks_units_past_a_skipped_small_piece() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    # a 5 m piece at y = 50 is under 1 % of the 1,005 m network: skipped. (2, 45) lies 5 m
+    # from it and snaps 45 m to the main street instead (island); (300, 5) snaps normally;
+    # (900, 45) is beyond reach (entrance at (0, 0), reach 500 m): not snapped, no island
+    graph = _street_graph([[(0, 0), (1000, 0)], [(0, 50), (5, 50)]])
+    units = gpd.GeoSeries(shapely.points([_xy(2, 45), _xy(300, 5), _xy(900, 45)]), crs=CRS)
+    snapped, on_street = tc.snap_within_reach(graph, units, np.array([_xy(0, 0)]),
+                                              reach_m=500.0, max_snap_m=100.0,
+                                              min_piece_share=0.01)
+    assert snapped.snap_m[:2].tolist() == [pytest.approx(45.0), pytest.approx(5.0)]
+    assert snapped.island.tolist() == [True, False, False]
+    assert on_street.tolist() == [True, True, True]
+
+
+def _line_of_stations(n: int):
+    from urbanform.analyses import tod_catchments as tc
+    from urbanform.network import snap_points
+
+    # a street of n 100 m segments along y = 0 (nodes every 100 m); one station on each of
+    # the first n nodes
+    graph = _street_graph([[(100 * i, 0), (100 * i + 100, 0)] for i in range(n)])
+    xy = np.array([_xy(100 * i, 0) for i in range(n)])
+    src = tc.StationSources(np.arange(n), xy, snap_points(graph, xy, max_snap_m=10), n)
+    return graph, src
+
+
+def test_distance_batches_hold_at_most_64_stations() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    # 65 stations, each reaching only its own node within 50 m: one batch of 64, one of 1
+    graph, src = _line_of_stations(65)
+    sizes = [b.stations.size for b in tc.distance_batches(graph, src, cutoff_m=50.0)]
+    assert sizes == [64, 1]
+
+
+def test_distance_batches_fill_up_to_max_cells() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    # each station adds one local node: k stations hold k x k cells; max_cells 4 allows
+    # 2 x 2, not 3 x 3, so 5 stations come in batches of 2, 2, 1
+    graph, src = _line_of_stations(5)
+    batches = list(tc.distance_batches(graph, src, cutoff_m=50.0, max_cells=4))
+    assert [b.stations.size for b in batches] == [2, 2, 1]
+    assert [b.nodes.size for b in batches] == [2, 2, 1]
+    # station 0 sits on its node: distance 0; the "not local" column is inf
+    b = batches[0]
+    assert b.dist_m.shape == (2, 3)
+    assert np.isinf(b.dist_m[:, -1]).all()
+    assert sorted(b.dist_m[:, :2].ravel().tolist()) == [0.0, 0.0, np.inf, np.inf]
+
+
+def test_distance_batches_reach_nodes_within_the_cutoff_plus_one_metre() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    # station at (0, 0); nodes at 0, 100, 200: cut-off 99.5 m -> the local graph takes the
+    # nodes within 100.5 m (0 and 100), and the distance to node 100 (100 m) is inf
+    from urbanform.network import snap_points
+
+    graph = _street_graph([[(0, 0), (100, 0)], [(100, 0), (200, 0)]])
+    xy = np.array([_xy(0, 0)])
+    src = tc.StationSources(np.array([0]), xy, snap_points(graph, xy, max_snap_m=10), 1)
+    (b,) = tc.distance_batches(graph, src, cutoff_m=99.5)
+    assert b.nodes.size == 2
+    assert np.isinf(b.dist_m[0, 1:]).all() and b.dist_m[0, 0] == 0.0
+    (b,) = tc.distance_batches(graph, src, cutoff_m=100.0)
+    assert b.dist_m[0, :2].tolist() == [0.0, 100.0]
