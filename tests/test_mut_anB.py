@@ -67,14 +67,26 @@ def test_unnamed_entrance_without_any_station_feature_is_left_out() -> None:
 def test_feature_of_another_kind_is_not_joined_to_a_station() -> None:
     # only entrances, stop positions and unnamed station features join a station; a named
     # "platform" 50 m from Central and an unnamed one 60 m away stay stations of their own
-    # (the unnamed one numbered after its row: third feature -> "station 3")
+    # (the unnamed one numbered after its row: fourth feature -> "station 4"), next to an
+    # entrance of Central that joins it by name
     table, _ = sta.station_entrances(
-        _features([("Central", "M1", "station", 0, 0), ("P", "M2", "platform", 50, 0),
-                   (None, "", "platform", 60, 0)])
+        _features([("Central", "M1", "station", 0, 0), ("Central", "", "entrance", -50, 0),
+                   ("P", "M2", "platform", 50, 0), (None, "", "platform", 60, 0)])
     )
-    assert table[["name", "line"]].values.tolist() == [
-        ["Central", "M1"], ["P", "M2"], ["station 3", ""]]
+    assert table[["name", "line", "entrances"]].values.tolist() == [
+        ["Central", "M1", 1], ["P", "M2", 1], ["station 4", "", 1]]
     assert table.attrs["unnamed_left_out"] == 0
+
+
+def test_same_named_entrances_near_two_stations_each_join_the_nearer() -> None:
+    # two entrances both named "Metro X": one 100 m from A (0, 0), one 100 m from B
+    # (2000, 0); each joins its own nearest station, not the station of its namesake
+    table, _ = sta.station_entrances(
+        _features([("A", "M1", "station", 0, 0), ("B", "M2", "station", 2000, 0),
+                   ("Metro X", "", "entrance", 100, 0), ("Metro X", "", "entrance", 1900, 0)])
+    )
+    assert table[["name", "entrances"]].values.tolist() == [["A", 1], ["B", 1]]
+    assert (table.geometry.x - X0).tolist() == [100.0, 1900.0]
 
 
 def test_unnamed_other_kind_feature_without_a_station_is_kept() -> None:
@@ -920,6 +932,21 @@ def test_snap_within_reach_snaps_only_units_within_reach_plus_one_metre() -> Non
     assert snapped.snap_m.tolist() == [pytest.approx(10.0), pytest.approx(0.0), np.inf, np.inf]
     assert on_street.tolist() == [True, True, True, False]
     assert snapped.island is None
+
+
+def test_snap_within_reach_skips_a_unit_without_geometry_and_keeps_max_snap() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    # a unit without a geometry is neither snapped nor on a street; the others are not
+    # affected. max_snap_m 20: (60, 30) is 30 m from the street and within reach, but
+    # not snapped; (50, 10) snaps 10 m
+    graph = _street_graph([[(0, 0), (1000, 0)]])
+    units = gpd.GeoSeries([shapely.Point(_xy(50, 10)), None, shapely.Point(_xy(60, 30))],
+                          crs=CRS)
+    snapped, on_street = tc.snap_within_reach(graph, units, np.array([_xy(0, 0)]),
+                                              reach_m=100.0, max_snap_m=20.0)
+    assert snapped.edge.tolist() == [0, -1, -1]
+    assert on_street.tolist() == [True, False, False]
 
 
 def test_snap_within_reach_without_entrances_snaps_nothing_but_checks_streets() -> None:
