@@ -1028,3 +1028,137 @@ def test_distance_batches_reach_nodes_within_the_cutoff_plus_one_metre() -> None
     assert np.isinf(b.dist_m[0, 1:]).all() and b.dist_m[0, 0] == 0.0
     (b,) = tc.distance_batches(graph, src, cutoff_m=100.0)
     assert b.dist_m[0, :2].tolist() == [0.0, 100.0]
+
+
+# ---------------------------------------------------------------------------------------
+# living_circle.py, continued: levels, params, logging, snapping share
+# ---------------------------------------------------------------------------------------
+
+
+def test_levels_follow_gb_50180_as_docs_osm_md_lists_them() -> None:
+    # docs/osm.md "facilities" table; distances 300 / 500 / 1,000 m (module docstring)
+    assert lc.LEVELS == {
+        5: (300.0, ("kindergarten", "convenience_store", "community_service", "playground")),
+        10: (500.0, ("primary_school", "fresh_market", "sports_ground")),
+        15: (1000.0, ("middle_school", "health_centre", "market", "elderly_care", "sports",
+                      "culture")),
+    }
+    for level, (dist, cats) in lc.LEVELS.items():
+        p = lc.validate_params({"level": level}, where="c.yml")
+        assert (p.distance_m, p.categories) == (dist, list(cats))
+
+
+def test_indicator_labels_of_every_level_category() -> None:
+    assert lc.INDICATORS["pop_share_all"] == (
+        "share", "Residents within reach of every required facility")
+    assert lc.INDICATORS["pop_share_convenience_store"] == (
+        "share", "Residents within reach of convenience store")
+    assert lc.INDICATORS["pop_share_elderly_care"] == (
+        "share", "Residents within reach of elderly care")
+    assert len(lc.INDICATORS) == 1 + 4 + 3 + 6
+
+
+def test_default_params_in_the_result() -> None:
+    res = _lc_run(_lc_pop([(50, 10, 100.0)]), _lc_fac([(60, 5, "kindergarten")]), {"level": 5})
+    assert res.kind == "living_circle"
+    assert res.params == {
+        "level": 5, "distance_m": 300.0, "minutes": None, "speed_m_s": 1.0,
+        "categories": ["kindergarten", "convenience_store", "community_service", "playground"],
+        "max_snap_m": 100.0, "min_piece_share": 0.01,
+    }
+
+
+def _small_piece_case(**params):
+    # a 5 m street piece (250..255, 50) lies 50 m east of the grid's x = 200 street: 5 of
+    # 1,205 m of network, under the default min_piece_share 0.01. The resident (190, 45)
+    # snaps 10 m to (200, 45); the kindergarten (252, 45) lies 5 m from the piece and 52 m
+    # from (200, 45); a second resident (252, 55) likewise 5 m / 52 m
+    piece = (shapely.LineString([_xy(250, 50), _xy(255, 50)]),)
+    pop = _lc_pop([(190, 45, 100.0), (252, 55, 30.0)])
+    return _lc_run(pop, _lc_fac([(252, 45, "kindergarten")]),
+                   {"level": 5, "distance_m": 300, "categories": ["kindergarten"], **params},
+                   streets=_lc_streets(piece))
+
+
+def test_small_piece_is_skipped_by_units_and_facilities() -> None:
+    res = _small_piece_case()
+    # both snap to the main network: 10 + 0 + 52 = 62 m and 52 + 10 + 52 = 114 m
+    assert res.units["dist_kindergarten"].tolist() == [pytest.approx(62.0),
+                                                       pytest.approx(114.0)]
+    assert res.warnings == [
+        "1 population units (30 residents) lie nearest to a small piece of street network "
+        "cut off from the rest (under min_piece_share of its length) and were snapped to the "
+        "main network instead"
+    ]
+
+
+def test_small_piece_is_used_with_a_zero_share() -> None:
+    res = _small_piece_case(min_piece_share=0)
+    # the kindergarten and the second resident snap to the piece (5 m each), both at
+    # x = 252, the same offset: the second resident walks 5 + 0 + 5 = 10 m; the first,
+    # on the main network, cannot reach the piece
+    assert math.isnan(res.units["dist_kindergarten"].iloc[0])
+    assert res.units["dist_kindergarten"].iloc[1] == pytest.approx(10.0)
+
+
+def test_step_timings_are_logged_for_benchmarks(caplog) -> None:
+    import logging
+    import time
+
+    caplog.set_level(logging.INFO, logger="urbanform.analyses.living_circle")
+    t0, c0 = time.perf_counter(), time.process_time()
+    _lc_run(_lc_pop([(50, 10, 100.0)]), _lc_fac([(60, 5, "kindergarten")]), KG)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    steps = [r for r in caplog.records if hasattr(r, "urbanform_step")]
+    assert [r.urbanform_step for r in steps] == ["graph build", "snapping", "distances",
+                                                  "aggregation"]
+    # each step's time is a part of the whole run's
+    assert all(0.0 <= r.elapsed_s <= wall and 0.0 <= r.cpu_s <= cpu + 0.01 for r in steps)
+    assert sum(r.elapsed_s for r in steps) <= wall
+    r = steps[0]
+    assert r.getMessage() == (
+        f"living circle: graph build took {r.elapsed_s:.2f} s ({r.cpu_s:.2f} s CPU)")
+    assert r.levelname == "INFO"
+
+
+def test_progress_messages_are_logged(caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="urbanform.analyses.living_circle")
+    # 2 units (one 150 m off the streets), 3 facilities of which 2 are kindergartens (one
+    # 150 m off): the on-street unit reaches the on-street kindergarten
+    fac = _lc_fac([(60, 5, "kindergarten"), (50, -150, "kindergarten"), (60, 5, "school")])
+    _lc_run(_lc_pop([(50, 10, 100.0), (50, -150, 5.0)]), fac, KG)
+    messages = [r.getMessage() for r in caplog.records if r.name.endswith("living_circle")]
+    assert "living circle: 2 of 3 facilities are of a required category" in messages
+    assert "living circle: 1 of 2 units and 1 of 2 facilities snapped" in messages
+    assert "living circle: kindergarten reached from 1 of 2 units (1 facilities)" in messages
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert [r.getMessage() for r in warned] == [
+        "c: 1 of 2 kindergarten facilities lie farther than 100 m from any street and are "
+        "not used",
+        "c: 1 population unit (5 residents) lie farther than 100 m from any street and count "
+        "as not covered",
+    ]
+
+
+def test_mixed_point_and_polygon_facilities() -> None:
+    # a point kindergarten (60, 5) and a 10 m square playground lot (45..55, 15..25): its
+    # inside point (50, 20) is 20 m from y = 0 and 50 m from x = 0: it snaps 20 m
+    fac = gpd.GeoDataFrame({"category": ["kindergarten", "playground"]}, crs=CRS,
+                           geometry=[shapely.Point(_xy(60, 5)),
+                                     shapely.box(*_xy(45, 15), *_xy(55, 25))])
+    res = _lc_run(_lc_pop([(50, 10, 100.0)]), fac,
+                  {"level": 5, "distance_m": 300, "categories": ["kindergarten", "playground"]})
+    f = res.layers["facilities"]
+    assert list(f.columns) == ["category", "geometry", "snap_m"]
+    assert f["snap_m"].tolist() == [pytest.approx(5.0), pytest.approx(20.0)]
+    # the resident (snap 10 m at (50, 0)) walks 10 + 0 + 20 = 30 m to the playground
+    assert res.units["dist_playground"].iloc[0] == pytest.approx(30.0)
+
+
+def test_units_off_the_streets_have_no_snap_distance() -> None:
+    pop = _lc_pop([(50, 10, 100.0), (50, -150, 5.0)])
+    res = _lc_run(pop, _lc_fac([(60, 5, "kindergarten")]), KG)
+    assert res.units["snap_m"].iloc[0] == 10.0 and math.isnan(res.units["snap_m"].iloc[1])
+    assert res.units["n_missing"].dtype == np.int64
