@@ -1162,3 +1162,26 @@ def test_units_off_the_streets_have_no_snap_distance() -> None:
     res = _lc_run(pop, _lc_fac([(60, 5, "kindergarten")]), KG)
     assert res.units["snap_m"].iloc[0] == 10.0 and math.isnan(res.units["snap_m"].iloc[1])
     assert res.units["n_missing"].dtype == np.int64
+
+
+def test_tod_params_and_kind_in_the_result(river_result) -> None:
+    assert river_result.kind == "tod"
+    assert river_result.params == {"radius_m": [500, 800], "distance": "network",
+                                   "max_snap_m": 100, "indicator_radius_m": 800,
+                                   "min_piece_share": 0.01}
+
+
+def test_tod_progress_messages_are_logged(caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="urbanform.analyses")
+    _tod_run(_tod_ctx(stations=_station_a(), population=_residents()))
+    messages = [r.getMessage() for r in caplog.records]
+    # 2 residents, both within 800 m straight (450, 300) and on foot (450, 600)
+    for m in ["tod: 1 stations from 1 entrances", "tod: 2 population units, 0 job units",
+              "tod: 2 of 2 units within reach of an entrance snapped",
+              "tod: 1 stations searched in 1 batches",
+              "tod: 2 station-unit pairs within 800 m",
+              "tod: ring 500 m, 1 catchments", "tod: ring 800 m, 1 catchments"]:
+        assert m in messages
+    assert any(m.startswith("tod: pop_share 1.0, jobs_share ") for m in messages)
