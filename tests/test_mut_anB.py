@@ -1185,3 +1185,94 @@ def test_tod_progress_messages_are_logged(caplog) -> None:
               "tod: ring 500 m, 1 catchments", "tod: ring 800 m, 1 catchments"]:
         assert m in messages
     assert any(m.startswith("tod: pop_share 1.0, jobs_share ") for m in messages)
+
+
+def test_tod_rings_include_walks_of_exactly_their_radius() -> None:
+    # residents at (500, 0) and (800, 0) walk exactly 500 m and 800 m from A (0, 0)
+    pop = _tod_points([{"population": 5.0}, {"population": 8.0}], [(500, 0), (800, 0)])
+    res = _tod_run(_tod_ctx(stations=_station_a(), population=pop))
+    row = res.layers["stations"].iloc[0]
+    assert (row["residents_500"], row["residents_800"]) == (5.0, 13.0)
+    assert res.indicators["pop_share"].city.value == 1.0
+    # no dwellings field: dwellings are not computed
+    assert math.isnan(row["dwellings_800"])
+
+
+def test_tod_euclidean_unit_exactly_at_the_indicator_radius_is_within() -> None:
+    pop = _tod_points([{"population": 5.0}, {"population": 8.0}], [(450, 0), (451, 0)])
+    res = _tod_run(_tod_ctx(stations=_station_a(), population=pop), radius_m=[450],
+                   distance="euclidean")
+    assert res.units["station_m"].iloc[0] == 450.0
+    assert math.isnan(res.units["station_m"].iloc[1])
+    assert res.indicators["pop_share"].city.value == pytest.approx(5 / 13)
+
+
+def test_tod_indicator_radius_beyond_the_rings_reaches_farther_units() -> None:
+    # ring 300 m, indicator radius 500 m: (450, 0) walks 450 m, outside the ring but
+    # within the indicator radius, so it counts in pop_share
+    pop = _tod_points([{"population": 5.0}], [(450, 0)])
+    res = _tod_run(_tod_ctx(stations=_station_a(), population=pop), radius_m=[300],
+                   indicator_radius_m=500)
+    assert res.layers["stations"]["residents_300"].tolist() == [0.0]
+    assert res.units["station_m"].tolist() == [pytest.approx(450.0)]
+    assert res.indicators["pop_share"].city.value == 1.0
+
+
+def test_tod_station_without_catchment_has_no_activity_density() -> None:
+    # B (500, 150) has no entrance on the network: empty catchment, activity NaN
+    st = _tod_points([{"name": "A", "line": ""}, {"name": "B", "line": ""}], [(0, 0), (500, 150)])
+    res = _tod_run(_tod_ctx(stations=st, population=_residents()), radius_m=[500])
+    table = res.layers["stations"].set_index("name")
+    assert table.loc["B", "area_ha_500"] == 0.0
+    assert math.isnan(table.loc["B", "activity_per_ha_500"])
+    assert table.loc["A", "activity_per_ha_500"] > 0
+    # the walkable share of B: 0 of its circle
+    assert table.loc["B", "walkable_share_500"] == 0.0
+
+
+def test_tod_catchment_takes_in_the_entrance_connector() -> None:
+    # A's entrance at (300, 80) snaps 80 m to the south bank at (300, 0): the catchment
+    # holds the connector widened by 50 m, so (300, 75) is inside while (400, 75), 75 m
+    # from every walked street and 100 m from the connector, is not
+    st = _tod_points([{"name": "A", "line": ""}], [(300, 80)])
+    res = _tod_run(_tod_ctx(stations=st, population=_residents()), radius_m=[500])
+    poly = res.layers["catchments"].geometry.iloc[0]
+    assert poly.contains(shapely.Point(_xy(300, 75)))
+    assert not poly.contains(shapely.Point(_xy(400, 75)))
+
+
+def test_tod_entrances_and_units_past_a_skipped_small_piece_are_reported() -> None:
+    # a 5 m piece (500..505, 100) is under 1 % of the 2,305 m network: skipped. A's
+    # entrance (502, 95) and the resident (503, 96) lie 5 m / 4 m from it and 95 m / 96 m
+    # from the south bank: both snap to the bank instead
+    piece = [(500, 100), (505, 100)]
+    streets = gpd.GeoDataFrame(
+        geometry=[shapely.LineString([_xy(*p) for p in seg]) for seg in [*RIVER, piece]],
+        crs=CRS)
+    st = _tod_points([{"name": "A", "line": ""}], [(502, 95)])
+    pop = _tod_points([{"population": 50.0}], [(503, 96)])
+    ctx = Context(Layers(crs=CRS, vectors={"stations": st, "population": pop,
+                                           "streets": streets}))
+    res = _tod_run(ctx, radius_m=[500])
+    assert res.warnings[:2] == [
+        "1 population and job units (50 residents) lie nearest to a small piece of street "
+        "network cut off from the rest (under min_piece_share of its length) and were snapped "
+        "to the main network instead",
+        "1 station entrances (1 entrances) lie nearest to a small piece of street network cut "
+        "off from the rest (under min_piece_share of its length) and were snapped to the main "
+        "network instead",
+    ]
+    # the walk: 96 + 1 + 95 = 192 m
+    assert res.units["station_m"].tolist() == [pytest.approx(192.0)]
+
+
+def test_tod_two_stations_each_get_their_own_circle() -> None:
+    # euclidean: A (0, 0) and B (1000, 0), 300 m circles, no overlap; each circle is one
+    # 64-segment disc, and the resident (450, 0) is in neither, (900, 0) in B's
+    st = _tod_points([{"name": "A", "line": ""}, {"name": "B", "line": ""}], [(0, 0), (1000, 0)])
+    pop = _tod_points([{"population": 5.0}, {"population": 7.0}], [(450, 0), (900, 0)])
+    res = _tod_run(_tod_ctx(stations=st, population=pop), radius_m=[300], distance="euclidean")
+    disc = shapely.Point(0, 0).buffer(300, quad_segs=16).area / 1e4
+    table = res.layers["stations"]
+    assert table["area_ha_300"].tolist() == [pytest.approx(disc, rel=1e-12)] * 2
+    assert table["residents_300"].tolist() == [0.0, 7.0]
