@@ -1276,3 +1276,40 @@ def test_tod_two_stations_each_get_their_own_circle() -> None:
     table = res.layers["stations"]
     assert table["area_ha_300"].tolist() == [pytest.approx(disc, rel=1e-12)] * 2
     assert table["residents_300"].tolist() == [0.0, 7.0]
+
+
+def _stations_at(graph, xy_local: list[tuple[float, float]]):
+    from urbanform.analyses import tod_catchments as tc
+    from urbanform.network import snap_points
+
+    xy = np.array([_xy(*p) for p in xy_local])
+    return tc.StationSources(np.arange(len(xy)), xy, snap_points(graph, xy, max_snap_m=10),
+                             len(xy))
+
+
+def test_distance_batches_go_strip_by_strip_west_to_east() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    # streets y = 0 (x 0..100) and y = 1000 (x 50..150); stations on their nodes:
+    # 0 (150, 1000), 1 (0, 0), 2 (50, 1000), 3 (100, 0). Cut-off 50 m: strips 100 m
+    # high, so y = 0 and y = 1000 are two strips; each station reaches its own node only.
+    # Spatial order: the south strip west to east (1, 3), then the north one (2, 0);
+    # max_cells 4 takes two stations a batch
+    graph = _street_graph([[(0, 0), (100, 0)], [(50, 1000), (150, 1000)]])
+    src = _stations_at(graph, [(150, 1000), (0, 0), (50, 1000), (100, 0)])
+    batches = list(tc.distance_batches(graph, src, cutoff_m=50.0, max_cells=4))
+    assert [b.stations.tolist() for b in batches] == [[1, 3], [2, 0]]
+    assert all(np.all(np.diff(b.nodes) > 0) for b in batches)  # nodes sorted
+
+
+def test_distance_batches_count_shared_local_nodes_once() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    # two stations at (0, 0) and (10, 0) on a 100 m street, cut-off 150 m: both reach
+    # the same 2 nodes, so together they hold 2 x 2 = 4 cells: one batch with max_cells 4
+    graph = _street_graph([[(0, 0), (100, 0)]])
+    src = _stations_at(graph, [(0, 0), (10, 0)])
+    (b,) = tc.distance_batches(graph, src, cutoff_m=150.0, max_cells=4)
+    assert (b.stations.tolist(), b.nodes.size) == ([0, 1], 2)
+    # station 1 at 10 m: 10 m to the west node, 90 m to the east one
+    assert b.dist_m[1, :2].tolist() == [10.0, 90.0]
