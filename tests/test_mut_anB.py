@@ -99,6 +99,12 @@ def test_unnamed_other_kind_feature_without_a_station_is_kept() -> None:
     assert table.attrs["unnamed_left_out"] == 0
 
 
+def test_station_table_and_entrances_keep_the_layer_crs() -> None:
+    table, ent = sta.station_entrances(_features([("Central", "M1", "station", 0, 0)]))
+    assert (table.crs, ent.crs) == (CRS, CRS)
+    assert (table.geometry.name, ent.geometry.name) == ("geometry", "geometry")
+
+
 def test_lines_are_split_on_semicolons_stripped_deduplicated_and_sorted() -> None:
     # "M2;M1", " M1 " and "" give {M1, M2}; None is skipped
     s = gpd.GeoDataFrame({"name": ["A", "A", "A", "A"], "line": ["M2;M1", " M1 ", "", None]},
