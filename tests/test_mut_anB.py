@@ -1319,3 +1319,18 @@ def test_distance_batches_count_shared_local_nodes_once() -> None:
     assert (b.stations.tolist(), b.nodes.size) == ([0, 1], 2)
     # station 1 at 10 m: 10 m to the west node, 90 m to the east one
     assert b.dist_m[1, :2].tolist() == [10.0, 90.0]
+
+
+def test_snapping_in_chunks_keeps_max_snap_and_piece_share(monkeypatch) -> None:
+    # chunks of one point: every unit goes through the chunked path. max_snap_m 60: the
+    # resident (50, -80) is 80 m from y = 0 and stays off the network; the resident
+    # (252, 55) skips the 5 m piece (under min_piece_share) and walks 52 + 10 + 52 = 114 m
+    monkeypatch.setattr(lc, "SNAP_CHUNK", 1)
+    piece = (shapely.LineString([_xy(250, 50), _xy(255, 50)]),)
+    pop = _lc_pop([(190, 45, 100.0), (252, 55, 30.0), (50, -80, 5.0)])
+    res = _lc_run(pop, _lc_fac([(252, 45, "kindergarten")]),
+                  {"level": 5, "distance_m": 300, "max_snap_m": 60,
+                   "categories": ["kindergarten"]}, streets=_lc_streets(piece))
+    assert res.units["snap_m"].iloc[:2].tolist() == [pytest.approx(10.0), pytest.approx(52.0)]
+    assert math.isnan(res.units["snap_m"].iloc[2])
+    assert res.units["dist_kindergarten"].iloc[1] == pytest.approx(114.0)
