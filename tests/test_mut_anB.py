@@ -1334,3 +1334,12 @@ def test_snapping_in_chunks_keeps_max_snap_and_piece_share(monkeypatch) -> None:
     assert res.units["snap_m"].iloc[:2].tolist() == [pytest.approx(10.0), pytest.approx(52.0)]
     assert math.isnan(res.units["snap_m"].iloc[2])
     assert res.units["dist_kindergarten"].iloc[1] == pytest.approx(114.0)
+
+
+def test_category_without_facility_before_others_leaves_them_computed() -> None:
+    # the first category has no facility: the next one is still answered (25 m walk)
+    res = _lc_run(_lc_pop([(50, 10, 100.0)]), _lc_fac([(60, 5, "kindergarten")]),
+                  {"level": 5, "distance_m": 300, "categories": ["playground", "kindergarten"]})
+    assert res.indicators["pop_share_playground"].city.value == 0.0
+    assert res.indicators["pop_share_kindergarten"].city.value == 1.0
+    assert res.units["dist_kindergarten"].tolist() == [pytest.approx(25.0)]
