@@ -1343,3 +1343,13 @@ def test_category_without_facility_before_others_leaves_them_computed() -> None:
     assert res.indicators["pop_share_playground"].city.value == 0.0
     assert res.indicators["pop_share_kindergarten"].city.value == 1.0
     assert res.units["dist_kindergarten"].tolist() == [pytest.approx(25.0)]
+
+
+def test_living_circle_layers_keep_the_crs_and_list_one_resident_deficits() -> None:
+    # (150, 10) holds 1 resident and walks 10 + 90 + 5 = 105 m > 30 m: a deficit
+    pop = _lc_pop([(50, 10, 100.0), (150, 10, 1.0)])
+    res = _lc_run(pop, _lc_fac([(60, 5, "kindergarten")]),
+                  {"level": 5, "distance_m": 30, "categories": ["kindergarten"]})
+    assert (res.units.crs, res.layers["deficits"].crs, res.layers["facilities"].crs) == (
+        CRS, CRS, CRS)
+    assert res.layers["deficits"]["population"].tolist() == [1.0]
