@@ -945,14 +945,29 @@ def test_snap_within_reach_skips_a_unit_without_geometry_and_keeps_max_snap() ->
 
     # a unit without a geometry is neither snapped nor on a street; the others are not
     # affected. max_snap_m 20: (60, 30) is 30 m from the street and within reach, but
-    # not snapped; (50, 10) snaps 10 m
+    # not snapped; (50, 10) snaps 10 m; (500, 50), beyond reach, is 50 m from the street:
+    # not near one either
     graph = _street_graph([[(0, 0), (1000, 0)]])
-    units = gpd.GeoSeries([shapely.Point(_xy(50, 10)), None, shapely.Point(_xy(60, 30))],
-                          crs=CRS)
+    units = gpd.GeoSeries([shapely.Point(_xy(50, 10)), None, shapely.Point(_xy(60, 30)),
+                           shapely.Point(_xy(500, 50))], crs=CRS)
     snapped, on_street = tc.snap_within_reach(graph, units, np.array([_xy(0, 0)]),
                                               reach_m=100.0, max_snap_m=20.0)
-    assert snapped.edge.tolist() == [0, -1, -1]
-    assert on_street.tolist() == [True, False, False]
+    assert snapped.edge.tolist() == [0, -1, -1, -1]
+    assert snapped.edge.dtype == np.int64
+    assert on_street.tolist() == [True, False, False, False]
+
+
+def test_snap_within_reach_checks_far_units_with_the_piece_share() -> None:
+    from urbanform.analyses import tod_catchments as tc
+
+    # a 5 m piece (500..505, 150) is skipped (under 1 % of 1,005 m): the unit (502, 160),
+    # beyond reach of the entrance (0, 0), is 10 m from it but 160 m from the main street,
+    # so it is not near a street it could snap to
+    graph = _street_graph([[(0, 0), (1000, 0)], [(500, 150), (505, 150)]])
+    units = gpd.GeoSeries(shapely.points([_xy(502, 160)]), crs=CRS)
+    _, on_street = tc.snap_within_reach(graph, units, np.array([_xy(0, 0)]), reach_m=100.0,
+                                        max_snap_m=100.0, min_piece_share=0.01)
+    assert on_street.tolist() == [False]
 
 
 def test_snap_within_reach_without_entrances_snaps_nothing_but_checks_streets() -> None:
