@@ -274,11 +274,12 @@ def _islands(n: int) -> tuple[shapely.LineString, ...]:
 
 
 def test_units_on_two_cut_off_pieces_are_reported_heaviest_piece_first() -> None:
-    # piece 1 (x 1000..1100) holds 5 + 7 residents, piece 2 (x 1200..1300) 3; the grid
-    # holds the kindergarten: 3 units, 15 residents cut off on 2 pieces of 2 nodes each
+    # piece 1 (x 1000..1100) holds 5 + 7 residents, piece 2 (x 1200..1300) 3, piece 3
+    # (x 1400..1500) nobody; the grid holds the kindergarten: 3 units, 15 residents cut
+    # off on 2 pieces of 2 nodes each (the empty piece is not listed)
     pop = _lc_pop([(50, 10, 100.0), (1020, 5, 5.0), (1080, 5, 7.0), (1250, 5, 3.0)])
     res = _lc_run(pop, _lc_fac([(60, 5, "kindergarten")]), KG,
-                  streets=_lc_streets(_islands(2)))
+                  streets=_lc_streets(_islands(3)))
     assert res.warnings == [
         "3 population units (15 residents) lie on street pieces without any facility and "
         "count as not covered",
