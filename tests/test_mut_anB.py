@@ -1369,3 +1369,13 @@ def test_living_circle_layers_keep_the_crs_and_list_one_resident_deficits() -> N
     assert (res.units.crs, res.layers["deficits"].crs, res.layers["facilities"].crs) == (
         CRS, CRS, CRS)
     assert res.layers["deficits"]["population"].tolist() == [1.0]
+
+
+def test_tod_entrance_beyond_max_snap_is_not_attached() -> None:
+    # max_snap_m 50: A's only entrance (300, 80) is 80 m from the south bank
+    st = _tod_points([{"name": "A", "line": ""}], [(300, 80)])
+    res = _tod_run(_tod_ctx(stations=st, population=_residents()), radius_m=[500],
+                   max_snap_m=50)
+    assert ("1 stations have no entrance within 50 m of a street and get empty catchments: "
+            "A") in res.warnings
+    assert res.layers["stations"]["residents_500"].tolist() == [0.0]
