@@ -570,8 +570,9 @@ def _residents() -> gpd.GeoDataFrame:
                         {"population": 10.0, "dwellings": 4.0}], [(450, 0), (0, 300)])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def river_result():
+    # function scope on purpose: mutmut credits a test only with the code its own call runs
     return _tod_run(_tod_ctx(stations=_station_a(), population=_residents()))
 
 
@@ -1379,3 +1380,13 @@ def test_tod_entrance_beyond_max_snap_is_not_attached() -> None:
     assert ("1 stations have no entrance within 50 m of a street and get empty catchments: "
             "A") in res.warnings
     assert res.layers["stations"]["residents_500"].tolist() == [0.0]
+
+
+def test_one_cut_off_piece_is_reported() -> None:
+    # one piece (x 1000..1100, 2 nodes) with one unit of 30 residents, cut off from the grid
+    pop = _lc_pop([(50, 10, 100.0), (1050, 5, 30.0)])
+    res = _lc_run(pop, _lc_fac([(60, 5, "kindergarten")]), KG, streets=_lc_streets(_islands(1)))
+    assert ("1 street pieces cut off from the main network hold 1 population unit "
+            "(30 residents)") in res.warnings
+    pieces = res.extra["disconnected_components"]
+    assert [(p["n_nodes"], p["n_origins"], p["population"]) for p in pieces] == [(2, 1, 30.0)]
