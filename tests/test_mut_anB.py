@@ -1390,3 +1390,17 @@ def test_one_cut_off_piece_is_reported() -> None:
             "(30 residents)") in res.warnings
     pieces = res.extra["disconnected_components"]
     assert [(p["n_nodes"], p["n_origins"], p["population"]) for p in pieces] == [(2, 1, 30.0)]
+
+
+def test_district_without_residents_is_listed() -> None:
+    # two districts: "west" holds the resident, "far" (x 5000..5100) nobody; both are
+    # reported
+    d = gpd.GeoDataFrame({"name": ["west", "far"]}, crs=CRS, geometry=[
+        shapely.box(*_xy(-50, -50), *_xy(300, 300)), shapely.box(*_xy(5000, 0), *_xy(5100, 100))])
+    vectors = {"streets": _lc_streets(), "population": _lc_pop([(50, 10, 100.0)]),
+               "facilities": _lc_fac([(60, 5, "kindergarten")]), "districts": d}
+    ctx = Context(Layers(crs=CRS, vectors=vectors))
+    res = lc.run(ctx, name="c", params=lc.validate_params(KG, where="c.yml"), target=None)
+    ind = res.indicators["pop_share_all"]
+    assert sorted(ind.districts) == ["far", "west"]
+    assert ind.districts["west"].value == 1.0
