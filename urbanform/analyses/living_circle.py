@@ -230,7 +230,7 @@ def _snap(
     *,
     max_snap_m: float,
     chunk: int | None = None,
-    min_piece_share: float = 0.0,
+    min_piece_share: float = 0.0,  # pragma: no mutate - default unused: run passes the share
 ) -> network.Snapped:
     """:func:`urbanform.network.snap_points` in chunks of ``chunk`` points.
 

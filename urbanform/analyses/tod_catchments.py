@@ -551,19 +551,27 @@ def _in_chunks(
 
 
 def threaded_intersection(
-    a: np.ndarray, b: np.ndarray, *, threads: int | None = None, chunk: int = 2048
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    threads: int | None = None,
+    chunk: int = 2048,  # pragma: no mutate - chunk size only: pairs are intersected one by one
 ) -> np.ndarray:
     """``shapely.intersection(a, b)`` element-wise, in chunks on several threads.
 
     The same geometries as one call (each pair is intersected on its own either way).
     """
     parts = _in_chunks(lambda s: shapely.intersection(a[s], b[s]), a.size, chunk=chunk,
-                       threads=threads)
+                       threads=threads)  # pragma: no mutate - thread count only
     return np.asarray(np.concatenate(parts), dtype=object)
 
 
 def threaded_buffer(
-    lines: np.ndarray, distance_m: float, *, threads: int | None = None, chunk: int = 4096
+    lines: np.ndarray,
+    distance_m: float,
+    *,
+    threads: int | None = None,
+    chunk: int = 4096,  # pragma: no mutate - chunk size only: lines are buffered one by one
 ) -> np.ndarray:
     """``shapely.buffer(lines, distance_m, quad_segs=BAND_QUAD_SEGS)``, chunks on threads.
 
