@@ -1,0 +1,521 @@
+"""Mutation-testing pins for park_coverage, forest_cover, zonal and common (helper anA)."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+from affine import Affine
+
+from urbanform.analyses import common, forest_cover, park_coverage, zonal
+from urbanform.analyses.context import Context
+from urbanform.errors import AnalysisError, CRSError, LayerError, ResourceError
+from urbanform.layers.types import Layers, RasterLayer
+from urbanform.results import LayerStyle
+
+CRS = pyproj.CRS(32648)
+WHERE = "analyses/park.yml"
+DEFAULT_TIERS = [{"min_area_m2": 5000.0, "radius_m": 500.0},
+                 {"min_area_m2": 2000.0, "radius_m": 300.0}]
+
+
+def gdf(geoms, **cols):
+    return gpd.GeoDataFrame(cols, geometry=list(geoms), crs=CRS)
+
+
+def land(*boxes, cls="residential"):
+    return gdf(boxes, **{"class": [cls] * len(boxes)})
+
+
+def park_run(parks, residential=(), *, population=None, districts=None, target=None, **params):
+    vectors = {"parks": parks}
+    if residential is not None:
+        vectors["landuse"] = land(*residential) if residential else land(
+            shapely.box(5000, 5000, 5010, 5010), cls="industrial")
+    if population is not None:
+        vectors["population"] = population
+    if districts is not None:
+        vectors["districts"] = districts
+    p = park_coverage.validate_params(params, where=WHERE)
+    return park_coverage.run(Context(Layers(crs=CRS, vectors=vectors)), name="park", params=p,
+                             target=target)
+
+
+# -- park_coverage: parameters ----------------------------------------------------------
+
+
+def test_park_tiers_come_back_largest_first_as_floats():
+    """Tiers given smallest first are sorted by min_area_m2, largest first (docstring)."""
+    p = park_coverage.validate_params(
+        {"tiers": [{"min_area_m2": 0, "radius_m": 100}, {"min_area_m2": 800, "radius_m": 200},
+                   {"min_area_m2": 300, "radius_m": 150}]}, where=WHERE)
+    assert p.tiers == [{"min_area_m2": 800.0, "radius_m": 200.0},
+                       {"min_area_m2": 300.0, "radius_m": 150.0},
+                       {"min_area_m2": 0.0, "radius_m": 100.0}]
+    # min_area_m2 = 0 is allowed (every park counts); the other defaults stay
+    assert (p.distance, p.access_spacing_m, p.max_snap_m, p.sample_spacing_m,
+            p.min_piece_share) == ("euclidean", 25, 100, 50, 0.01)
+
+
+@pytest.mark.parametrize("tiers", [[], "big", None, {"min_area_m2": 1, "radius_m": 2}])
+def test_park_tiers_must_be_a_non_empty_list(tiers):
+    """The whole error message for tiers that are not a non-empty list."""
+    with pytest.raises(AnalysisError) as e:
+        park_coverage.validate_params({"tiers": tiers}, where=WHERE)
+    assert str(e.value) == (
+        f"{WHERE}: params.tiers must be a non-empty list of {{min_area_m2, radius_m}}, "
+        f"got {tiers!r}")
+
+
+@pytest.mark.parametrize("tier", [5, {"min_area_m2": 1, "radius_m": 2, "x": 3}])
+def test_park_tier_keys_are_checked(tier):
+    """A tier that is not a dict, or has extra keys, is named with its position."""
+    with pytest.raises(AnalysisError) as e:
+        park_coverage.validate_params(
+            {"tiers": [{"min_area_m2": 9, "radius_m": 9}, tier]}, where=WHERE)
+    assert str(e.value) == (
+        f"{WHERE}: params.tiers[1] must have exactly the keys min_area_m2 and radius_m, "
+        f"got {tier!r}")
+
+
+def test_park_tier_values_are_checked_by_name():
+    """A zero radius is refused (radius must be above 0), naming tiers[i].radius_m."""
+    with pytest.raises(AnalysisError) as e:
+        park_coverage.validate_params(
+            {"tiers": [{"min_area_m2": 9, "radius_m": 9}, {"min_area_m2": 1, "radius_m": 0}]},
+            where=WHERE)
+    assert str(e.value) == f"{WHERE}: params.tiers[1].radius_m must be a positive number, got 0"
+    with pytest.raises(AnalysisError) as e:
+        park_coverage.validate_params({"tiers": [{"min_area_m2": -1, "radius_m": 9}]},
+                                      where=WHERE)
+    assert str(e.value) == f"{WHERE}: params.tiers[0].min_area_m2 must be a positive number, got -1"
+
+
+def test_park_repeated_tier_area_is_refused():
+    with pytest.raises(AnalysisError) as e:
+        park_coverage.validate_params(
+            {"tiers": [{"min_area_m2": 10, "radius_m": 9}, {"min_area_m2": 10, "radius_m": 5}]},
+            where=WHERE)
+    assert str(e.value) == f"{WHERE}: params.tiers repeat a min_area_m2 value: [10.0, 10.0]"
+
+
+@pytest.mark.parametrize("key", ["access_spacing_m", "max_snap_m", "sample_spacing_m"])
+def test_park_spacings_must_be_positive(key):
+    with pytest.raises(AnalysisError) as e:
+        park_coverage.validate_params({key: 0}, where=WHERE)
+    assert str(e.value) == f"{WHERE}: params.{key} must be a positive number, got 0"
+
+
+def test_park_piece_share_is_checked():
+    with pytest.raises(AnalysisError, match=r"params.min_piece_share must be a share"):
+        park_coverage.validate_params({"min_piece_share": 1.5}, where=WHERE)
+    assert park_coverage.validate_params({"min_piece_share": 0}, where=WHERE).min_piece_share == 0
+
+
+# -- park_coverage: classify_parks / service_areas ----------------------------------------
+
+
+def test_classify_parks_tier_edges_are_inclusive():
+    """Areas exactly 5,000 and 2,000 m² reach their tier; 1,999 m² does not."""
+    parks = gdf([shapely.box(0, 0, 100, 50), shapely.box(200, 0, 240, 50),
+                 shapely.box(300, 0, 301, 1999)], name=["a", "b", "c"])
+    out = park_coverage.classify_parks(parks, tiers=DEFAULT_TIERS)
+    assert out["tier"].tolist() == [1, 2, 0]
+    assert out["radius_m"].tolist()[:2] == [500.0, 300.0]
+    assert math.isnan(out["radius_m"].iloc[2])
+    assert out["counts"].tolist() == [True, True, False]
+    assert list(out.columns) == ["name", "area_m2", "tier", "radius_m", "counts", "geometry"]
+
+
+def test_classify_parks_without_name_column_and_blank_names():
+    """No name column -> names None; blank names are not merged even when touching."""
+    two = [shapely.box(0, 0, 40, 50), shapely.box(40, 0, 80, 50)]  # 2,000 m² each, touching
+    out = park_coverage.classify_parks(gdf(two), tiers=DEFAULT_TIERS)
+    assert out["name"].tolist() == [None, None]
+    assert out["area_m2"].tolist() == [2000.0, 2000.0]
+    out = park_coverage.classify_parks(gdf(two, name=[" ", " "]), tiers=DEFAULT_TIERS)
+    assert out["name"].tolist() == [None, None]
+    assert out["tier"].tolist() == [2, 2]
+
+
+def test_classify_parks_drops_points_and_explodes_multipolygons():
+    """Points (entrances) are not parks; a multipolygon park is one park per part."""
+    mp = shapely.MultiPolygon([shapely.box(0, 0, 100, 50), shapely.box(500, 0, 540, 50)])
+    out = park_coverage.classify_parks(
+        gdf([mp, shapely.Point(10, 60)], name=["m", "gate"]), tiers=DEFAULT_TIERS)
+    assert out["area_m2"].tolist() == [5000.0, 2000.0]
+    assert out["name"].tolist() == ["m", "m"]
+
+
+def test_classify_same_name_far_apart_stay_two_parks():
+    """Same name but not touching: dissolved then exploded back into two parks."""
+    parks = gdf([shapely.box(0, 0, 50, 50), shapely.box(500, 0, 550, 50)], name=["x", "x"])
+    out = park_coverage.classify_parks(parks, tiers=DEFAULT_TIERS)
+    assert sorted(out["area_m2"].tolist()) == [2500.0, 2500.0]
+
+
+def test_service_areas_columns_and_skipped_tier():
+    """Only tier 2 has parks: one row, tier 2, 2 parks, area of two disjoint buffers."""
+    parks = park_coverage.classify_parks(
+        gdf([shapely.box(0, 0, 40, 50), shapely.box(5000, 0, 5040, 50)], name=["a", "b"]),
+        tiers=DEFAULT_TIERS)
+    areas = park_coverage.service_areas(parks, tiers=DEFAULT_TIERS)
+    assert list(areas.columns) == ["tier", "min_area_m2", "radius_m", "parks", "area_m2",
+                                   "geometry"]
+    assert areas[["tier", "min_area_m2", "radius_m", "parks"]].values.tolist() == [
+        [2, 2000.0, 300.0, 2]]
+    # each: 2,000 + 2 x (40 + 50) x 300 + 64-gon of radius 300 (32 x 300² x sin(2 pi/64))
+    one = 2000 + 2 * 90 * 300 + 32 * 300**2 * math.sin(2 * math.pi / 64)
+    assert areas["area_m2"].iloc[0] == pytest.approx(2 * one, rel=1e-9)
+    assert areas.crs == CRS
+
+
+def test_service_areas_none_counting_is_empty():
+    parks = park_coverage.classify_parks(gdf([shapely.box(0, 0, 10, 10)]), tiers=DEFAULT_TIERS)
+    areas = park_coverage.service_areas(parks, tiers=DEFAULT_TIERS)
+    assert len(areas) == 0
+    assert list(areas.columns) == ["tier", "min_area_m2", "radius_m", "parks", "area_m2",
+                                   "geometry"]
+
+
+# -- park_coverage: run (straight line) ---------------------------------------------------
+
+BIG = shapely.box(0, 0, 100, 100)  # 10,000 m²: 500 m
+SMALL = shapely.box(3000, 0, 3010, 10)  # 100 m²: does not count
+TIER_TEXT = ("parks of at least 5,000 m² serve 500 m; parks of at least 2,000 m² serve 300 m; "
+             "parks under 2,000 m² do not count")
+HEAD = (f"Park service areas after GB/T 50563: {TIER_TEXT} (a park's area is its polygon "
+        "area, touching or overlapping polygons with the same name merged). ")
+EUCLID = ("Distance (euclidean) is the straight line from the park edge (each park polygon "
+          "buffered by its radius). Residential land (land-use class residential) is split "
+          "exactly at service-area and district edges. ")
+
+
+def test_park_method_text_straight_line_with_and_without_population():
+    """The method paragraph shown in the report (README: method text per analysis)."""
+    pop = gdf([shapely.Point(150, 50)], population=[10.0])
+    res = park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)], population=pop)
+    assert res.method == HEAD + EUCLID + (
+        "Residents count where they live: population polygons by the share of their area "
+        "covered, points and raster pixels by location.")
+    res = park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)])
+    assert res.method == HEAD + EUCLID + "No population layer: only area_share."
+
+
+def test_park_warnings_small_parks_and_no_population():
+    res = park_run(gdf([BIG, SMALL, SMALL.buffer(0).union(shapely.box(3020, 0, 3021, 1))]),
+                   [shapely.box(200, 0, 300, 100)])
+    # two of the three parks are under 2,000 m² (the third is 2 parts: 3 small parks in all)
+    assert res.warnings == [
+        "3 parks under 2,000 m² do not count",
+        "pop_share is not computed: no population layer; add layers/population.yml with "
+        "'role: population'",
+    ]
+
+
+def test_park_warning_when_no_park_counts():
+    pop = gdf([shapely.Point(150, 50)], population=[10.0])
+    res = park_run(gdf([SMALL]), [shapely.box(200, 0, 300, 100)], population=pop)
+    assert res.warnings == ["no park reaches 2,000 m²: nothing is covered"]
+    assert (res.indicators["area_share"].city.value, res.indicators["pop_share"].city.value) \
+        == (0.0, 0.0)
+    assert len(res.layers["service_areas"]) == 0
+    # every piece of land is a gap
+    assert res.layers["gaps"]["area_m2"].sum() == pytest.approx(10000)
+
+
+def test_park_warning_without_landuse_names_the_reason():
+    pop = gdf([shapely.Point(150, 50)], population=[10.0])
+    res = park_run(gdf([BIG]), None, population=pop)
+    assert res.warnings == [
+        "area_share is not computed: no landuse layer (it needs residential land; add "
+        "layers/landuse.yml); pop_share needs only parks and residents"]
+    assert list(res.indicators) == ["pop_share"]
+    assert "area_share__num" not in res.units.columns
+    assert res.units["unit"].tolist() == ["population"]
+    assert res.units["pop_share__num"].tolist() == [10.0]
+
+
+def test_park_neither_land_nor_population_whole_message():
+    with pytest.raises(LayerError) as e:
+        park_run(gdf([BIG]), None)
+    assert str(e.value) == (
+        "analysis 'park' needs residential land (area_share) or a population layer "
+        "(pop_share), and has neither: no landuse layer (it needs residential land; add "
+        "layers/landuse.yml); add layers/population.yml with 'role: population'")
+
+
+def test_park_population_without_positive_value_whole_message():
+    pop = gdf([shapely.Point(150, 50), shapely.Point(10, 10)], population=[0.0, np.nan])
+    with pytest.raises(LayerError) as e:
+        park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)], population=pop)
+    assert str(e.value) == (
+        "analysis 'park': the population layer holds no positive 'population' value; "
+        "check its 'fields: {population: COLUMN}' mapping")
+
+
+def test_park_zero_population_rows_are_left_out():
+    """A 0-resident point is dropped: it is no unit (pop_share over the 10 residents)."""
+    pop = gdf([shapely.Point(150, 50), shapely.Point(2000, 50)], population=[10.0, 0.0])
+    res = park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)], population=pop)
+    people = res.units[res.units["unit"] == "population"]
+    assert people["pop_share__den"].tolist() == [10.0]
+
+
+def test_park_styles_of_the_three_layers():
+    """Layer titles, legend fields and ramps (the typed style objects)."""
+    pop = gdf([shapely.Point(150, 50)], population=[10.0])
+    res = park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)], population=pop)
+    assert res.styles == {
+        "parks": LayerStyle(
+            title="Parks by service tier", title_zh="公园（按服务半径等级）",
+            value_field="radius_m", ramp="seq", label_field="name",
+            popup_fields=["name", "area_m2", "tier", "radius_m", "counts"]),
+        "service_areas": LayerStyle(
+            title="Park service areas", title_zh="公园服务范围", color="#31a354",
+            popup_fields=["tier", "min_area_m2", "radius_m", "parks", "area_m2"]),
+        "gaps": LayerStyle(
+            title="Residential land outside every park service area",
+            title_zh="公园服务范围外的居住用地", ramp="bad", value_field="population"),
+    }
+    res = park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)])
+    assert res.styles["gaps"].value_field == "area_m2"
+
+
+def test_park_result_params_kind_and_labels():
+    res = park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)], access_spacing_m=10)
+    assert (res.name, res.kind) == ("park", "park_coverage")
+    assert dict(res.params) == {
+        "distance": "euclidean", "tiers": DEFAULT_TIERS, "access_spacing_m": 10.0,
+        "max_snap_m": 100.0, "sample_spacing_m": 50.0, "min_piece_share": 0.01}
+    ind = res.indicators["area_share"]
+    assert (ind.key, ind.unit, ind.label) == (
+        "area_share", "share", "Residential land within a park's service radius")
+
+
+def test_park_pop_label():
+    pop = gdf([shapely.Point(150, 50)], population=[10.0])
+    ind = park_run(gdf([BIG]), None, population=pop).indicators["pop_share"]
+    assert (ind.unit, ind.label) == ("share", "Residents within a park's service radius")
+
+
+def test_park_polygon_population_in_gaps_and_units():
+    """A 600-resident polygon half covered: 300 in the gap, 300 covered.
+
+    Park edge x = 100, radius 500: cover ends at x = 600; polygon x 550..650 (6,000 m²).
+    """
+    pop = gdf([shapely.box(550, 20, 650, 80)], population=[600.0])
+    res = park_run(gdf([BIG]), [shapely.box(550, 20, 650, 80)], population=pop)
+    gaps = res.layers["gaps"]
+    assert gaps[["area_m2", "population"]].values.ravel().tolist() == pytest.approx([3000, 300])
+    assert list(gaps.columns) == ["district", "area_m2", "geometry", "population"]
+    people = res.units[res.units["unit"] == "population"]
+    assert sorted(people["pop_share__num"]) == pytest.approx([0, 300])
+    assert sorted(people["pop_share__den"]) == pytest.approx([300, 300])
+    # population units are points inside their piece
+    assert set(people.geom_type) == {"Point"}
+    assert res.indicators["pop_share"].city.value == pytest.approx(0.5)
+
+
+def test_park_area_units_are_points_with_coverage():
+    """Residential land units: one per piece, covered flag and area num/den."""
+    res = park_run(gdf([BIG]), [shapely.box(550, 20, 650, 80)])
+    u = res.units
+    assert u["unit"].tolist() == ["residential_land"] * 2
+    assert u[["covered", "area_m2", "area_share__num", "area_share__den"]].values.tolist() == [
+        [True, 3000.0, 3000.0, 3000.0], [False, 3000.0, 0.0, 3000.0]]
+    assert set(u.geom_type) == {"Point"}
+    # the covered piece's representative point lies at x < 600, the other at x > 600
+    assert u.geometry.x.iloc[0] < 600 < u.geometry.x.iloc[1]
+    assert u["district"].tolist() == [None, None]
+
+
+# -- common ---------------------------------------------------------------------------------
+
+TWO_D = gdf([shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)], name=["w", "e"])
+
+
+def ctx_of(**vectors):
+    rasters = vectors.pop("rasters", {})
+    return Context(Layers(crs=CRS, vectors=vectors, rasters=rasters))
+
+
+def test_assign_districts_first_in_input_order_wins():
+    """A point on the shared edge x = 10 and one inside two overlapping districts."""
+    overlap = gdf([shapely.box(0, 0, 20, 10), shapely.box(5, 0, 15, 10)], name=[7, 8])
+    pts = gpd.GeoSeries(shapely.points([[10, 5], [1, 1], [12, 5], [99, 99]]), crs=CRS)
+    assert common.assign_districts(pts, TWO_D).tolist() == ["w", "w", "e", None]
+    # names come back as text; the first (larger) district wins for points in both
+    assert common.assign_districts(pts, overlap).tolist() == ["7", "7", "7", None]
+    rev = gdf([shapely.box(5, 0, 15, 10), shapely.box(0, 0, 20, 10)], name=["s", "b"])
+    assert common.assign_districts(pts, rev).tolist() == ["s", "b", "s", None]
+
+
+def test_assign_districts_without_districts_or_points():
+    pts = gpd.GeoSeries(shapely.points([[1, 1]]), crs=CRS)
+    assert common.assign_districts(pts, None).tolist() == [None]
+    assert common.assign_districts(pts.iloc[:0], TWO_D).tolist() == []
+
+
+def test_split_by_districts_keeps_outside_part_and_prorates():
+    """Box x 5..25 (200 m², 100 residents): w 50, e 100, outside (x 20..25) 50 m² -> 25."""
+    g = gdf([shapely.box(5, 0, 25, 10), None], population=[100, 7], jobs=[1, 1])
+    s = common.split_by_districts(g, TWO_D, prorate=("population", "missing"))
+    got = sorted(zip(s["district"].fillna("-"), s["area_m2"], s["population"], s["jobs"]))
+    assert got == [("-", 50.0, 25.0, 1), ("e", 100.0, 50.0, 1), ("w", 50.0, 25.0, 1)]
+    assert list(s.columns) == ["population", "jobs", "district", "geometry", "area_m2"]
+    assert list(s.index) == [0, 1, 2]
+
+
+def test_split_by_districts_without_districts():
+    g = gdf([shapely.box(0, 0, 2, 3), None], population=[5.0, 1.0])
+    s = common.split_by_districts(g, None, prorate=("population",))
+    assert s[["population", "area_m2"]].values.tolist() == [[5.0, 6.0]]
+    assert s["district"].tolist() == [None]
+
+
+def test_raster_units_leave_out_nodata_nonfinite_zero():
+    """2 x 3 pixels of 10 m, top-left corner (100, 50): valid 5 and 2.5 only."""
+    data = np.array([[5.0, -9.0, 0.0], [np.nan, 2.5, -1.0]])
+    r = RasterLayer(name="pop", role="population", data=data,
+                    transform=Affine(10, 0, 100, 0, -10, 50), crs=CRS, nodata=-9.0)
+    u = common.raster_units(r, field="people", crs=CRS)
+    assert u["people"].tolist() == [5.0, 2.5]
+    # pixel centres: (105, 45) and (115, 35)
+    assert shapely.get_coordinates(u.geometry.values).tolist() == [[105, 45], [115, 35]]
+    assert u.crs == CRS
+
+
+def test_raster_units_reprojected_to_the_working_crs():
+    data = np.array([[1.0]])
+    r = RasterLayer(name="pop", role="population", data=data,
+                    transform=Affine(0.001, 0, 104.0, 0, -0.001, 31.0), crs=pyproj.CRS(4326),
+                    nodata=None)
+    u = common.raster_units(r, field="population", crs=CRS)
+    want = pyproj.Transformer.from_crs(4326, 32648, always_xy=True).transform(104.0005, 30.9995)
+    assert shapely.get_coordinates(u.geometry.values)[0] == pytest.approx(want)
+    assert u.crs == CRS
+
+
+def test_value_pieces_missing_field_whole_message():
+    ctx = ctx_of(jobs=gdf([shapely.Point(1, 1)], other=[1]))
+    with pytest.raises(LayerError) as e:
+        common.value_pieces(ctx, "jobs", fields=("jobs",), needed_by="jh")
+    assert str(e.value) == ("layer role 'jobs' has no 'jobs' field; map it in layers/*.yml "
+                            "with 'fields: {jobs: YOUR_COLUMN}'")
+
+
+def test_value_pieces_points_multipoints_and_optional_fields():
+    """Text counts become numbers, a missing optional field NaN, multipoints explode."""
+    pts = gdf([shapely.Point(1, 1), shapely.MultiPoint([(12, 1), (30, 1)])],
+              population=["4", "x"], workers=[1, 2])
+    out = common.value_pieces(ctx_of(population=pts, districts=TWO_D), "population",
+                              fields=common.POP_FIELDS, needed_by="a")
+    assert list(out.columns) == ["population", "workers", "dwellings", "geometry", "district"]
+    assert out["population"].tolist()[0] == 4.0 and out["population"].isna().tolist() == [
+        False, True, True]
+    assert out["dwellings"].isna().all() and out["workers"].tolist() == [1.0, 2.0, 2.0]
+    assert out["district"].fillna("-").tolist() == ["w", "e", "-"]
+    assert list(out.index) == [0, 1, 2]
+
+
+def test_value_pieces_polygons_split_and_prorated():
+    polys = gdf([shapely.box(5, 0, 15, 10)], population=[10])
+    out = common.value_pieces(ctx_of(population=polys, districts=TWO_D), "population",
+                              fields=("population",), needed_by="a")
+    assert sorted(zip(out["district"], out["population"])) == [("e", 5.0), ("w", 5.0)]
+
+
+def test_value_pieces_from_a_raster():
+    data = np.array([[3.0, 0.0]])
+    r = RasterLayer(name="jobs", role="jobs", data=data,
+                    transform=Affine(10, 0, 0, 0, -10, 10), crs=CRS, nodata=None)
+    out = common.value_pieces(ctx_of(rasters={"jobs": r}, districts=TWO_D), "jobs",
+                              fields=("jobs",), needed_by="a")
+    assert out[["jobs", "district"]].values.tolist() == [[3.0, "w"]]
+
+
+def test_value_units_points_of_polygons_cached():
+    """Polygon pieces become points inside them; a second call reads the cache."""
+    polys = gdf([shapely.box(5, 0, 15, 10)], population=[10])
+    ctx = ctx_of(population=polys, districts=TWO_D)
+    u = common.value_units(ctx, "population", fields=("population",), needed_by="a")
+    assert list(u.columns) == ["population", "district", "geometry"]
+    assert set(u.geom_type) == {"Point"}
+    assert all(TWO_D.geometry[TWO_D["name"] == d].iloc[0].covers(p)
+               for d, p in zip(u["district"], u.geometry))
+    assert list(ctx.cache) == ["units:population:population"]
+    u.loc[0, "population"] = -1.0  # the caller's copy; the cache stays
+    ctx.layers.vectors["population"] = polys.iloc[:0]
+    again = common.value_units(ctx, "population", fields=("population",), needed_by="a")
+    assert sorted(again["population"]) == [5.0, 5.0]
+
+
+def test_value_units_keep_points_where_they_are():
+    pts = gdf([shapely.Point(3, 4)], population=[2], dwellings=[1], workers=[1])
+    u = common.value_units(ctx_of(population=pts), "population", fields=common.POP_FIELDS,
+                           needed_by="a")
+    assert shapely.get_coordinates(u.geometry.values).tolist() == [[3, 4]]
+    assert list(u.columns) == ["population", "dwellings", "workers", "district", "geometry"]
+
+
+def test_resident_units_without_residents_whole_message():
+    pts = gdf([shapely.Point(3, 4), shapely.Point(5, 5)], population=[0, np.nan])
+    with pytest.raises(AnalysisError) as e:
+        common.resident_units(ctx_of(population=pts), needed_by="circle")
+    assert str(e.value) == (
+        "analysis 'circle': the population layer holds no residents (total 0); check its "
+        "'population' field mapping in layers/*.yml")
+    pts = gdf([shapely.Point(3, 4)], population=[0.5])
+    assert common.resident_units(ctx_of(population=pts), needed_by="c")["population"].tolist() \
+        == [0.5]
+
+
+def test_landuse_pieces_dissolve_overlaps_per_class():
+    """Two overlapping residential boxes (100 + 100 - 50 = 150 m²) count once."""
+    lu = gdf([shapely.box(0, 0, 10, 10), shapely.box(5, 0, 15, 10), shapely.box(0, 0, 10, 10)],
+             **{"class": ["residential", "residential", "green"]})
+    ctx = ctx_of(landuse=lu, districts=TWO_D)
+    p = common.landuse_pieces(ctx, ("residential",), needed_by="a")
+    assert sorted(zip(p["district"], p["area_m2"])) == [("e", 50.0), ("w", 100.0)]
+    assert set(p["class"]) == {"residential"}
+    both = common.landuse_pieces(ctx, ("residential", "green"), needed_by="a")
+    assert both["area_m2"].sum() == 250.0
+    assert sorted(ctx.cache) == ["landuse:green,residential", "landuse:residential"]
+    # the same classes in another order share the cache entry
+    ctx.layers.vectors["landuse"] = lu.iloc[:0]
+    assert common.landuse_pieces(ctx, ("green", "residential"), needed_by="a")[
+        "area_m2"].sum() == 250.0
+
+
+def test_landuse_pieces_missing_class_whole_message():
+    lu = gdf([shapely.box(0, 0, 10, 10)], **{"class": ["green"]})
+    with pytest.raises(LayerError) as e:
+        common.landuse_pieces(ctx_of(landuse=lu), ("residential", "mixed"), needed_by="a")
+    assert str(e.value) == (
+        "analysis 'a': the landuse layer has no feature of class residential, mixed; check "
+        "the 'classes' mapping in its layers/*.yml")
+
+
+def test_residential_land_reasons():
+    assert common.residential_land(ctx_of(), needed_by="a") == (
+        None, "no landuse layer (it needs residential land; add layers/landuse.yml)")
+    lu = gdf([shapely.box(0, 0, 10, 10)], **{"class": ["green"]})
+    assert common.residential_land(ctx_of(landuse=lu), needed_by="a") == (
+        None, "the landuse layer has no residential land; check the 'classes' mapping of its "
+        "layers/*.yml")
+    lu = gdf([shapely.box(0, 0, 10, 10)], **{"class": ["residential"]})
+    pieces, why = common.residential_land(ctx_of(landuse=lu), needed_by="a")
+    assert (why, pieces["area_m2"].tolist()) == (None, [100.0])
+
+
+def test_empty_pieces_columns():
+    e = common.empty_pieces(CRS)
+    assert (len(e), list(e.columns), e.crs) == (0, ["class", "district", "area_m2", "geometry"],
+                                                CRS)
+    assert [str(t) for t in e.dtypes.iloc[:3]] == ["object", "object", "float64"]
