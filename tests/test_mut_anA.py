@@ -519,3 +519,193 @@ def test_empty_pieces_columns():
     assert (len(e), list(e.columns), e.crs) == (0, ["class", "district", "area_m2", "geometry"],
                                                 CRS)
     assert [str(t) for t in e.dtypes.iloc[:3]] == ["object", "object", "float64"]
+
+
+# -- zonal ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("crs", "name"), [(None, "none"), (4326, "WGS 84")])
+def test_require_metric_whole_message(crs, name):
+    with pytest.raises(CRSError) as e:
+        zonal.require_metric(None if crs is None else pyproj.CRS(crs), needed_by="park500")
+    assert str(e.value) == (
+        f"analysis 'park500' needs a metric working CRS, got {name}; set 'crs' in "
+        "urbanform.yml to a projected CRS such as the data's UTM zone")
+    zonal.require_metric(CRS, needed_by="x")  # projected: no error
+
+
+def test_cover_tiles_aligned_on_the_tile_grid():
+    """Cover x -500..1500, y 200..700, tiles of 1000 aligned on 0: x -1000|0|1000."""
+    tiles = zonal.cover_tiles(shapely.box(-500, 200, 1500, 700))
+    assert sorted(shapely.bounds(tiles).tolist()) == [
+        [-500, 200, 0, 700], [0, 200, 1000, 700], [1000, 200, 1500, 700]]
+    tiles = zonal.cover_tiles(shapely.box(-500, 200, 1500, 700), tile_m=600)
+    # columns -600|0|600|1200|1800, rows 0|600|1200
+    assert sorted(shapely.bounds(tiles).tolist()) == [
+        [-500, 200, 0, 600], [-500, 600, 0, 700], [0, 200, 600, 600], [0, 600, 600, 700],
+        [600, 200, 1200, 600], [600, 600, 1200, 700], [1200, 200, 1500, 600],
+        [1200, 600, 1500, 700]]
+    assert zonal.cover_tiles(None).tolist() == [] and zonal.cover_tiles(shapely.Polygon()).size == 0
+
+
+def test_cover_tiles_of_a_multipolygon_are_polygons():
+    """Two parts touching a tile edge: slivers (lines) are left out, only areas stay."""
+    cover = shapely.MultiPolygon([shapely.box(0, 0, 10, 10), shapely.box(20, 0, 1000, 10)])
+    tiles = zonal.cover_tiles(cover)
+    assert sorted(shapely.area(tiles).tolist()) == [100.0, 9800.0]
+    assert set(shapely.get_type_id(tiles).tolist()) == {3}
+
+
+def test_split_by_cover_across_tiles_and_columns():
+    """Piece x 900..1100 (20,000 m², 200 people) and cover x 950..1050 cut at x = 1000.
+
+    Inside: two parts of 5,000 m² (50 people each); outside: x 900..950 and 1050..1100
+    as one part of 10,000 m² (100 people). A second piece far away stays whole outside.
+    """
+    pieces = gdf([shapely.box(900, 0, 1100, 100), shapely.box(5000, 0, 5010, 10)],
+                 population=[200, 10], name=["a", "b"])
+    s = zonal.split_by_cover(pieces, shapely.box(950, 0, 1050, 100), prorate=("population",))
+    assert list(s.columns) == ["population", "name", "covered", "area_m2", "piece", "geometry"]
+    assert s[["piece", "covered", "area_m2", "population"]].values.tolist() == [
+        [0, True, 5000.0, 50.0], [0, True, 5000.0, 50.0], [0, False, 10000.0, 100.0],
+        [1, False, 100.0, 10.0]]
+    assert s["name"].tolist() == ["a", "a", "a", "b"]
+    assert s.crs == CRS
+    assert sorted(shapely.bounds(s.geometry.values[:2]).tolist()) == [
+        [950, 0, 1000, 100], [1000, 0, 1050, 100]]
+
+
+def test_split_by_cover_tile_size_and_given_tiles():
+    pieces = gdf([shapely.box(0, 0, 100, 10)])
+    cover = shapely.box(0, 0, 100, 10)
+    assert len(zonal.split_by_cover(pieces, cover, tile_m=30)) == 4  # cut at 30, 60, 90
+    tiles = zonal.cover_tiles(cover, tile_m=50)
+    s = zonal.split_by_cover(pieces, tiles)
+    assert s["area_m2"].tolist() == [500.0, 500.0] and s["covered"].all()
+
+
+def test_split_by_cover_drops_line_touches_and_keeps_polygons():
+    """Cover x 5..20 meets part A in an area and touches part B along x = 20.
+
+    Inside: x 5..10 (50 m²) only, a Polygon; outside: x 0..5 and B (50 + 100 m²).
+    """
+    piece = shapely.MultiPolygon([shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)])
+    s = zonal.split_by_cover(gdf([piece, shapely.box(100, 0, 110, 10)]),
+                             shapely.box(5, 0, 20, 10))
+    assert s[["piece", "covered", "area_m2"]].values.tolist() == [
+        [0, True, 50.0], [0, False, 150.0], [1, False, 100.0]]
+    assert s.geom_type.tolist() == ["Polygon", "MultiPolygon", "Polygon"]
+
+
+def test_split_by_cover_without_cover_or_pieces():
+    pieces = gdf([shapely.box(0, 0, 10, 10)], population=[3])
+    s = zonal.split_by_cover(pieces, None, prorate=("population",))
+    assert s[["covered", "area_m2", "population", "piece"]].values.tolist() == [
+        [False, 100.0, 3.0, 0]]
+    assert len(zonal.split_by_cover(pieces.iloc[:0], shapely.box(0, 0, 1, 1))) == 0
+
+
+def test_points_in_cover_edges_and_tiles():
+    pts = gpd.GeoSeries(shapely.points([[0, 5], [10, 10], [10.001, 5], [1500, 5]]))
+    cover = shapely.box(0, 0, 10, 10)
+    assert zonal.points_in_cover(pts, cover).tolist() == [True, True, False, False]
+    wide = zonal.cover_tiles(shapely.box(0, 0, 2000, 10))
+    assert zonal.points_in_cover(pts, wide).tolist() == [True, True, True, True]
+    assert zonal.points_in_cover(pts, None).tolist() == [False] * 4
+    assert zonal.points_in_cover(pts.iloc[:0], cover).tolist() == []
+
+
+def test_sum_into_polygons_points_once_and_polygon_shares():
+    """Targets A x 0..10, B x 10..20 (share the edge x = 10).
+
+    Point on the edge (5) counts once; point in B (7); point outside (100) nowhere;
+    polygon x 5..25 (200 m², 40) -> A 10, B 20 (5 m outside); NaN polygon adds 0.
+    """
+    v = gdf([shapely.Point(10, 5), shapely.Point(15, 5), shapely.Point(50, 50),
+             shapely.box(5, 0, 25, 10), shapely.box(0, 0, 20, 10)],
+            p=[5.0, 7.0, 100.0, 40.0, np.nan])
+    t = gpd.GeoSeries([shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)])
+    out = zonal.sum_into_polygons(v, "p", t)
+    assert out.sum() == pytest.approx(5 + 7 + 40 * 15 / 20)
+    assert out[1] - 7 - 20 in (0.0, 5.0)
+    assert out[0] - 10 in (0.0, 5.0)
+    only_polys = zonal.sum_into_polygons(v.iloc[3:], "p", t)
+    assert only_polys.tolist() == pytest.approx([10.0, 20.0])
+    only_pts = zonal.sum_into_polygons(v.iloc[1:3], "p", t)
+    assert only_pts.tolist() == [0.0, 7.0]
+    assert zonal.sum_into_polygons(v.iloc[:0], "p", t).tolist() == [0.0, 0.0]
+    assert zonal.sum_into_polygons(v, "p", t.iloc[:0]).tolist() == []
+
+
+def test_sum_into_polygons_zero_area_polygon_adds_nothing():
+    v = gdf([shapely.Polygon([(1, 1), (2, 2), (3, 3)]), shapely.box(0, 0, 1, 1)], p=[9.0, 2.0])
+    out = zonal.sum_into_polygons(v, "p", gpd.GeoSeries([shapely.box(0, 0, 10, 10)]))
+    assert out.tolist() == [2.0]
+
+
+def test_grid_samples_exact_positions_and_weights():
+    """Spacing 25, centres at 12.5 + 25 k.
+
+    A x -60..-10, y -60..-10: centres -37.5 and -12.5 each way -> 4 points, 625 m² each.
+    B x 30..80, y 40..60 (1,000 m²): no centre inside (y 37.5 / 62.5): its
+    representative point, 1,000 m². C x 0..100, y 0..30: x 12.5..87.5, y 12.5 -> 4 of 750.
+    """
+    pieces = gdf([shapely.box(-60, -60, -10, -10), shapely.box(30, 40, 80, 60),
+                  shapely.box(0, 0, 100, 30)])
+    s = zonal.grid_samples(pieces, spacing_m=25)
+    assert s["piece"].tolist() == [0, 0, 0, 0, 1, 2, 2, 2, 2]
+    assert s["weight_m2"].tolist() == [625.0] * 4 + [1000.0] + [750.0] * 4
+    xy = shapely.get_coordinates(s.geometry.values).tolist()
+    assert xy[:4] == [[-37.5, -37.5], [-12.5, -37.5], [-37.5, -12.5], [-12.5, -12.5]]
+    assert pieces.geometry.iloc[1].contains(s.geometry.iloc[4])
+    assert xy[5:] == [[12.5, 12.5], [37.5, 12.5], [62.5, 12.5], [87.5, 12.5]]
+    assert s.crs == CRS
+
+
+def test_grid_samples_offset_grid_two_rows():
+    """x 110..160, y 205..260, spacing 20: centres x 110, 130, 150 inside? 110 is on the edge.
+
+    Centres (10 + 20 k): x 130, 150 (110 lies on the edge: not inside), y 210, 230, 250.
+    """
+    s = zonal.grid_samples(gdf([shapely.box(110, 205, 160, 260)]), spacing_m=20)
+    assert shapely.get_coordinates(s.geometry.values).tolist() == [
+        [130, 210], [150, 210], [130, 230], [150, 230], [130, 250], [150, 250]]
+    assert s["weight_m2"].tolist() == [50 * 55 / 6] * 6
+
+
+def test_grid_samples_refuses_too_many_points():
+    """Box 30 km x 10 km at 1 mm: (3e7 + 2) x (1e7 + 2) = 300,000,080,000,004 points."""
+    pieces = gdf([shapely.box(1000, 5000, 31000, 15000)])
+    with pytest.raises(ResourceError) as e:
+        zonal.grid_samples(pieces, spacing_m=0.001)
+    msg = str(e.value)
+    assert msg.startswith("about 300,000,080,000,004 sample points 0.001 m apart would need ")
+    assert msg.endswith("; use a larger params.sample_spacing_m (default 50)")
+
+
+def test_boundary_points_spacing_parts_and_tiny_rings():
+    """Ring of 400 m at 30 m: ceil(13.3) = 14 points 400/14 m apart from (100, 0).
+
+    A multipolygon's two parts both belong to row 1; a 4 m ring gets one point; holes
+    are not edges.
+    """
+    holed = shapely.box(0, 0, 100, 100).difference(shapely.box(40, 40, 60, 60))
+    mp = shapely.MultiPolygon([shapely.box(200, 0, 201, 1), shapely.box(300, 0, 330, 30)])
+    pts, src = zonal.boundary_points(gpd.GeoSeries([holed, mp]), spacing_m=30)
+    assert src.tolist() == [0] * 14 + [1] + [1] * 4
+    ring = shapely.get_exterior_ring(holed)
+    want = [ring.interpolate(k * 400 / 14) for k in range(14)]
+    assert [p.equals_exact(w, 1e-9) for p, w in zip(pts[:14], want)] == [True] * 14
+    assert shapely.get_coordinates(pts[14:15]).tolist() == [[201, 0]]
+    assert shapely.get_coordinates(pts[15:]).tolist() == [[330, 0], [330, 30], [300, 30],
+                                                          [300, 0]]
+
+
+def test_boundary_points_refuse_too_many_points():
+    """A 4e4 m ring at 1e-9 m: 4e13 + 1 points."""
+    with pytest.raises(ResourceError) as e:
+        zonal.boundary_points(gpd.GeoSeries([shapely.box(0, 0, 10000, 10000)]),
+                              spacing_m=1e-9)
+    msg = str(e.value)
+    assert msg.startswith("about 40,000,000,000,001 edge points 1e-09 m apart would need ")
+    assert msg.endswith("; use a larger params.access_spacing_m (default 25)")
