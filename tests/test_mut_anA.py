@@ -709,3 +709,340 @@ def test_boundary_points_refuse_too_many_points():
     msg = str(e.value)
     assert msg.startswith("about 40,000,000,000,001 edge points 1e-09 m apart would need ")
     assert msg.endswith("; use a larger params.access_spacing_m (default 25)")
+
+
+# -- forest_cover -----------------------------------------------------------------------------
+
+FWHERE = "analyses/forest.yml"
+X0, Y0 = 400_000.0, 3_390_000.0
+
+
+def lc(data, *, transform=None, crs=CRS, classes=None, nodata=0):
+    return RasterLayer(
+        name="landcover", role="landcover", data=np.asarray(data, dtype=np.uint8),
+        transform=transform or Affine(30, 0, X0, 0, -30, Y0 + 150), crs=crs, nodata=nodata,
+        classes={"forest": [10, 11], "water": [80]} if classes is None else classes)
+
+
+def five_by_five():
+    """5 x 5 pixels of 30 m over X0..X0+150, Y0..Y0+150: forest (10) but (0, 0) water
+    (80) and (4, 4) cropland (40)."""
+    data = np.full((5, 5), 10)
+    data[0, 0], data[4, 4] = 80, 40
+    return lc(data)
+
+
+def forest_run(layers, **params):
+    p = forest_cover.validate_params(params, where=FWHERE)
+    return forest_cover.run(Context(layers), name="forest", params=p, target=None)
+
+
+ALL = gdf([shapely.box(X0, Y0, X0 + 150, Y0 + 150)], name=["All"])
+
+
+@pytest.mark.parametrize(("value", "want"), [("forest", ["forest"]), (11, [11]),
+                                              ([1.5, "a"], [1.5, "a"])])
+def test_forest_class_lists_accept_names_and_codes(value, want):
+    p = forest_cover.validate_params({"classes": value, "exclude": value}, where=FWHERE)
+    assert (p.classes, p.exclude, p.source) == (want, want, "auto")
+
+
+@pytest.mark.parametrize("value", [[True], [None], [], {"a": 1}, 2.5])
+def test_forest_class_lists_reject_other_values(value):
+    with pytest.raises(AnalysisError) as e:
+        forest_cover.validate_params({"classes": value}, where=FWHERE)
+    assert str(e.value) == (f"{FWHERE}: params.classes must be a list of class names or raster "
+                            f"codes, got {value!r}")
+
+
+def test_forest_exclude_may_be_empty_but_not_bool():
+    assert forest_cover.validate_params({"exclude": []}, where=FWHERE).exclude == []
+    with pytest.raises(AnalysisError) as e:
+        forest_cover.validate_params({"exclude": True}, where=FWHERE)
+    # a single value is taken as a one-item list first
+    assert str(e.value) == (f"{FWHERE}: params.exclude must be a list of class names or raster "
+                            "codes, got [True]")
+
+
+def test_forest_raster_units_are_100_m_blocks_at_weighted_centres():
+    """30 m pixels -> blocks of 3 x 3 pixels (100 // 30): 4 units, in block order.
+
+    Centres (pixel centres averaged): block (0, 0) x 45, y 105; (0, 1) x 120, y 105;
+    (1, 0) x 45, y 30; (1, 1) x 120, y 30 (offsets from X0, Y0). Forest / land:
+    (0, 0) 8 forest pixels of 900 m², water left out; (1, 1) 3 forest of 4 land.
+    """
+    res = forest_run(Layers(crs=CRS, vectors={"districts": ALL},
+                            rasters={"landcover": five_by_five()}))
+    u = res.units
+    xy = (shapely.get_coordinates(u.geometry.values) - [X0, Y0]).tolist()
+    assert np.ravel(xy).tolist() == pytest.approx([45, 105, 120, 105, 45, 30, 120, 30])
+    assert u["share__num"].tolist() == pytest.approx([7200, 5400, 5400, 2700])
+    assert u["share__den"].tolist() == pytest.approx([7200, 5400, 5400, 3600])
+    assert u["district"].tolist() == ["All"] * 4
+    assert list(u.columns) == ["district", "share__num", "share__den", "geometry"]
+    assert res.indicators["share"].city.value == pytest.approx(20700 / 21600)
+
+
+def test_forest_raster_units_in_another_working_crs():
+    """Units come in ``crs``: the first block centre (X0 + 45, Y0 + 105) moved to 32647."""
+    zones = gpd.GeoDataFrame({"district": ["All"]}, geometry=ALL.geometry.values, crs=CRS)
+    u = forest_cover.raster_share_units(five_by_five(), zones, forest_codes=[10],
+                                        exclude_codes=[80], crs=pyproj.CRS(32647))
+    want = pyproj.Transformer.from_crs(32648, 32647, always_xy=True).transform(
+        X0 + 45, Y0 + 105)
+    assert shapely.get_coordinates(u.geometry.values)[0] == pytest.approx(want)
+    assert u.crs == pyproj.CRS(32647)
+
+
+def test_forest_geographic_pixels_areas_per_row():
+    """2 x 1 pixels of 0.001 deg at 104 E, 30.000..30.002 N; each pixel's area by an
+    equal-area projection on the same ellipsoid (independent of the geodesic code).
+
+    0.001 deg is about 111 m: blocks of one pixel (100 // 111 -> at least 1): 2 units.
+    """
+    raster = lc([[10], [40]], transform=Affine(0.001, 0, 104.0, 0, -0.001, 30.002),
+                crs=pyproj.CRS(4326))
+    cea = pyproj.CRS("+proj=cea +ellps=WGS84")
+    cells = gpd.GeoSeries([shapely.box(104.0, 30.001, 104.001, 30.002),
+                           shapely.box(104.0, 30.0, 104.001, 30.001)], crs=4326)
+    areas = cells.to_crs(cea).area.tolist()
+    zone = gpd.GeoSeries([shapely.box(103.99, 29.99, 104.01, 30.01)], crs=4326).to_crs(CRS)
+    res = forest_run(Layers(crs=CRS, vectors={"districts": gdf(zone.values, name=["A"])},
+                            rasters={"landcover": raster}))
+    u = res.units
+    assert u["share__den"].tolist() == pytest.approx(areas, rel=1e-6)
+    assert u["share__num"].tolist() == pytest.approx([areas[0], 0.0], rel=1e-6)
+
+
+def test_forest_geographic_raster_small_pixels_make_blocks():
+    """0.0001 deg (~11.1 m) pixels: blocks of 100 // 11.1 = 9 pixels; 10 x 10 -> 2 x 2."""
+    raster = lc(np.full((10, 10), 10), transform=Affine(0.0001, 0, 104.0, 0, -0.0001, 30.001),
+                crs=pyproj.CRS(4326))
+    zone = gpd.GeoSeries([shapely.box(103.99, 29.99, 104.01, 30.01)], crs=4326).to_crs(CRS)
+    res = forest_run(Layers(crs=CRS, vectors={"districts": gdf(zone.values, name=["A"])},
+                            rasters={"landcover": raster}))
+    assert len(res.units) == 4
+
+
+def test_forest_projected_pixel_area_is_the_pixel_size():
+    """10 m x 20 m pixels -> 200 m² each; 100 m / 10 m -> blocks of 10 columns."""
+    raster = lc(np.full((2, 3), 10), transform=Affine(10, 0, X0, 0, -20, Y0 + 40))
+    d = gdf([shapely.box(X0, Y0, X0 + 30, Y0 + 40)], name=["A"])
+    u = forest_run(Layers(crs=CRS, vectors={"districts": d}, rasters={"landcover": raster})).units
+    assert u["share__den"].tolist() == [1200.0]
+
+
+def test_forest_study_zones_boundary_split_and_outside():
+    """Boundary x 0..30 with district A x 0..10 only: zones A and None (outside)."""
+    b = gdf([shapely.box(0, 0, 20, 10), shapely.box(20, 0, 30, 10)])
+    ctx = Context(Layers(crs=CRS, vectors={"boundary": b,
+                                           "districts": gdf([shapely.box(0, 0, 10, 10)],
+                                                            name=["A"])}))
+    z = forest_cover.study_zones(ctx, needed_by="f")
+    assert list(z.columns) == ["district", "geometry"]
+    assert sorted(zip(z["district"].map(repr), z.area)) == [("'A'", 100.0), ("None", 200.0)]
+    ctx = Context(Layers(crs=CRS, vectors={"boundary": b}))
+    z = forest_cover.study_zones(ctx, needed_by="f")
+    assert (z["district"].tolist(), z.area.tolist()) == ([None], [300.0])
+
+
+def test_forest_study_zones_from_districts_and_the_error():
+    ctx = Context(Layers(crs=CRS, vectors={"districts": TWO_D}))
+    z = forest_cover.study_zones(ctx, needed_by="f")
+    assert z["district"].tolist() == ["w", "e"] and list(z.index) == [0, 1]
+    with pytest.raises(LayerError) as e:
+        forest_cover.study_zones(Context(Layers(crs=CRS)), needed_by="f")
+    assert str(e.value) == (
+        "analysis 'f' needs a 'boundary' or a 'districts' layer to know the land area; add "
+        "layers/boundary.yml with 'role: boundary'")
+
+
+def test_forest_unmapped_class_whole_message():
+    layers = Layers(crs=CRS, vectors={"districts": ALL},
+                    rasters={"landcover": lc(np.full((5, 5), 10), classes={"forest": [10]})})
+    with pytest.raises(AnalysisError) as e:
+        forest_run(layers)
+    assert str(e.value) == (
+        "analysis 'forest': params.exclude names class 'water' but raster layer 'landcover' "
+        "maps no code to it; add 'classes: {water: [CODE]}' to its layers/*.yml or list raw "
+        "codes")
+
+
+def test_forest_method_text_landcover():
+    layers = Layers(crs=CRS, vectors={"districts": ALL}, rasters={"landcover": five_by_five()})
+    res = forest_run(layers)
+    assert res.method == (
+        "Forest cover = area of land-cover pixels of forest (codes 10, 11) / land area "
+        "(classes water left out of the land area; codes 80; nodata ignored). Each pixel "
+        "counts by the exact fraction of it inside the district (exactextract coverage), in "
+        "m². The city value is over the boundary (or the union of the districts).")
+    res = forest_run(layers, classes=["forest", 40], exclude=[])
+    assert res.method == (
+        "Forest cover = area of land-cover pixels of forest, 40 (codes 10, 11, 40) / land "
+        "area (no class left out; codes none; nodata ignored). Each pixel counts by the exact "
+        "fraction of it inside the district (exactextract coverage), in m². The city value "
+        "is over the boundary (or the union of the districts).")
+    # cropland counted as forest, water as land: 24 of 25 pixels
+    assert res.indicators["share"].city.value == pytest.approx(24 / 25)
+    assert (res.params["source"], res.layers, res.styles, res.warnings) == (
+        "landcover", {}, {}, [])
+
+
+def test_forest_runs_with_other_codes_are_not_mixed_up():
+    """The raster units are cached by codes: a second run with other classes differs."""
+    ctx = Context(Layers(crs=CRS, vectors={"districts": ALL},
+                         rasters={"landcover": five_by_five()}))
+    one = forest_cover.run(ctx, name="a", params=forest_cover.validate_params({}, where="a"),
+                           target=None)
+    two = forest_cover.run(ctx, name="b", params=forest_cover.validate_params(
+        {"exclude": [40]}, where="b"), target=None)
+    three = forest_cover.run(ctx, name="c", params=forest_cover.validate_params(
+        {"classes": [40]}, where="c"), target=None)
+    # water counts as land in b: 23 forest of 24 land (cropland left out)
+    assert [r.indicators["share"].city.value for r in (one, two, three)] == pytest.approx(
+        [23 / 24, 23 / 24, 1 / 24])
+    assert len(ctx.cache) == 3
+
+
+def test_forest_landuse_source_method_styles_and_label():
+    lu = gdf([shapely.box(0, 0, 5, 10), shapely.box(8, 0, 10, 10)], **{"class": ["forest",
+                                                                               "water"]})
+    layers = Layers(crs=CRS, vectors={"districts": TWO_D, "landuse": lu})
+    res = forest_run(layers)
+    assert res.method == (
+        "Forest cover = area of land-use polygons of class forest / land area: the district "
+        "(or study area) minus the land-use polygons of class water (forest overlapping them "
+        "counts as excluded), split exactly at district edges.")
+    assert res.styles == {"forest": LayerStyle(
+        title="Forest land", title_zh="林地", color="#1b7837",
+        popup_fields=["district", "area_m2"])}
+    ind = res.indicators["share"]
+    assert (ind.unit, ind.label, res.kind, res.name) == (
+        "share", "Forest cover (share of land area)", "forest_cover", "forest")
+    # w: 50 forest of 100 - 20 water = 80; e: 0 of 100
+    assert (ind.districts["w"].value, ind.districts["e"].value) == pytest.approx((50 / 80, 0))
+    f = res.layers["forest"]
+    assert (list(f.columns), f["area_m2"].tolist(), list(f.index)) == (
+        ["district", "area_m2", "geometry"], [50.0], [0])
+    assert forest_run(layers, exclude=[]).method.endswith(
+        "minus the land-use polygons of class none (forest overlapping them counts as "
+        "excluded), split exactly at district edges.")
+
+
+def test_forest_landuse_units_points_and_water_left_out():
+    """Forest x 0..5 overlapping water x 4..10: forest 40 m² only; units per piece."""
+    lu = gdf([shapely.box(0, 0, 5, 10), shapely.box(4, 0, 10, 10)],
+             **{"class": ["forest", "water"]})
+    layers = Layers(crs=CRS, vectors={"districts": TWO_D.iloc[:1], "landuse": lu})
+    res = forest_run(layers, source="landuse")
+    u = res.units
+    assert sorted(zip(u["share__num"], u["share__den"])) == [(40.0, 40.0)]
+    assert set(u.geom_type) == {"Point"} and u["district"].tolist() == ["w"]
+    assert u.geometry.iloc[0].within(shapely.box(0, 0, 4, 10))
+
+
+def test_forest_landuse_rejects_raster_codes_whole_message():
+    lu = gdf([shapely.box(0, 0, 5, 10)], **{"class": ["forest"]})
+    layers = Layers(crs=CRS, vectors={"districts": TWO_D, "landuse": lu})
+    with pytest.raises(AnalysisError) as e:
+        forest_run(layers, classes=["forest", 10], exclude=[80])
+    assert str(e.value) == (
+        "analysis 'forest': params.classes/exclude hold raster codes [10, 80] but the source "
+        "is the landuse layer; use land-use class names such as 'forest' and 'water'")
+
+
+def test_forest_explicit_landuse_source_beats_the_raster():
+    lu = gdf([shapely.box(0, 0, 5, 10)], **{"class": ["forest"]})
+    layers = Layers(crs=CRS, vectors={"districts": TWO_D.iloc[:1], "landuse": lu},
+                    rasters={"landcover": five_by_five()})
+    res = forest_run(layers, source="landuse")
+    assert (res.params["source"], res.indicators["share"].city.value) == ("landuse", 0.5)
+
+
+def test_forest_no_land_warning():
+    """All water: no land area, a warning and no value."""
+    lu = gdf([shapely.box(0, 0, 20, 10)], **{"class": ["water"]})
+    res = forest_run(Layers(crs=CRS, vectors={"districts": TWO_D, "landuse": lu}))
+    assert res.warnings == ["no land area found in the study area: forest cover is undefined"]
+
+
+def test_forest_needs_a_metric_crs():
+    layers = Layers(crs=pyproj.CRS(4326), vectors={"districts": TWO_D})
+    with pytest.raises(CRSError, match="analysis 'forest' needs a metric working CRS"):
+        forest_run(layers)
+
+
+# -- second round: survivors of the first runs ----------------------------------------------
+
+
+def test_raster_units_values_are_floats_from_integer_rasters():
+    r = RasterLayer(name="pop", role="population", data=np.array([[3, 0]], dtype=np.int32),
+                    transform=Affine(10, 0, 0, 0, -10, 10), crs=CRS, nodata=None)
+    u = common.raster_units(r, field="population", crs=CRS)
+    assert (u["population"].tolist(), str(u["population"].dtype)) == ([3.0], "float64")
+
+
+def test_value_units_cache_key_names_every_field():
+    pts = gdf([shapely.Point(3, 4)], population=[2], workers=[1])
+    ctx = ctx_of(population=pts)
+    common.value_units(ctx, "population", fields=("population", "workers"), needed_by="a")
+    assert list(ctx.cache) == ["units:population:population,workers"]
+
+
+def test_value_and_resident_units_name_the_analysis_when_the_layer_is_missing():
+    """Layers.vector's message names who needs the layer (docs/errors.md, LayerError)."""
+    want = ("analysis 'circle' needs a vector layer with role 'population'; add "
+            "layers/population.yml with 'role: population' and a 'source'")
+    with pytest.raises(LayerError) as e:
+        common.resident_units(ctx_of(), needed_by="circle")
+    assert str(e.value) == want
+    with pytest.raises(LayerError) as e:
+        common.value_units(ctx_of(), "population", fields=("population",), needed_by="circle")
+    assert str(e.value) == want
+
+
+def _raster(data, transform, **kw):
+    return RasterLayer(name="lc", role="landcover", data=np.asarray(data, dtype=np.uint8),
+                       transform=transform, crs=CRS, nodata=kw.get("nodata", 0),
+                       classes={"forest": [10]})
+
+
+@pytest.mark.parametrize("t", [Affine(10, 0.5, 0, 0, -10, 100), Affine(10, 0, 0, 0.5, -10, 100)])
+def test_rotated_raster_whole_message(t):
+    poly = gpd.GeoSeries([shapely.box(0, 0, 10, 10)], crs=CRS)
+    with pytest.raises(LayerError) as e:
+        zonal.raster_cells(_raster([[10]], t), poly)
+    assert str(e.value) == (
+        f"raster layer 'lc' is rotated (transform {tuple(t)[:6]}); warp it to a north-up "
+        "grid (gdalwarp) before use")
+
+
+def test_raster_cells_of_a_south_up_raster():
+    """Rows go up (e = +0.5): row 0 is y 0..0.5, row 1 y 0.5..1; the polygon y 0.5..1
+    covers row 1 only (value 20), both columns (x 0..2)."""
+    r = _raster([[10, 10], [20, 20]], Affine(1, 0, 0, 0, 0.5, 0))
+    cells = zonal.raster_cells(r, gpd.GeoSeries([shapely.box(0, 0.5, 2, 1)], crs=CRS))
+    assert cells["value"].tolist() == [20, 20]
+    assert cells["coverage"].tolist() == pytest.approx([1.0, 1.0])
+    assert cells[["x", "y"]].values.ravel().tolist() == pytest.approx([0.5, 0.75, 1.5, 0.75])
+
+
+def test_raster_cells_columns_zones_and_partial_coverage():
+    """10 m pixels over x 0..20, y 0..10; polygon 0: x 5..20 (half of pixel 0, all of 1);
+    polygon 1 (given in 32647, moved to the raster CRS) covers pixel 1 only; nodata
+    pixels (value 0) are left out."""
+    r = _raster([[10, 40]], Affine(10, 0, X0, 0, -10, Y0 + 10))
+    p1 = gpd.GeoSeries([shapely.box(X0 + 12, Y0 + 2, X0 + 18, Y0 + 8)], crs=CRS).to_crs(32647)
+    polys = gpd.GeoSeries([shapely.box(X0 + 5, Y0, X0 + 20, Y0 + 10)], crs=CRS).to_crs(32647)
+    polys = pd.concat([polys, p1], ignore_index=True)
+    cells = zonal.raster_cells(r, polys)
+    assert list(cells.columns) == ["zone", "value", "coverage", "x", "y", "cell"]
+    assert cells[["zone", "value", "cell"]].values.tolist() == [[0, 10, 0], [0, 40, 1],
+                                                               [1, 40, 1]]
+    assert cells["coverage"].tolist() == pytest.approx([0.5, 1.0, 0.36], abs=1e-6)
+    assert cells["x"].tolist() == pytest.approx([X0 + 5, X0 + 15, X0 + 15])
+    empty = zonal.raster_cells(r, polys.iloc[:0])
+    assert (list(empty.columns), len(empty)) == (
+        ["zone", "value", "coverage", "x", "y", "cell"], 0)
+    nod = zonal.raster_cells(_raster([[0, 0]], Affine(10, 0, X0, 0, -10, Y0 + 10)), polys)
+    assert len(nod) == 0
