@@ -1046,3 +1046,126 @@ def test_raster_cells_columns_zones_and_partial_coverage():
         ["zone", "value", "coverage", "x", "y", "cell"], 0)
     nod = zonal.raster_cells(_raster([[0, 0]], Affine(10, 0, X0, 0, -10, Y0 + 10)), polys)
     assert len(nod) == 0
+
+
+# -- park_coverage: network distance ---------------------------------------------------------
+# Streets: S1 y = 0, x 0..2000 (main); S2 y = 1000, x 0..400 (cut off, 400 m = 17% of the
+# length: kept); S3 y = 40, x 1000..1004 (4 m, under 1%: skipped, an "island").
+# Parks: A (100..200, 10..60) 5,000 m² -> 500 m, 12 edge points every 25 m, all <= 60 m
+# from S1; the one nearest the east, (200, 10), snaps 10 m to (200, 0).
+# B (1500..1550, 10..50) 2,000 m² -> 300 m, 8 points every 22.5 m; from the west the best
+# is (1505, 10) (snap 10) or (1500, 27.5) (snap 27.5): walk = (1500 - x) + 15.
+# C (1800..1810, 100..110) 100 m²: does not count. D (1000..1100, 300..360) 6,000 m²:
+# its 13 edge points (320 m / 25) lie >= 300 m from S1: unsnapped, D serves nobody.
+# Residents: P1 (650, 5) 100: 5 + 450 + 10 = 465 to A, covered; P2 (1300, -5) 40: 5 + 200
+# + 15 = 220 to B, covered; P3 (100, 1010) 30 on S2: cut off; P4 (1002, 45) 20: nearest
+# street is S3, snapped to S1 45 m away: 45 + 802 + 10 to A, 45 + 498 + 15 to B: not
+# covered; P5 (800, 300) 10: 300 m from any street, unsnapped; P6 (680, -20) 7: 20 + 480
+# + 10 = 510: not covered.
+# Land L (600..700, -60..-10), spacing 50 (centres 25 + 50 k): samples (625, -25) and
+# (675, -25), 2,500 m² each: 25 + 425 + 10 = 460 covered; 25 + 475 + 10 = 510 not. Gap: the second sample's
+# cell x 650..700, y -50..0 clipped to L: y -50..-10, area counted 2,500; P6 lies in it.
+
+NET_STREETS = gdf([shapely.LineString([(0, 0), (2000, 0)]),
+                   shapely.LineString([(0, 1000), (400, 1000)]),
+                   shapely.LineString([(1000, 40), (1004, 40)])])
+NET_PARKS2 = gdf([shapely.box(100, 10, 200, 60), shapely.box(1500, 10, 1550, 50),
+                  shapely.box(1800, 100, 1810, 110), shapely.box(1000, 300, 1100, 360)],
+                 name=["A", "B", "C", "D"])
+NET_POP2 = gdf([shapely.Point(650, 5), shapely.Point(1300, -5), shapely.Point(100, 1010),
+                shapely.Point(1002, 45), shapely.Point(800, 300), shapely.Point(680, -20)],
+               population=[100.0, 40.0, 30.0, 20.0, 10.0, 7.0])
+
+
+def net_run(parks=NET_PARKS2, pop=NET_POP2, land_boxes=(shapely.box(600, -60, 700, -10),),
+            **params):
+    vectors = {"parks": parks, "streets": NET_STREETS}
+    if land_boxes is not None:
+        vectors["landuse"] = land(*land_boxes)
+    if pop is not None:
+        vectors["population"] = pop
+    p = park_coverage.validate_params({"distance": "network", **params}, where=WHERE)
+    return park_coverage.run(Context(Layers(crs=CRS, vectors=vectors)), name="park", params=p,
+                             target=None)
+
+
+_NET: dict[str, object] = {}
+
+
+def net_result():
+    if "r" not in _NET:
+        _NET["r"] = net_run()
+    return _NET["r"]
+
+
+def test_network_shares_by_hand():
+    res = net_result()
+    assert res.indicators["area_share"].city.value == pytest.approx(0.5)
+    assert res.indicators["pop_share"].city.value == pytest.approx(140 / 207)
+
+
+def test_network_unit_walks_and_flags():
+    u = net_result().units
+    land_u = u[u["unit"] == "residential_land"]
+    assert land_u["walk_m"].tolist() == pytest.approx([460, math.inf])
+    assert land_u["covered"].tolist() == [True, False]
+    assert land_u[["area_share__num", "area_share__den"]].values.ravel().tolist() == [
+        2500, 2500, 0, 2500]
+    people = u[u["unit"] == "population"]
+    assert people["walk_m"].tolist()[:2] == pytest.approx([465, 220])
+    assert people["covered"].tolist() == [True, True, False, False, False, False]
+    assert people["pop_share__num"].tolist() == [100, 40, 0, 0, 0, 0]
+
+
+def test_network_warnings_whole_text():
+    assert net_result().warnings == [
+        "1 parks under 2,000 m² do not count",
+        "13 of 33 park access points lie farther than 100 m from any street and are not used",
+        "1 counting parks have no access point near a street: they serve nobody",
+        "1 population units (20 residents) lie nearest to a small piece of street network "
+        "cut off from the rest (under min_piece_share of its length) and were snapped to the "
+        "main network instead",
+        "1 population units (10 residents) lie farther than the snapping limit from any "
+        "street and count as not covered",
+        "1 population units (30 residents) snap to streets cut off from the main network",
+    ]
+
+
+def test_network_access_points_per_park():
+    parks = net_result().layers["parks"]
+    assert parks["access_points"].tolist() == [12, 8, 0, 0]
+    assert parks["name"].tolist() == ["A", "B", "C", "D"]
+
+
+def test_network_service_areas_are_walked_street_lengths():
+    """A: sources at x 100..200 (snap 10) reach 490 m along S1: x 0..690 -> 690 m.
+    B: x 1505 - 290 = 1215 (1500 - 272.5 is less far) to 1550 + 290 = 1840 -> 625 m."""
+    areas = net_result().layers["service_areas"]
+    assert list(areas.columns) == ["tier", "min_area_m2", "radius_m", "length_m", "geometry"]
+    assert areas[["tier", "min_area_m2", "radius_m"]].values.tolist() == [
+        [1, 5000, 500], [2, 2000, 300]]
+    assert areas["length_m"].tolist() == pytest.approx([690, 625])
+    assert areas.geometry.iloc[0].bounds == pytest.approx((0, 0, 690, 0))
+    assert areas.crs == CRS
+
+
+def test_network_gaps_cells_and_their_residents():
+    gaps = net_result().layers["gaps"]
+    assert list(gaps.columns) == ["district", "area_m2", "geometry", "population"]
+    assert gaps[["area_m2", "population"]].values.ravel().tolist() == pytest.approx([2500, 7])
+    assert gaps.geometry.iloc[0].bounds == pytest.approx((650, -50, 700, -10))
+    assert gaps["district"].tolist() == [None]
+
+
+def test_network_method_text():
+    res = net_result()
+    assert res.method == HEAD + (
+        "Distance (network) is walked on the street network, one pass per tier, to access "
+        "points every 25 m along the outer edge of the parks of that tier or a larger one and "
+        "to mapped entrances, from points snapped to the nearest street within 100 m; farther "
+        "points count as not covered, and the service areas shown are the walked streets. "
+        "Residential land is sampled with a 50 m grid of points, each weighing its share of "
+        "its piece's area. Residents walk from population points and polygon or pixel "
+        "centroids.")
+    no_pop = net_run(pop=None)
+    assert no_pop.method.endswith("its piece's area. No population layer: only area_share.")
