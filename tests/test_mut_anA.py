@@ -1169,3 +1169,70 @@ def test_network_method_text():
         "centroids.")
     no_pop = net_run(pop=None)
     assert no_pop.method.endswith("its piece's area. No population layer: only area_share.")
+
+
+def test_network_larger_parks_serve_the_radius_of_smaller_tiers():
+    """Tiers 5,000 m² -> 100 m and 2,000 m² -> 600 m: A (tier 1) walks in the 600 m pass
+    too ("parks of that tier or a larger one", method text). Covered: P1 465 via A,
+    P2 220 and P4 558 via B, P6 510 via A -> 167 of 207; both land samples (460, 510)."""
+    res = net_run(tiers=[{"min_area_m2": 5000, "radius_m": 100},
+                         {"min_area_m2": 2000, "radius_m": 600}])
+    assert res.indicators["pop_share"].city.value == pytest.approx(167 / 207)
+    assert res.indicators["area_share"].city.value == pytest.approx(1.0)
+    people = res.units[res.units["unit"] == "population"]
+    assert people["walk_m"].tolist() == pytest.approx([465, 220, math.inf, 558, math.inf, 510])
+
+
+def test_network_entrances_join_within_50_m_of_a_counting_park():
+    """Park A alone; entrances E1 (150, 95) 35 m from A, E4 (250, 35) 50 m, E5 (250.5, 35)
+    50.5 m, E2 (1300, 200) far away, E3 (1805, 130) 20 m from the small park C only.
+    E1 and E4 join A (12 + 2 access points); three are not used."""
+    parks = gdf([shapely.box(100, 10, 200, 60), shapely.box(1800, 100, 1810, 110),
+                 shapely.Point(150, 95), shapely.Point(250, 35), shapely.Point(250.5, 35),
+                 shapely.Point(1300, 200), shapely.Point(1805, 130)],
+                name=["A", "C", "E1", "E4", "E5", "E2", "E3"])
+    res = net_run(parks=parks, pop=None)
+    assert res.layers["parks"]["access_points"].tolist() == [14, 0]
+    assert res.warnings[:3] == [
+        "1 parks under 2,000 m² do not count",
+        "pop_share is not computed: no population layer; add layers/population.yml with "
+        "'role: population'",
+        "3 of 5 mapped park entrances lie farther than 50 m from every counting park and "
+        "are not used"]
+    # E4 snaps 35 m to (250, 0): the sample (625, -25) walks 25 + 375 + 35 = 435
+    u = res.units
+    assert u["walk_m"].tolist() == pytest.approx([435, 485])
+
+
+def test_sample_regions_merge_cells_of_a_piece_and_clip():
+    """Pieces P0 (0..50, 0..25), P1 (50..100, 0..25), P2 (0..100, 100..140), P3 tiny.
+
+    Spacing 25. All samples of P0 and P1: two regions of two cells each (adjacent cells
+    of different pieces stay apart). P2's sample (87.5, 137.5): its cell y 125..150
+    clipped to y < 140: 25 x 15. P3 (200..201, 0..1) is sampled by an off-grid point:
+    the region is the whole piece, one sample.
+    """
+    pieces = gdf([shapely.box(0, 0, 50, 25), shapely.box(50, 0, 100, 25),
+                  shapely.box(0, 100, 100, 140), shapely.box(200, 0, 201, 1)])
+    s = zonal.grid_samples(pieces, spacing_m=25)
+    pick = s[(s["piece"] < 2) | (s["piece"] == 3)
+             | ((s.geometry.x == 87.5) & (s.geometry.y == 137.5))]
+    r = zonal.sample_regions(pieces, pick, spacing_m=25)
+    got = sorted(zip(r["piece"].tolist(), r["n_samples"].tolist(),
+                     [tuple(b) for b in shapely.bounds(r.geometry.values).tolist()],
+                     shapely.area(r.geometry.values).tolist()))
+    assert got == [(0, 2, (0, 0, 50, 25), 1250.0), (1, 2, (50, 0, 100, 25), 1250.0),
+                   (2, 1, (75, 125, 100, 140), 375.0), (3, 1, (200, 0, 201, 1), 1.0)]
+    assert list(r.columns) == ["piece", "n_samples", "geometry"] and r.crs == CRS
+    empty = zonal.sample_regions(pieces, s.iloc[:0], spacing_m=25)
+    assert (list(empty.columns), len(empty), empty.crs) == (
+        ["piece", "n_samples", "geometry"], 0, CRS)
+
+
+def test_sample_regions_negative_coordinates():
+    """Cells left of and below the origin: samples (-12.5, -37.5) and (-37.5, -37.5)."""
+    pieces = gdf([shapely.box(-50, -50, 0, -25)])
+    s = zonal.grid_samples(pieces, spacing_m=25)
+    r = zonal.sample_regions(pieces, s, spacing_m=25)
+    assert (r["n_samples"].tolist(), shapely.bounds(r.geometry.values).tolist()) == (
+        [2], [[-50, -50, 0, -25]])
