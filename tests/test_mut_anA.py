@@ -1236,3 +1236,73 @@ def test_sample_regions_negative_coordinates():
     r = zonal.sample_regions(pieces, s, spacing_m=25)
     assert (r["n_samples"].tolist(), shapely.bounds(r.geometry.values).tolist()) == (
         [2], [[-50, -50, 0, -25]])
+
+
+def _little_memory(monkeypatch):
+    """1,000 bytes available: check_memory then refuses anything above 500 bytes."""
+    import urbanform.checks
+
+    monkeypatch.setattr(urbanform.checks, "available_memory", lambda: 1000)
+
+
+def test_grid_samples_memory_message_whole(monkeypatch):
+    """180 m x 80 m at 10 m: (18 + 2) x (8 + 2) = 200 points x 256 bytes = 50.0 KB."""
+    _little_memory(monkeypatch)
+    with pytest.raises(ResourceError) as e:
+        zonal.grid_samples(gdf([shapely.box(1000, 5000, 1180, 5080)]), spacing_m=10)
+    assert str(e.value) == (
+        "about 200 sample points 10 m apart would need about 50.0 KB of memory; this machine "
+        "has 1,000.0 B available; use a larger params.sample_spacing_m (default 50)")
+
+
+def test_boundary_points_memory_message_whole(monkeypatch):
+    """A 400 m ring at 3 m: 400 / 3 + 1 = 134.33 points x 256 bytes = 33.6 KB."""
+    _little_memory(monkeypatch)
+    with pytest.raises(ResourceError) as e:
+        zonal.boundary_points(gpd.GeoSeries([shapely.box(0, 0, 100, 100)]), spacing_m=3)
+    assert str(e.value) == (
+        "about 134 edge points 3 m apart would need about 33.6 KB of memory; this machine "
+        "has 1,000.0 B available; use a larger params.access_spacing_m (default 25)")
+
+
+def test_half_square_metre_pieces_are_kept():
+    """Only slivers under 1e-6 m² are dropped: a 0.5 m² piece, tile and region stay."""
+    half = shapely.box(0, 0, 1, 0.5)
+    assert zonal.split_by_cover(gdf([half]), None)["area_m2"].tolist() == [0.5]
+    assert shapely.area(zonal.cover_tiles(half)).tolist() == [0.5]
+    s = zonal.split_by_cover(gdf([shapely.box(0, 0, 2, 0.5)]), half)
+    assert s["area_m2"].tolist() == [0.5, 0.5]
+    pieces = gdf([half])
+    r = zonal.sample_regions(pieces, zonal.grid_samples(pieces, spacing_m=10), spacing_m=10)
+    assert shapely.area(r.geometry.values).tolist() == [0.5]
+
+
+def test_log_lines_of_a_network_park_run(caplog):
+    """The INFO log of a run (shown with --verbose): counts by hand from the scenario.
+
+    Parks 4, counting 3 (A, B, D); origins 2 samples + 6 residents; 33 access points
+    (12 + 8 + 13, unsnapped ones included); tier 1 (500 m from A): sample 460 and P1 465;
+    tier 2 (300 m, A and B): P2 220.
+    """
+    caplog.set_level("INFO", logger="urbanform.analyses.park_coverage")
+    net_run()
+    msgs = [r.getMessage() for r in caplog.records if r.name == "urbanform.analyses.park_coverage"]
+    assert msgs == ["4 parks, 3 large enough to count",
+                    "walking from 8 origins to 33 park access points",
+                    "tier 1: 2 origins in reach", "tier 2: 1 origins in reach"]
+
+
+def test_log_lines_of_a_straight_line_park_run(caplog):
+    caplog.set_level("INFO", logger="urbanform.analyses.park_coverage")
+    park_run(gdf([BIG]), [shapely.box(550, 20, 650, 80)])
+    msgs = [r.getMessage() for r in caplog.records if r.name == "urbanform.analyses.park_coverage"]
+    assert msgs == ["1 parks, 1 large enough to count",
+                    "residential land split into 2 pieces by service-area coverage"]
+
+
+def test_log_lines_of_forest_raster_units(caplog):
+    caplog.set_level("INFO", logger="urbanform.analyses")
+    forest_run(Layers(crs=CRS, vectors={"districts": ALL}, rasters={"landcover": five_by_five()}))
+    msgs = [r.getMessage() for r in caplog.records if r.name.startswith("urbanform.analyses")]
+    assert msgs == ["1 polygons cover 25 pixels of raster 'landcover'",
+                    "forest cover: 25 pixels in 4 unit blocks"]
