@@ -1306,3 +1306,40 @@ def test_log_lines_of_forest_raster_units(caplog):
     msgs = [r.getMessage() for r in caplog.records if r.name.startswith("urbanform.analyses")]
     assert msgs == ["1 polygons cover 25 pixels of raster 'landcover'",
                     "forest cover: 25 pixels in 4 unit blocks"]
+
+
+def test_forest_codes_after_a_raw_code_are_still_looked_up():
+    """classes [40, "forest"]: 40 then the codes of forest (10, 11); 24 of 24 land px."""
+    layers = Layers(crs=CRS, vectors={"districts": ALL}, rasters={"landcover": five_by_five()})
+    res = forest_run(layers, classes=[40, "forest"])
+    assert "pixels of 40, forest (codes 40, 10, 11)" in res.method
+    assert res.indicators["share"].city.value == pytest.approx(1.0)
+
+
+def test_forest_landuse_source_without_landuse_names_the_analysis():
+    layers = Layers(crs=CRS, vectors={"districts": TWO_D})
+    with pytest.raises(LayerError) as e:
+        forest_run(layers)
+    assert str(e.value) == ("analysis 'forest' needs a vector layer with role 'landuse'; add "
+                            "layers/landuse.yml with 'role: landuse' and a 'source'")
+
+
+def test_forest_landuse_units_outside_forest_carry_zero():
+    """Forest x 0..5 of district w (x 0..10): units 50/50 and 0/50, numbers not blanks."""
+    lu = gdf([shapely.box(0, 0, 5, 10)], **{"class": ["forest"]})
+    res = forest_run(Layers(crs=CRS, vectors={"districts": TWO_D.iloc[:1], "landuse": lu}))
+    u = res.units
+    assert u[["share__num", "share__den"]].values.ravel().tolist() == [50.0, 50.0, 0.0, 50.0]
+    assert str(u["share__num"].dtype) == "float64"
+    assert u.crs == CRS
+
+
+def test_network_entrances_without_counting_parks_are_not_reported():
+    """No park counts: entrances are not joined and not reported as far away."""
+    parks = gdf([shapely.box(1800, 100, 1810, 110), shapely.Point(1805, 130)], name=["C", "g"])
+    res = net_run(parks=parks, pop=None)
+    assert res.warnings == [
+        "no park reaches 2,000 m²: nothing is covered",
+        "pop_share is not computed: no population layer; add layers/population.yml with "
+        "'role: population'"]
+    assert res.layers["parks"]["access_points"].tolist() == [0]
