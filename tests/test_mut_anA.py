@@ -366,7 +366,8 @@ def test_split_by_districts_keeps_outside_part_and_prorates():
     """Box x 5..25 (200 m², 100 residents): w 50, e 100, outside (x 20..25) 50 m² -> 25."""
     g = gdf([shapely.box(5, 0, 25, 10), None], population=[100, 7], jobs=[1, 1])
     s = common.split_by_districts(g, TWO_D, prorate=("population", "missing"))
-    got = sorted(zip(s["district"].fillna("-"), s["area_m2"], s["population"], s["jobs"]))
+    got = sorted(zip(s["district"].fillna("-"), s["area_m2"], s["population"], s["jobs"],
+                     strict=True))
     assert got == [("-", 50.0, 25.0, 1), ("e", 100.0, 50.0, 1), ("w", 50.0, 25.0, 1)]
     assert list(s.columns) == ["population", "jobs", "district", "geometry", "area_m2"]
     assert list(s.index) == [0, 1, 2]
@@ -428,7 +429,24 @@ def test_value_pieces_polygons_split_and_prorated():
     polys = gdf([shapely.box(5, 0, 15, 10)], population=[10])
     out = common.value_pieces(ctx_of(population=polys, districts=TWO_D), "population",
                               fields=("population",), needed_by="a")
-    assert sorted(zip(out["district"], out["population"])) == [("e", 5.0), ("w", 5.0)]
+    assert sorted(zip(out["district"], out["population"], strict=True)) == [("e", 5.0), ("w", 5.0)]
+
+
+def test_value_pieces_points_and_polygons_with_districts():
+    """Bug fix: two population layers, points and polygons, with districts (the overlay
+    refused mixed geometry types). Point (1, 1) 4 in w; multipoint 2 + 2 in e and
+    outside; polygon x 5..15 of 10 split 5 / 5."""
+    both = gdf([shapely.Point(1, 1), shapely.box(5, 0, 15, 10),
+                shapely.MultiPoint([(12, 1), (30, 1)])], population=[4, 10, 2])
+    out = common.value_pieces(ctx_of(population=both, districts=TWO_D), "population",
+                              fields=("population",), needed_by="a")
+    got = sorted(zip(out["district"].fillna("-"), out["population"], out.geom_type, strict=True))
+    assert got == [("-", 2.0, "Point"), ("e", 2.0, "Point"), ("e", 5.0, "Polygon"),
+                   ("w", 4.0, "Point"), ("w", 5.0, "Polygon")]
+    assert out.crs == CRS
+    units = common.value_units(ctx_of(population=both, districts=TWO_D), "population",
+                               fields=("population",), needed_by="a")
+    assert (set(units.geom_type), units["population"].sum()) == ({"Point"}, 18.0)
 
 
 def test_value_pieces_from_a_raster():
@@ -448,7 +466,7 @@ def test_value_units_points_of_polygons_cached():
     assert list(u.columns) == ["population", "district", "geometry"]
     assert set(u.geom_type) == {"Point"}
     assert all(TWO_D.geometry[TWO_D["name"] == d].iloc[0].covers(p)
-               for d, p in zip(u["district"], u.geometry))
+               for d, p in zip(u["district"], u.geometry, strict=True))
     assert list(ctx.cache) == ["units:population:population"]
     u.loc[0, "population"] = -1.0  # the caller's copy; the cache stays
     ctx.layers.vectors["population"] = polys.iloc[:0]
@@ -482,7 +500,7 @@ def test_landuse_pieces_dissolve_overlaps_per_class():
              **{"class": ["residential", "residential", "green"]})
     ctx = ctx_of(landuse=lu, districts=TWO_D)
     p = common.landuse_pieces(ctx, ("residential",), needed_by="a")
-    assert sorted(zip(p["district"], p["area_m2"])) == [("e", 50.0), ("w", 100.0)]
+    assert sorted(zip(p["district"], p["area_m2"], strict=True)) == [("e", 50.0), ("w", 100.0)]
     assert set(p["class"]) == {"residential"}
     both = common.landuse_pieces(ctx, ("residential", "green"), needed_by="a")
     assert both["area_m2"].sum() == 250.0
@@ -695,7 +713,7 @@ def test_boundary_points_spacing_parts_and_tiny_rings():
     assert src.tolist() == [0] * 14 + [1] + [1] * 4
     ring = shapely.get_exterior_ring(holed)
     want = [ring.interpolate(k * 400 / 14) for k in range(14)]
-    assert [p.equals_exact(w, 1e-9) for p, w in zip(pts[:14], want)] == [True] * 14
+    assert [p.equals_exact(w, 1e-9) for p, w in zip(pts[:14], want, strict=True)] == [True] * 14
     assert shapely.get_coordinates(pts[14:15]).tolist() == [[201, 0]]
     assert shapely.get_coordinates(pts[15:]).tolist() == [[330, 0], [330, 30], [300, 30],
                                                           [300, 0]]
@@ -840,7 +858,8 @@ def test_forest_study_zones_boundary_split_and_outside():
                                                             name=["A"])}))
     z = forest_cover.study_zones(ctx, needed_by="f")
     assert list(z.columns) == ["district", "geometry"]
-    assert sorted(zip(z["district"].map(repr), z.area)) == [("'A'", 100.0), ("None", 200.0)]
+    assert sorted(zip(z["district"].map(repr), z.area, strict=True)) == [
+        ("'A'", 100.0), ("None", 200.0)]
     ctx = Context(Layers(crs=CRS, vectors={"boundary": b}))
     z = forest_cover.study_zones(ctx, needed_by="f")
     assert (z["district"].tolist(), z.area.tolist()) == ([None], [300.0])
@@ -936,7 +955,7 @@ def test_forest_landuse_units_points_and_water_left_out():
     layers = Layers(crs=CRS, vectors={"districts": TWO_D.iloc[:1], "landuse": lu})
     res = forest_run(layers, source="landuse")
     u = res.units
-    assert sorted(zip(u["share__num"], u["share__den"])) == [(40.0, 40.0)]
+    assert sorted(zip(u["share__num"], u["share__den"], strict=True)) == [(40.0, 40.0)]
     assert set(u.geom_type) == {"Point"} and u["district"].tolist() == ["w"]
     assert u.geometry.iloc[0].within(shapely.box(0, 0, 4, 10))
 
@@ -1063,7 +1082,8 @@ def test_raster_cells_columns_zones_and_partial_coverage():
 # covered; P5 (800, 300) 10: 300 m from any street, unsnapped; P6 (680, -20) 7: 20 + 480
 # + 10 = 510: not covered.
 # Land L (600..700, -60..-10), spacing 50 (centres 25 + 50 k): samples (625, -25) and
-# (675, -25), 2,500 m² each: 25 + 425 + 10 = 460 covered; 25 + 475 + 10 = 510 not. Gap: the second sample's
+# (675, -25), 2,500 m² each: 25 + 425 + 10 = 460 covered; 25 + 475 + 10 = 510 not.
+# Gap: the second sample's
 # cell x 650..700, y -50..0 clipped to L: y -50..-10, area counted 2,500; P6 lies in it.
 
 NET_STREETS = gdf([shapely.LineString([(0, 0), (2000, 0)]),
@@ -1077,8 +1097,10 @@ NET_POP2 = gdf([shapely.Point(650, 5), shapely.Point(1300, -5), shapely.Point(10
                population=[100.0, 40.0, 30.0, 20.0, 10.0, 7.0])
 
 
-def net_run(parks=NET_PARKS2, pop=NET_POP2, land_boxes=(shapely.box(600, -60, 700, -10),),
-            **params):
+NET_LAND2 = (shapely.box(600, -60, 700, -10),)
+
+
+def net_run(parks=NET_PARKS2, pop=NET_POP2, land_boxes=NET_LAND2, **params):
     vectors = {"parks": parks, "streets": NET_STREETS}
     if land_boxes is not None:
         vectors["landuse"] = land(*land_boxes)
@@ -1220,7 +1242,7 @@ def test_sample_regions_merge_cells_of_a_piece_and_clip():
     r = zonal.sample_regions(pieces, pick, spacing_m=25)
     got = sorted(zip(r["piece"].tolist(), r["n_samples"].tolist(),
                      [tuple(b) for b in shapely.bounds(r.geometry.values).tolist()],
-                     shapely.area(r.geometry.values).tolist()))
+                     shapely.area(r.geometry.values).tolist(), strict=True))
     assert got == [(0, 2, (0, 0, 50, 25), 1250.0), (1, 2, (50, 0, 100, 25), 1250.0),
                    (2, 1, (75, 125, 100, 140), 375.0), (3, 1, (200, 0, 201, 1), 1.0)]
     assert list(r.columns) == ["piece", "n_samples", "geometry"] and r.crs == CRS
@@ -1343,3 +1365,133 @@ def test_network_entrances_without_counting_parks_are_not_reported():
         "pop_share is not computed: no population layer; add layers/population.yml with "
         "'role: population'"]
     assert res.layers["parks"]["access_points"].tolist() == [0]
+
+
+# -- park_coverage: third round -------------------------------------------------------------
+
+THREE_TIERS = [{"min_area_m2": 1000, "radius_m": 100}, {"min_area_m2": 8000, "radius_m": 800},
+               {"min_area_m2": 3000, "radius_m": 300}]
+
+
+def test_park_three_tiers_text_and_warnings():
+    """Tiers sorted 8,000 / 3,000 / 1,000; a 900 m² park is under the last one."""
+    res = park_run(gdf([BIG, shapely.box(3000, 0, 3030, 30)]), [shapely.box(200, 0, 300, 100)],
+                   tiers=THREE_TIERS)
+    assert res.method.startswith(
+        "Park service areas after GB/T 50563: parks of at least 8,000 m² serve 800 m; parks "
+        "of at least 3,000 m² serve 300 m; parks of at least 1,000 m² serve 100 m; parks "
+        "under 1,000 m² do not count (a park's area")
+    assert res.warnings[0] == "1 parks under 1,000 m² do not count"
+    assert res.layers["parks"][["tier", "radius_m"]].values.tolist()[0] == [1, 800.0]
+    only_small = park_run(gdf([shapely.box(3000, 0, 3030, 30)]),
+                          [shapely.box(200, 0, 300, 100)], tiers=THREE_TIERS)
+    assert only_small.warnings[0] == "no park reaches 1,000 m²: nothing is covered"
+
+
+def test_park_three_tiers_classify_each_band():
+    parks = gdf([shapely.box(0, 0, 100, 80), shapely.box(0, 0, 100, 79.99),
+                 shapely.box(0, 0, 100, 30), shapely.box(0, 0, 100, 10),
+                 shapely.box(0, 0, 99, 10)])
+    out = park_coverage.classify_parks(parks, tiers=park_coverage.validate_params(
+        {"tiers": THREE_TIERS}, where=WHERE).tiers)
+    assert out["tier"].tolist() == [1, 2, 2, 3, 0]
+    assert out["radius_m"].tolist()[:4] == [800.0, 300.0, 300.0, 100.0]
+
+
+def test_park_missing_layers_name_the_analysis():
+    with pytest.raises(LayerError) as e:
+        park_coverage.run(ctx_of(landuse=land(BIG)), name="park",
+                          params=park_coverage.validate_params({}, where=WHERE), target=None)
+    assert str(e.value) == ("analysis 'park' needs a vector layer with role 'parks'; add "
+                            "layers/parks.yml with 'role: parks' and a 'source'")
+    with pytest.raises(LayerError) as e:
+        park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)], distance="network")
+    assert str(e.value) == ("analysis 'park' needs a vector layer with role 'streets'; add "
+                            "layers/streets.yml with 'role: streets' and a 'source'")
+    ctx = ctx_of(parks=gdf([BIG]), landuse=land(BIG))
+    ctx.layers.crs = pyproj.CRS(4326)
+    with pytest.raises(CRSError) as e:
+        park_coverage.run(ctx, name="park",
+                          params=park_coverage.validate_params({}, where=WHERE), target=None)
+    assert str(e.value).startswith("analysis 'park' needs a metric working CRS, got WGS 84")
+
+
+def test_park_districts_without_land_are_listed_empty():
+    """District 'Far' holds no land and nobody: reported with no value."""
+    d = gdf([shapely.box(-1000, -1000, 1000, 1000), shapely.box(5000, 5000, 6000, 6000)],
+            name=["Near", "Far"])
+    pop = gdf([shapely.Point(150, 50)], population=[10.0])
+    res = park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)], population=pop, districts=d)
+    for key in ("area_share", "pop_share"):
+        ind = res.indicators[key]
+        assert (sorted(ind.districts), ind.districts["Far"].value, ind.districts["Near"].value) \
+            == (["Far", "Near"], None, 1.0)
+
+
+def test_park_unit_columns_and_zero_population_on_land_units():
+    pop = gdf([shapely.Point(150, 50)], population=[10.0])
+    res = park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)], population=pop)
+    u = res.units
+    assert list(u.columns) == ["district", "covered", "area_m2", "area_share__num",
+                               "area_share__den", "geometry", "unit", "pop_share__num",
+                               "pop_share__den", "population"]
+    assert u["population"].tolist() == [0.0, 10.0]
+    assert u["area_share__den"].tolist() == [10000.0, 0.0]
+    res = park_run(gdf([BIG]), [shapely.box(200, 0, 300, 100)])
+    assert list(res.units.columns) == ["district", "covered", "area_m2", "area_share__num",
+                                       "area_share__den", "geometry", "unit"]
+
+
+def test_park_points_and_polygons_of_population_together():
+    """Points: (150, 50) 10 covered, (2000, 50) 20 not; polygon x 550..650 600 (half
+    covered). Land: the polygon's square and a square around the far point.
+    pop_share = (10 + 300) / 630; gaps: the east half (300) and the far square (20)."""
+    pop = gdf([shapely.Point(150, 50), shapely.Point(2000, 50), shapely.box(550, 20, 650, 80)],
+              population=[10.0, 20.0, 600.0])
+    res = park_run(gdf([BIG]), [shapely.box(550, 20, 650, 80), shapely.box(1990, 40, 2010, 60)],
+                   population=pop)
+    assert res.indicators["pop_share"].city.value == pytest.approx(310 / 630)
+    gaps = res.layers["gaps"]
+    assert sorted(gaps["population"].round(9)) == [20.0, 300.0]
+    people = res.units[res.units["unit"] == "population"]
+    assert people["pop_share__den"].tolist() == pytest.approx([10, 20, 300, 300])
+    assert (res.units["unit"] == "residential_land").sum() == 3
+
+
+# Second network scenario (streets, parks A and B as above): districts W (x < 1000) and
+# E; land L (600..700, -60..-10: samples walk 460 and 510), L2 (1900..1920, -30..-10):
+# one representative sample at (1910, -20): 20 + 360 + 10 = 390 > 300 from B: a gap of
+# 400 m² in E; L3 (800..820, 280..300): 280 m from any street: unsnapped, a gap of 400 m²
+# in W. Residents: a polygon (640..660, 0..10) of 50 walks from its representative point
+# (650, 5): 465, covered; P2 (1300, -5) 40: 220, covered.
+def net2_run():
+    d = gdf([shapely.box(-500, -500, 1000, 1500), shapely.box(1000, -500, 2500, 1500)],
+            name=["W", "E"])
+    vectors = {
+        "parks": NET_PARKS2.iloc[:2], "streets": NET_STREETS, "districts": d,
+        "landuse": land(shapely.box(600, -60, 700, -10), shapely.box(1900, -30, 1920, -10),
+                        shapely.box(800, 280, 820, 300)),
+        "population": gdf([shapely.box(640, 0, 660, 10), shapely.Point(1300, -5)],
+                          population=[50.0, 40.0]),
+    }
+    p = park_coverage.validate_params({"distance": "network"}, where=WHERE)
+    return park_coverage.run(Context(Layers(crs=CRS, vectors=vectors)), name="park", params=p,
+                             target=None)
+
+
+def test_network_second_scenario_by_hand():
+    res = net2_run()
+    ind = res.indicators["area_share"]
+    assert (ind.city.value, ind.districts["W"].value, ind.districts["E"].value) == \
+        pytest.approx((2500 / 5800, 2500 / 5400, 0.0))
+    assert res.indicators["pop_share"].city.value == pytest.approx(1.0)
+    people = res.units[res.units["unit"] == "population"]
+    assert sorted(people["walk_m"].tolist()) == pytest.approx([220, 465])
+    assert res.warnings == [
+        "1 land samples (400 m²) lie farther than the snapping limit from any street and "
+        "count as not covered"]
+    gaps = res.layers["gaps"]
+    assert gaps[["district", "area_m2", "population"]].values.tolist() == [
+        ["W", 2500.0, 0.0], ["E", 400.0, 0.0], ["W", 400.0, 0.0]]
+    land_u = res.units[res.units["unit"] == "residential_land"]
+    assert land_u["district"].tolist() == ["W", "W", "E", "W"]
