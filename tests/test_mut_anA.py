@@ -1495,3 +1495,19 @@ def test_network_second_scenario_by_hand():
         ["W", 2500.0, 0.0], ["E", 400.0, 0.0], ["W", 400.0, 0.0]]
     land_u = res.units[res.units["unit"] == "residential_land"]
     assert land_u["district"].tolist() == ["W", "W", "E", "W"]
+
+
+def test_network_entrance_between_two_parks_joins_one():
+    """An entrance at (220, 35), 20 m from A (100..200) and from A2 (240..340), joins one
+    park only: 12 + 12 edge points + 1 entrance, no warning about entrances."""
+    parks = gdf([shapely.box(100, 10, 200, 60), shapely.box(240, 10, 340, 60),
+                 shapely.Point(220, 35)], name=["A", "A2", "gate"])
+    res = net_run(parks=parks, pop=None)
+    assert sorted(res.layers["parks"]["access_points"].tolist()) == [12, 13]
+    assert not any("entrances" in w for w in res.warnings)
+
+
+def test_sample_regions_count_samples_as_integers():
+    pieces = gdf([shapely.box(0, 0, 50, 25)])
+    r = zonal.sample_regions(pieces, zonal.grid_samples(pieces, spacing_m=25), spacing_m=25)
+    assert (r["n_samples"].tolist(), str(r["n_samples"].dtype)) == ([2], "int64")
