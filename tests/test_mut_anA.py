@@ -1511,3 +1511,21 @@ def test_sample_regions_count_samples_as_integers():
     pieces = gdf([shapely.box(0, 0, 50, 25)])
     r = zonal.sample_regions(pieces, zonal.grid_samples(pieces, spacing_m=25), spacing_m=25)
     assert (r["n_samples"].tolist(), str(r["n_samples"].dtype)) == ([2], "int64")
+
+
+def test_parameter_descriptions_match_the_readme_table():
+    """The kinds table of README.md (generated from the parameter classes, registry.py)
+    lists these texts (copied from README.md, line 'forest_cover' and 'park_coverage')."""
+    assert park_coverage.ParkCoverageParams.describe() == (
+        "`distance: euclidean` (or `network`), `tiers: [{min_area_m2: 5000, radius_m: 500}, "
+        "{min_area_m2: 2000, radius_m: 300}]` (park area from which each radius applies), "
+        "`access_spacing_m: 25` (access points along the park edge), `max_snap_m: 100` "
+        "(farther from a street counts as not covered), `sample_spacing_m: 50` (grid "
+        "sampling residential land on the network), `min_piece_share: 0.01` (street pieces "
+        "under this share of the network's length are not snapped to)")
+    assert forest_cover.ForestCoverParams.describe() == (
+        "`classes: [forest]` (class names or raw raster codes), `exclude: [water]` (left out "
+        "of the land area), `source: auto` (the land-cover raster if there is one, else "
+        "`landuse` polygons)")
+    assert (park_coverage.ParkCoverageParams.kind, forest_cover.ForestCoverParams.kind) == (
+        "park_coverage", "forest_cover")
