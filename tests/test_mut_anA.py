@@ -1128,6 +1128,10 @@ def test_network_shares_by_hand():
 
 def test_network_unit_walks_and_flags():
     u = net_result().units
+    assert list(u.columns) == ["district", "covered", "walk_m", "geometry", "area_share__num",
+                               "area_share__den", "unit", "pop_share__num", "pop_share__den",
+                               "population"]
+    assert set(u.geom_type) == {"Point"}
     land_u = u[u["unit"] == "residential_land"]
     assert land_u["walk_m"].tolist() == pytest.approx([460, math.inf])
     assert land_u["covered"].tolist() == [True, False]
