@@ -1533,3 +1533,14 @@ def test_parameter_descriptions_match_the_readme_table():
         "`landuse` polygons)")
     assert (park_coverage.ParkCoverageParams.kind, forest_cover.ForestCoverParams.kind) == (
         "park_coverage", "forest_cover")
+
+
+def test_points_against_a_triangle_use_the_shape_not_its_box():
+    """Triangle (0,0) (10,0) (0,10): (8, 8) lies in its bounding box but outside it;
+    (2, 2) inside. Points count by the shape, not by the box."""
+    tri = shapely.Polygon([(0, 0), (10, 0), (0, 10)])
+    pts = gpd.GeoSeries(shapely.points([[8, 8], [2, 2]]))
+    assert zonal.points_in_cover(pts, tri).tolist() == [False, True]
+    v = gdf([shapely.Point(8, 8), shapely.Point(2, 2)], p=[5.0, 1.0])
+    out = zonal.sum_into_polygons(v, "p", gpd.GeoSeries([tri, shapely.box(7, 7, 9, 9)]))
+    assert out.tolist() == [1.0, 5.0]
