@@ -1544,3 +1544,21 @@ def test_points_against_a_triangle_use_the_shape_not_its_box():
     v = gdf([shapely.Point(8, 8), shapely.Point(2, 2)], p=[5.0, 1.0])
     out = zonal.sum_into_polygons(v, "p", gpd.GeoSeries([tri, shapely.box(7, 7, 9, 9)]))
     assert out.tolist() == [1.0, 5.0]
+
+
+def test_split_by_cover_subtracts_every_tile_of_a_piece():
+    """Tiles of 10 m over cover x 0..40, y 0..20. Piece 0 (2..18, 2..8) meets 2 tiles,
+    piece 1 (22..38, 2..18) meets 4: both lie wholly inside, so every part is covered
+    (96 + 256 m²) and nothing is left outside, whatever the number of tiles per piece."""
+    pieces = gdf([shapely.box(2, 2, 18, 8), shapely.box(22, 2, 38, 18)])
+    s = zonal.split_by_cover(pieces, shapely.box(0, 0, 40, 20), tile_m=10)
+    assert s["piece"].tolist() == [0, 0, 1, 1, 1, 1]
+    assert s["covered"].all()
+    assert s["area_m2"].sum() == pytest.approx(352.0)
+
+
+def test_split_by_cover_prorates_small_pieces():
+    """A 0.5 m² piece keeps its whole count (share 1), not 0."""
+    s = zonal.split_by_cover(gdf([shapely.box(0, 0, 1, 0.5)], population=[4.0]), None,
+                             prorate=("population",))
+    assert s["population"].tolist() == [4.0]
