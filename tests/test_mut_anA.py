@@ -1562,3 +1562,79 @@ def test_split_by_cover_prorates_small_pieces():
     s = zonal.split_by_cover(gdf([shapely.box(0, 0, 1, 0.5)], population=[4.0]), None,
                              prorate=("population",))
     assert s["population"].tolist() == [4.0]
+
+
+# -- forest_cover: last round ---------------------------------------------------------------
+
+
+def test_forest_parameter_errors_name_the_file():
+    with pytest.raises(AnalysisError) as e:
+        forest_cover.validate_params({"x": 1}, where=FWHERE)
+    assert str(e.value) == (f"{FWHERE}: unknown parameter 'x' in 'params'; valid parameters: "
+                            "classes, exclude, source")
+    with pytest.raises(AnalysisError) as e:
+        forest_cover.validate_params({"source": "lidar"}, where=FWHERE)
+    assert str(e.value) == (f"{FWHERE}: params.source must be one of auto, landcover, landuse, "
+                            "got 'lidar'")
+
+
+def test_forest_explicit_landcover_source_and_missing_raster():
+    layers = Layers(crs=CRS, vectors={"districts": ALL}, rasters={"landcover": five_by_five()})
+    assert forest_run(layers, source="landcover").params["source"] == "landcover"
+    with pytest.raises(LayerError) as e:
+        forest_run(Layers(crs=CRS, vectors={"districts": ALL}), source="landcover")
+    assert str(e.value) == ("analysis 'forest' needs a raster layer with role 'landcover'; add "
+                            "layers/landcover.yml with 'role: landcover' and a GeoTIFF 'source'")
+    with pytest.raises(LayerError) as e:
+        forest_run(Layers(crs=CRS, rasters={"landcover": five_by_five()}))
+    assert str(e.value).startswith("analysis 'forest' needs a 'boundary' or a 'districts'")
+
+
+def test_forest_unmapped_class_in_classes_whole_message():
+    layers = Layers(crs=CRS, vectors={"districts": ALL}, rasters={"landcover": five_by_five()})
+    with pytest.raises(AnalysisError) as e:
+        forest_run(layers, classes=["grass"])
+    assert str(e.value) == (
+        "analysis 'forest': params.classes names class 'grass' but raster layer 'landcover' "
+        "maps no code to it; add 'classes: {grass: [CODE]}' to its layers/*.yml or list raw "
+        "codes")
+
+
+def test_forest_method_lists_several_excluded_classes():
+    layers = Layers(crs=CRS, vectors={"districts": ALL}, rasters={"landcover": five_by_five()})
+    res = forest_run(layers, exclude=["water", 40])
+    assert "(classes water, 40 left out of the land area; codes 80, 40; nodata" in res.method
+
+
+def test_forest_target_districts_and_small_land():
+    """Target applies; district e lies outside the boundary: listed with no value; a
+    0.5 m² land area is land (no warning)."""
+    from urbanform.results import Target
+
+    lu = gdf([shapely.box(0, 0, 5, 10)], **{"class": ["forest"]})
+    ctx = Context(Layers(crs=CRS, vectors={"districts": TWO_D, "landuse": lu,
+                                           "boundary": gdf([shapely.box(0, 0, 10, 10)])}))
+    res = forest_cover.run(ctx, name="forest", params=forest_cover.validate_params(
+        {}, where=FWHERE), target=Target("share", ">=", 0.41))
+    ind = res.indicators["share"]
+    assert (ind.target, ind.city.value, ind.city.met) == (Target("share", ">=", 0.41), 0.5, True)
+    assert (sorted(ind.districts), ind.districts["e"].value) == (["e", "w"], None)
+    tiny = Layers(crs=CRS, vectors={"districts": gdf([shapely.box(0, 0, 1, 0.5)], name=["t"]),
+                                    "landuse": lu})
+    assert forest_run(tiny).warnings == []
+
+
+def test_forest_raster_blocks_of_two_districts():
+    """West x 0..75, East 75..150 cut column 2 in half. West: col 0 (4 forest, water at
+    the top), col 1 (5), half col 2 (2.5): 11.5 / 11.5. East: half col 2 (2.5), cols 3-4
+    (10, one cropland): 11.5 / 12.5."""
+    d = gdf([shapely.box(X0, Y0, X0 + 75, Y0 + 150), shapely.box(X0 + 75, Y0, X0 + 150, Y0 + 150)],
+            name=["West", "East"])
+    res = forest_run(Layers(crs=CRS, vectors={"districts": d},
+                            rasters={"landcover": five_by_five()}))
+    ind = res.indicators["share"]
+    assert (ind.districts["West"].value, ind.districts["East"].value) == pytest.approx(
+        (1.0, 11.5 / 12.5))
+    u = res.units
+    assert u["district"].tolist() == ["West"] * 2 + ["East"] * 4  # blocks of 3 columns
+    assert str(u["share__num"].dtype) == str(u["share__den"].dtype) == "float64"
