@@ -155,6 +155,15 @@ def value_pieces(
         gdf = gdf.explode(index_parts=False) if "MultiPoint" in geom_types else gdf
         gdf["district"] = assign_districts(gdf.geometry, districts)
         return gdf.reset_index(drop=True)
+    is_pt = gdf.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
+    if districts is not None and is_pt.any():
+        # points and polygons together (several layers of one role): the overlay that
+        # splits polygons at district edges refuses mixed geometry types
+        pts = gdf[is_pt].explode(index_parts=False)
+        pts["district"] = assign_districts(pts.geometry, districts)
+        polys = split_by_districts(gdf[~is_pt], districts, prorate=fields)
+        both = pd.concat([pts, polys], ignore_index=True)
+        return gpd.GeoDataFrame(both, geometry="geometry", crs=gdf.crs)
     return split_by_districts(gdf, districts, prorate=fields)
 
 
