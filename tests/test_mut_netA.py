@@ -847,3 +847,98 @@ def test_osm_info_log(tmp_path, fake_pyrosm, caplog):
         graph_from_osm(path, crs="EPSG:3067")
     # 2 ways with a geometry (the third row has none)
     assert "OSM x.osm.pbf: 2 ways, working CRS EPSG:3067" in caplog.messages
+
+
+# --- more gaps found by mutation testing ----------------------------------------------------
+
+
+def local_gdf(coord_lists) -> gpd.GeoDataFrame:
+    """Lines in raw coordinates (no offset), near the CRS origin."""
+    return gpd.GeoDataFrame(geometry=[LineString(c) for c in coord_lists], crs=CRS)
+
+
+@pytest.mark.parametrize(
+    "coords",
+    [
+        [[(0, 5), (10, 5)], [(5, 5), (5, -5)]],
+        [[(5, 5), (15, 5)], [(10, 5), (10, -5)]],
+    ],
+)
+def test_t_junction_with_equal_x_and_y_values(coords):
+    # the second line ends on the first one's interior: the first splits there into two
+    # 5 m pieces; the 10 m stem: 3 edges, 4 nodes
+    g = graph_from_lines(local_gdf(coords))
+    assert shape(g) == (4, 3)
+    np.testing.assert_array_equal(sorted(g.edge_length_m), [5.0, 5.0, 10.0])
+
+
+def test_collinear_lines_sharing_an_end_are_noded_along_their_overlap():
+    # A (0,0)-(200,0) and B (0,0)-(100,0) share the end (0,0) and overlap on 0..100: A
+    # splits at 100; B equals A's first piece and is dropped: edges 100 + 100 m
+    g = graph_from_lines(lines_gdf([[(0, 0), (200, 0)], [(0, 0), (100, 0)]]))
+    assert shape(g) == (3, 2)
+    np.testing.assert_array_equal(sorted(g.edge_length_m), [100.0, 100.0])
+
+
+def test_crossings_along_a_line_through_the_origin():
+    # in raw coordinates, A (-100,0)-(100,0)-(100,200) runs through the origin; B crosses
+    # it at (0,0) and C at (100,150). A's pieces: (-100,0)-(0,0), (0,0)-(100,0)-(100,150),
+    # (100,150)-(100,200); B and C split in two: 7 edges; 6 ends + 2 crossings = 8 nodes
+    g = graph_from_lines(
+        local_gdf([[(-100, 0), (100, 0), (100, 200)], [(0, -50), (0, 50)], [(50, 150), (150, 150)]])
+    )
+    pieces = {tuple(map(tuple, shapely.get_coordinates(e).tolist())) for e in g.edge_geometry}
+    assert ((-100.0, 0.0), (0.0, 0.0)) in pieces
+    assert ((0.0, 0.0), (100.0, 0.0), (100.0, 150.0)) in pieces
+    assert ((100.0, 150.0), (100.0, 200.0)) in pieces
+    assert shape(g) == (8, 7)
+
+
+def test_xml_filter_does_not_rely_on_the_osmnx_tag_settings(tmp_path, monkeypatch):
+    # with osmnx told to keep only 'highway', the filter still sees access, area, service,
+    # foot and sidewalk tags: only the two plain footways (ways 0 and 6) remain
+    import osmnx as ox
+
+    monkeypatch.setattr(ox.settings, "useful_tags_way", ["highway"])
+    ways = [
+        {"highway": "footway"},
+        {"highway": "service", "access": "private"},
+        {"highway": "pedestrian", "area": "yes"},
+        {"highway": "service", "service": "private"},
+        {"highway": "footway", "foot": "no"},
+        {"highway": "residential", "sidewalk:left": "separate"},
+        {"highway": "footway"},
+    ]
+    path = tmp_path / "t.osm"
+    path.write_text(osm_xml(ways))
+    assert kept_ways(graph_from_osm(path, crs="EPSG:3067")) == [0, 6]
+    assert ox.settings.useful_tags_way == ["highway"]
+
+
+def test_xml_without_any_highway_tag_holds_no_walking_way(tmp_path):
+    # no way has a highway tag (the column is absent): nothing is walkable
+    path = tmp_path / "rail.osm"
+    path.write_text(osm_xml([{"railway": "rail"}, {"waterway": "river"}]))
+    with pytest.raises(LayerError, match="holds no walking way"):
+        graph_from_osm(path)
+
+
+def test_xml_list_tags_count_by_their_first_value(tmp_path, monkeypatch):
+    # osmnx lists the tags of merged ways; the first value decides: [motorway, footway]
+    # is not walkable, [footway, motorway] is
+    import osmnx as ox
+
+    real = ox.graph_to_gdfs
+
+    def listed(graph, **kwargs):
+        edges = real(graph, **kwargs)
+        first_way = edges.index.get_level_values("u") <= 2  # way 0 has nodes 1 and 2
+        edges["highway"] = [
+            ["motorway", "footway"] if w else ["footway", "motorway"] for w in first_way
+        ]
+        return edges
+
+    monkeypatch.setattr(ox, "graph_to_gdfs", listed)
+    path = tmp_path / "t.osm"
+    path.write_text(osm_xml([{"highway": "x"}] * 2))
+    assert kept_ways(graph_from_osm(path, crs="EPSG:3067")) == [1]
