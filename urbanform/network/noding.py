@@ -203,7 +203,7 @@ def _segment_candidates(coords: np.ndarray, line_id: np.ndarray) -> tuple[np.nda
     a, b = shapely.STRtree(seg).query(seg)
     keep = line_id[s0][a] < line_id[s0][b]
     a, b = a[keep], b[keep]
-    chunk = 2_000_000
+    chunk = 2_000_000  # pragma: no mutate - batch size only (bounds memory)
     keep = np.concatenate(
         [np.zeros(0, bool)]
         + [_may_meet(p0, p1, a[k : k + chunk], b[k : k + chunk]) for k in range(0, a.size, chunk)]
@@ -300,7 +300,7 @@ def _meeting_points(
     """
     proper = np.zeros(a.size, dtype=bool)
     xy = [np.zeros((0, 2))]
-    chunk = 2_000_000
+    chunk = 2_000_000  # pragma: no mutate - batch size only (bounds memory)
     for k in range(0, a.size, chunk):
         ok, pts = _proper_crossings(p0, p1, a[k : k + chunk], b[k : k + chunk])
         proper[k : k + chunk] = ok
