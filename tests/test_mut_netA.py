@@ -942,3 +942,47 @@ def test_xml_list_tags_count_by_their_first_value(tmp_path, monkeypatch):
     path = tmp_path / "t.osm"
     path.write_text(osm_xml([{"highway": "x"}] * 2))
     assert kept_ways(graph_from_osm(path, crs="EPSG:3067")) == [1]
+
+
+@pytest.fixture
+def geos_pairs(monkeypatch) -> list[int]:
+    """Number of segment pairs handed to GEOS (shapely.intersection) per call."""
+    sent: list[int] = []
+    real = shapely.intersection
+
+    def counting(a, b, *args, **kwargs):
+        sent.append(len(a))
+        return real(a, b, *args, **kwargs)
+
+    monkeypatch.setattr(shapely, "intersection", counting)
+    return sent
+
+
+def test_proper_crossings_are_computed_without_geos(geos_pairs):
+    # _meeting_points' docstring: proper crossings are computed in numpy, only touches,
+    # overlaps and near-degenerate pairs go to GEOS (the speed of noding rests on it).
+    # 5 horizontal and 5 vertical streets overrunning each other cross properly at right
+    # angles at 25 points: no pair for GEOS. Each street splits into 6 pieces: 60 edges;
+    # nodes 25 crossings + 20 ends = 45
+    rows = [[(-50, k * 100), (450, k * 100)] for k in range(5)]
+    cols = [[(k * 100, -50), (k * 100, 450)] for k in range(5)]
+    g = graph_from_lines(lines_gdf(rows + cols))
+    assert shape(g) == (45, 60)
+    assert sum(geos_pairs) == 0
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-3])
+def test_pairs_that_cannot_meet_never_reach_geos(geos_pairs, scale):
+    # _segment_candidates' docstring: pairs clearly apart (strict orientation test) or
+    # only sharing an end vertex without overlapping are dropped before GEOS.
+    # - an L: (0,0)-(100,0) and (100,0)-(100,100) share an end;
+    # - (200,0)-(300,20) and (250,15)-(250,50): envelopes overlap, but the second lies
+    #   wholly above the first (at x=250 the first is at y=10);
+    # - (400,0)-(500,100) and (460,0)-(500,30): the second lies below the first.
+    # At 1 mm scale the orientation products are below 1: still apart.
+    coords = [[(0, 0), (100, 0)], [(100, 0), (100, 100)], [(200, 0), (300, 20)],
+              [(250, 15), (250, 50)], [(400, 0), (500, 100)], [(460, 0), (500, 30)]]  # fmt: skip
+    scaled = [[(x * scale, y * scale) for x, y in c] for c in coords]
+    g = graph_from_lines(local_gdf(scaled))
+    assert shape(g) == (11, 6)
+    assert sum(geos_pairs) == 0
