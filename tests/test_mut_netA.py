@@ -986,3 +986,21 @@ def test_pairs_that_cannot_meet_never_reach_geos(geos_pairs, scale):
     g = graph_from_lines(local_gdf(scaled))
     assert shape(g) == (11, 6)
     assert sum(geos_pairs) == 0
+
+
+def test_crossings_of_long_lines_close_to_the_origin_are_the_geos_doubles():
+    # 30 long lines (10 m to 100 km on either side) all passing within 1 mm of (0, 0):
+    # their crossings lie near the origin, far from the middle of the segments, so the
+    # extended-precision sum cancels and its error bound decides numpy vs GEOS. The
+    # nodes must still be GEOS's pairwise intersections, exactly.
+    rng = np.random.default_rng(0)
+    c = rng.uniform(-1e-3, 1e-3, (30, 2))
+    ang = rng.uniform(0, np.pi, 30)
+    d = np.stack([np.cos(ang), np.sin(ang)], 1)
+    s0, s1 = rng.uniform(10, 1e4, (30, 1)), rng.uniform(1e4, 1e5, (30, 1))
+    segs = shapely.linestrings(np.stack([c - s0 * d, c + s1 * d], 1))
+    g = graph_from_lines(gpd.GeoDataFrame(geometry=segs, crs=CRS))
+    i, j = np.triu_indices(len(segs), k=1)
+    meet = shapely.get_coordinates(shapely.intersection(segs[i], segs[j]))
+    want = np.unique(np.concatenate([meet, shapely.get_coordinates(segs)]), axis=0)
+    np.testing.assert_array_equal(np.unique(g.node_xy, axis=0), want)
