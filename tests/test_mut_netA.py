@@ -466,11 +466,13 @@ def test_random_polylines_match_pairwise_intersections():
 
 
 def test_info_log_counts_nodes_and_edges(caplog):
-    # the -v log line names the graph's size: CROSS noded is 5 nodes, 4 edges
+    # the -v log lines name the graph's size and the crossings: CROSS plus a second
+    # vertical at x=50 crosses the street twice; nodes 6 ends + 2 crossings = 8, edges
+    # 3 street pieces + 2 + 2 = 7
     with caplog.at_level(logging.DEBUG, logger="urbanform.network.noding"):
-        graph_from_lines(lines_gdf(CROSS))
-    assert "walk graph: 5 nodes, 4 edges" in caplog.messages
-    assert "noding: 1 crossing points inserted" in caplog.messages
+        graph_from_lines(lines_gdf(CROSS + [[(50, -100), (50, 100)]]))
+    assert "walk graph: 8 nodes, 7 edges" in caplog.messages
+    assert "noding: 2 crossing points inserted" in caplog.messages
 
 
 def test_debug_log_counts_duplicates(caplog):
@@ -978,13 +980,16 @@ def test_pairs_that_cannot_meet_never_reach_geos(geos_pairs, scale):
     # - an L: (0,0)-(100,0) and (100,0)-(100,100) share an end;
     # - (200,0)-(300,20) and (250,15)-(250,50): envelopes overlap, but the second lies
     #   wholly above the first (at x=250 the first is at y=10);
-    # - (400,0)-(500,100) and (460,0)-(500,30): the second lies below the first.
+    # - (400,0)-(500,100) and (460,0)-(500,30): the second lies below the first;
+    # - (650,15)-(650,50) listed before (600,0)-(700,20): the first lies wholly above
+    #   the second (the other side of the orientation test).
     # At 1 mm scale the orientation products are below 1: still apart.
     coords = [[(0, 0), (100, 0)], [(100, 0), (100, 100)], [(200, 0), (300, 20)],
-              [(250, 15), (250, 50)], [(400, 0), (500, 100)], [(460, 0), (500, 30)]]  # fmt: skip
+              [(250, 15), (250, 50)], [(400, 0), (500, 100)], [(460, 0), (500, 30)],
+              [(650, 15), (650, 50)], [(600, 0), (700, 20)]]  # fmt: skip
     scaled = [[(x * scale, y * scale) for x, y in c] for c in coords]
     g = graph_from_lines(local_gdf(scaled))
-    assert shape(g) == (11, 6)
+    assert shape(g) == (15, 8)
     assert sum(geos_pairs) == 0
 
 
