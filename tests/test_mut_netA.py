@@ -336,6 +336,16 @@ def test_consecutive_duplicate_vertices_are_dropped():
     assert edge_set(g) == {((0.0, 0.0), (100.0, 0.0), (200.0, 0.0))}
 
 
+def test_consecutive_duplicate_vertices_are_dropped_on_every_line():
+    # the duplicates sit on the second line: still one edge per line, not split at the
+    # repeated vertex (100, 0)
+    lines = lines_gdf([[(500, 500), (600, 500)],
+                       [(0, 0), (0, 0), (100, 0), (100, 0), (200, 0)]])  # fmt: skip
+    g = graph_from_lines(lines, node_crossings=False)
+    assert edge_set(g) == {((0.0, 0.0), (100.0, 0.0), (200.0, 0.0)),
+                           ((500.0, 500.0), (600.0, 500.0))}  # fmt: skip
+
+
 def test_vertex_used_twice_on_one_line_is_a_node():
     # a figure-eight-ish line passing (100, 0) twice: (0,0)-(100,0)-(100,100)-(200,100)
     # -(200,0)-(100,0)-(100,-100): pieces 0->(100,0), the loop back to (100,0), then on
