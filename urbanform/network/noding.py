@@ -203,7 +203,7 @@ def _segment_candidates(coords: np.ndarray, line_id: np.ndarray) -> tuple[np.nda
     a, b = shapely.STRtree(seg).query(seg)
     keep = line_id[s0][a] < line_id[s0][b]
     a, b = a[keep], b[keep]
-    chunk = 2_000_000
+    chunk = 2_000_000  # pragma: no mutate - batch size only (bounds memory)
     keep = np.concatenate(
         [np.zeros(0, bool)]
         + [_may_meet(p0, p1, a[k : k + chunk], b[k : k + chunk]) for k in range(0, a.size, chunk)]
@@ -248,8 +248,9 @@ def _proper_crossings(
     A pair crosses properly when each segment's ends lie strictly on both sides of the
     other (with a margin far above rounding error) at an angle that is not tiny. The
     crossing is computed in extended precision (``np.longdouble``) and rounded to the
-    nearest double; pairs whose extended value lies near the middle between two
-    doubles, or whose point falls outside either segment's envelope, are left to GEOS.
+    nearest double; pairs whose extended value lies, within its error bound, near the
+    middle between two doubles, or whose point falls outside either segment's envelope,
+    are left to GEOS.
     """
     a0, a1, b0, b1 = p0[a], p1[a], p0[b], p1[b]
     o = np.stack([_orient(a0, a1, b0), _orient(a0, a1, b1),
@@ -261,17 +262,28 @@ def _proper_crossings(
     mid = (np.maximum(np.minimum(a0, a1), np.minimum(b0, b1))
            + np.minimum(np.maximum(a0, a1), np.maximum(b0, b1))) / 2.0  # fmt: skip
     ld = np.longdouble
-    da, db = (a1 - a0).astype(ld), (b1 - b0).astype(ld)
-    ra, rb = (a0 - mid).astype(ld), (b0 - mid).astype(ld)  # exact in extended precision
-    w = da[:, 0] * db[:, 1] - da[:, 1] * db[:, 0]
+    # differences taken in extended precision (in doubles they are rounded unless the
+    # coordinates are close, e.g. near the CRS origin)
+    m = mid.astype(ld)
+    da, db = a1.astype(ld) - a0.astype(ld), b1.astype(ld) - b0.astype(ld)
+    ra, rb = a0.astype(ld) - m, b0.astype(ld) - m
+    wp, wq = da[:, 0] * db[:, 1], da[:, 1] * db[:, 0]
+    w = wp - wq
     proper &= np.abs(w.astype(np.float64)) > 1e-2 * la * lb  # angle above ~0.6 degrees
     with np.errstate(divide="ignore", invalid="ignore"):
         t = ((rb[:, 0] - ra[:, 0]) * db[:, 1] - (rb[:, 1] - ra[:, 1]) * db[:, 0]) / w
-        exact = ra + t[:, None] * da + mid.astype(ld)
+        along = ra + t[:, None] * da
+        exact = along + m
+        # error bound of exact: t loses up to a factor cond (at most ~100 after the
+        # angle test) in the cross products; the last sum rounds once
+        cond = (np.abs(wp) + np.abs(wq)) / np.abs(w)
+        err = np.finfo(ld).eps * (
+            4.0 * cond[:, None] * (np.abs(along) + np.abs(rb - ra)) + np.abs(exact)
+        )
     xy = exact.astype(np.float64)
     ulp = np.spacing(np.abs(xy))
     with np.errstate(invalid="ignore"):
-        frac = np.abs((exact - xy.astype(ld)).astype(np.float64)) / ulp
+        frac = (np.abs(exact - xy.astype(ld)) + err).astype(np.float64) / ulp
     proper &= np.all(np.isfinite(xy) & (frac < 0.48), axis=1)
     for s0, s1 in ((a0, a1), (b0, b1)):
         proper &= np.all((xy >= np.minimum(s0, s1)) & (xy <= np.maximum(s0, s1)), axis=1)
@@ -288,7 +300,7 @@ def _meeting_points(
     """
     proper = np.zeros(a.size, dtype=bool)
     xy = [np.zeros((0, 2))]
-    chunk = 2_000_000
+    chunk = 2_000_000  # pragma: no mutate - batch size only (bounds memory)
     for k in range(0, a.size, chunk):
         ok, pts = _proper_crossings(p0, p1, a[k : k + chunk], b[k : k + chunk])
         proper[k : k + chunk] = ok
