@@ -47,8 +47,13 @@ def candidate_sites(
     code = np.asarray(blocks.code, dtype=object)
     geoms = np.asarray(blocks.geometry, dtype=object)
     centre = shapely.point_on_surface(geoms)
-    ok = np.isin(code, CODES) & blocks.whole & ~shapely.intersects(centre, _served(parks))
-    ok &= ~shapely.intersects(geoms, shapely.union_all(parks))
+    # the whole city's unions prepared (indexed) and given first, which is how shapely
+    # uses a prepared geometry: each test is then logarithmic, not linear, in its size
+    served, parkland = _served(parks), shapely.union_all(parks)
+    shapely.prepare(served)
+    shapely.prepare(parkland)
+    ok = np.isin(code, CODES) & blocks.whole & ~shapely.intersects(served, centre)
+    ok &= ~shapely.intersects(parkland, geoms)
     xy = shapely.get_coordinates(centre[ok])
     squares = shapely.box(xy[:, 0] - SIDE_M / 2, xy[:, 1] - SIDE_M / 2,
                           xy[:, 0] + SIDE_M / 2, xy[:, 1] + SIDE_M / 2)
