@@ -302,6 +302,22 @@ def _written(ws: Workspace, future: Any, *, t0: float) -> RunResult:
     return run
 
 
+def home_workers(client: Any, n: int) -> list[dict[str, Any]]:
+    """``submit`` options giving workspace ``i`` of ``n`` a home worker, in turn.
+
+    A workspace's analyses share its layers, walk graph and snapped units, which a
+    worker builds once per workspace (:func:`worker_context`): sent to one worker, they
+    are built once, not once on every worker. The restriction is loose, so Dask's work
+    stealing still moves tasks to a worker with nothing to do. Priorities (given by the
+    caller) finish the workspaces in order, each one's writing task first.
+    """
+    workers = sorted(client.scheduler_info().get("workers", {}))
+    if not workers:
+        return [{} for _ in range(n)]
+    return [{"workers": [workers[i % len(workers)]], "allow_other_workers": True}
+            for i in range(n)]
+
+
 def _key(name: str) -> str:
     """A unique task key that names the work (shown by the Dask dashboard)."""
     return f"urbanform-{name}-{uuid.uuid4().hex[:12]}"
@@ -358,14 +374,17 @@ def run_on_cluster(  # noqa: PLR0913 - the options of the run command
         f"workspaces on {spec}", total=len(workspaces)
     ) as step:
         if tile_km is None:
+            homes = home_workers(client, len(workspaces))
             futures = [  # one task per analysis, then one writing the workspace's outputs
                 client.submit(
                     write_task, ws, c,
                     [client.submit(analysis_task, ws, spec, params, retries=RETRIES,
-                                   key=_key(f"{ws.name}-{spec.name}")) for spec, params in c],
+                                   key=_key(f"{ws.name}-{spec.name}"), priority=-i, **home)
+                     for spec, params in c],
                     force=force, started=started, retries=RETRIES, key=_key(f"{ws.name}-write"),
+                    priority=1 - i, **home,
                 )
-                for ws, c in zip(workspaces, checked, strict=True)
+                for i, (ws, c, home) in enumerate(zip(workspaces, checked, homes, strict=True))
             ]
             for ws, future in zip(workspaces, futures, strict=True):
                 runs.append(_written(ws, future, t0=t0))
