@@ -43,42 +43,9 @@ def demo_city(
 ) -> Path:
     """The repository's demo workspace at ``root``, every demo source at ``seed``, ``scale``.
 
-    With ``files`` the layers are generated once here and written to ``root/data/``
-    (GeoPackage, GeoTIFF), and the workspace reads them from there, as a real city's
-    workspace reads its files: then no run (and no worker) generates the city.
+    With ``files`` the layers are written to ``root/data/`` and read from there.
     """
-    copy_demo_workspace(ROOT, root, seed=seed, scale=scale, maps=maps)
-    if files:
-        for yml in sorted((root / "layers").glob("*.yml")):
-            lines = []
-            for ln in yml.read_text(encoding="utf-8").splitlines():
-                if ln.startswith("source: demo:"):
-                    name = ln.removeprefix("source: demo:").split("?")[0].strip()
-                    ln = f"source: {_write_demo_layer(root, name, seed=seed, scale=scale)}"
-                lines.append(ln)
-            yml.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return root
-
-
-def _write_demo_layer(root: Path, name: str, *, seed: int, scale: float) -> str:
-    """Write demo layer ``name`` under ``root/data``; its path relative to ``root``."""
-    import rasterio
-
-    from urbanform.demo import demo_layer
-
-    layer = demo_layer(name, seed=seed, scale=scale)
-    (root / "data").mkdir(exist_ok=True)
-    if hasattr(layer, "to_file"):
-        layer.to_file(root / "data" / f"{name}.gpkg", driver="GPKG")
-        return f"data/{name}.gpkg"
-    data = layer.data
-    with rasterio.open(
-        root / "data" / f"{name}.tif", "w", driver="GTiff", height=data.shape[0],
-        width=data.shape[1], count=1, dtype=data.dtype, crs=layer.crs,
-        transform=layer.transform, nodata=layer.nodata, compress="deflate",
-    ) as dst:
-        dst.write(data, 1)
-    return f"data/{name}.tif"
+    return copy_demo_workspace(ROOT, root, seed=seed, scale=scale, maps=maps, files=files)
 
 
 def env() -> dict[str, str]:

@@ -9,9 +9,12 @@ from urbanform.demo.workspace import copy_demo_workspace
 REPO = Path(__file__).resolve().parents[1]
 
 
-def demo_city(root: Path, *, seed: int, scale: float, maps: bool = False) -> Path:
+def demo_city(
+    root: Path, *, seed: int, scale: float, maps: bool = False, files: bool = False
+) -> Path:
     """The demo workspace at ``root`` with every demo source at ``seed`` and ``scale``.
 
     Without ``maps`` the maps/ folder is left empty (faster runs; the analyses are the same).
+    With ``files`` the layers are written to ``root/data`` and read from there.
     """
-    return copy_demo_workspace(REPO, root, seed=seed, scale=scale, maps=maps)
+    return copy_demo_workspace(REPO, root, seed=seed, scale=scale, maps=maps, files=files)

@@ -1,11 +1,13 @@
 """Tiled runs on a Dask cluster (``urbanform run --cluster SPEC --tile-km K``).
 
 The study area (the bounds of every input layer) is cut into K x K km tiles. Each tile
-task reads the layers, keeps the features that touch its tile grown by a *halo*, runs
-the analysis there and returns the units that lie inside its tile (each unit belongs to
-exactly one tile). The client puts the units of every tile together and aggregates them
-once: city, district and H3 figures are sums over units (:mod:`urbanform.results`), so
-they equal those of the untiled run.
+task reads the features that touch its tile grown by a *halo* (a GDAL spatial filter on
+each vector file, :class:`urbanform.layers.read.Window`; boundary, districts and
+stations are read whole, and so are sources GDAL cannot filter: ``demo:``, ``osm:``,
+tables, GeoParquet, rasters), runs the analysis there and returns the units that lie
+inside its tile (each unit belongs to exactly one tile). The client puts the units of
+every tile together and aggregates them once: city, district and H3 figures are sums
+over units (:mod:`urbanform.results`), so they equal those of the untiled run.
 
 The halo of an analysis is its walking cut-off (the largest radius), plus twice
 ``max_snap_m`` (the unit's and the destination's way onto the street), plus the longest
@@ -36,13 +38,15 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import Params
 from urbanform.analyses.registry import get_kind
 from urbanform.errors import UrbanformError
-from urbanform.layers.harmonise import load_layers
+from urbanform.layers.harmonise import LAND_ROLES, load_layers
+from urbanform.layers.read import Window
 from urbanform.layers.types import Layers
 from urbanform.pipeline import districts_layer, run_analyses, run_layers
 from urbanform.results import AnalysisResult, Indicator, indicator_values
@@ -68,6 +72,9 @@ WHOLE_ROLES = ("boundary", "districts")
 FEW_ROLES = ("stations",)
 """Layers a tile keeps whole when none of their features is near (those out of reach
 change nothing, but an analysis refuses an empty layer)."""
+
+WHOLE_READS = (*WHOLE_ROLES, *FEW_ROLES)
+"""Layers a tile task reads whole; it reads the others in its tile and halo."""
 
 
 def quiet_worker_logs() -> None:
@@ -151,11 +158,11 @@ def _grid(bounds: Box, size_m: float) -> Grid:
 
 
 def prepare_task(ws: Workspace, shares: list[float]) -> tuple[str, Any]:
-    """Worker side: the study area's bounds, the longest street edge, the small pieces.
+    """Worker side: the study area, the working CRS, the longest edge, the small pieces.
 
-    Returns ``("ok", (bounds, longest_m, drops))`` with ``drops`` mapping each
-    ``min_piece_share`` onto the row positions of the street lines on small pieces, or
-    ``("error", exc)``.
+    Returns ``("ok", (bounds, crs, longest_m, drops))`` with ``drops`` mapping each
+    ``min_piece_share`` onto the keys (:func:`street_keys`) of the street lines on small
+    pieces, or ``("error", exc)``.
     """
     quiet_worker_logs()
     try:
@@ -173,21 +180,32 @@ def prepare_task(ws: Workspace, shares: list[float]) -> tuple[str, Any]:
         if shares and layers.vectors.get("streets") is not None:
             graph = ctx.walk_graph()
             longest = float(graph.edge_length_m.max()) if graph.n_edges else 0.0
-        drops = {s: _small_piece_rows(ctx, s) for s in shares if s > 0}
+        drops = {s: _small_piece_keys(ctx, s) for s in shares if s > 0}
     except UrbanformError as exc:
         return "error", exc
-    return "ok", (bounds, longest, drops)
+    return "ok", (bounds, layers.crs, longest, drops)
 
 
-def _small_piece_rows(ctx: Context, share: float) -> np.ndarray:
-    """Row positions of the street lines on pieces under ``share`` of the network length."""
+def street_keys(streets: gpd.GeoDataFrame) -> np.ndarray:
+    """A key of each street line that a tile's read gives alike: its middle point and length.
+
+    A tile reads its own part of the streets layer, so row positions differ from the
+    whole layer's; the same feature read and harmonised alike has the same coordinates.
+    """
+    geoms = streets.geometry.values
+    mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
+    return np.column_stack([shapely.get_x(mid), shapely.get_y(mid), shapely.length(geoms)])
+
+
+def _small_piece_keys(ctx: Context, share: float) -> np.ndarray:
+    """The keys of the street lines on pieces under ``share`` of the network length."""
     from urbanform.network.snapping import main_edges
 
     graph = ctx.walk_graph()
     keep = main_edges(graph, share)
     streets = ctx.layers.vectors["streets"]
     if keep is None or not len(streets):
-        return np.empty(0, dtype=np.int64)
+        return np.empty((0, 3))
     big_edge = np.zeros(graph.n_edges, dtype=bool)
     big_edge[keep] = True
     mid = shapely.line_interpolate_point(streets.geometry.values, 0.5, normalized=True)
@@ -195,17 +213,25 @@ def _small_piece_rows(ctx: Context, share: float) -> np.ndarray:
     pi, ei = tree.query_nearest(mid, all_matches=False)
     small = np.zeros(len(streets), dtype=bool)
     small[pi] = ~big_edge[ei]
-    return np.flatnonzero(small)
+    return street_keys(streets)[small]
 
 
-def _subset(layers: Layers, box: Box, drop_streets: np.ndarray | None) -> Layers:
-    """The layers cut down to the features that touch ``box`` (whole features)."""
+def _subset(
+    layers: Layers,
+    box: Box,
+    drop_streets: np.ndarray | None,
+    population: Callable[[], gpd.GeoDataFrame],
+) -> Layers:
+    """The layers cut down to the features that touch ``box`` (whole features).
+
+    ``population`` gives the whole population layer, for a box without residents.
+    """
     area = shapely.box(*box)
     vectors = {}
     for role, gdf in layers.vectors.items():
-        if role == "streets" and drop_streets is not None and len(drop_streets):
-            keep = np.ones(len(gdf), dtype=bool)
-            keep[drop_streets] = False
+        if role == "streets" and drop_streets is not None and len(drop_streets) and len(gdf):
+            gone = {tuple(k) for k in drop_streets.tolist()}
+            keep = [tuple(k) not in gone for k in street_keys(gdf).tolist()]
             gdf = gdf.iloc[np.flatnonzero(keep)]
         if role in WHOLE_ROLES:
             vectors[role] = gdf
@@ -213,7 +239,7 @@ def _subset(layers: Layers, box: Box, drop_streets: np.ndarray | None) -> Layers
         rows = np.sort(gdf.sindex.query(area, predicate="intersects"))
         vectors[role] = gdf.iloc[rows]
     if not _has_residents(vectors):  # the kinds need residents: give them all
-        vectors["population"] = layers.vectors["population"]
+        vectors["population"] = population()
     for role in FEW_ROLES:  # tod needs a station even where none is near: give them all
         if role in vectors and not len(vectors[role]):
             vectors[role] = layers.vectors[role]
@@ -234,18 +260,31 @@ def tile_task(  # noqa: PLR0913 - what one tile needs
     tile: tuple[int, int],
     halo: float,
     drop_streets: np.ndarray | None,
+    crs: pyproj.CRS,
 ) -> tuple[str, Any]:
     """Worker side: the analyses of ``group`` on one tile, sharing its walk graph.
 
-    Returns ``("ok", results)``: per analysis its units (and layer rows) inside the tile;
-    ``None`` when no unit can lie in the tile.
+    The task reads the layers in the tile grown by ``halo`` (:class:`Window`), in the
+    working CRS ``crs`` of the whole run.
+
+    Returns ``("ok", (n, results))``: the number of vector features read and per
+    analysis its units (and layer rows) inside the tile; ``None`` when no unit can lie
+    in the tile.
     """
     quiet_worker_logs()
     try:
-        layers = worker_layers(ws)
+        window = Window(grid.box(tile, halo), crs)
+        specs = run_layers(ws)
+        layers = load_layers(specs, crs=crs.to_wkt(), window=window, whole_roles=WHOLE_READS)
         if not _units_may_lie_in(layers, shapely.box(*grid.box(tile))):
             return "ok", None
-        ctx = Context(_subset(layers, grid.box(tile, halo), drop_streets))
+
+        def population() -> gpd.GeoDataFrame:
+            roles = ("population", *LAND_ROLES)
+            return load_layers([s for s in specs if s.role in roles],
+                               crs=crs.to_wkt()).vectors["population"]
+
+        ctx = Context(_subset(layers, window.box, drop_streets, population))
         results = []
         for spec, params in group:
             run_params = (
@@ -262,7 +301,11 @@ def tile_task(  # noqa: PLR0913 - what one tile needs
             name: gdf[grid.inside(gdf.geometry, tile)] for name, gdf in result.layers.items()
         }
         out.append(dataclasses.replace(result, units=units, layers=layers_out))
-    return "ok", out
+    return "ok", (_features(layers), out)
+
+
+def _features(layers: Layers) -> int:
+    return sum(len(gdf) for gdf in layers.vectors.values())
 
 
 _LOADED: dict[str, Layers] = {}
@@ -375,14 +418,14 @@ class TiledRun:
         self.futures = []
         if not self.tiled:
             return
-        bounds, longest, drops = fetch(self.ws, self.f_prep)
+        bounds, crs, longest, drops = fetch(self.ws, self.f_prep)
         grid = _grid(bounds, self.tile_km * 1000.0)
         for group in self.groups:  # analyses snapping alike share a task per tile
             halo = max(halo_m(s.kind, p, longest) for s, p in group)
             share = float(group[0][1]["min_piece_share"])
             drop = drops.get(share) if share > 0 else None
             self.futures.append([
-                self.client.submit(tile_task, self.ws, group, grid, t, halo, drop,
+                self.client.submit(tile_task, self.ws, group, grid, t, halo, drop, crs,
                                    pure=False, retries=self.retries)
                 for t in grid.tiles()
             ])
@@ -397,11 +440,17 @@ class TiledRun:
         by_name = {r.name: r for r in results}
         for group, fs in zip(self.groups, self.futures, strict=True):
             tiles = [p for p in (fetch(self.ws, f) for f in fs) if p is not None]
+            read = [n for n, _ in tiles]
             for i, (spec, params) in enumerate(group):
-                parts = [t[i] for t in tiles]
+                parts = [t[i] for _, t in tiles]
                 if not parts:
                     raise UrbanformError(
                         f"workspace {self.ws.root}: analysis {spec.name!r}: no tile holds a unit"
                     )
-                by_name[spec.name] = merge_tiles(spec, params, parts, layers)
+                merged = merge_tiles(spec, params, parts, layers)
+                merged.extra.update(  # vector features read: by tiles, and in all
+                    smallest_tile_features=min(read), largest_tile_features=max(read),
+                    features=_features(layers),
+                )
+                by_name[spec.name] = merged
         return layers, [by_name[s.name] for s, _ in self.checked], None

@@ -20,10 +20,10 @@ import shapely
 
 from urbanform.checks import check_coordinates
 from urbanform.errors import CRSError, LayerError, WorkspaceError
-from urbanform.layers.dasymetric import place_counts
+from urbanform.layers.dasymetric import COUNT_FIELDS, place_counts
 from urbanform.layers.gcj02 import gcj02_geometries_to_wgs84, is_gcj02
 from urbanform.layers.presets import code_classes, raster_classes
-from urbanform.layers.read import checksum, read_source
+from urbanform.layers.read import Window, checksum, read_source
 from urbanform.layers.tables import first_rows
 from urbanform.layers.types import (
     LANDUSE_CLASSES,
@@ -371,6 +371,8 @@ def load_layers(
     *,
     crs: str | None = None,
     progress: Progress | None = None,
+    window: Window | None = None,
+    whole_roles: Iterable[str] = (),
 ) -> Layers:
     """Read, check and harmonise every layer.
 
@@ -382,6 +384,11 @@ def load_layers(
         The workspace's working CRS (``None``: the UTM zone of the data).
     progress
         Shows the stage ``reading layers``, one step per layer.
+    window
+        Read only what may touch this box (a tile and its halo) where a source allows it,
+        except the layers of ``whole_roles``; the caller keeps what touches it. Land use
+        and buildings are read in a box grown to hold every count polygon read (they
+        place its counts).
 
     Returns
     -------
@@ -394,20 +401,59 @@ def load_layers(
     raws: list[tuple[LayerSpec, gpd.GeoDataFrame | RasterLayer]] = []
     progress = progress or Progress()
     with progress.stage("reading layers", total=len(specs)) as step:
-        for spec in specs:
-            raw = read_source(spec)
+        read = _read_all(specs, window, set(whole_roles), step)
+        for spec, raw in zip(specs, read, strict=True):
             noticed = (
                 raw.attrs.pop("urbanform_read", {}) if isinstance(raw, gpd.GeoDataFrame) else {}
             )
             notes.extend(f"layer {spec.name!r}: {n}" for n in noticed.get("notes", []))
             warnings.extend(noticed.get("warnings", []))
             raws.append((spec, raw))
-            step.advance(note=spec.name)
     with progress.stage("harmonising layers", total=len(raws)) as step:
         layers = _harmonise_all(raws, crs, warnings, notes, step)
     for w in warnings:
         log.warning(w)
     return layers
+
+
+LAND_ROLES = ("landuse", "buildings")
+"""The roles count polygons are placed on (:func:`urbanform.layers.dasymetric.place_counts`)."""
+
+
+def _read_all(
+    specs: list[LayerSpec], window: Window | None, whole: set[str], step: Stage
+) -> list[gpd.GeoDataFrame | RasterLayer]:
+    """Each spec's source, read whole or in ``window``.
+
+    Count roles are read first, then the land their polygons are placed on, in a window
+    grown to hold those polygons.
+    """
+    if window is None:
+        out = []
+        for spec in specs:
+            out.append(read_source(spec))
+            step.advance(note=spec.name)
+        return out
+    raws: dict[int, gpd.GeoDataFrame | RasterLayer] = {}
+    land: Window | None = window
+    for i in sorted(range(len(specs)), key=lambda i: specs[i].role not in COUNT_FIELDS):
+        spec = specs[i]
+        here = None if spec.role in whole else land if spec.role in LAND_ROLES else window
+        raws[i] = raw = read_source(spec, here)
+        if spec.role in COUNT_FIELDS and land is not None and isinstance(raw, gpd.GeoDataFrame):
+            land = _holding(land, raw, spec)
+        step.advance(note=spec.name)
+    return [raws[i] for i in range(len(specs))]
+
+
+def _holding(window: Window, raw: gpd.GeoDataFrame, spec: LayerSpec) -> Window | None:
+    """``window`` grown to hold ``raw`` (in its source CRS); ``None``: read whole."""
+    if not len(raw):
+        return window
+    crs = raw.crs if raw.crs is not None else spec.crs
+    if crs is None or is_gcj02(spec.crs):  # read whole: the error or the shift comes later
+        return None
+    return window.holding(tuple(raw.total_bounds), crs)
 
 
 def _harmonise_all(

@@ -6,6 +6,7 @@ harmonising step (:mod:`urbanform.layers.harmonise`) maps fields and reprojects.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import warnings
@@ -21,11 +22,14 @@ import rasterio
 import shapely
 
 from urbanform.errors import CRSError, LayerError
+from urbanform.layers.gcj02 import is_gcj02
 from urbanform.layers.gtfs import is_gtfs, read_gtfs_stations
 from urbanform.layers.tables import TABLE_SUFFIXES, read_table, set_h3_geometry
 from urbanform.layers.types import LayerSpec, RasterLayer
 
-__all__ = ["read_source", "gdal_path", "checksum", "source_checksum", "RASTER_SUFFIXES"]
+__all__ = [
+    "read_source", "gdal_path", "checksum", "source_checksum", "RASTER_SUFFIXES", "Window",
+]
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +103,54 @@ def gdal_path(source: str) -> str | None:
     return source if source.startswith("/vsi") else None
 
 
-def read_source(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
-    """Read the source of ``spec``.
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """A box to read in: only the features of a vector file that may touch it are read.
+
+    A tile of a tiled run and its halo (:mod:`urbanform.tiles`). The box is in ``crs``
+    (the working CRS); each file gets it in its own CRS, grown to hold the reprojected
+    box whole, so a read holds every feature that touches the box and some more (the
+    caller keeps those that touch it). Sources read whole all the same: ``demo:``,
+    ``osm:``, CSV tables, H3 cell tables, GTFS feeds, GeoParquet, GCJ-02 files, rasters.
+    """
+
+    box: tuple[float, float, float, float]
+    crs: pyproj.CRS
+
+    def bbox_in(self, crs: pyproj.CRS) -> tuple[float, float, float, float]:
+        """The box in ``crs``: the bounds of the densified box, grown by 1% on each side.
+
+        Examples
+        --------
+        >>> w = Window((0.0, 0.0, 100.0, 50.0), pyproj.CRS("EPSG:32648"))
+        >>> w.bbox_in(pyproj.CRS("EPSG:32648"))
+        (0.0, 0.0, 100.0, 50.0)
+        """
+        return self.box if crs == self.crs else reprojected_bounds(self.box, self.crs, crs)
+
+    def holding(self, bounds: tuple[float, float, float, float], crs: Any) -> Window:
+        """The window grown to hold ``bounds`` (a box in ``crs``)."""
+        x0, y0, x1, y1 = reprojected_bounds(bounds, crs, self.crs)
+        b = self.box
+        return Window((min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1)), self.crs)
+
+
+def reprojected_bounds(
+    bounds: tuple[float, float, float, float], src: Any, dst: Any
+) -> tuple[float, float, float, float]:
+    """Bounds in ``dst`` holding the box ``bounds`` of ``src``.
+
+    The bounds of the box densified to 21 points a side, grown by 1% on each side (its
+    edges curve between the points).
+    """
+    t = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+    x0, y0, x1, y1 = t.transform_bounds(*bounds, densify_pts=21)
+    dx, dy = (x1 - x0) / 100, (y1 - y0) / 100
+    return (x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+
+
+def read_source(spec: LayerSpec, window: Window | None = None) -> gpd.GeoDataFrame | RasterLayer:
+    """Read the source of ``spec`` (within ``window`` where the source allows it).
 
     Raises
     ------
@@ -116,7 +166,7 @@ def read_source(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
     if virtual is not None:  # read by GDAL (a shared bucket of a cluster, a zip file)
         vpath = VirtualPath(virtual)
         return _read_raster(spec, vpath) if vpath.suffix.lower() in RASTER_SUFFIXES else (
-            _read_vector(spec, vpath))
+            _read_vector(spec, vpath, window))
     path = Path(spec.source)
     if not path.exists():
         raise LayerError(
@@ -137,10 +187,10 @@ def read_source(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
         return read_table(spec, path)
     if suffix == ".pbf" or path.name.endswith(".osm"):
         raise LayerError(f"{_where(spec)}: write 'source: osm:{path}' for an OpenStreetMap extract")
-    gdf = _read_vector(spec, path)
-    if "h3" in spec.fields:
+    if "h3" in spec.fields:  # cells without geometry: read whole
+        gdf = _read_vector(spec, path)
         return set_h3_geometry(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), spec, path.name)
-    return gdf
+    return _read_vector(spec, path, window)
 
 
 def _read_demo(spec: LayerSpec) -> gpd.GeoDataFrame | RasterLayer:
@@ -174,7 +224,9 @@ def _read_osm(spec: LayerSpec) -> gpd.GeoDataFrame:
     return read_osm(path, spec.role, classes=spec.classes or None)
 
 
-def _read_vector(spec: LayerSpec, path: Path | VirtualPath) -> gpd.GeoDataFrame:
+def _read_vector(
+    spec: LayerSpec, path: Path | VirtualPath, window: Window | None = None
+) -> gpd.GeoDataFrame:
     try:
         if path.suffix.lower() in (".parquet", ".geoparquet"):
             return gpd.read_parquet(path)
@@ -191,7 +243,15 @@ def _read_vector(spec: LayerSpec, path: Path | VirtualPath) -> gpd.GeoDataFrame:
             )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return gpd.read_file(path, layer=spec.layer, engine="pyogrio")
+            bbox = _bbox(spec, path, window)
+            if bbox is None:
+                return gpd.read_file(path, layer=spec.layer, engine="pyogrio")
+            # a spatial index gives features in its own order: put them in the file's
+            gdf = gpd.read_file(path, layer=spec.layer, engine="pyogrio", bbox=bbox,
+                                fid_as_index=True).sort_index().reset_index(drop=True)
+            if not len(gdf):  # the fields of one feature, for the checks
+                gdf = gpd.read_file(path, layer=spec.layer, engine="pyogrio", max_features=1)
+            return gdf
     except LayerError:
         raise
     except Exception as exc:  # pyogrio/GDAL raise many types for corrupt files
@@ -200,6 +260,18 @@ def _read_vector(spec: LayerSpec, path: Path | VirtualPath) -> gpd.GeoDataFrame:
             f"{_where(spec)}: cannot read {path.name} ({first}); is it a valid GeoPackage, "
             "Shapefile, GeoJSON, GeoParquet or FlatGeobuf file?"
         ) from None
+
+
+def _bbox(
+    spec: LayerSpec, path: Path | VirtualPath, window: Window | None
+) -> tuple[float, float, float, float] | None:
+    """``window`` in the CRS of the file's layer; ``None``: read the whole layer."""
+    if window is None:
+        return None
+    crs = pyogrio.read_info(path, layer=spec.layer)["crs"] or spec.crs
+    if crs is None or is_gcj02(spec.crs):  # no CRS (an error later) or shifted coordinates
+        return None
+    return window.bbox_in(pyproj.CRS.from_user_input(crs))
 
 
 def _read_raster(spec: LayerSpec, path: Path | VirtualPath) -> RasterLayer:
