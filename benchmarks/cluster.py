@@ -19,6 +19,10 @@ Usage::
     python benchmarks/cluster.py --cities 3 --scale 1 --skip tiled --files   # layers in files
     python benchmarks/cluster.py --cities 3 --scale 1 --skip tiled --files --repeat 5
     python benchmarks/cluster.py --cities 3 --scale 1 --tiled-scale 25 --tile-km 10
+    python benchmarks/cluster.py --skip cities --skip tiled --tile-memory --tiled-scale 5
+
+3. With ``--tile-memory``: the peak memory of one tile's task (its tile and halo read
+   from files) against the same analyses on the whole city, each in a fresh process.
 """
 
 from __future__ import annotations
@@ -92,6 +96,67 @@ def on_cluster(cities: list[Path], workers: int, extra: list[str]) -> tuple[floa
     return wall, [worker_peak]
 
 
+_TILE_PARTS = r"""
+import pickle, resource, sys, time
+from pathlib import Path
+from urbanform.analyses.context import Context
+from urbanform.layers.harmonise import load_layers
+from urbanform.pipeline import run_analyses, run_layers, validate_analyses
+from urbanform.tiles import TILED_KINDS, _grid, halo_m, prepare_task, tile_task
+from urbanform.workspace import load_workspace
+part, city, km, state = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3]), Path(sys.argv[4])
+ws = load_workspace(city)
+group = [(s, p) for s, p in validate_analyses(ws) if s.kind in TILED_KINDS
+         and float(p["min_piece_share"]) == float(sys.argv[5])]
+t = time.perf_counter()
+if part == "prepare":
+    status, (bounds, crs, drops) = prepare_task(ws, [float(sys.argv[5])])
+    grid = _grid(bounds, km * 1000.0)
+    middle = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
+    tile = (int((middle[0] - grid.origin[0]) // grid.size_m),
+            int((middle[1] - grid.origin[1]) // grid.size_m))
+    halo = max(halo_m(s.kind, p) for s, p in group)
+    drop = drops.get(float(sys.argv[5]))
+    state.write_bytes(pickle.dumps((grid, tile, halo, drop, crs)))
+    n = len(grid.tiles())
+elif part == "whole":
+    layers = load_layers(run_layers(ws), crs=ws.crs)
+    run_analyses(Context(layers), group)
+    n = sum(len(g) for g in layers.vectors.values())
+else:
+    grid, tile, halo, drop, crs = pickle.loads(state.read_bytes())
+    status, answer = tile_task(ws, group, grid, tile, halo, drop, crs)
+    assert status == "ok", answer
+    n = answer[0]
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, n)
+"""
+"""One part of the tile-memory measurement in a fresh process: ``prepare`` (the tile
+grid, the middle tile), ``whole`` (the tiled analyses on the whole city, as one task)
+or ``tile`` (the middle tile's task). Prints wall s, peak KB and features read."""
+
+
+def tile_memory(city: Path, km: float) -> None:
+    """Peak memory of one tile's task against the same analyses on the whole city.
+
+    Each part runs in a fresh process, so its ``ru_maxrss`` is its own; the middle tile
+    is the one holding the middle of the study area (the demo city's densest part).
+    """
+    share = "0.01"  # the demo's min_piece_share: every analysis that tiles
+    state = city / "tile-state.pickle"
+    out = {}
+    for part in ("prepare", "whole", "tile"):
+        res = subprocess.run(
+            [sys.executable, "-c", _TILE_PARTS, part, str(city), f"{km:g}", str(state), share],
+            env=env(), check=True, capture_output=True, text=True,
+        ).stdout.split()
+        out[part] = (float(res[-3]), float(res[-2]) / 1024.0, int(res[-1]))
+    (wt, mt, ft), (ww, mw, fw) = out["tile"], out["whole"]
+    print(f"tile memory, {km:g} km tiles ({out['prepare'][2]} tiles): the middle tile's task "
+          f"{wt:.1f} s, peak {mt:.0f} MB, {ft:,} features read; the same analyses on the "
+          f"whole city {ww:.1f} s, peak {mw:.0f} MB, {fw:,} features; memory ratio "
+          f"{mw / mt:.2f}x", flush=True)
+
+
 def values(city: Path) -> dict[tuple[str, ...], Any]:
     s = json.loads((city / "out" / "summary.json").read_text(encoding="utf-8"))
     out: dict[tuple[str, ...], Any] = {}
@@ -133,13 +198,17 @@ def main() -> None:
     ap.add_argument("--maps", action="store_true", help="write the web maps too")
     ap.add_argument("--files", action="store_true",
                     help="write each city's layers to files first (no run generates them)")
-    ap.add_argument("--skip", choices=("cities", "tiled"), help="leave one part out")
+    ap.add_argument("--skip", choices=("cities", "tiled"), action="append", default=[],
+                    help="leave a part out (may be given twice)")
+    ap.add_argument("--tile-memory", action="store_true",
+                    help="also measure one tile task's peak memory against the whole city's "
+                         "(each in a fresh process; layers in files)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="run the cities plain and on the cluster this many times, alternately,"
                          " and print the medians (a virtual machine's speed drifts)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="uf-cluster-") as tmp:
-        if args.skip != "cities":
+        if "cities" not in args.skip:
             cities = [demo_city(Path(tmp) / f"city{k}", seed=k, scale=args.scale, maps=args.maps,
                                 files=args.files)
                       for k in range(1, args.cities + 1)]
@@ -158,7 +227,7 @@ def main() -> None:
                       f"the medians {ps / cs:.2f}x; pair ratios "
                       f"{', '.join(f'{r:.2f}' for r in ratios)} (median "
                       f"{statistics.median(ratios):.2f}x)", flush=True)
-        if args.skip != "tiled":
+        if "tiled" not in args.skip:
             city = demo_city(Path(tmp) / "big", seed=7, scale=args.tiled_scale, maps=args.maps,
                              files=args.files)
             seq = plain([city])
@@ -168,6 +237,17 @@ def main() -> None:
                 (city / "out" / "summary.json").read_text())["analyses"].items()}
             compare(f"1 city at scale {args.tiled_scale:g}, {args.tile_km:g} km tiles "
                     f"(tiles with units per analysis: {tiles})", [city], seq, clu, before)
+            if args.files:
+                reads = {n: (e["extra"]["smallest_tile_features"],
+                             e["extra"]["largest_tile_features"], e["extra"]["features"])
+                         for n, e in json.loads((city / "out" / "summary.json").read_text())[
+                             "analyses"].items() if "largest_tile_features" in e.get("extra", {})}
+                print(f"features read per tile (smallest, largest, of all): {reads}")
+        if args.tile_memory:
+            city = Path(tmp) / "big"
+            if not city.exists():
+                demo_city(city, seed=7, scale=args.tiled_scale, maps=False, files=True)
+            tile_memory(city, args.tile_km)
 
 
 if __name__ == "__main__":

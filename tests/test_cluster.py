@@ -203,7 +203,7 @@ def test_tiled_city_equals_untiled_run(scheduler: str, tmp_path: Path) -> None:
     city = demo_city(tmp_path / "tiled", seed=4, scale=SCALE, files=True)
     ref = run_workspace(load_workspace(city), write=False)
     r = CliRunner().invoke(
-        cli, ["-q", "run", str(city), "--cluster", scheduler, "--tile-km", "2"]
+        cli, ["-q", "run", str(city), "--cluster", scheduler, "--tile-km", "1"]
     )
     assert r.exit_code == 0, r.output
     got = json.loads((city / "out" / "summary.json").read_text(encoding="utf-8"))

@@ -392,8 +392,9 @@ def run_on_cluster(  # noqa: PLR0913 - the options of the run command
             return runs
         from urbanform.tiles import submit_tiled
 
-        tiled = [submit_tiled(client, ws, c, tile_km=tile_km, retries=RETRIES)
-                 for ws, c in zip(workspaces, checked, strict=True)]
+        homes = home_workers(client, len(workspaces))
+        tiled = [submit_tiled(client, ws, c, tile_km=tile_km, retries=RETRIES, home=home)
+                 for ws, c, home in zip(workspaces, checked, homes, strict=True)]
         for r in tiled:  # every workspace's tiles queued before the first is gathered
             r.start()
         for ws, c, gather in zip(workspaces, checked, tiled, strict=True):

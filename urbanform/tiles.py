@@ -9,10 +9,12 @@ inside its tile (each unit belongs to exactly one tile). The client puts the uni
 every tile together and aggregates them once: city, district and H3 figures are sums
 over units (:mod:`urbanform.results`), so they equal those of the untiled run.
 
-The halo of an analysis is its walking cut-off (the largest radius), plus twice
-``max_snap_m`` (the unit's and the destination's way onto the street), plus the longest
-edge of the walk graph, so that every street, facility and station a unit of the tile
-can reach lies in the halo. Street lines touching the halo are kept whole.
+The halo of an analysis is its walking cut-off (the largest radius) plus twice
+``max_snap_m`` (the unit's and the destination's way onto the street): every street,
+facility and station a unit of the tile can reach lies in the halo. Street lines
+touching the halo are kept whole, so every street edge a walk within reach uses is
+whole too, and a long edge (a bridge, an expressway) needs no wider halo: a walk
+within the cut-off never leaves the halo, whatever the length of the edges it uses.
 ``min_piece_share`` (small cut-off pieces of street network that points are not snapped
 to) is a share of the *whole* network: one task builds the whole walk graph once and
 names the street lines on small pieces; the tiles leave those lines out and snap with
@@ -85,15 +87,15 @@ def quiet_worker_logs() -> None:
         logger.propagate = False
 
 
-def halo_m(kind: str, params: Mapping[str, Any], longest_street_m: float) -> float:
-    """The halo of a tile: the analysis's reach plus the longest edge of the walk graph.
+def halo_m(kind: str, params: Mapping[str, Any]) -> float:
+    """The halo of a tile: the analysis's reach (cut-off plus two snaps).
 
     Examples
     --------
-    >>> halo_m("living_circle", {"distance_m": 500, "max_snap_m": 100}, 250.0)
-    950.0
+    >>> halo_m("living_circle", {"distance_m": 500, "max_snap_m": 100})
+    700.0
     """
-    return TILED_KINDS[kind](params) + float(longest_street_m)
+    return TILED_KINDS[kind](params)
 
 
 def tile_of(xy: np.ndarray, origin: tuple[float, float], size_m: float,
@@ -158,9 +160,9 @@ def _grid(bounds: Box, size_m: float) -> Grid:
 
 
 def prepare_task(ws: Workspace, shares: list[float]) -> tuple[str, Any]:
-    """Worker side: the study area, the working CRS, the longest edge, the small pieces.
+    """Worker side: the study area, the working CRS, the small street pieces.
 
-    Returns ``("ok", (bounds, crs, longest_m, drops))`` with ``drops`` mapping each
+    Returns ``("ok", (bounds, crs, drops))`` with ``drops`` mapping each
     ``min_piece_share`` onto the keys (:func:`street_keys`) of the street lines on small
     pieces, or ``("error", exc)``.
     """
@@ -176,14 +178,10 @@ def prepare_task(ws: Workspace, shares: list[float]) -> tuple[str, Any]:
         bounds = (float(b[:, 0].min()), float(b[:, 1].min()),
                   float(b[:, 2].max()), float(b[:, 3].max()))
         ctx = Context(layers)
-        longest = 0.0
-        if shares and layers.vectors.get("streets") is not None:
-            graph = ctx.walk_graph()
-            longest = float(graph.edge_length_m.max()) if graph.n_edges else 0.0
         drops = {s: _small_piece_keys(ctx, s) for s in shares if s > 0}
     except UrbanformError as exc:
         return "error", exc
-    return "ok", (bounds, layers.crs, longest, drops)
+    return "ok", (bounds, layers.crs, drops)
 
 
 def street_keys(streets: gpd.GeoDataFrame) -> np.ndarray:
@@ -379,22 +377,37 @@ def whole_task(ws: Workspace, checked: Checked) -> tuple[str, Any]:
     return "ok", (layers, results)
 
 
-def submit_tiled(
-    client: Any, ws: Workspace, checked: Checked, *, tile_km: float, retries: int
+def submit_tiled(  # noqa: PLR0913 - what a tiled workspace needs
+    client: Any,
+    ws: Workspace,
+    checked: Checked,
+    *,
+    tile_km: float,
+    retries: int,
+    home: Mapping[str, Any] | None = None,
 ) -> TiledRun:
     """Submit a workspace's first tasks; :class:`TiledRun` submits the tiles and gathers.
 
     The analyses that do not tile run in one task with the layers; a preparing task gives
     the study area and the small street pieces, then one task per tile and analysis.
+    ``home``: ``submit`` options sending the two tasks that read whole layers to one
+    worker (:func:`urbanform.cluster.home_workers`), which reads them once.
     """
-    return TiledRun(client, ws, checked, tile_km=tile_km, retries=retries)
+    return TiledRun(client, ws, checked, tile_km=tile_km, retries=retries, home=home)
 
 
 class TiledRun:
     """The tasks of one tiled workspace: :meth:`start` submits the tiles, calling gathers."""
 
-    def __init__(
-        self, client: Any, ws: Workspace, checked: Checked, *, tile_km: float, retries: int
+    def __init__(  # noqa: PLR0913 - see submit_tiled
+        self,
+        client: Any,
+        ws: Workspace,
+        checked: Checked,
+        *,
+        tile_km: float,
+        retries: int,
+        home: Mapping[str, Any] | None = None,
     ) -> None:
         self.client, self.ws, self.tile_km, self.retries = client, ws, tile_km, retries
         self.checked = checked
@@ -404,9 +417,12 @@ class TiledRun:
             by_share.setdefault(float(p["min_piece_share"]), []).append((s, p))
         self.groups = list(by_share.values())
         whole = [(s, p) for s, p in checked if s.kind not in TILED_KINDS]
-        self.f_whole = client.submit(whole_task, ws, whole, pure=False, retries=retries)
         shares = sorted({float(p["min_piece_share"]) for _, p in self.tiled})
-        self.f_prep = client.submit(prepare_task, ws, shares, pure=False, retries=retries)
+        home = dict(home or {})  # the tiles wait for the preparing task: it goes first
+        self.f_prep = client.submit(prepare_task, ws, shares, pure=False, retries=retries,
+                                    priority=1, **home)
+        self.f_whole = client.submit(whole_task, ws, whole, pure=False, retries=retries,
+                                     **home)
         self.futures: list[list[Any]] | None = None
 
     def start(self) -> None:
@@ -418,10 +434,10 @@ class TiledRun:
         self.futures = []
         if not self.tiled:
             return
-        bounds, crs, longest, drops = fetch(self.ws, self.f_prep)
+        bounds, crs, drops = fetch(self.ws, self.f_prep)
         grid = _grid(bounds, self.tile_km * 1000.0)
         for group in self.groups:  # analyses snapping alike share a task per tile
-            halo = max(halo_m(s.kind, p, longest) for s, p in group)
+            halo = max(halo_m(s.kind, p) for s, p in group)
             share = float(group[0][1]["min_piece_share"])
             drop = drops.get(share) if share > 0 else None
             self.futures.append([
