@@ -47,9 +47,20 @@ def demo_city(
 ) -> Path:
     """The repository's demo workspace at ``root``, every demo source at ``seed``, ``scale``.
 
-    With ``files`` the layers are written to ``root/data/`` and read from there.
+    With ``files`` the layers are written to ``root/data/`` and read from there; they are
+    generated in a child process, so this process stays small: a child started by
+    ``fork`` inherits its parent's peak resident memory (Linux keeps ``ru_maxrss``
+    across ``exec``), which would inflate every peak measured below.
     """
-    return copy_demo_workspace(ROOT, root, seed=seed, scale=scale, maps=maps, files=files)
+    if not files:
+        return copy_demo_workspace(ROOT, root, seed=seed, scale=scale, maps=maps)
+    code = ("import sys; from pathlib import Path; "
+            "from urbanform.demo.workspace import copy_demo_workspace as c; "
+            "c(Path(sys.argv[1]), Path(sys.argv[2]), seed=int(sys.argv[3]), "
+            "scale=float(sys.argv[4]), maps=sys.argv[5] == '1', files=True)")
+    subprocess.run([sys.executable, "-c", code, str(ROOT), str(root), str(seed), f"{scale!r}",
+                    "1" if maps else "0"], env=env(), check=True)
+    return root
 
 
 def env() -> dict[str, str]:
