@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,8 @@ def _point_xy(graph: WalkGraph, points: gpd.GeoSeries | np.ndarray) -> np.ndarra
 
 _PIECE_M = 40.0  # edge pieces indexed by their midpoints are at most this long
 _K = 8  # nearest piece midpoints examined per point before the exact fallback
+_CHUNK = 131_072  # pragma: no mutate - points per pass: memory and speed only
+_KD_THREADS = min(2, os.cpu_count() or 1)  # pragma: no mutate - threads: the same answer
 
 
 def main_edges(graph: WalkGraph, min_piece_share: float) -> np.ndarray | None:
@@ -254,14 +257,21 @@ def _nearest_edges(
     seg = _segments(graph, edges)
     n_pieces = seg["piece_seg"].size
     k = min(_K, n_pieces)
-    dk, ik = seg["kdtree"].query(xy, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2)
-    dk, ik = dk.reshape(xy.shape[0], k), ik.reshape(xy.shape[0], k)
-    found, best = _pick_nearest_k(seg, xy, ik, max_snap_m)
-    exact = (dk[:, -1] == np.inf) | (best <= dk[:, -1] - _PIECE_M / 2)
+    parts, exact = [], np.ones(xy.shape[0], dtype=bool)
+    for lo in range(0, xy.shape[0], _CHUNK):  # (chunk, k) arrays stay in the CPU's cache
+        part = xy[lo : lo + _CHUNK]
+        dk, ik = seg["kdtree"].query(
+            part, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2, workers=_KD_THREADS
+        )
+        dk, ik = dk.reshape(part.shape[0], k), ik.reshape(part.shape[0], k)
+        (pi, *rest_of), best = _pick_nearest_k(seg, part, ik, max_snap_m)
+        ok = (dk[:, -1] == np.inf) | (best <= dk[:, -1] - _PIECE_M / 2)
+        exact[lo : lo + part.shape[0]] = ok
+        keep = ok[pi]
+        parts.append((pi[keep] + lo, *(a[keep] for a in rest_of)))
+    found = tuple(np.concatenate(a) for a in zip(*parts, strict=True))
     if exact.all():
         return found
-    keep = exact[found[0]]
-    found = tuple(a[keep] for a in found)
     rest = np.flatnonzero(~exact)
     p2, s2 = _pieces_within(seg, xy[rest], max_snap_m + _PIECE_M / 2)
     more = _pick_nearest(seg, xy, rest[p2], s2, max_snap_m)
