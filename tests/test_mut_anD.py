@@ -1,0 +1,339 @@
+"""Mutation tests (issue 14 item 6, helper anD): park_coverage, common, living_circle.
+
+Each test pins one behaviour; expected values are worked out by hand in a comment or by
+an independent method, never taken from the code under test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+import shapely
+
+from urbanform.analyses import living_circle as lc
+from urbanform.analyses import park_coverage
+from urbanform.analyses.context import Context
+from urbanform.layers.types import Layers
+
+CRS = pyproj.CRS(32648)
+WHERE = "analyses/park.yml"
+
+
+def gdf(geoms, **cols):
+    return gpd.GeoDataFrame(cols, geometry=list(geoms), crs=CRS)
+
+
+def land(*boxes, cls="residential"):
+    return gdf(boxes, **{"class": [cls] * len(boxes)})
+
+
+# -- park_coverage, network distance: recomputed in every test ---------------------------
+# (tests/test_mut_anA.py computes this case once and caches it, so mutmut credits only its
+# first test; the tests here run it afresh.) Layout and hand walks, as in test_mut_anA.py:
+# Streets: S1 y = 0, x 0..2000 (main); S2 y = 1000, x 0..400 (cut off, 400 m = 17% of the
+# length: kept); S3 y = 40, x 1000..1004 (4 m, under 1%: skipped, an "island").
+# Parks: A (100..200, 10..60) 5,000 m² -> 500 m, 12 edge points every 25 m, all <= 60 m
+# from S1; the one nearest the east, (200, 10), snaps 10 m to (200, 0).
+# B (1500..1550, 10..50) 2,000 m² -> 300 m, 8 points every 22.5 m; from the west the best
+# is (1505, 10) (snap 10) or (1500, 27.5) (snap 27.5): walk = (1500 - x) + 15.
+# C (1800..1810, 100..110) 100 m²: does not count. D (1000..1100, 300..360) 6,000 m²:
+# its 13 edge points lie >= 300 m from S1: unsnapped, D serves nobody.
+# Residents: P1 (650, 5) 100: 5 + 450 + 10 = 465 to A, covered; P2 (1300, -5) 40: 5 + 200
+# + 15 = 220 to B, covered; P3 (100, 1010) 30 on S2: cut off; P4 (1002, 45) 20: nearest
+# street is S3 (skipped), snapped to S1 45 m away: not covered; P5 (800, 300) 10: 300 m
+# from any street, unsnapped; P6 (680, -20) 7: 20 + 480 + 10 = 510: not covered.
+# Land L (600..700, -60..-10), spacing 50: samples (625, -25) and (675, -25), 2,500 m²
+# each: 25 + 425 + 10 = 460 covered; 25 + 475 + 10 = 510 not.
+
+NET_STREETS = gdf([shapely.LineString([(0, 0), (2000, 0)]),
+                   shapely.LineString([(0, 1000), (400, 1000)]),
+                   shapely.LineString([(1000, 40), (1004, 40)])])
+NET_PARKS = gdf([shapely.box(100, 10, 200, 60), shapely.box(1500, 10, 1550, 50),
+                 shapely.box(1800, 100, 1810, 110), shapely.box(1000, 300, 1100, 360)],
+                name=["A", "B", "C", "D"])
+NET_POP = gdf([shapely.Point(650, 5), shapely.Point(1300, -5), shapely.Point(100, 1010),
+               shapely.Point(1002, 45), shapely.Point(800, 300), shapely.Point(680, -20)],
+              population=[100.0, 40.0, 30.0, 20.0, 10.0, 7.0])
+NET_LAND = (shapely.box(600, -60, 700, -10),)
+
+
+def net_ctx(parks=NET_PARKS, pop=NET_POP, land_boxes=NET_LAND, streets=NET_STREETS):
+    vectors = {"parks": parks, "streets": streets}
+    if land_boxes is not None:
+        vectors["landuse"] = land(*land_boxes)
+    if pop is not None:
+        vectors["population"] = pop
+    return Context(Layers(crs=CRS, vectors=vectors))
+
+
+def net_run(parks=NET_PARKS, pop=NET_POP, land_boxes=NET_LAND, *, ctx=None, **params):
+    ctx = net_ctx(parks, pop, land_boxes) if ctx is None else ctx
+    p = park_coverage.validate_params({"distance": "network", **params}, where=WHERE)
+    return park_coverage.run(ctx, name="park", params=p, target=None)
+
+
+def test_net_warnings_whole_text_fresh():
+    """Every warning of the network case, whole (hand counts above): 33 access points
+    (A 12, B 8, D 13), D's 13 unsnapped; P4 on the island; P5 unsnapped; P3 on S2, a
+    piece cut off from the main network (component 1)."""
+    assert net_run().warnings == [
+        "1 parks under 2,000 m² do not count",
+        "13 of 33 park access points lie farther than 100 m from any street and are not used",
+        "1 counting parks have no access point near a street: they serve nobody",
+        "1 population units (20 residents) lie nearest to a small piece of street network "
+        "cut off from the rest (under min_piece_share of its length) and were snapped to the "
+        "main network instead",
+        "1 population units (10 residents) lie farther than the snapping limit from any "
+        "street and count as not covered",
+        "1 population units (30 residents) snap to streets cut off from the main network",
+    ]
+
+
+def test_net_land_samples_warn_in_square_metres():
+    """Land samples use the same warnings, in m²: a land piece on S2 (cut off) at
+    (100..150, 1010..1060), one sample (125, 1035) of 2,500 m², 35 m from S2; a piece
+    (900..950, 200..250), sample (925, 225), 225 m from S1: unsnapped."""
+    res = net_run(pop=None, land_boxes=(*NET_LAND, shapely.box(100, 1010, 150, 1060),
+                                        shapely.box(900, 200, 950, 250)))
+    assert res.warnings[-2:] == [
+        "1 land samples (2,500 m²) lie farther than the snapping limit from any street and "
+        "count as not covered",
+        "1 land samples (2,500 m²) snap to streets cut off from the main network",
+    ]
+    # covered: the sample at 460 m only: 2,500 of 4 x 2,500
+    assert res.indicators["area_share"].city.value == pytest.approx(0.25)
+
+
+def test_net_service_areas_fresh():
+    """A: sources at x 100..200 (snap 10) reach 490 m along S1: x 0..690 -> 690 m.
+    B: x 1505 - 290 = 1215 to 1550 + 290 = 1840 -> 625 m (test_mut_anA.py)."""
+    areas = net_run().layers["service_areas"]
+    assert list(areas.columns) == ["tier", "min_area_m2", "radius_m", "length_m", "geometry"]
+    assert areas[["tier", "min_area_m2", "radius_m"]].values.tolist() == [
+        [1, 5000, 500], [2, 2000, 300]]
+    assert areas["length_m"].tolist() == pytest.approx([690, 625])
+    assert areas.geometry.iloc[0].bounds == pytest.approx((0, 0, 690, 0))
+    assert areas.geometry.iloc[1].bounds == pytest.approx((1215, 0, 1840, 0))
+    assert areas.crs == CRS
+
+
+def test_net_service_area_of_a_second_tier_only():
+    """Only B counts (A, D removed): no first-tier row, B's 625 m in a row of tier 2."""
+    parks = NET_PARKS.iloc[[1, 2]].reset_index(drop=True)
+    areas = net_run(parks=parks).layers["service_areas"]
+    assert areas[["tier", "radius_m"]].values.tolist() == [[2, 300]]
+    assert areas["length_m"].tolist() == pytest.approx([625])
+
+
+def test_net_gaps_fresh():
+    """The uncovered sample (675, -25): cell x 650..700, y -50..0 clipped to L (y < -10),
+    area counted 2,500 m²; P6 (680, -20), 7 residents, lies in it."""
+    gaps = net_run().layers["gaps"]
+    assert list(gaps.columns) == ["district", "area_m2", "geometry", "population"]
+    assert gaps[["area_m2", "population"]].values.ravel().tolist() == pytest.approx([2500, 7])
+    assert gaps.geometry.iloc[0].bounds == pytest.approx((650, -50, 700, -10))
+    assert gaps["district"].tolist() == [None]
+    assert gaps.crs == CRS
+
+
+def test_net_units_fresh():
+    """Units: land samples 460 (covered), 510 (not); people 465, 220, then not covered."""
+    u = net_run().units
+    land_u = u[u["unit"] == "residential_land"]
+    assert land_u["walk_m"].tolist() == pytest.approx([460, math.inf])
+    assert land_u[["area_share__num", "area_share__den"]].values.ravel().tolist() == [
+        2500, 2500, 0, 2500]
+    people = u[u["unit"] == "population"]
+    assert people["walk_m"].tolist()[:2] == pytest.approx([465, 220])
+    assert people["covered"].tolist() == [True, True, False, False, False, False]
+    assert people["pop_share__num"].tolist() == [100, 40, 0, 0, 0, 0]
+    assert people["pop_share__den"].tolist() == [100, 40, 30, 20, 10, 7]
+    res = net_run()
+    assert res.indicators["pop_share"].city.value == pytest.approx(140 / 207)
+    assert res.layers["parks"]["access_points"].tolist() == [12, 8, 0, 0]
+
+
+def test_net_max_snap_applies_to_access_points_and_residents():
+    """max_snap_m 30. Edge points (boundary_points: ceil(L / 25) points from the ring's
+    first vertex, shapely.box starts at (maxx, miny)): A's ring from (200, 10), 12 points
+    25 m apart; within 30 m of S1 (y = 0) are (200, 10), (100, 10), (125, 10), (150, 10),
+    (175, 10): 5. B's ring from (1550, 10), 8 points 22.5 m apart: (1550, 10), (1500, 27.5),
+    (1505, 10), (1527.5, 10): 4. D: none. 33 - 9 = 24 farther than 30 m.
+    Residents: P4 (45 m from S1) and P5 are now both unsnapped: 20 + 10 = 30 residents."""
+    res = net_run(max_snap_m=30)
+    assert ("24 of 33 park access points lie farther than 30 m from any street and are not "
+            "used") in res.warnings
+    assert ("2 population units (30 residents) lie farther than the snapping limit from any "
+            "street and count as not covered") in res.warnings
+    assert res.layers["parks"]["access_points"].tolist() == [5, 4, 0, 0]
+
+
+def test_net_snaps_shared_in_a_run_keep_their_piece_share():
+    """Two park analyses of one run (one context) with different min_piece_share: the
+    second does not reuse the first's snaps. With share 0 the 4 m street S3 is kept, so
+    P4 (1002, 45) snaps 5 m onto it: no island warning, and S2 and S3 both count as cut
+    off: P3 30 + P4 20 = 50 residents."""
+    ctx = net_ctx()
+    first = net_run(ctx=ctx)
+    assert any("lie nearest to a small piece" in w for w in first.warnings)
+    second = net_run(ctx=ctx, min_piece_share=0)
+    assert not any("lie nearest to a small piece" in w for w in second.warnings)
+    assert second.warnings[-1] == (
+        "2 population units (50 residents) snap to streets cut off from the main network")
+
+
+# -- living_circle on the 5 x 5 grid of tests/test_living_circle.py, recomputed per test ---
+# (that file computes these cases once in module-scoped fixtures, which mutmut credits
+# to their first test only.) Streets along x, y = 0, 100, ..., 500 (local metres shifted
+# by X0, Y0), 100 m segments.
+# Residents: A (150, 10) snaps to (150, 0), 10 m; B (490, 450) to (500, 450), 10 m;
+# C (250, 260) to (250, 300), 40 m.
+# K1 (120, 5) snaps to (120, 0), 5 m; K2 (305, 380) to (300, 380), 5 m; P (410, 508) to
+# (410, 500), 8 m.
+# Walks: A-K1 same edge 10 + 30 + 5 = 45; B-K2 10 + 50 + 200 + 20 + 5 = 285; C-K2 40 + 50
+# + 80 + 5 = 175; B-P 10 + 50 + 90 + 8 = 158; A-P and C-P exceed 300.
+
+X0, Y0 = 400_000.0, 3_390_000.0
+
+
+def _lc_grid(extra=()):
+    segs = []
+    for i in range(6):
+        for j in range(5):
+            segs.append(shapely.LineString([(X0 + 100 * i, Y0 + 100 * j),
+                                            (X0 + 100 * i, Y0 + 100 * (j + 1))]))
+            segs.append(shapely.LineString([(X0 + 100 * j, Y0 + 100 * i),
+                                            (X0 + 100 * (j + 1), Y0 + 100 * i)]))
+    return gpd.GeoDataFrame(geometry=[*segs, *extra], crs=CRS)
+
+
+def _lc_points(rows, col):
+    return gpd.GeoDataFrame({col: [r[2] for r in rows]},
+                            geometry=[shapely.Point(X0 + r[0], Y0 + r[1]) for r in rows],
+                            crs=CRS)
+
+
+LC_RESIDENTS = [(150, 10, 100.0), (490, 450, 200.0), (250, 260, 50.0)]
+LC_FACILITIES = [(120, 5, "kindergarten"), (305, 380, "kindergarten"),
+                 (410, 508, "playground")]
+LC_PARAMS = {"level": 5, "distance_m": 300, "categories": ["kindergarten", "playground"]}
+
+
+def lc_run(residents=LC_RESIDENTS, facilities=LC_FACILITIES, params=LC_PARAMS, *,
+           extra_streets=(), districts=None):
+    vectors = {"streets": _lc_grid(extra_streets),
+               "population": _lc_points(residents, "population"),
+               "facilities": _lc_points(facilities, "category")}
+    if districts is not None:
+        vectors["districts"] = districts
+    ctx = Context(Layers(crs=CRS, vectors=vectors))
+    p = lc.validate_params(params, where="analyses/t.yml")
+    return lc.run(ctx, name="t", params=p, target=None)
+
+
+def test_lc_grid_units_fresh():
+    """Distances, snaps, n_missing and num/den of each unit (walks above)."""
+    res = lc_run()
+    u = res.units
+    np.testing.assert_allclose(u["dist_kindergarten"], [45.0, 285.0, 175.0])
+    np.testing.assert_allclose(u["dist_playground"], [np.nan, 158.0, np.nan])
+    np.testing.assert_allclose(u["snap_m"], [10.0, 10.0, 40.0])
+    assert u["n_missing"].tolist() == [1, 0, 1]
+    assert u["pop_share_all__num"].tolist() == [0.0, 200.0, 0.0]
+    assert u["pop_share_all__den"].tolist() == [100.0, 200.0, 50.0]
+    assert u["pop_share_kindergarten__num"].tolist() == [100.0, 200.0, 50.0]
+    assert u["pop_share_playground__num"].tolist() == [0.0, 200.0, 0.0]
+    assert u["pop_share_playground__den"].tolist() == [100.0, 200.0, 50.0]
+    assert u.crs == CRS
+    assert res.warnings == []
+
+
+def test_lc_grid_indicators_fresh():
+    """Kindergarten all 350 of 350; playground and all: B's 200 of 350."""
+    ind = lc_run().indicators
+    assert list(ind) == ["pop_share_all", "pop_share_kindergarten", "pop_share_playground"]
+    assert ind["pop_share_kindergarten"].city.value == pytest.approx(1.0)
+    assert ind["pop_share_playground"].city.value == pytest.approx(200 / 350)
+    assert ind["pop_share_all"].city.value == pytest.approx(200 / 350)
+
+
+def test_lc_grid_layers_fresh():
+    """Deficits: A (100) and C (50) miss the playground; facilities: the three, snapped
+    5, 5 and 8 m."""
+    res = lc_run()
+    d = res.layers["deficits"]
+    assert d["population"].tolist() == [100.0, 50.0]
+    assert d["missing"].tolist() == ["playground", "playground"]
+    assert d["n_missing"].tolist() == [1, 1]
+    np.testing.assert_allclose(d["dist_kindergarten"], [45.0, 175.0])
+    assert d["dist_playground"].isna().all()
+    assert (d.geometry.x - X0).tolist() == [150.0, 250.0]
+    f = res.layers["facilities"]
+    assert f["category"].tolist() == ["kindergarten", "kindergarten", "playground"]
+    np.testing.assert_allclose(f["snap_m"], [5.0, 5.0, 8.0])
+    assert (d.crs, f.crs) == (CRS, CRS)
+    assert res.extra == {"disconnected_components": []}
+
+
+def test_lc_island_fresh():
+    """A street piece x 1500..1600 (y = 0), not connected, with a resident of 30 at
+    (1550, 5): no facility on it, cut off; one piece of 2 nodes with 1 unit, 30 residents.
+    Kindergarten share 350 / 380."""
+    island = [shapely.LineString([(X0 + 1500, Y0), (X0 + 1600, Y0)])]
+    res = lc_run([*LC_RESIDENTS, (1550, 5, 30.0)], extra_streets=island)
+    assert res.indicators["pop_share_kindergarten"].city.value == pytest.approx(350 / 380)
+    assert res.warnings == [
+        "1 population unit (30 residents) lie on street pieces without any facility and "
+        "count as not covered",
+        "1 street pieces cut off from the main network hold 1 population unit (30 residents)",
+    ]
+    pieces = res.extra["disconnected_components"]
+    assert [(p["n_nodes"], p["n_origins"], p["population"]) for p in pieces] == [(2, 1, 30.0)]
+    assert pieces[0]["component"] == 1  # the main network is component 0
+
+
+# -- park_coverage, straight line -----------------------------------------------------------
+
+
+def park_run(parks, residential=(), *, population=None, districts=None, **params):
+    vectors = {"parks": parks}
+    if residential:
+        vectors["landuse"] = land(*residential)
+    if population is not None:
+        vectors["population"] = population
+    if districts is not None:
+        vectors["districts"] = districts
+    p = park_coverage.validate_params(params, where=WHERE)
+    return park_coverage.run(Context(Layers(crs=CRS, vectors=vectors)), name="park", params=p,
+                             target=None)
+
+
+BIG = gdf([shapely.box(0, 0, 100, 100)], name=["Big"])  # 10,000 m²: serves 500 m
+
+
+def test_park_units_without_landuse_are_the_population_units_only():
+    """No land use: the units table holds the population units alone, with their own
+    columns (no empty land-unit columns such as area_m2), numbered 0..n-1. P1 (300, 50)
+    is 200 m from the park edge: covered; P2 (900, 50) 800 m: not."""
+    res = park_run(BIG, population=gdf([shapely.Point(300, 50), shapely.Point(900, 50)],
+                                       population=[5.0, 3.0]))
+    u = res.units
+    assert list(u.columns) == ["population", "district", "geometry", "covered", "unit",
+                               "pop_share__num", "pop_share__den"]
+    assert u[["pop_share__num", "pop_share__den"]].values.tolist() == [[5, 5], [0, 3]]
+    assert list(u.index) == [0, 1]
+
+
+def test_park_units_of_land_and_population_are_numbered_once():
+    """Land and population units in one table, numbered 0..n-1 without repeats: two land
+    pieces (x 550..600 covered, 600..650 not) and two population points."""
+    res = park_run(BIG, [shapely.box(550, 20, 650, 80)],
+                   population=gdf([shapely.Point(300, 50), shapely.Point(900, 50)],
+                                  population=[5.0, 3.0]))
+    u = res.units
+    assert u["unit"].tolist() == ["residential_land"] * 2 + ["population"] * 2
+    assert list(u.index) == [0, 1, 2, 3]
