@@ -337,3 +337,95 @@ def test_park_units_of_land_and_population_are_numbered_once():
     u = res.units
     assert u["unit"].tolist() == ["residential_land"] * 2 + ["population"] * 2
     assert list(u.index) == [0, 1, 2, 3]
+
+
+def test_net_access_points_skip_small_street_pieces():
+    """Access points snap with min_piece_share too. Park E (995..1045, 45..85), 2,000 m²
+    -> 300 m, sits north of the 4 m island S3 (x 1000..1004, y 40): every one of its 8
+    edge points is nearer S3 than S1 (e.g. (1045, 45): 41.3 m against 45 m). S3 is under
+    1% of the length, so the points snap to S1 instead; from (1045, 45) -> (1045, 0) a
+    resident at (1200, 5) walks 5 + 155 + 45 = 205 m: covered."""
+    parks = gdf([shapely.box(995, 45, 1045, 85)], name=["E"])
+    res = net_run(parks=parks, pop=gdf([shapely.Point(1200, 5)], population=[10.0]))
+    assert res.indicators["pop_share"].city.value == 1.0
+    assert res.layers["parks"]["access_points"].tolist() == [8]
+
+
+TIER_TEXT = ("parks of at least 5,000 m² serve 500 m; parks of at least 2,000 m² serve 300 m; "
+             "parks under 2,000 m² do not count")
+HEAD = (f"Park service areas after GB/T 50563: {TIER_TEXT} (a park's area is its polygon "
+        "area, touching or overlapping polygons with the same name merged). ")
+
+
+def test_net_method_text_fresh():
+    """The network method paragraph, whole (as in test_mut_anA.py, computed afresh), with
+    the parameters' values: access points every 20 m, snap 80 m, samples 40 m."""
+    res = net_run(access_spacing_m=20, max_snap_m=80, sample_spacing_m=40)
+    assert res.method == HEAD + (
+        "Distance (network) is walked on the street network, one pass per tier, to access "
+        "points every 20 m along the outer edge of the parks of that tier or a larger one and "
+        "to mapped entrances, from points snapped to the nearest street within 80 m; farther "
+        "points count as not covered, and the service areas shown are the walked streets. "
+        "Residential land is sampled with a 40 m grid of points, each weighing its share of "
+        "its piece's area. Residents walk from population points and polygon or pixel "
+        "centroids.")
+
+
+def test_park_fractional_residents_count():
+    """Units with less than one resident (pieces of split polygons, pixel shares) count:
+    0.5 residents 200 m from the park edge (covered), 2 residents 800 m away (not):
+    0.5 / 2.5 = 0.2."""
+    res = park_run(BIG, population=gdf([shapely.Point(300, 50), shapely.Point(900, 50)],
+                                       population=[0.5, 2.0]))
+    assert res.indicators["pop_share"].city.value == pytest.approx(0.2)
+
+
+def test_park_parameter_errors_name_the_file():
+    """Whole messages (urbanform/analyses/params.py wording), each naming the file."""
+    from urbanform.errors import AnalysisError
+
+    cases = {
+        "radius": f"{WHERE}: unknown parameter 'radius' in 'params'; valid parameters: "
+                  "access_spacing_m, distance, max_snap_m, min_piece_share, sample_spacing_m, "
+                  "tiers",
+        "distance": f"{WHERE}: params.distance must be one of euclidean, network, got 'walk'",
+        "min_piece_share": f"{WHERE}: params.min_piece_share must be a share from 0 to below "
+                           "1 (0.01 = 1% of the network's length; 0 snaps to every piece), "
+                           "got 1.5",
+    }
+    values = {"radius": 500, "distance": "walk", "min_piece_share": 1.5}
+    for key, want in cases.items():
+        with pytest.raises(AnalysisError) as e:
+            park_coverage.validate_params({key: values[key]}, where=WHERE)
+        assert str(e.value) == want
+
+
+def test_classify_parks_merges_each_name_on_its_own():
+    """Two pairs of touching same-name parks far apart: "a" x 0..50 + 50..100 (y 0..50,
+    5,000 m²) and "b" x 500..540 + 540..580 (y 0..25, 2,000 m²): two parks, each keeping
+    its own name, area and tier."""
+    parks = gdf([shapely.box(0, 0, 50, 50), shapely.box(500, 0, 540, 25),
+                 shapely.box(50, 0, 100, 50), shapely.box(540, 0, 580, 25)],
+                name=["a", "b", "a", "b"])
+    out = park_coverage.classify_parks(parks, tiers=[{"min_area_m2": 5000, "radius_m": 500},
+                                                     {"min_area_m2": 2000, "radius_m": 300}])
+    got = sorted(zip(out["name"], out["area_m2"], out["tier"], strict=True))
+    assert got == [("a", 5000.0, 1), ("b", 2000.0, 2)]
+
+
+def test_park_gaps_without_landuse_keep_the_working_crs():
+    """No land use: the gaps layer is empty but in the working CRS (it is written with
+    the other layers)."""
+    res = park_run(BIG, population=gdf([shapely.Point(300, 50)], population=[5.0]))
+    assert (len(res.layers["gaps"]), res.layers["gaps"].crs) == (0, CRS)
+
+
+def test_classify_parks_tiers_are_whole_numbers():
+    """The parks layer's ``tier`` (a popup field) is an integer column, 1 / 2 / 0, not
+    1.0 / 2.0 / 0.0: areas 5,000, 2,000 and 100 m²."""
+    parks = gdf([shapely.box(0, 0, 100, 50), shapely.box(200, 0, 240, 50),
+                 shapely.box(300, 0, 310, 10)], name=["a", "b", "c"])
+    out = park_coverage.classify_parks(parks, tiers=[{"min_area_m2": 5000, "radius_m": 500},
+                                                     {"min_area_m2": 2000, "radius_m": 300}])
+    assert out["tier"].dtype == np.int64
+    assert out["tier"].tolist() == [1, 2, 0]
