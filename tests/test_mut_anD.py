@@ -14,8 +14,8 @@ import pyproj
 import pytest
 import shapely
 
+from urbanform.analyses import common, park_coverage
 from urbanform.analyses import living_circle as lc
-from urbanform.analyses import park_coverage
 from urbanform.analyses.context import Context
 from urbanform.layers.types import Layers
 
@@ -429,3 +429,42 @@ def test_classify_parks_tiers_are_whole_numbers():
                                                      {"min_area_m2": 2000, "radius_m": 300}])
     assert out["tier"].dtype == np.int64
     assert out["tier"].tolist() == [1, 2, 0]
+
+
+# -- common ----------------------------------------------------------------------------------
+
+TWO_D = gdf([shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)], name=["w", "e"])
+
+
+def test_split_by_districts_outside_part_has_district_none():
+    """Bug fix: the part outside every district has district None (docstring, module
+    conventions), not NaN (pandas 3 stores the overlay's names as strings, where NaN
+    stays NaN). Box x 15..25 (100 m², 4 residents): x 15..20 in e (2), 20..25 outside
+    (2)."""
+    g = gdf([shapely.box(15, 0, 25, 10)], population=[4.0])
+    s = common.split_by_districts(g, TWO_D, prorate=("population",))
+    assert s["district"].tolist() == ["e", None]
+    assert s["population"].tolist() == [2.0, 2.0]
+    assert s["area_m2"].tolist() == [50.0, 50.0]
+
+
+def test_split_by_districts_polygon_on_a_district_edge_gives_no_line_piece():
+    """A polygon exactly covering district e touches w along x = 10: the split keeps the
+    one area piece (no zero-area line piece in w)."""
+    g = gdf([shapely.box(10, 0, 20, 10)], population=[8.0])
+    s = common.split_by_districts(g, TWO_D, prorate=("population",))
+    assert (s["district"].tolist(), s["population"].tolist(), set(s.geom_type)) == (
+        ["e"], [8.0], {"Polygon"})
+
+
+def test_value_pieces_points_and_polygons_without_districts_keep_their_order():
+    """Without districts, one role of points and polygons comes back in input order,
+    numbered 0..n-1, district None, with the piece areas (points 0 m²)."""
+    both = gdf([shapely.Point(1, 1), shapely.box(5, 0, 15, 10),
+                shapely.MultiPoint([(12, 1), (30, 1)])], population=[4, 10, 2])
+    ctx = Context(Layers(crs=CRS, vectors={"population": both}))
+    out = common.value_pieces(ctx, "population", fields=("population",), needed_by="a")
+    assert out["population"].tolist() == [4.0, 10.0, 2.0]
+    assert out["district"].tolist() == [None, None, None]
+    assert out["area_m2"].tolist() == [0.0, 100.0, 0.0]
+    assert list(out.index) == [0, 1, 2]
