@@ -468,3 +468,13 @@ def test_value_pieces_points_and_polygons_without_districts_keep_their_order():
     assert out["district"].tolist() == [None, None, None]
     assert out["area_m2"].tolist() == [0.0, 100.0, 0.0]
     assert list(out.index) == [0, 1, 2]
+
+
+def test_lc_empty_deficits_layer_keeps_a_text_missing_field():
+    """Everyone covered (A alone: K1 45 m away, a playground at (180, 6): 10 + 30 + 6 =
+    46 m): the deficits layer has no row, and its ``missing`` field stays a text field
+    (object), as with rows, so the written layer keeps the same field types."""
+    res = lc_run(LC_RESIDENTS[:1], [(120, 5, "kindergarten"), (180, 6, "playground")])
+    d = res.layers["deficits"]
+    assert len(d) == 0
+    assert d["missing"].dtype == object
