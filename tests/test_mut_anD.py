@@ -478,3 +478,28 @@ def test_lc_empty_deficits_layer_keeps_a_text_missing_field():
     d = res.layers["deficits"]
     assert len(d) == 0
     assert d["missing"].dtype == object
+
+
+def test_landuse_pieces_columns_and_parts():
+    """Docstring: the result has class, district and area_m2 (and the geometry), nothing
+    else. A 100 m² box in w and a two-part multipolygon outside (2 x 50 m²): three
+    pieces, the parts one by one, district None outside."""
+    lu = gdf([shapely.box(0, 0, 10, 10),
+              shapely.MultiPolygon([shapely.box(30, 0, 35, 10), shapely.box(40, 0, 45, 10)])],
+             **{"class": ["residential", "residential"]})
+    ctx = Context(Layers(crs=CRS, vectors={"landuse": lu, "districts": TWO_D}))
+    p = common.landuse_pieces(ctx, ("residential",), needed_by="a")
+    assert list(p.columns) == ["class", "district", "geometry", "area_m2"]
+    assert p[["district", "area_m2"]].values.tolist() == [["w", 100.0], [None, 50.0],
+                                                          [None, 50.0]]
+
+
+def test_landuse_pieces_without_landuse_name_the_analysis():
+    """The missing-layer message names the analysis (urbanform/layers/types.py wording)."""
+    from urbanform.errors import LayerError
+
+    with pytest.raises(LayerError) as e:
+        common.landuse_pieces(Context(Layers(crs=CRS, vectors={})), ("residential",),
+                              needed_by="park500")
+    assert str(e.value) == ("analysis 'park500' needs a vector layer with role 'landuse'; add "
+                            "layers/landuse.yml with 'role: landuse' and a 'source'")
