@@ -503,3 +503,12 @@ def test_landuse_pieces_without_landuse_name_the_analysis():
                               needed_by="park500")
     assert str(e.value) == ("analysis 'park500' needs a vector layer with role 'landuse'; add "
                             "layers/landuse.yml with 'role: landuse' and a 'source'")
+
+
+def test_split_by_districts_shares_out_the_counts_of_a_tiny_polygon():
+    """A 0.5 m² polygon (x 9.5..10.5, y 0..0.5) with 3 residents straddles x = 10: half
+    its area in w, half in e -> 1.5 residents each (sizes under 1 m² are shared too)."""
+    g = gdf([shapely.box(9.5, 0, 10.5, 0.5)], population=[3.0])
+    s = common.split_by_districts(g, TWO_D, prorate=("population",))
+    got = sorted(zip(s["district"], s["population"], s["area_m2"], strict=True))
+    assert got == [("e", 1.5, 0.25), ("w", 1.5, 0.25)]
