@@ -268,6 +268,7 @@ def test_lc_grid_layers_fresh():
     d = res.layers["deficits"]
     assert d["population"].tolist() == [100.0, 50.0]
     assert d["missing"].tolist() == ["playground", "playground"]
+    assert d["missing"].dtype == object  # the same field type as an empty layer's
     assert d["n_missing"].tolist() == [1, 1]
     np.testing.assert_allclose(d["dist_kindergarten"], [45.0, 175.0])
     assert d["dist_playground"].isna().all()
@@ -512,3 +513,87 @@ def test_split_by_districts_shares_out_the_counts_of_a_tiny_polygon():
     s = common.split_by_districts(g, TWO_D, prorate=("population",))
     got = sorted(zip(s["district"], s["population"], s["area_m2"], strict=True))
     assert got == [("e", 1.5, 0.25), ("w", 1.5, 0.25)]
+
+
+def test_lc_parameter_errors_name_the_file():
+    """Whole messages (urbanform/analyses/params.py wording), each naming the file."""
+    from urbanform.errors import AnalysisError
+
+    share = ("must be a share from 0 to below 1 (0.01 = 1% of the network's length; 0 snaps "
+             "to every piece), got 1")
+    cases = [({"max_snap_m": 0}, "params.max_snap_m must be a positive number, got 0"),
+             ({"minutes": 5, "speed_m_s": 0}, "params.speed_m_s must be a positive number, got 0"),
+             ({"minutes": 0}, "params.minutes must be a positive number, got 0"),
+             ({"distance_m": 0}, "params.distance_m must be a positive number, got 0"),
+             ({"min_piece_share": 1}, f"params.min_piece_share {share}")]
+    for params, want in cases:
+        with pytest.raises(AnalysisError) as e:
+            lc.validate_params(params, where="c.yml")
+        assert str(e.value) == f"c.yml: {want}"
+
+
+def test_lc_minutes_give_a_fractional_distance():
+    """1.01 minutes at 1.0 m/s: 1.01 x 60 = 60.6 m, kept to the decimal."""
+    assert lc.validate_params({"minutes": 1.01}, where="c.yml").distance_m == pytest.approx(60.6)
+
+
+def test_lc_missing_layers_and_residents_name_the_analysis():
+    """Whole messages naming the analysis 't' (urbanform/layers/types.py and common.py
+    wording): no streets, no facilities, no residents."""
+    from urbanform.errors import AnalysisError, LayerError
+
+    p = lc.validate_params(LC_PARAMS, where="c.yml")
+    pop = _lc_points(LC_RESIDENTS, "population")
+    fac = _lc_points(LC_FACILITIES, "category")
+    cases = [({"population": pop, "facilities": fac}, LayerError,
+              "analysis 't' needs a vector layer with role 'streets'; add layers/streets.yml "
+              "with 'role: streets' and a 'source'"),
+             ({"population": pop, "streets": _lc_grid()}, LayerError,
+              "analysis 't' needs a vector layer with role 'facilities'; add "
+              "layers/facilities.yml with 'role: facilities' and a 'source'"),
+             ({"population": pop.assign(population=0.0), "facilities": fac,
+               "streets": _lc_grid()}, AnalysisError,
+              "analysis 't': the population layer holds no residents (total 0); check its "
+              "'population' field mapping in layers/*.yml")]
+    for vectors, err, want in cases:
+        with pytest.raises(err) as e:
+            lc.run(Context(Layers(crs=CRS, vectors=vectors)), name="t", params=p, target=None)
+        assert str(e.value) == want
+
+
+def test_lc_multipoint_facilities_alone_are_split_into_points():
+    """A facilities layer holding only one MultiPoint of two kindergartens, (120, 5) and
+    (305, 380): two facilities, snapped 5 m each; the result is named after the run."""
+    fac = gpd.GeoDataFrame({"category": ["kindergarten"]}, crs=CRS, geometry=[
+        shapely.MultiPoint([(X0 + 120, Y0 + 5), (X0 + 305, Y0 + 380)])])
+    vectors = {"streets": _lc_grid(), "population": _lc_points(LC_RESIDENTS, "population"),
+               "facilities": fac}
+    p = lc.validate_params({**LC_PARAMS, "categories": ["kindergarten"]}, where="c.yml")
+    res = lc.run(Context(Layers(crs=CRS, vectors=vectors)), name="t", params=p, target=None)
+    assert res.name == "t"
+    f = res.layers["facilities"]
+    assert (f.geometry.x - X0).tolist() == [120.0, 305.0]
+    assert f["snap_m"].tolist() == [5.0, 5.0]
+    # as on the grid: A 45 m, B 285 m, C 175 m
+    np.testing.assert_allclose(res.units["dist_kindergarten"], [45.0, 285.0, 175.0])
+
+
+def test_lc_snaps_shared_in_a_run_keep_their_piece_share():
+    """Two living-circle analyses of one run (one context) with different min_piece_share
+    do not share snaps. A 4 m street (510..514, 50), not connected, well under 1% of the
+    6,000 m grid; a unit of 10 at (512, 52) is 2 m from it and 12 m from x = 500. Share
+    0.01: snapped to the grid instead (island warning). Share 0: snapped to the 4 m
+    piece, which has no facility."""
+    vectors = {"streets": _lc_grid([shapely.LineString([(X0 + 510, Y0 + 50),
+                                                         (X0 + 514, Y0 + 50)])]),
+               "population": _lc_points([*LC_RESIDENTS, (512, 52, 10.0)], "population"),
+               "facilities": _lc_points(LC_FACILITIES, "category")}
+    ctx = Context(Layers(crs=CRS, vectors=vectors))
+    first = lc.run(ctx, name="t", params=lc.validate_params(LC_PARAMS, where="c.yml"),
+                   target=None)
+    assert any("lie nearest to a small piece" in w for w in first.warnings)
+    second = lc.run(ctx, name="t0", target=None, params=lc.validate_params(
+        {**LC_PARAMS, "min_piece_share": 0}, where="c.yml"))
+    assert not any("lie nearest to a small piece" in w for w in second.warnings)
+    assert ("1 population unit (10 residents) lie on street pieces without any facility and "
+            "count as not covered") in second.warnings
