@@ -596,3 +596,11 @@ def test_lc_snaps_shared_in_a_run_keep_their_piece_share():
     assert not any("lie nearest to a small piece" in w for w in second.warnings)
     assert ("1 population unit (10 residents) lie on street pieces without any facility and "
             "count as not covered") in second.warnings
+
+
+def test_assign_districts_uses_the_district_shape_not_its_box():
+    """A triangular district (0, 0), (10, 0), (0, 10): (2, 2) lies inside it; (8, 8) lies
+    inside its bounding box but outside the triangle (8 + 8 > 10): no district."""
+    tri = gdf([shapely.Polygon([(0, 0), (10, 0), (0, 10)])], name=["t"])
+    pts = gpd.GeoSeries(shapely.points([[2, 2], [8, 8]]), crs=CRS)
+    assert common.assign_districts(pts, tri).tolist() == ["t", None]
