@@ -604,3 +604,16 @@ def test_assign_districts_uses_the_district_shape_not_its_box():
     tri = gdf([shapely.Polygon([(0, 0), (10, 0), (0, 10)])], name=["t"])
     pts = gpd.GeoSeries(shapely.points([[2, 2], [8, 8]]), crs=CRS)
     assert common.assign_districts(pts, tri).tolist() == ["t", None]
+
+
+def test_lc_facility_without_geometry_is_left_out():
+    """A kindergarten row without geometry (and no MultiPoint in the layer) is left out:
+    one facility, K1 (120, 5), snapped 5 m; A walks 45 m to it."""
+    fac = gpd.GeoDataFrame({"category": ["kindergarten", "kindergarten"]}, crs=CRS,
+                           geometry=[shapely.Point(X0 + 120, Y0 + 5), None])
+    vectors = {"streets": _lc_grid(), "population": _lc_points(LC_RESIDENTS[:1], "population"),
+               "facilities": fac}
+    p = lc.validate_params({**LC_PARAMS, "categories": ["kindergarten"]}, where="c.yml")
+    res = lc.run(Context(Layers(crs=CRS, vectors=vectors)), name="t", params=p, target=None)
+    assert res.layers["facilities"]["snap_m"].tolist() == [5.0]
+    assert res.units["dist_kindergarten"].tolist() == pytest.approx([45.0])
