@@ -617,3 +617,15 @@ def test_lc_facility_without_geometry_is_left_out():
     res = lc.run(Context(Layers(crs=CRS, vectors=vectors)), name="t", params=p, target=None)
     assert res.layers["facilities"]["snap_m"].tolist() == [5.0]
     assert res.units["dist_kindergarten"].tolist() == pytest.approx([45.0])
+
+
+def test_value_pieces_points_and_polygons_with_districts_are_numbered_once():
+    """Points and polygons of one role with districts (the bug-fix case of test_mut_anA):
+    point (1, 1) in w, a polygon x 5..15 split into w and e, a multipoint (12, 1) in e and
+    (30, 1) outside: five rows numbered 0..4, like every other value_pieces answer."""
+    both = gdf([shapely.Point(1, 1), shapely.box(5, 0, 15, 10),
+                shapely.MultiPoint([(12, 1), (30, 1)])], population=[4, 10, 2])
+    ctx = Context(Layers(crs=CRS, vectors={"population": both, "districts": TWO_D}))
+    out = common.value_pieces(ctx, "population", fields=("population",), needed_by="a")
+    assert list(out.index) == [0, 1, 2, 3, 4]
+    assert sorted(out["population"].tolist()) == [2.0, 2.0, 4.0, 5.0, 5.0]
