@@ -106,7 +106,9 @@ def split_by_districts(
     for col in prorate:
         if col in pieces.columns:
             pieces[col] = pieces[col].astype(float) * frac
-    pieces["district"] = pieces["district"].where(pieces["district"].notna(), None)
+    # object first: a string column (pandas 3) turns None back into NaN
+    district = pieces["district"].astype(object)
+    pieces["district"] = district.where(district.notna(), None)
     return pieces.drop(columns=["_src", "_src_area"]).reset_index(drop=True)
 
 
@@ -250,10 +252,10 @@ def empty_pieces(crs: Any) -> gpd.GeoDataFrame:
     """No land-use pieces: the columns of :func:`landuse_pieces`, no row."""
     return gpd.GeoDataFrame(
         {
-            "class": pd.Series([], dtype=object),
-            "district": pd.Series([], dtype=object),
+            "class": pd.Series([], dtype=object),  # pragma: no mutate - object: empty default
+            "district": pd.Series([], dtype=object),  # pragma: no mutate - object: empty default
             "area_m2": pd.Series([], dtype=float),
         },
-        geometry=gpd.GeoSeries([], crs=crs),
-        crs=crs,
+        geometry=gpd.GeoSeries([], crs=crs),  # pragma: no mutate - crs= below sets it too
+        crs=crs,  # pragma: no mutate - the geometry above carries the same CRS
     )
