@@ -486,10 +486,7 @@ def _component_records(report: pd.DataFrame) -> list[dict[str, Any]]:
     if report is None or len(report) == 0 or "n_origins" not in report.columns:
         return []
     rep = report[report["n_origins"].to_numpy() > 0]
-    # network.component_report's index is always named "component": the two lines below
-    # are a fallback for other frames that never runs (every mutant of them equivalent)
-    if rep.index.name is None and "component" not in rep.columns:  # pragma: no mutate - see above
-        rep = rep.rename_axis("component")  # pragma: no mutate - not reached
+    # network.component_report's index is named "component"
     rep = rep.reset_index() if "component" not in rep.columns else rep
     return [
         {
