@@ -1,0 +1,121 @@
+"""Mutation tests for urbanform/analyses/tod.py and tod_catchments.py (helper anE).
+
+Each test pins one behaviour; expected values are worked out by hand in a comment or by an
+independent method (shapely, networkx, numpy), never taken from the code under test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+import shapely
+
+from urbanform.analyses import tod
+from urbanform.analyses import tod_catchments as tc
+from urbanform.analyses.context import Context
+from urbanform.layers.types import Layers
+from urbanform.network import graph_from_lines, snap_points
+
+CRS = pyproj.CRS(32648)
+X0, Y0 = 400_000.0, 3_390_000.0
+
+
+def _xy(x: float, y: float) -> tuple[float, float]:
+    return X0 + x, Y0 + y
+
+
+def _line(*pts: tuple[float, float]) -> shapely.LineString:
+    return shapely.LineString([_xy(*p) for p in pts])
+
+
+def _disc(x: float, y: float, r: float) -> shapely.Polygon:
+    # the straight-line circle as the method describes it: 16 segments a quarter
+    return shapely.Point(_xy(x, y)).buffer(r, quad_segs=16)
+
+
+def _band(line: shapely.LineString) -> shapely.Polygon:
+    # a walked piece widened by CATCHMENT_BUFFER_M = 50 m (docs: "widened by 50 m on each
+    # side"), 4 segments a quarter circle for the round caps (BAND_QUAD_SEGS)
+    return line.buffer(50.0, quad_segs=4)
+
+
+# ---------------------------------------------------------------------------------------
+# tod.py on the river streets of tests/test_tod.py
+#
+#     north bank (0,300) ---- (150,300) ---------------------- (1000,300)
+#                                 |  bridge
+#     south bank (0,0) ------ (150,0) ------------------------ (1000,0)
+# ---------------------------------------------------------------------------------------
+
+RIVER = [[(0, 0), (150, 0)], [(150, 0), (1000, 0)], [(0, 300), (150, 300)],
+         [(150, 300), (1000, 300)], [(150, 0), (150, 300)]]
+
+
+def _points(rows: list[dict], xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(rows, geometry=shapely.points([_xy(*p) for p in xy]), crs=CRS)
+
+
+def _ctx(*, stations, population, jobs=None, landuse=None, streets=RIVER) -> Context:
+    lines = gpd.GeoDataFrame(geometry=[_line(*seg) for seg in streets], crs=CRS)
+    vectors = {"stations": stations, "population": population, "streets": lines}
+    if jobs is not None:
+        vectors["jobs"] = jobs
+    if landuse is not None:
+        vectors["landuse"] = landuse
+    return Context(Layers(crs=CRS, vectors=vectors))
+
+
+def _run(ctx: Context, **params):
+    p = tod.validate_params(params, where="analyses/tod.yml")
+    return tod.run(ctx, name="tod", params=p, target=None)
+
+
+def _residents() -> gpd.GeoDataFrame:
+    return _points([{"population": 100.0}, {"population": 10.0}], [(450, 0), (0, 300)])
+
+
+def test_connector_is_drawn_in_a_ring_exactly_as_wide_as_its_snap_and_not_in_a_narrower() -> None:
+    # A's entrance (300, 80) snaps 80 m to (300, 0) on the south bank. Ring 80 m: the snap
+    # takes the whole 80 m, so no street is walked, but the connector is within the ring
+    # (snap <= r): the catchment is the connector (300, 80)-(300, 0) widened by 50 m, clipped
+    # to the 80 m circle around the entrance. Ring 50 m: the snap alone is beyond it, so
+    # the catchment is empty.
+    st = _points([{"name": "A", "line": ""}], [(300, 80)])
+    res = _run(_ctx(stations=st, population=_residents()), radius_m=[50, 80])
+    area = res.layers["stations"][["area_ha_50", "area_ha_80"]].iloc[0].tolist()
+    expected = _band(_line((300, 80), (300, 0))).intersection(_disc(300, 80, 80)).area
+    assert area[0] == 0.0
+    assert area[1] == pytest.approx(expected / 1e4, rel=1e-9)
+    # the walkable share of the 80 m ring: that area over the disc's
+    share = res.layers["stations"]["walkable_share_80"].iloc[0]
+    assert share == pytest.approx(expected / _disc(300, 80, 80).area, rel=1e-9)
+
+
+def test_network_catchment_buffers_its_pieces_itself_when_not_given_bands() -> None:
+    # one street (0, 0)-(1000, 0); A's entrance (300, 30) snaps 30 m to (300, 0) and has
+    # 200 - 30 = 170 m left each way: the piece 130..470 (given by hand). The catchment is
+    # the piece and the connector (300, 30)-(300, 0), each widened by 50 m, clipped to the
+    # 200 m circle around the entrance.
+    graph = graph_from_lines(gpd.GeoDataFrame(geometry=[_line((0, 0), (1000, 0))], crs=CRS))
+    ent = gpd.GeoDataFrame({"station": [0]}, geometry=[shapely.Point(_xy(300, 30))], crs=CRS)
+    ent_snap = snap_points(graph, ent.geometry, max_snap_m=100)
+    pieces = tc.Pieces(np.array([0]), np.array([0]), np.array([130.0]), np.array([470.0]))
+    circles = np.array([_disc(300, 30, 200)], dtype=object)
+    (poly,) = tod._network_catchments(graph, ent, ent_snap, pieces, r=200.0, circles=circles)
+    expected = shapely.union_all([_band(_line((130, 0), (470, 0))),
+                                  _band(_line((300, 30), (300, 0)))]).intersection(circles[0])
+    assert poly.area == pytest.approx(expected.area, rel=1e-9)
+    assert poly.symmetric_difference(expected).area < 1e-6
+
+
+def test_landuse_mix_without_any_land_use_area_is_nan_not_an_error() -> None:
+    # land use of lines only: no class with an area (k = 0), so no mix; ln 0 is never taken
+    lu = gpd.GeoDataFrame({"class": ["road", "rail"]}, crs=CRS,
+                          geometry=[shapely.LineString([(0, 0), (10, 0)]),
+                                    shapely.LineString([(0, 5), (10, 5)])])
+    out = tod.landuse_mix(np.array([shapely.box(0, -1, 10, 6)]), lu)
+    assert out.shape == (1,) and math.isnan(out[0])
