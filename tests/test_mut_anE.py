@@ -119,3 +119,26 @@ def test_landuse_mix_without_any_land_use_area_is_nan_not_an_error() -> None:
                                     shapely.LineString([(0, 5), (10, 5)])])
     out = tod.landuse_mix(np.array([shapely.box(0, -1, 10, 6)]), lu)
     assert out.shape == (1,) and math.isnan(out[0])
+
+
+# ---------------------------------------------------------------------------------------
+# tod_catchments.py
+# ---------------------------------------------------------------------------------------
+
+
+def _graph(*lines: list[tuple[float, float]]):
+    return graph_from_lines(gpd.GeoDataFrame(geometry=[_line(*seg) for seg in lines], crs=CRS))
+
+
+def test_snap_within_reach_skips_no_small_piece_by_default() -> None:
+    # min_piece_share defaults to 0 (as snap_points': "0 skips nothing"): the 5 m piece at
+    # y = 50 (5 of 1,005 m of network) is kept, so (2, 45) snaps 5 m to it, not 45 m to
+    # the main street, and (300, 5) snaps 5 m to the main street; nothing is an island
+    graph = _graph([(0, 0), (1000, 0)], [(0, 50), (5, 50)])
+    units = gpd.GeoSeries(shapely.points([_xy(2, 45), _xy(300, 5)]), crs=CRS)
+    snapped, on_street = tc.snap_within_reach(graph, units, np.array([_xy(0, 0)]),
+                                              reach_m=500.0, max_snap_m=100.0)
+    assert snapped.snap_m.tolist() == [pytest.approx(5.0), pytest.approx(5.0)]
+    assert snapped.edge[0] != snapped.edge[1]
+    assert snapped.island is None
+    assert on_street.tolist() == [True, True]
