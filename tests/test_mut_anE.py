@@ -142,3 +142,50 @@ def test_snap_within_reach_skips_no_small_piece_by_default() -> None:
     assert snapped.edge[0] != snapped.edge[1]
     assert snapped.island is None
     assert on_street.tolist() == [True, True]
+
+
+def test_station_without_bands_gets_an_empty_polygon() -> None:
+    # the docstring's contract: "an empty polygon for a station without pieces", a
+    # Polygon (the catchments layer holds polygons), not an empty collection
+    bands = np.array([shapely.box(0, 0, 10, 10), shapely.box(100, 0, 110, 10)], dtype=object)
+    circles = np.array([shapely.box(0, 0, 1000, 1000)] * 3, dtype=object)
+    out = tc.catchment_polygons(bands, np.array([0, 2]), circles, threads=1)
+    assert out[1].is_empty and out[1].geom_type == "Polygon"
+    assert [g.geom_type for g in out] == ["Polygon", "Polygon", "Polygon"]
+
+
+def _src(graph, xy_local: list[tuple[float, float]], station: list[int]) -> tc.StationSources:
+    xy = np.array([_xy(*p) for p in xy_local])
+    return tc.StationSources(np.array(station), xy, snap_points(graph, xy, max_snap_m=100),
+                             max(station) + 1)
+
+
+def test_station_walks_give_inf_for_an_unsnapped_unit_and_a_unit_beyond_reach() -> None:
+    # one street (0, 0)-(1000, 0), station at (0, 0); units: (100, 10) walks 10 + 100 = 110 m;
+    # (900, 0) walks 900 m, beyond the 500 m ring; (50, 500) is 500 m off the street and
+    # not snapped: both inf, never NaN
+    graph = _graph([(0, 0), (1000, 0)])
+    src = _src(graph, [(0, 0)], [0])
+    units = snap_points(graph, np.array([_xy(100, 10), _xy(900, 0), _xy(50, 500)]),
+                        max_snap_m=100)
+    d, _ = tc.station_walks(graph, src, units, np.zeros(3, dtype=np.int64), np.arange(3),
+                            radii_m=[500.0])
+    assert d.dtype == np.float64
+    assert d[0] == pytest.approx(110.0)
+    assert np.isposinf(d[1]) and np.isposinf(d[2])
+
+
+def test_reached_pieces_without_node_edges_given() -> None:
+    # street (0, 0)-(100, 0)-(300, 0); the station at (50, 0) walks 120 m: the first edge
+    # whole (50 m each way) and, from the node (100, 0) reached at 50 m, 70 m of the second
+    # edge: (100, 0)-(170, 0)
+    graph = _graph([(0, 0), (100, 0)], [(100, 0), (300, 0)])
+    src = _src(graph, [(50, 0)], [0])
+    (batch,) = tc.distance_batches(graph, src, cutoff_m=120.0)
+    pieces = tc.reached_pieces(graph, batch, src, cutoff_m=120.0)
+    got = tc.piece_geometries(graph, pieces)
+    assert pieces.station.tolist() == [0, 0]
+    expected = [_line((0, 0), (100, 0)), _line((100, 0), (170, 0))]
+    assert sorted(shapely.length(got).tolist()) == [pytest.approx(70.0), pytest.approx(100.0)]
+    for line in expected:
+        assert any(shapely.equals(g, line) for g in got)
