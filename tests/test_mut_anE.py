@@ -189,3 +189,31 @@ def test_reached_pieces_without_node_edges_given() -> None:
     assert sorted(shapely.length(got).tolist()) == [pytest.approx(70.0), pytest.approx(100.0)]
     for line in expected:
         assert any(shapely.equals(g, line) for g in got)
+
+
+def _piece_rows(graph, pieces: tc.Pieces) -> list[tuple[int, float, float, float, float]]:
+    # (station, x0, x1, y, length) of each piece, in local coordinates: independent of the
+    # graph's edge numbering and direction
+    rows = []
+    for s, g in zip(pieces.station.tolist(), tc.piece_geometries(graph, pieces), strict=True):
+        xy = shapely.get_coordinates(g) - (X0, Y0)
+        rows.append((s, round(xy[:, 0].min(), 6), round(xy[:, 0].max(), 6),
+                     round(xy[0, 1], 6), round(g.length, 6)))
+    return sorted(rows)
+
+
+def test_reached_pieces_of_a_batch_hold_its_own_stations_only_with_their_snap_deducted() -> None:
+    # two 400 m streets 1 km apart. S0 (100, 40) snaps 40 m to (100, 0): with 150 m it walks
+    # 110 m each way along its street: 0..210 (the node (0, 0), reached at 140 m, adds
+    # nothing more). S1 (300, 1030) snaps 30 m: 120 m each way, 180..400. max_cells 1 puts
+    # them in two batches (each has one local node): each batch's pieces are its own
+    # station's, never the other batch's entrance edge
+    graph = _graph([(0, 0), (400, 0)], [(0, 1000), (400, 1000)])
+    src = _src(graph, [(100, 40), (300, 1030)], [0, 1])
+    batches = list(tc.distance_batches(graph, src, cutoff_m=150.0, max_cells=1))
+    assert [b.stations.tolist() for b in batches] == [[0], [1]]
+    got = [_piece_rows(graph, tc.reached_pieces(graph, b, src, cutoff_m=150.0)) for b in batches]
+    assert got == [[(0, 0.0, 210.0, 0.0, 210.0)], [(1, 180.0, 400.0, 1000.0, 220.0)]]
+    # 40.5 m: S0 has 0.5 m left after its 40 m snap, a 1 m piece 99.5..100.5
+    got = _piece_rows(graph, tc.reached_pieces(graph, batches[0], src, cutoff_m=40.5))
+    assert got == [(0, 99.5, 100.5, 0.0, 1.0)]
