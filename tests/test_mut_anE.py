@@ -217,3 +217,37 @@ def test_reached_pieces_of_a_batch_hold_its_own_stations_only_with_their_snap_de
     # 40.5 m: S0 has 0.5 m left after its 40 m snap, a 1 m piece 99.5..100.5
     got = _piece_rows(graph, tc.reached_pieces(graph, batches[0], src, cutoff_m=40.5))
     assert got == [(0, 99.5, 100.5, 0.0, 1.0)]
+
+
+def test_tod_indicators_by_district_with_a_target() -> None:
+    # residents (450, 0) 100: walks 450 m; (0, 300) 10: walks 600 m; (900, 300) 1: walks
+    # 150 + 300 + 750 = 1,200 m, beyond 800 m. Districts: "west" (x < 300) holds (0, 300),
+    # "east" (x 300..1000) the other two, "far" nobody. Target pop_share >= 0.995:
+    # city 110 / 111 = 0.99099 (not met), west 10 / 10 (met), east 100 / 101 = 0.990 (not
+    # met), far: no value. jobs_share has no target (the target names pop_share) and,
+    # without jobs, 0 / 0: no value
+    from urbanform.results import Target
+
+    pop = _points([{"population": 100.0}, {"population": 10.0}, {"population": 1.0}],
+                  [(450, 0), (0, 300), (900, 300)])
+    st = _points([{"name": "A", "line": ""}], [(0, 0)])
+    ctx = _ctx(stations=st, population=pop)
+    boxes = [((-50, -50), (300, 350)), ((300, -50), (1000, 350)), ((5000, 0), (5100, 100))]
+    ctx.layers.vectors["districts"] = gpd.GeoDataFrame(
+        {"name": ["west", "east", "far"]}, crs=CRS,
+        geometry=[shapely.box(*_xy(*a), *_xy(*b)) for a, b in boxes])
+    p = tod.validate_params({}, where="analyses/tod.yml")
+    res = tod.run(ctx, name="tod", params=p, target=Target("pop_share", ">=", 0.995))
+    pop_share = res.indicators["pop_share"]
+    assert pop_share.target == Target("pop_share", ">=", 0.995)
+    assert (pop_share.city.value, pop_share.city.met) == (pytest.approx(110 / 111), False)
+    got = {d: (v.value, v.met) for d, v in pop_share.districts.items()}
+    assert got == {"east": (pytest.approx(100 / 101), False), "far": (None, None),
+                   "west": (1.0, True)}
+    jobs_share = res.indicators["jobs_share"]
+    assert jobs_share.target is None
+    assert sorted(jobs_share.districts) == ["east", "far", "west"]
+    assert (pop_share.label, pop_share.unit) == (
+        "Residents within walking distance of a rail station", "share")
+    assert (jobs_share.label, jobs_share.unit) == (
+        "Jobs within walking distance of a rail station", "share")
