@@ -251,3 +251,24 @@ def test_tod_indicators_by_district_with_a_target() -> None:
         "Residents within walking distance of a rail station", "share")
     assert (jobs_share.label, jobs_share.unit) == (
         "Jobs within walking distance of a rail station", "share")
+
+
+def test_tod_warnings_come_in_order_snapping_unnamed_features_no_jobs() -> None:
+    # an unnamed entrance (900, 0) lies 900 m from station A, beyond the 300 m join
+    # (docs/osm.md: left out, and counted); the resident (600, 150) of 7 is 150 m from both
+    # banks, beyond max_snap_m 100; no jobs layer. All three warnings, in that order
+    st = _points([{"name": "A", "line": "", "kind": "station"},
+                  {"name": None, "line": "", "kind": "entrance"}], [(0, 0), (900, 0)])
+    pop = _points([{"population": 100.0}, {"population": 7.0}], [(450, 0), (600, 150)])
+    res = _run(_ctx(stations=st, population=pop))
+    assert res.warnings == [
+        "1 population units (7 residents) lie farther than 100 m from any street and count "
+        "as not within reach",
+        "1 unnamed station entrances, stop positions or station features lie farther than "
+        "300 m from every named station and are left out",
+        "no jobs layer: jobs and jobs_share are not computed and activity density counts "
+        "residents only",
+    ]
+    assert res.extra == {"stations": 1, "entrances": 1}
+    # the result's units keep the layers' CRS
+    assert res.units.crs == CRS
