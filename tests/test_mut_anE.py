@@ -272,3 +272,51 @@ def test_tod_warnings_come_in_order_snapping_unnamed_features_no_jobs() -> None:
     assert res.extra == {"stations": 1, "entrances": 1}
     # the result's units keep the layers' CRS
     assert res.units.crs == CRS
+
+
+# eight stations, each entrance on the west node of its own 10 m street (so each station
+# reaches its own nodes only); G has two entrances 400 m apart. With a 50 m cut-off the
+# batches go by strips of 2 x 50 = 100 m of the stations' mean y (y 0..100, 100..200, ...;
+# Y0 is a multiple of 100), west to east by mean x inside a strip (distance_batches:
+# "spatial batches"): A (0, 60), B (100, 40) | C (500, 190) | D (0, 210), E (500, 290) |
+# F (0, 310) | G (mean (200, 450)), H (300, 440)
+_STATIONS = {"A": [(0, 60)], "B": [(100, 40)], "C": [(500, 190)], "D": [(0, 210)],
+             "E": [(500, 290)], "F": [(0, 310)], "G": [(0, 450), (400, 450)],
+             "H": [(300, 440)]}
+_ROW = {"A": 3, "B": 0, "C": 6, "D": 1, "E": 7, "F": 2, "G": 5, "H": 4}  # station rows
+
+
+def _eight_stations():
+    pts = [(_ROW[k], p) for k, ps in _STATIONS.items() for p in ps]
+    graph = _graph(*[[p, (p[0] + 10, p[1])] for _, p in pts])
+    return graph, _src(graph, [p for _, p in pts], [s for s, _ in pts])
+
+
+def test_distance_batches_go_by_strips_of_twice_the_cutoff_then_west_to_east() -> None:
+    graph, src = _eight_stations()
+    # max_cells 1: one station a batch, so the batches show the order
+    batches = list(tc.distance_batches(graph, src, cutoff_m=50.0, max_cells=1))
+    assert [b.stations.tolist() for b in batches] == [[_ROW[k]] for k in "ABCDEFGH"]
+
+
+def test_station_with_two_far_entrances_takes_the_nodes_of_both() -> None:
+    # G's batch holds the two nodes of each of its streets: 0 m at each entrance, 10 m at
+    # each east end
+    graph, src = _eight_stations()
+    (g,) = [b for b in tc.distance_batches(graph, src, cutoff_m=50.0, max_cells=1)
+            if b.stations.tolist() == [_ROW["G"]]]
+    assert g.nodes.size == 4
+    assert sorted(g.dist_m[0, :4].tolist()) == [0.0, 0.0, 10.0, 10.0]
+
+
+def test_station_walks_log_their_batches(caplog) -> None:
+    import logging
+
+    # max_cells 1: eight stations in eight batches; the pair (A, unit at (5, 60)) walks 5 m
+    caplog.set_level(logging.INFO, logger="urbanform.analyses.tod_catchments")
+    graph, src = _eight_stations()
+    units = snap_points(graph, np.array([_xy(5, 60)]), max_snap_m=100)
+    d, _ = tc.station_walks(graph, src, units, np.array([_ROW["A"]]), np.array([0]),
+                            radii_m=[50.0], max_cells=1)
+    assert d.tolist() == [pytest.approx(5.0)]
+    assert "tod: 8 stations searched in 8 batches" in [r.getMessage() for r in caplog.records]
