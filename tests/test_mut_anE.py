@@ -320,3 +320,27 @@ def test_station_walks_log_their_batches(caplog) -> None:
                             radii_m=[50.0], max_cells=1)
     assert d.tolist() == [pytest.approx(5.0)]
     assert "tod: 8 stations searched in 8 batches" in [r.getMessage() for r in caplog.records]
+
+
+@pytest.mark.parametrize("role", ["stations", "population", "streets"])
+def test_tod_names_itself_when_a_layer_is_missing(role) -> None:
+    # the LayerError a user sees names the analysis that needs the layer (the text of
+    # urbanform/layers/types.py Layers.vector; docs/errors.md lists LayerError only)
+    ctx = _ctx(stations=_points([{"name": "A", "line": ""}], [(0, 0)]), population=_residents())
+    del ctx.layers.vectors[role]
+    from urbanform.errors import LayerError
+
+    with pytest.raises(LayerError) as e:
+        _run(ctx)
+    assert str(e.value) == (f"analysis 'tod' needs a vector layer with role '{role}'; add "
+                            f"layers/{role}.yml with 'role: {role}' and a 'source'")
+
+
+def test_tod_population_without_residents_is_an_error_naming_the_analysis() -> None:
+    from urbanform.errors import AnalysisError
+
+    pop = _points([{"population": 0.0}], [(450, 0)])
+    with pytest.raises(AnalysisError) as e:
+        _run(_ctx(stations=_points([{"name": "A", "line": ""}], [(0, 0)]), population=pop))
+    assert str(e.value) == ("analysis 'tod': the population layer holds no residents (total 0); "
+                            "check its 'population' field mapping in layers/*.yml")
