@@ -344,3 +344,15 @@ def test_tod_population_without_residents_is_an_error_naming_the_analysis() -> N
         _run(_ctx(stations=_points([{"name": "A", "line": ""}], [(0, 0)]), population=pop))
     assert str(e.value) == ("analysis 'tod': the population layer holds no residents (total 0); "
                             "check its 'population' field mapping in layers/*.yml")
+
+
+def test_node_entered_from_the_entrance_exactly_at_the_cutoff_is_reached() -> None:
+    # streets (0, 0)-(100, 0) and (0, 0)-(0, -100); the entrance (70, 30) snaps 30 m to
+    # (70, 0): it enters (0, 0) at 30 + 70 = 100 m, exactly the 100 m cut-off (reached,
+    # as tests/test_edges.py pins for nearest_distance), and (100, 0) at 30 + 30 = 60 m
+    graph = _graph([(0, 0), (100, 0)], [(0, 0), (0, -100)])
+    src = _src(graph, [(70, 30)], [0])
+    (b,) = tc.distance_batches(graph, src, cutoff_m=100.0)
+    node = {tuple(np.round(p - (X0, Y0), 6)): i for i, p in enumerate(graph.node_xy)}
+    assert b.dist_m[0, b.local[node[(0.0, 0.0)]]] == pytest.approx(100.0)
+    assert b.dist_m[0, b.local[node[(100.0, 0.0)]]] == pytest.approx(60.0)
