@@ -356,3 +356,17 @@ def test_node_entered_from_the_entrance_exactly_at_the_cutoff_is_reached() -> No
     node = {tuple(np.round(p - (X0, Y0), 6)): i for i, p in enumerate(graph.node_xy)}
     assert b.dist_m[0, b.local[node[(0.0, 0.0)]]] == pytest.approx(100.0)
     assert b.dist_m[0, b.local[node[(100.0, 0.0)]]] == pytest.approx(60.0)
+
+
+def test_tod_units_are_numbered_residents_first_then_jobs() -> None:
+    # two population units and two job units: one table of four rows, numbered 0..3
+    pop = _points([{"population": 100.0}, {"population": 10.0}], [(450, 0), (0, 300)])
+    jobs = _points([{"jobs": 30.0}, {"jobs": 5.0}], [(300, 0), (900, 0)])
+    res = _run(_ctx(stations=_points([{"name": "A", "line": ""}], [(0, 0)]), population=pop,
+                    jobs=jobs), radius_m=[500])
+    assert res.units.index.tolist() == [0, 1, 2, 3]
+    assert res.units["is_job"].tolist() == [False, False, True, True]
+    # walks: 450, 600 (beyond 500), 300, 900 (beyond)
+    assert res.units["station_m"].iloc[[0, 2]].tolist() == [pytest.approx(450.0),
+                                                            pytest.approx(300.0)]
+    assert np.isnan(res.units["station_m"].iloc[[1, 3]]).all()
