@@ -370,3 +370,22 @@ def test_tod_units_are_numbered_residents_first_then_jobs() -> None:
     assert res.units["station_m"].iloc[[0, 2]].tolist() == [pytest.approx(450.0),
                                                             pytest.approx(300.0)]
     assert np.isnan(res.units["station_m"].iloc[[1, 3]]).all()
+
+
+def test_catchments_smaller_than_a_hectare_have_a_density_and_a_walkable_share() -> None:
+    # A stands on the south bank at (300, 0); the resident (320, 0) of 10 walks 20 m.
+    # Rings of 30 m and 0.5 m: the walked street widened by 50 m covers the whole circle,
+    # so each catchment is its circle (64 segments): 2,827 m2 and 0.78 m2, walkable share 1;
+    # activity = 10 residents per (circle area / 10,000) ha
+    st = _points([{"name": "A", "line": ""}], [(300, 0)])
+    pop = _points([{"population": 10.0}], [(320, 0)])
+    res = _run(_ctx(stations=st, population=pop), radius_m=[0.5, 30])
+    row = res.layers["stations"].iloc[0]
+    for r, ring in ((30.0, "30"), (0.5, "0.5")):
+        disc_ha = _disc(300, 0, r).area / 1e4
+        assert row[f"area_ha_{ring}"] == pytest.approx(disc_ha, rel=1e-9)
+        assert row[f"walkable_share_{ring}"] == pytest.approx(1.0, rel=1e-9)
+    assert row["residents_30"] == 10.0 and row["residents_0.5"] == 0.0
+    assert row["activity_per_ha_30"] == pytest.approx(10.0 / (_disc(300, 0, 30).area / 1e4))
+    assert row["activity_per_ha_0.5"] == 0.0
+    assert res.layers["stations"]["walkable_share_30"].dtype == np.float64
