@@ -389,3 +389,14 @@ def test_catchments_smaller_than_a_hectare_have_a_density_and_a_walkable_share()
     assert row["activity_per_ha_30"] == pytest.approx(10.0 / (_disc(300, 0, 30).area / 1e4))
     assert row["activity_per_ha_0.5"] == 0.0
     assert res.layers["stations"]["walkable_share_30"].dtype == np.float64
+
+
+def test_catchment_layer_rows_are_numbered_across_rings() -> None:
+    # two stations, two rings: four rows (800 m ring first, stations in name order),
+    # numbered 0..3, not 0, 1, 0, 1
+    st = _points([{"name": "B", "line": ""}, {"name": "A", "line": ""}], [(1000, 0), (0, 0)])
+    res = _run(_ctx(stations=st, population=_residents()))
+    layer = res.layers["catchments"]
+    assert layer.index.tolist() == [0, 1, 2, 3]
+    assert list(zip(layer["radius_m"], layer["station"], strict=True)) == [
+        (800.0, "A"), (800.0, "B"), (500.0, "A"), (500.0, "B")]
