@@ -400,3 +400,20 @@ def test_catchment_layer_rows_are_numbered_across_rings() -> None:
     assert layer.index.tolist() == [0, 1, 2, 3]
     assert list(zip(layer["radius_m"], layer["station"], strict=True)) == [
         (800.0, "A"), (800.0, "B"), (500.0, "A"), (500.0, "B")]
+
+
+def test_units_past_a_skipped_small_piece_are_counted_apart_from_the_entrances() -> None:
+    # a 5 m piece (500..505, 100), under 1 % of the 2,305 m network, is skipped. The
+    # resident (503, 96) of 50 and a job unit (501, 96) of 30 jobs lie 4 m from it and
+    # 96 m from the south bank: both snap to the bank (2 units, 50 residents: job units
+    # hold no residents); A's entrance (0, 0) is on the main network: no entrance warning
+    streets = [*RIVER, [(500, 100), (505, 100)]]
+    pop = _points([{"population": 50.0}], [(503, 96)])
+    jobs = _points([{"jobs": 30.0}], [(501, 96)])
+    res = _run(_ctx(stations=_points([{"name": "A", "line": ""}], [(0, 0)]), population=pop,
+                    jobs=jobs, streets=streets), radius_m=[800])
+    assert res.warnings == [
+        "2 population and job units (50 residents) lie nearest to a small piece of street "
+        "network cut off from the rest (under min_piece_share of its length) and were snapped "
+        "to the main network instead",
+    ]
