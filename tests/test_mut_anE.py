@@ -417,3 +417,28 @@ def test_units_past_a_skipped_small_piece_are_counted_apart_from_the_entrances()
         "network cut off from the rest (under min_piece_share of its length) and were snapped "
         "to the main network instead",
     ]
+
+
+def test_tod_unknown_parameter_is_named_with_the_file() -> None:
+    # merge_params' message with the file name and tod's parameters, sorted (TodParams)
+    from urbanform.errors import AnalysisError
+
+    with pytest.raises(AnalysisError) as e:
+        tod.validate_params({"radius": 500}, where="analyses/tod.yml")
+    assert str(e.value) == (
+        "analyses/tod.yml: unknown parameter 'radius' in 'params'; valid parameters: "
+        "distance, indicator_radius_m, max_snap_m, min_piece_share, radius_m")
+
+
+def test_tod_logs_both_city_shares_and_names_its_result(caplog) -> None:
+    import logging
+
+    # ring 500 m: residents (450, 0) 100 within, (0, 300) 300 beyond (600 m): 100 / 400;
+    # jobs (300, 0) 30 within, (900, 0) 10 beyond: 30 / 40
+    caplog.set_level(logging.INFO, logger="urbanform.analyses.tod")
+    pop = _points([{"population": 100.0}, {"population": 300.0}], [(450, 0), (0, 300)])
+    jobs = _points([{"jobs": 30.0}, {"jobs": 10.0}], [(300, 0), (900, 0)])
+    res = _run(_ctx(stations=_points([{"name": "A", "line": ""}], [(0, 0)]), population=pop,
+                    jobs=jobs), radius_m=[500])
+    assert "tod: pop_share 0.25, jobs_share 0.75" in [r.getMessage() for r in caplog.records]
+    assert res.name == "tod"
