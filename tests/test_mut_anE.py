@@ -442,3 +442,13 @@ def test_tod_logs_both_city_shares_and_names_its_result(caplog) -> None:
                     jobs=jobs), radius_m=[500])
     assert "tod: pop_share 0.25, jobs_share 0.75" in [r.getMessage() for r in caplog.records]
     assert res.name == "tod"
+
+
+def test_distance_batches_keep_stations_times_local_nodes_within_max_cells() -> None:
+    # seven stations on the nodes of a street with a node every 100 m; with a 50 m cut-off
+    # each reaches its own node only, so k stations hold k x k cells: max_cells 9 takes
+    # 3 x 3 = 9, not 4 x 4 = 16: batches of 3, 3 and 1, each within the bound
+    graph = _graph(*[[(100 * i, 0), (100 * i + 100, 0)] for i in range(7)])
+    src = _src(graph, [(100 * i, 0) for i in range(7)], list(range(7)))
+    batches = list(tc.distance_batches(graph, src, cutoff_m=50.0, max_cells=9))
+    assert [(b.stations.size, b.nodes.size) for b in batches] == [(3, 3), (3, 3), (1, 1)]
