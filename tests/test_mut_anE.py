@@ -370,6 +370,10 @@ def test_tod_units_are_numbered_residents_first_then_jobs() -> None:
     assert res.units["station_m"].iloc[[0, 2]].tolist() == [pytest.approx(450.0),
                                                             pytest.approx(300.0)]
     assert np.isnan(res.units["station_m"].iloc[[1, 3]]).all()
+    # the indicator numerators: 0 (not None) for the units beyond reach
+    assert res.units["pop_share__num"].tolist() == [100.0, 0.0, 0.0, 0.0]
+    assert res.units["jobs_share__num"].tolist() == [0.0, 0.0, 30.0, 0.0]
+    assert res.units["pop_share__num"].dtype == np.float64
 
 
 def test_catchments_smaller_than_a_hectare_have_a_density_and_a_walkable_share() -> None:
