@@ -475,10 +475,10 @@ def catchment_polygons(
         return shapely.intersection(shapely.union_all(bands[bounds[s] : bounds[s + 1]]), circles[s])
 
     workers = POLYGON_THREADS if threads is None else max(1, int(threads))
-    if workers == 1 or busy.size < 2:
+    if workers == 1 or busy.size < 2:  # pragma: no mutate - thread choice only
         polys = [dissolve(int(s)) for s in busy]
     else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # pragma: no mutate - threads only
             polys = list(pool.map(dissolve, busy))
     out[busy] = polys
     return out
@@ -546,7 +546,7 @@ def _in_chunks(
     workers = POLYGON_THREADS if threads is None else max(1, int(threads))
     if workers == 1 or n <= chunk:
         return [fn(slice(0, n))]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # pragma: no mutate - thread count only
         return list(pool.map(lambda i: fn(slice(i, i + chunk)), range(0, n, chunk)))
 
 
@@ -615,7 +615,7 @@ def snap_within_reach(
     inside, outside = np.flatnonzero(near), np.flatnonzero(~near)
     workers = POLYGON_THREADS
     # each point is snapped on its own, so chunks on threads give the same snaps
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # pragma: no mutate - thread count only
         snapped = pool.map(lambda i: snap_points(graph, units.iloc[i], max_snap_m=max_snap_m,
                                                  min_piece_share=min_piece_share),
                            np.array_split(inside, workers))
