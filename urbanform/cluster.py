@@ -390,10 +390,10 @@ def run_on_cluster(  # noqa: PLR0913 - the options of the run command
                 runs.append(_written(ws, future, t0=t0))
                 step.advance(note=ws.name)
             return runs
-        from urbanform.tiles import submit_tiled
+        from urbanform.tiles import TiledRun
 
         homes = home_workers(client, len(workspaces))
-        tiled = [submit_tiled(client, ws, c, tile_km=tile_km, retries=RETRIES, home=home)
+        tiled = [TiledRun(client, ws, c, tile_km=tile_km, retries=RETRIES, home=home)
                  for ws, c, home in zip(workspaces, checked, homes, strict=True)]
         for r in tiled:  # every workspace's tiles queued before the first is gathered
             r.start()

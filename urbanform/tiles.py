@@ -54,7 +54,7 @@ from urbanform.pipeline import districts_layer, run_analyses, run_layers
 from urbanform.results import AnalysisResult, Indicator, indicator_values
 from urbanform.workspace import AnalysisSpec, Workspace
 
-__all__ = ["TILED_KINDS", "halo_m", "tile_of", "submit_tiled"]
+__all__ = ["TILED_KINDS", "halo_m", "tile_of", "TiledRun"]
 
 Checked = list[tuple[AnalysisSpec, Params]]
 Box = tuple[float, float, float, float]
@@ -377,29 +377,17 @@ def whole_task(ws: Workspace, checked: Checked) -> tuple[str, Any]:
     return "ok", (layers, results)
 
 
-def submit_tiled(  # noqa: PLR0913 - what a tiled workspace needs
-    client: Any,
-    ws: Workspace,
-    checked: Checked,
-    *,
-    tile_km: float,
-    retries: int,
-    home: Mapping[str, Any] | None = None,
-) -> TiledRun:
-    """Submit a workspace's first tasks; :class:`TiledRun` submits the tiles and gathers.
+class TiledRun:
+    """The tasks of one tiled workspace: :meth:`start` submits the tiles, calling gathers.
 
-    The analyses that do not tile run in one task with the layers; a preparing task gives
-    the study area and the small street pieces, then one task per tile and analysis.
+    Made, it submits the workspace's first tasks: the analyses that do not tile run in
+    one task with the layers, and a preparing task gives the study area and the small
+    street pieces; :meth:`start` then submits one task per tile and group of analyses.
     ``home``: ``submit`` options sending the two tasks that read whole layers to one
     worker (:func:`urbanform.cluster.home_workers`), which reads them once.
     """
-    return TiledRun(client, ws, checked, tile_km=tile_km, retries=retries, home=home)
 
-
-class TiledRun:
-    """The tasks of one tiled workspace: :meth:`start` submits the tiles, calling gathers."""
-
-    def __init__(  # noqa: PLR0913 - see submit_tiled
+    def __init__(  # noqa: PLR0913 - what a tiled workspace needs
         self,
         client: Any,
         ws: Workspace,
