@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import shapely
 
-from urbanform.network import graph_from_lines, snap_points
-from urbanform.network import snapping
+from urbanform.network import graph_from_lines, snap_points, snapping
 
 CRS = "EPSG:32648"
 
