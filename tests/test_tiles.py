@@ -151,3 +151,17 @@ def test_window_in_another_crs_holds_the_whole_box() -> None:
                          np.full_like(t, box[3]), box[1] + t * 20_000])
     lon, lat = pyproj.Transformer.from_crs(utm, wgs, always_xy=True).transform(xs, ys)
     assert (lon > x0).all() and (lon < x1).all() and (lat > y0).all() and (lat < y1).all()
+
+
+def test_a_layer_without_geometry_is_read_whole_in_a_window(tmp_path: Path) -> None:
+    import pandas as pd
+    import pyogrio
+
+    from urbanform.layers.read import read_source
+
+    path = tmp_path / "table.gpkg"
+    pyogrio.write_dataframe(pd.DataFrame({"jobs": [5, 7]}), path, layer="table")
+    spec = LayerSpec(name="table", role="jobs", source=str(path), crs=CRS)
+    # GDAL cannot filter a table by a box: the window is not applied, nothing fails
+    got = read_source(spec, Window(BOX, pyproj.CRS(CRS)))
+    assert got["jobs"].tolist() == read_source(spec)["jobs"].tolist() == [5, 7]

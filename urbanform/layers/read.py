@@ -268,9 +268,10 @@ def _bbox(
     """``window`` in the CRS of the file's layer; ``None``: read the whole layer."""
     if window is None:
         return None
-    crs = pyogrio.read_info(path, layer=spec.layer)["crs"] or spec.crs
-    if crs is None or is_gcj02(spec.crs):  # no CRS (an error later) or shifted coordinates
-        return None
+    info = pyogrio.read_info(path, layer=spec.layer)
+    crs = info["crs"] or spec.crs
+    if crs is None or is_gcj02(spec.crs) or info["geometry_type"] is None:
+        return None  # no CRS or no geometry (an error later), or shifted coordinates
     return window.bbox_in(pyproj.CRS.from_user_input(crs))
 
 
