@@ -44,12 +44,12 @@ import pyproj
 from urbanform.analyses.context import Context
 from urbanform.analyses.params import Params
 from urbanform.errors import UrbanformError, WorkspaceError
+from urbanform.grid import H3Memo
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers
 from urbanform.outdir import check_output
 from urbanform.outputs import staged_output
 from urbanform.pipeline import (
-    H3Memo,
     RunResult,
     _h3,
     _write_all,

@@ -28,6 +28,7 @@ __all__ = [
     "h3_summary",
     "indicator_keys",
     "memo_cells",
+    "H3Memo",
 ]
 
 
@@ -38,6 +39,10 @@ def indicator_keys(units: pd.DataFrame) -> list[str]:
         for c in units.columns
         if c.endswith(NUM) and c[: -len(NUM)] + DEN in units.columns
     ]
+
+
+H3Memo = dict[str, dict[int, np.ndarray]]
+"""The H3 cells of one run's units, by coordinates and resolution (:func:`memo_cells`)."""
 
 
 def cells_of_points(points: gpd.GeoSeries, resolution: int) -> np.ndarray:
@@ -81,7 +86,7 @@ def h3_summaries(
     units: gpd.GeoDataFrame,
     resolutions: tuple[int, ...],
     *,
-    memo: dict[str, dict[int, np.ndarray]] | None = None,
+    memo: H3Memo | None = None,
 ) -> dict[int, gpd.GeoDataFrame]:
     """:func:`h3_summary` at each resolution, the units projected once (:func:`cells_at`).
 
@@ -95,7 +100,7 @@ def h3_summaries(
 def memo_cells(
     points: gpd.GeoSeries,
     resolutions: tuple[int, ...],
-    memo: dict[str, dict[int, np.ndarray]] | None,
+    memo: H3Memo | None,
 ) -> dict[int, np.ndarray]:
     """:func:`cells_at`, reusing the cells of points at the same coordinates from ``memo``.
 

@@ -17,7 +17,7 @@ from urbanform.analyses.params import Params
 from urbanform.analyses.registry import get_kind
 from urbanform.errors import AnalysisError, ResourceError, WorkspaceError
 from urbanform.fingerprint import inputs_fingerprint
-from urbanform.grid import h3_summaries
+from urbanform.grid import H3Memo, h3_summaries
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers, LayerSpec
 from urbanform.outdir import check_output
@@ -45,7 +45,6 @@ __all__ = [
     "summarise",
     "run_layers",
     "h3_of",
-    "H3Memo",
 ]
 
 log = logging.getLogger(__name__)
@@ -210,10 +209,6 @@ def run_analyses(
         log.info("analysis %s done in %.1f s", spec.name, time.perf_counter() - t0)
         results.append(result)
     return results
-
-
-H3Memo = dict[str, dict[int, np.ndarray]]
-"""The H3 cells of one run's units by coordinates (:func:`urbanform.grid.memo_cells`)."""
 
 
 def h3_of(

@@ -35,7 +35,7 @@ import pyarrow as pa
 import shapely
 from h3ronpy import cells_to_string
 
-from urbanform.grid import memo_cells
+from urbanform.grid import H3Memo, memo_cells
 from urbanform.layers.types import Layers
 from urbanform.results import DEN, NUM, AnalysisResult
 
@@ -86,7 +86,7 @@ def priorities(
     *,
     resolution: int,
     top: int = TOP,
-    memo: dict[str, dict[int, np.ndarray]] | None = None,
+    memo: H3Memo | None = None,
 ) -> list[dict[str, Any]]:
     """The ``top`` cells with the most uncovered residents (see the module text).
 
