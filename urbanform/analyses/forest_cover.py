@@ -193,35 +193,33 @@ def raster_share_units(
         Points with ``district``, ``share__num`` (forest m²) and ``share__den`` (land m²),
         one per block of pixels per zone.
     """
-    cells = zonal.raster_cells(raster, zones.geometry)
-    area = cells["coverage"].to_numpy() * _cell_area_m2(raster, cells["y"].to_numpy())
-    land = ~np.isin(cells["value"].to_numpy(), exclude_codes)
-    forest = land & np.isin(cells["value"].to_numpy(), forest_codes)
+    px = zonal.raster_pixels(raster, zones.geometry)
+    area = px["coverage"] * _cell_area_m2(raster, px["y"])
+    land = ~np.isin(px["value"], exclude_codes)
+    forest = land & np.isin(px["value"], forest_codes)
     k, (nrows, ncols) = _block(raster), raster.data.shape
-    cell = cells["cell"].to_numpy(dtype=np.int64)
+    cell = px["cell"]
     # one int key ordered as (zone, block row, block column): grouping by it sorts and
     # sums exactly as grouping by the three columns, without a frame three columns wider
     n_br, n_bc = -(-nrows // k), -(-ncols // k)
-    block = (cells["zone"].to_numpy(dtype=np.int64) * n_br + cell // ncols // k) * n_bc + (
-        cell % ncols // k
-    )
-    frame = pd.DataFrame(
-        {
-            "share__num": np.where(forest, area, 0.0),
-            "share__den": np.where(land, area, 0.0),
-            "w": area,
-            "wx": area * cells["x"].to_numpy(),
-            "wy": area * cells["y"].to_numpy(),
-        }
-    )
-    g = frame.groupby(block, sort=True).sum()
+    block = (px["zone"] * n_br + cell // ncols // k) * n_bc + (cell % ncols // k)
+    sums = np.empty((5, cell.size))  # one block of the frame below, filled in place
+    np.multiply(area, forest, out=sums[0])
+    np.multiply(area, land, out=sums[1])
+    sums[2] = area
+    np.multiply(area, px["x"], out=sums[3])
+    np.multiply(area, px["y"], out=sums[4])
+    n_pixels = cell.size
+    del px, area, land, forest, cell
+    cols = ["share__num", "share__den", "w", "wx", "wy"]
+    g = pd.DataFrame(sums.T, columns=cols, copy=False).groupby(block, sort=True).sum()
     zone = g.index.to_numpy() // (n_br * n_bc)
     xs, ys = (g["wx"] / g["w"]).to_numpy(), (g["wy"] / g["w"]).to_numpy()
     if pyproj.CRS(raster.crs) != pyproj.CRS(crs):
         tr = pyproj.Transformer.from_crs(raster.crs, crs, always_xy=True)
         xs, ys = tr.transform(xs, ys)
     district = zones["district"].to_numpy(dtype=object)[zone]
-    log.info("forest cover: %d pixels in %d unit blocks", len(cells), len(g))
+    log.info("forest cover: %d pixels in %d unit blocks", n_pixels, len(g))
     return gpd.GeoDataFrame(
         {
             "district": district,

@@ -9,8 +9,8 @@ Everything works on whole arrays (shapely 2 and STRtree), never feature by featu
 - :func:`sum_into_polygons` adds point values (by location) and polygon values (by
   area share) into target polygons;
 - :func:`grid_samples` samples polygons with a regular grid of weighted points;
-- :func:`raster_cells` lists the pixels each polygon covers with exact coverage
-  fractions (exactextract).
+- :func:`raster_pixels` (:func:`raster_cells` as a table) lists the pixels each polygon
+  covers with exact coverage fractions (exactextract).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ __all__ = [
     "sample_regions",
     "boundary_points",
     "raster_cells",
+    "raster_pixels",
 ]
 
 log = logging.getLogger(__name__)
@@ -411,34 +412,64 @@ def _numpy_source(raster: RasterLayer) -> NumPyRasterSource:
     )
 
 
-def raster_cells(raster: RasterLayer, polygons: gpd.GeoSeries) -> pd.DataFrame:
-    """The pixels each polygon covers, with exact coverage fractions (exactextract).
+def raster_pixels(raster: RasterLayer, polygons: gpd.GeoSeries) -> dict[str, np.ndarray]:
+    """The pixels each polygon covers, with exact coverage fractions (exactextract), as arrays.
 
-    ``polygons`` are brought to the raster's CRS. Nodata pixels are left out.
+    ``polygons`` are brought to the raster's CRS. Nodata pixels are left out. Only the
+    coverage and the pixel index come from exactextract, which halves its output on a
+    large raster; the value and the centre follow from the index. The centres are those
+    of exactextract's ``center_x`` and ``center_y`` but for the last bit (exactextract
+    crops its grid around each polygon; here every centre is taken from the whole grid).
 
     Returns
     -------
-    pandas.DataFrame
-        Columns ``zone`` (row position in ``polygons``), ``value`` (pixel value),
-        ``coverage`` (fraction of the pixel inside the polygon, in (0, 1]), ``x``,
-        ``y`` (pixel centre in the raster CRS) and ``cell`` (row-major pixel index).
+    dict
+        Equal-length arrays: ``zone`` (row position in ``polygons``), ``value`` (pixel
+        value), ``coverage`` (fraction of the pixel inside the polygon, in (0, 1]),
+        ``x``, ``y`` (pixel centre in the raster CRS) and ``cell`` (row-major pixel
+        index of the north-up grid).
     """
-    cols = ["zone", "value", "coverage", "x", "y", "cell"]
+    empty = {c: np.zeros(0, np.int64 if c in ("zone", "cell") else np.float64)
+             for c in ("zone", "value", "coverage", "x", "y", "cell")}  # fmt: skip
     if len(polygons) == 0:
-        return pd.DataFrame({c: [] for c in cols})
+        return empty
     zones = gpd.GeoDataFrame(
         {"zone": np.arange(len(polygons))},
         geometry=polygons.to_crs(pyproj.CRS(raster.crs)).values,
         crs=raster.crs,
     )
-    ops = ["values", "coverage", "center_x", "center_y", "cell_id"]
-    res = exact_extract(
-        _numpy_source(raster), zones, ops, include_cols=["zone"], output="pandas"
-    )
-    n = res["values"].map(len).to_numpy()
-    cat = [np.concatenate(res[c].to_list()) if n.sum() else np.array([]) for c in ops]
-    out = pd.DataFrame(dict(zip(["value", "coverage", "x", "y", "cell"], cat, strict=True)))
-    out.insert(0, "zone", np.repeat(res["zone"].to_numpy(), n))
-    out = out[out["coverage"] > 0].reset_index(drop=True)
-    log.info("%d polygons cover %d pixels of raster %r", len(polygons), len(out), raster.name)
-    return out[cols]
+    source = _numpy_source(raster)
+    res = exact_extract(source, zones, ["coverage", "cell_id"], include_cols=["zone"],
+                        output="pandas")  # fmt: skip
+    n = res["coverage"].map(len).to_numpy()
+    if not n.sum():
+        return empty
+    coverage = np.concatenate(res["coverage"].to_list())
+    cell = np.concatenate(res["cell_id"].to_list()).astype(np.int64)
+    zone = np.repeat(res["zone"].to_numpy(dtype=np.int64), n)
+    keep = coverage > 0
+    if not keep.all():
+        coverage, cell, zone = coverage[keep], cell[keep], zone[keep]
+    xmin, _, _, ymax = source.extent()
+    dx, dy = source.res()
+    row, col = np.divmod(cell, source.mat.shape[1])
+    log.info("%d polygons cover %d pixels of raster %r", len(polygons), cell.size, raster.name)
+    return {
+        "zone": zone,
+        "value": source.mat.ravel()[cell],
+        "coverage": coverage,
+        "x": xmin + (col + 0.5) * dx,
+        "y": ymax - (row + 0.5) * dy,
+        "cell": cell,
+    }
+
+
+def raster_cells(raster: RasterLayer, polygons: gpd.GeoSeries) -> pd.DataFrame:
+    """:func:`raster_pixels` as a table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``zone``, ``value``, ``coverage``, ``x``, ``y`` and ``cell``.
+    """
+    return pd.DataFrame(raster_pixels(raster, polygons))
