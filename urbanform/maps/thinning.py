@@ -167,9 +167,13 @@ def _samples(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     kinds = set(gdf.geom_type.unique())
     if kinds <= {"LineString", "MultiLineString"}:
         dense = shapely.segmentize(geoms, _LINE_SAMPLE_M)
-        parts, row = shapely.get_parts(dense, return_index=True)
+        # coordinates and part offsets as arrays: no shapely object per part
+        _, coords, offsets = shapely.to_ragged_array(dense, include_z=False)
+        part_end = offsets[0]
+        geom_end = offsets[1] if len(offsets) > 1 else np.arange(len(geoms) + 1)
+        row = np.repeat(np.arange(len(geoms)), np.diff(geom_end))
+        part = np.repeat(np.arange(part_end.size - 1), np.diff(part_end))
         # each segment's midpoint carries its length
-        coords, part = shapely.get_coordinates(parts, return_index=True)
         same = part[1:] == part[:-1]
         mid = (coords[1:] + coords[:-1])[same] / 2.0
         seg = np.hypot(*(coords[1:] - coords[:-1])[same].T)

@@ -348,8 +348,15 @@ def snap_points(
         if edges is not None:  # nearer to a skipped piece than to the snap found?
             island = np.zeros(n, dtype=bool)
             small = np.setdiff1d(np.arange(graph.n_edges), edges, assume_unique=True)
-            pa, _, _, da = _nearest_edges(graph, xy[valid], max_snap_m, small)
-            island[valid[pa]] = da < snap[valid[pa]]
+            # only points with a small piece's midpoint within reach can be nearer to it
+            reach = max_snap_m + _PIECE_M / 2
+            d1, _ = _segments(graph, small)["kdtree"].query(
+                xy[valid], k=1, distance_upper_bound=reach, workers=_KD_THREADS
+            )
+            near = valid[np.isfinite(d1)]
+            if near.size:
+                pa, _, _, da = _nearest_edges(graph, xy[near], max_snap_m, small)
+                island[near[pa]] = da < snap[near[pa]]
     if (edge < 0).any():
         logger.info("snap: %d of %d points beyond %g m", int((edge < 0).sum()), n, max_snap_m)
     return Snapped(edge=edge, offset_m=offset, snap_m=snap, island=island)
