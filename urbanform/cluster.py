@@ -227,9 +227,9 @@ def analysis_task(ws: Workspace, spec: AnalysisSpec, params: Params) -> tuple[st
     An :class:`~urbanform.errors.UrbanformError` (a bad input) is returned, not raised:
     it is not worth a retry.
     """
-    from urbanform.tiles import quiet_worker_logs
+    from urbanform.tiles import worker_setup
 
-    quiet_worker_logs()
+    worker_setup()
     try:
         ctx = worker_context(ws)
         (result,) = run_analyses(ctx, [(spec, params)])
@@ -250,9 +250,9 @@ def write_task(
     ``answers`` are the workspace's :func:`analysis_task` answers, in the order of
     ``checked``. Returns ``("ok", summary)`` or the first ``("error", exc)``.
     """
-    from urbanform.tiles import quiet_worker_logs
+    from urbanform.tiles import worker_setup
 
-    quiet_worker_logs()
+    worker_setup()
     for answer in answers:
         if answer[0] == "error":
             return answer

@@ -47,6 +47,7 @@ from urbanform.analyses.context import Context
 from urbanform.analyses.params import Params
 from urbanform.analyses.registry import get_kind
 from urbanform.errors import UrbanformError
+from urbanform.heap import keep_freed_memory
 from urbanform.layers.harmonise import LAND_ROLES, load_layers
 from urbanform.layers.read import Window
 from urbanform.layers.types import Layers
@@ -79,8 +80,13 @@ WHOLE_READS = (*WHOLE_ROLES, *FEW_ROLES)
 """Layers a tile task reads whole; it reads the others in its tile and halo."""
 
 
-def quiet_worker_logs() -> None:
-    """Keep urbanform's log records on a worker to itself: the client reports the warnings."""
+def worker_setup() -> None:
+    """A worker task's first step, as a plain run's.
+
+    urbanform's log records stay on the worker (the client reports the warnings), and
+    freed memory is kept for reuse (:func:`urbanform.heap.keep_freed_memory`).
+    """
+    keep_freed_memory()
     logger = logging.getLogger("urbanform")
     if not logger.handlers:
         logger.addHandler(logging.NullHandler())
@@ -166,7 +172,7 @@ def prepare_task(ws: Workspace, shares: list[float]) -> tuple[str, Any]:
     ``min_piece_share`` onto the keys (:func:`street_keys`) of the street lines on small
     pieces, or ``("error", exc)``.
     """
-    quiet_worker_logs()
+    worker_setup()
     try:
         layers = worker_layers(ws)
         frames = [g.total_bounds for g in layers.vectors.values() if len(g)]
@@ -269,7 +275,7 @@ def tile_task(  # noqa: PLR0913 - what one tile needs
     analysis its units (and layer rows) inside the tile; ``None`` when no unit can lie
     in the tile.
     """
-    quiet_worker_logs()
+    worker_setup()
     try:
         window = Window(grid.box(tile, halo), crs)
         specs = run_layers(ws)
@@ -368,7 +374,7 @@ def merge_tiles(
 
 def whole_task(ws: Workspace, checked: Checked) -> tuple[str, Any]:
     """Worker side: the layers and the analyses that do not tile, on the whole workspace."""
-    quiet_worker_logs()
+    worker_setup()
     try:
         layers = worker_layers(ws)
         results = run_analyses(Context(layers), checked) if checked else []

@@ -11,6 +11,7 @@ import click
 
 from urbanform.cli.options import handle_errors, progress_for, verbosity
 from urbanform.errors import UrbanformError, WorkspaceError
+from urbanform.heap import keep_freed_memory
 from urbanform.outputs import format_warnings
 from urbanform.pipeline import RunResult, run_workspace
 from urbanform.scenarios import format_baseline, run_scenario
@@ -105,6 +106,7 @@ def run(  # noqa: PLR0913 - the command's options
         for result in results:
             _report(ctx, result)
         return
+    keep_freed_memory()  # the run's stages reuse the memory earlier ones freed
     for ws in loaded:
         if verbosity(ctx) >= 0:
             click.echo(f"urbanform: running {ws.name!r} from {ws.root}", err=True)
