@@ -233,7 +233,7 @@ def analysis_task(ws: Workspace, spec: AnalysisSpec, params: Params) -> tuple[st
     try:
         ctx = worker_context(ws)
         (result,) = run_analyses(ctx, [(spec, params)])
-        memo: H3Memo = ctx.cache.setdefault("h3_memo", H3Memo())
+        memo: H3Memo = ctx.cache.setdefault("h3_memo", {})
         h3 = h3_of(result, ws.h3_resolutions, memo)
         where = priorities(result, ctx.layers, resolution=max(ws.h3_resolutions), memo=memo)
     except UrbanformError as exc:
@@ -422,7 +422,7 @@ def finish(  # noqa: PLR0913 - what a finished run consists of
 
     ``ready``: "where to act" lists already made by the analysis tasks, by analysis.
     """
-    memo = H3Memo()
+    memo: H3Memo = {}
     cells, styles = (
         h3 if h3 is not None else _h3(results, ws.h3_resolutions, progress, memo=memo)
     )

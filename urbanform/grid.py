@@ -7,13 +7,12 @@ cell sums add up to the district and city figures exactly.
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyproj
 import shapely
 from h3ronpy import cells_parse, cells_to_string, change_resolution
 from h3ronpy import vector as h3v
@@ -42,44 +41,8 @@ def indicator_keys(units: pd.DataFrame) -> list[str]:
     ]
 
 
-class H3Memo:
-    """The H3 cells of the points one run has indexed, by CRS, point and resolution.
-
-    The analyses of a run share many units (the population units of the park, living
-    circle, TOD and jobs-housing analyses lie at the same points): :func:`memo_cells`
-    indexes only the points it has not seen, each point once per resolution.
-    """
-
-    def __init__(self) -> None:
-        self._seen: dict[str, pd.Index] = {}  # per CRS: the points seen, as x + iy
-        self._cells: dict[str, dict[int, np.ndarray]] = {}  # per CRS, resolution: 0 = not yet
-
-    def cells(self, points: gpd.GeoSeries, resolutions: tuple[int, ...]) -> dict[int, np.ndarray]:
-        """:func:`cells_at` of ``points``; the points seen before are looked up."""
-        name = str(points.crs)
-        xy = shapely.get_coordinates(points.values)
-        key = np.empty(xy.shape[0], dtype=complex)  # one hashable number per point, exact
-        key.real, key.imag = xy[:, 0], xy[:, 1]
-        seen = self._seen.get(name, pd.Index(np.zeros(0, dtype=complex)))
-        pos = seen.get_indexer(pd.Index(key))
-        new = pos < 0
-        if new.any():
-            fresh = pd.Index(pd.unique(key[new]))  # a set may hold a point twice
-            pos[new] = len(seen) + fresh.get_indexer(pd.Index(key[new]))
-            seen = self._seen[name] = seen.append(fresh)
-        tables = self._cells.setdefault(name, {})
-        out = {}
-        for res in resolutions:
-            table = tables.get(res, np.zeros(0, dtype=np.uint64))
-            if table.size < len(seen):
-                table = tables[res] = np.r_[table, np.zeros(len(seen) - table.size, np.uint64)]
-            todo = np.flatnonzero(table == 0)  # 0 is no H3 cell: not indexed yet
-            if todo.size:
-                at = seen.to_numpy()[todo]
-                xy_at = np.column_stack([at.real, at.imag])
-                table[todo] = _cells_xy(xy_at, points.crs, (res,))[res]
-            out[res] = table[pos]
-        return out
+H3Memo = dict[str, dict[int, np.ndarray]]
+"""The H3 cells of one run's units, by coordinates and resolution (:func:`memo_cells`)."""
 
 
 def cells_of_points(points: gpd.GeoSeries, resolution: int) -> np.ndarray:
@@ -95,19 +58,14 @@ def cells_of_points(points: gpd.GeoSeries, resolution: int) -> np.ndarray:
     return cells_at(points, (resolution,))[resolution]
 
 
-def _cells_xy(xy: np.ndarray, crs: Any, resolutions: tuple[int, ...]) -> dict[int, np.ndarray]:
-    """H3 cell (uint64) of each ``(x, y)`` in ``crs`` at each resolution, projected once."""
-    if xy.shape[0] == 0:
-        return {res: np.zeros(0, dtype=np.uint64) for res in resolutions}
-    if crs is not None and not pyproj.CRS(crs).equals("EPSG:4326"):
-        tf = Transformer.from_crs(crs, 4326, always_xy=True)
+def _lat_lng(points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    xy = shapely.get_coordinates(points.values)
+    if points.crs is not None and not points.crs.equals("EPSG:4326"):
+        tf = Transformer.from_crs(points.crs, 4326, always_xy=True)
         lng, lat = tf.transform(xy[:, 0], xy[:, 1])
     else:
         lng, lat = xy[:, 0], xy[:, 1]
-    lat, lng = np.asarray(lat, dtype=float), np.asarray(lng, dtype=float)
-    return {
-        res: pa.array(h3v.coordinates_to_cells(lat, lng, res)).to_numpy() for res in resolutions
-    }
+    return np.asarray(lat, dtype=float), np.asarray(lng, dtype=float)
 
 
 def cells_at(points: gpd.GeoSeries, resolutions: tuple[int, ...]) -> dict[int, np.ndarray]:
@@ -118,7 +76,10 @@ def cells_at(points: gpd.GeoSeries, resolutions: tuple[int, ...]) -> dict[int, n
     """
     if len(points) == 0:
         return {res: np.zeros(0, dtype=np.uint64) for res in resolutions}
-    return _cells_xy(shapely.get_coordinates(points.values), points.crs, resolutions)
+    lat, lng = _lat_lng(points)
+    return {
+        res: pa.array(h3v.coordinates_to_cells(lat, lng, res)).to_numpy() for res in resolutions
+    }
 
 
 def h3_summaries(
@@ -141,12 +102,19 @@ def memo_cells(
     resolutions: tuple[int, ...],
     memo: H3Memo | None,
 ) -> dict[int, np.ndarray]:
-    """:func:`cells_at`, with the cells of points seen before taken from ``memo``.
+    """:func:`cells_at`, reusing the cells of points at the same coordinates from ``memo``.
 
-    ``memo`` is kept by the caller for one run (None: nothing kept). The H3 summaries
-    and the "where to act" cells of one run index each point once per resolution.
+    ``memo`` is a dict kept by the caller for one run (None: nothing kept). The H3
+    summaries and the "where to act" cells of one run index each set of units once.
     """
-    return cells_at(points, resolutions) if memo is None else memo.cells(points, resolutions)
+    xy = np.ascontiguousarray(shapely.get_coordinates(points.values))
+    key = f"{points.crs}:{hashlib.blake2b(xy.tobytes(), digest_size=16).hexdigest()}"
+    known = (memo or {}).get(key, {})
+    todo = tuple(r for r in resolutions if r not in known)
+    cells = {**known, **(cells_at(points, todo) if todo else {})}
+    if memo is not None:
+        memo[key] = cells
+    return cells
 
 
 def coarsen(cells: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:

@@ -238,7 +238,7 @@ def _h3(
     out: dict[str, dict[int, gpd.GeoDataFrame]] = {}
     styles: dict[str, LayerStyle] = {}
     todo = [r for r in results if r.units is not None and len(r.units)]
-    memo = H3Memo() if memo is None else memo  # units at the same points: indexed once
+    memo = {} if memo is None else memo  # units at the same points: indexed once
     with progress.stage("H3 summaries", total=len(todo) * len(resolutions)) as step:
         for r in todo:
             one = h3_of(r, resolutions, memo)
@@ -289,7 +289,7 @@ def run_workspace(
         hooks.edit_layers(layers)
     ctx = Context(layers)
     results = run_analyses(ctx, checked, progress=progress)
-    memo = H3Memo()  # each set of units indexed on the H3 grid once
+    memo: H3Memo = {}  # each set of units indexed on the H3 grid once
     h3, h3_styles = _h3(results, ws.h3_resolutions, progress, memo=memo)
     summary = summarise(ws, checked, layers, results, memo=memo)
     run = RunResult(ws, layers, results, summary, h3, h3_styles)
