@@ -50,3 +50,35 @@ def test_chunked_snaps_are_the_nearest_points_of_the_nearest_edges(graph, monkey
     on = shapely.line_interpolate_point(graph.edge_geometry[snapped.edge[~far]],
                                         snapped.offset_m[~far])
     assert np.allclose(shapely.distance(on, pts[~far]), nearest[~far], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("max_snap_m", [60.0, 250.0])
+def test_each_stage_of_the_search_finds_the_nearest_edge(graph, monkeypatch, max_snap_m) -> None:
+    """Points settled by the 8 nearest piece midpoints, by the second stage's more, and by
+    the exact search all get the nearest edge; at 250 m (pieces of 40 m, 100 m blocks,
+    10 candidates in the second stage) some points need the second and the last stage."""
+    stages = {"more": 0, "exact": 0}
+    real_k, real_within = snapping._pick_nearest_k, snapping._pieces_within
+
+    def count_k(seg, xy, ik, radius_m):
+        if ik.shape[1] == snapping._K_MORE:
+            stages["more"] += xy.shape[0]
+        return real_k(seg, xy, ik, radius_m)
+
+    def count_within(seg, xy, radius_m):
+        stages["exact"] += xy.shape[0]
+        return real_within(seg, xy, radius_m)
+
+    monkeypatch.setattr(snapping, "_pick_nearest_k", count_k)
+    monkeypatch.setattr(snapping, "_pieces_within", count_within)
+    monkeypatch.setattr(snapping, "_K_MORE", 10)
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(-300.0, 800.0, size=(600, 2))
+    snapped = snap_points(graph, xy, max_snap_m=max_snap_m)
+    nearest = np.array([shapely.distance(graph.edge_geometry, p).min()
+                        for p in shapely.points(xy)])
+    far = nearest > max_snap_m
+    assert np.all(snapped.edge[far] == -1)
+    assert np.allclose(snapped.snap_m[~far], nearest[~far], rtol=0, atol=1e-9)
+    if max_snap_m > 100:
+        assert stages["more"] > 0 and stages["exact"] > 0

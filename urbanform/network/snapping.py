@@ -113,7 +113,8 @@ def _point_xy(graph: WalkGraph, points: gpd.GeoSeries | np.ndarray) -> np.ndarra
 
 
 _PIECE_M = 40.0  # edge pieces indexed by their midpoints are at most this long
-_K = 8  # nearest piece midpoints examined per point before the exact fallback
+_K = 8  # nearest piece midpoints examined per point first
+_K_MORE = 48  # then for the points those left unsettled, before the exact fallback
 _CHUNK = 131_072  # pragma: no mutate - points per pass: memory and speed only
 _KD_THREADS = min(2, os.cpu_count() or 1)  # pragma: no mutate - threads: the same answer
 
@@ -251,31 +252,40 @@ def _nearest_edges(
 
     The ``_K`` nearest piece midpoints (k-d tree) give candidates; the answer is exact when
     the best distance is at most the ``_K``-th midpoint distance minus half a piece (no
-    other segment can be nearer). The few other points are searched exactly: every
-    segment within ``max_snap_m`` has a piece midpoint within ``max_snap_m + _PIECE_M / 2``.
+    other segment can be nearer). The few other points try the ``_K_MORE`` nearest the
+    same way, and the last few are searched exactly: every segment within ``max_snap_m``
+    has a piece midpoint within ``max_snap_m + _PIECE_M / 2``. The answer is sorted by
+    point.
     """
     seg = _segments(graph, edges)
     n_pieces = seg["piece_seg"].size
-    k = min(_K, n_pieces)
-    parts, exact = [], np.ones(xy.shape[0], dtype=bool)
-    for lo in range(0, xy.shape[0], _CHUNK):  # (chunk, k) arrays stay in the CPU's cache
-        part = xy[lo : lo + _CHUNK]
-        dk, ik = seg["kdtree"].query(
-            part, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2, workers=_KD_THREADS
-        )
-        dk, ik = dk.reshape(part.shape[0], k), ik.reshape(part.shape[0], k)
-        (pi, *rest_of), best = _pick_nearest_k(seg, part, ik, max_snap_m)
-        ok = (dk[:, -1] == np.inf) | (best <= dk[:, -1] - _PIECE_M / 2)
-        exact[lo : lo + part.shape[0]] = ok
-        keep = ok[pi]
-        parts.append((pi[keep] + lo, *(a[keep] for a in rest_of)))
-    found = tuple(np.concatenate(a) for a in zip(*parts, strict=True))
-    if exact.all():
-        return found
-    rest = np.flatnonzero(~exact)
-    p2, s2 = _pieces_within(seg, xy[rest], max_snap_m + _PIECE_M / 2)
-    more = _pick_nearest(seg, xy, rest[p2], s2, max_snap_m)
-    return tuple(np.concatenate([a, b]) for a, b in zip(found, more, strict=True))
+    found: list[tuple[np.ndarray, ...]] = []
+    rest = np.arange(xy.shape[0] if n_pieces else 0)
+    for k in (min(_K, n_pieces), min(_K_MORE, n_pieces)):  # the few unsettled: more candidates
+        if rest.size == 0:
+            break
+        settled = np.zeros(rest.size, dtype=bool)
+        for lo in range(0, rest.size, _CHUNK):  # (chunk, k) arrays stay in the CPU's cache
+            part = xy[rest[lo : lo + _CHUNK]]
+            dk, ik = seg["kdtree"].query(
+                part, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2, workers=_KD_THREADS
+            )
+            dk, ik = dk.reshape(part.shape[0], k), ik.reshape(part.shape[0], k)
+            (pi, *rest_of), best = _pick_nearest_k(seg, part, ik, max_snap_m)
+            # settled: no other piece is near enough, or every piece was a candidate
+            ok = (dk[:, -1] == np.inf) | (best <= dk[:, -1] - _PIECE_M / 2) | (k == n_pieces)
+            settled[lo : lo + part.shape[0]] = ok
+            keep = ok[pi]
+            found.append((rest[lo + pi[keep]], *(a[keep] for a in rest_of)))
+        rest = rest[~settled]
+    if rest.size:
+        p2, s2 = _pieces_within(seg, xy[rest], max_snap_m + _PIECE_M / 2)
+        found.append(_pick_nearest(seg, xy, rest[p2], s2, max_snap_m))
+    if not found:
+        return tuple(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float, float))
+    out = tuple(np.concatenate(a) for a in zip(*found, strict=True))
+    order = np.argsort(out[0], kind="stable")  # by point, as one pass would give them
+    return tuple(a[order] for a in out)
 
 
 def snap_points(
