@@ -22,7 +22,8 @@ def rss_mb():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 2**20
 
-applied = keep_freed_memory()
+import sys
+applied = keep_freed_memory(worker=sys.argv[1] == "worker")
 before = rss_mb()
 a = np.ones(40_000_000)  # 320 MB, touched
 touched = rss_mb()
@@ -33,10 +34,10 @@ print(json.dumps({"applied": applied, "again": keep_freed_memory(),
 """
 
 
-def _probe(**env: str) -> dict[str, float]:
+def _probe(role: str = "run", **env: str) -> dict[str, float]:
     clean = {k: v for k, v in os.environ.items()
              if k not in ("URBANFORM_MALLOC", "MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")}
-    out = subprocess.run([sys.executable, "-c", PROBE], env={**clean, **env},
+    out = subprocess.run([sys.executable, "-c", PROBE, role], env={**clean, **env},
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)
 
@@ -59,3 +60,12 @@ def test_glibc_environment_settings_win():
     got = _probe(MALLOC_TRIM_THRESHOLD_="131072")
     assert got["applied"] is False
     assert got["kept"] < 50
+
+
+def test_a_dask_worker_overrides_the_nannys_trim_threshold():
+    # Dask's nanny starts every worker with MALLOC_TRIM_THRESHOLD_=65536
+    got = _probe("worker", MALLOC_TRIM_THRESHOLD_="65536")
+    assert got["applied"] is True
+    assert got["kept"] > 300
+    assert _probe("worker", MALLOC_TRIM_THRESHOLD_="65536", URBANFORM_MALLOC="system")[
+        "applied"] is False

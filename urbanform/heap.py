@@ -28,12 +28,15 @@ _M_MMAP_MAX = -4
 _applied: bool | None = None
 
 
-def keep_freed_memory() -> bool:
+def keep_freed_memory(*, worker: bool = False) -> bool:
     """Ask glibc's malloc to keep freed memory for reuse; whether it was done.
 
     Done once per process, on Linux with glibc only, and not when the environment sets
     ``URBANFORM_MALLOC=system`` or glibc's own ``MALLOC_MMAP_MAX_`` or
-    ``MALLOC_TRIM_THRESHOLD_`` (the user's choice wins).
+    ``MALLOC_TRIM_THRESHOLD_`` (the user's choice wins). On a Dask worker (``worker``)
+    the ``MALLOC_TRIM_THRESHOLD_`` that Dask's nanny sets for every worker it starts is
+    overridden, so that a city costs the same on a worker as in a plain run; only
+    ``URBANFORM_MALLOC=system`` keeps it.
     """
     global _applied
     if _applied is not None:
@@ -41,7 +44,8 @@ def keep_freed_memory() -> bool:
     _applied = False
     if os.environ.get("URBANFORM_MALLOC", "").strip().lower() == "system":
         return False
-    if any(k in os.environ for k in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")):
+    glibc_vars = ("MALLOC_MMAP_MAX_",) if worker else ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
+    if any(k in os.environ for k in glibc_vars):
         return False
     if not sys.platform.startswith("linux"):  # pragma: no cover - Linux CI
         return False

@@ -86,7 +86,7 @@ def worker_setup() -> None:
     urbanform's log records stay on the worker (the client reports the warnings), and
     freed memory is kept for reuse (:func:`urbanform.heap.keep_freed_memory`).
     """
-    keep_freed_memory()
+    keep_freed_memory(worker=True)
     logger = logging.getLogger("urbanform")
     if not logger.handlers:
         logger.addHandler(logging.NullHandler())
