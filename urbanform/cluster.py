@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pyproj
@@ -48,8 +49,9 @@ from urbanform.grid import H3Memo
 from urbanform.layers.harmonise import load_layers
 from urbanform.layers.types import Layers
 from urbanform.outdir import check_output
-from urbanform.outputs import staged_output
+from urbanform.outputs import staged_output, write_gpkg
 from urbanform.pipeline import (
+    GpkgWriter,
     RunResult,
     _h3,
     _write_all,
@@ -264,10 +266,44 @@ def write_task(
         layers = worker_context(ws).layers
         run = finish(ws, checked, layers, results, h3=h3, force=force, progress=Progress(),
                      started=started, t0=time.perf_counter(),
-                     ready={a.result.name: a.priorities for a in done})
+                     ready={a.result.name: a.priorities for a in done},
+                     gpkg_writer=functools.partial(_gpkg_beside, _key(f"{ws.name}-gpkg")))
     except UrbanformError as exc:
         return "error", exc
     return "ok", run.summary
+
+
+def gpkg_task(layers: dict[str, Any], path: Path, crs: Any) -> None:
+    """Worker side: write ``results.gpkg`` of a workspace (see :func:`_gpkg_beside`)."""
+    from urbanform.tiles import worker_setup
+
+    worker_setup()
+    write_gpkg(layers, path, crs=crs)
+
+
+def _gpkg_beside(key: str, layers: dict[str, Any], path: Path, crs: Any) -> Callable[[], None]:
+    """Start :func:`gpkg_task` as a task of its own; return the wait for it.
+
+    A writing task runs from inside a worker: the GeoPackage goes to a free worker (the
+    last workspace's writing task otherwise runs while the other workers have nothing
+    left), and while it waits this task leaves its worker's thread to others (Dask's
+    ``secede``), so a cluster of one worker does not wait for itself. The layers go as
+    scattered data, not inside the task.
+    """
+    from distributed import get_client, rejoin, secede
+
+    client = get_client()
+    (data,) = client.scatter([layers], hash=False)  # type: ignore[no-untyped-call]
+    future = client.submit(gpkg_task, data, path, crs, key=key, retries=RETRIES)
+
+    def wait() -> None:
+        secede()  # type: ignore[no-untyped-call]
+        try:
+            future.result()
+        finally:
+            rejoin()  # type: ignore[no-untyped-call]
+
+    return wait
 
 
 def unwrap(ws: Workspace, answer: tuple[str, Any]) -> Any:
@@ -417,10 +453,12 @@ def finish(  # noqa: PLR0913 - what a finished run consists of
     started: str,
     t0: float,
     ready: dict[str, list[dict[str, Any]]] | None = None,
+    gpkg_writer: GpkgWriter | None = None,
 ) -> RunResult:
     """Summarise a workspace's results and write its outputs, as the in-process run does.
 
     ``ready``: "where to act" lists already made by the analysis tasks, by analysis.
+    ``gpkg_writer``: writes the GeoPackage beside the other outputs (:func:`write_task`).
     """
     memo: H3Memo = {}
     cells, styles = (
@@ -429,7 +467,7 @@ def finish(  # noqa: PLR0913 - what a finished run consists of
     summary = summarise(ws, checked, layers, results, memo=memo, ready=ready)
     run = RunResult(ws, layers, results, summary, cells, styles)
     with staged_output(ws.out, force=force, workspace=ws.root) as tmp:
-        _write_all(run, tmp, started=started, t0=t0, progress=progress)
+        _write_all(run, tmp, started=started, t0=t0, progress=progress, gpkg_writer=gpkg_writer)
     run.out = ws.out
     run.seconds = time.perf_counter() - t0
     return run

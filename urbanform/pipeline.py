@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -333,23 +334,41 @@ def summarise(
     return summary
 
 
+GpkgWriter = Callable[[dict[str, gpd.GeoDataFrame], Path, Any], Callable[[], None]]
+"""Starts writing a GeoPackage (layers, path, CRS) elsewhere; returns the wait for it."""
+
+
 def _write_all(
-    run: RunResult, tmp: Path, *, started: str, t0: float, progress: Progress
+    run: RunResult,
+    tmp: Path,
+    *,
+    started: str,
+    t0: float,
+    progress: Progress,
+    gpkg_writer: GpkgWriter | None = None,
 ) -> None:
+    """Every output of ``run`` into ``tmp``.
+
+    ``gpkg_writer`` (the cluster's writing task passes one) writes ``results.gpkg`` on
+    another worker while this one writes the H3 files, web maps and report; the QGIS
+    styles, which go into the GeoPackage, wait for it.
+    """
+    gl, gs = gpkg_layers(run.results, run.h3, run.h3_styles)
+    wait = None if gpkg_writer is None else gpkg_writer(gl, tmp / "results.gpkg", run.layers.crs)
     files = [(name, res, cells) for name, by_res in run.h3.items() for res, cells in by_res.items()]
     with progress.stage("H3 files", total=len(files)) as step:
         for name, res, cells in files:
             write_h3(cells, tmp / "h3", f"{name}_r{res}", style=run.h3_styles.get(name))
             step.advance()
-    gl, gs = gpkg_layers(run.results, run.h3, run.h3_styles)
-    with progress.stage("GeoPackage", total=len(gl)) as step:
-        write_gpkg(gl, tmp / "results.gpkg", crs=run.layers.crs, step=step)
+    if wait is None:
+        with progress.stage("GeoPackage", total=len(gl)) as step:
+            write_gpkg(gl, tmp / "results.gpkg", crs=run.layers.crs, step=step)
     from urbanform.maps import deliverables
 
     deliverables.write_all(
         run, tmp, gpkg_layers=gl, gpkg_styles=gs, started=started,
         seconds=time.perf_counter() - t0,
-        progress=progress,
+        progress=progress, before_qgis=wait,
     )
     write_summary(run.summary, tmp / "summary.json")  # last: a folder with it is complete
 

@@ -7,6 +7,7 @@ Takes the run's results (duck-typed: anything with ``workspace``, ``layers``,
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -139,11 +140,13 @@ def write_all(
     started: str,
     seconds: float,
     progress: Progress | None = None,
+    before_qgis: Callable[[], None] | None = None,
 ) -> None:
     """Write ``maps/NAME.html``, ``report.html``, GeoPackage styles and ``results.qgz``.
 
     ``progress`` shows the stages ``web maps`` (a step per map), ``report`` and
-    ``QGIS styles and project``.
+    ``QGIS styles and project``. ``before_qgis`` waits for a GeoPackage written
+    elsewhere (the styles go into it).
     """
     from urbanform.maps.context import context_frames
     from urbanform.maps.folium_layers import analysis_map, context_geojson, write_map
@@ -170,6 +173,9 @@ def write_all(
             step.advance(note=name)
     with progress.stage("report"):
         _report(run, folder, maps, started=started, seconds=seconds)
+    if before_qgis is not None:
+        with progress.stage("GeoPackage (written beside)"):
+            before_qgis()
     if gpkg_layers:
         with progress.stage("QGIS styles and project"):
             _qgis(run, folder, gpkg_layers, gpkg_styles or {})
