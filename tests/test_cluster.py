@@ -122,12 +122,26 @@ def assert_same(cities: list[Path], reference: list[dict[str, Any]]) -> None:
         assert got["analyses"] == ref["analyses"] and got["warnings"] == ref["warnings"]
 
 
+def assert_gpkg_styled(cities: list[Path]) -> None:
+    """results.gpkg (written by a task of its own) holds every layer, each styled."""
+    import pyogrio
+
+    for city in cities:
+        gpkg = city / "out" / "results.gpkg"
+        names = [n for n, _ in pyogrio.list_layers(gpkg)]
+        data = sorted(n for n in names if n != "layer_styles")
+        styles = pyogrio.read_dataframe(gpkg, layer="layer_styles", read_geometry=False)
+        assert len(data) > 20 and sorted(styles["f_table_name"]) == data, city
+        assert (city / "out" / "results.qgz").is_file()
+
+
 def test_three_cities_on_scheduler_and_two_workers(
     scheduler: str, cities: list[Path], reference: list[dict[str, Any]]
 ) -> None:
     r = CliRunner().invoke(cli, ["-q", "run", *map(str, cities), "--cluster", scheduler])
     assert r.exit_code == 0, r.output
     assert_same(cities, reference)
+    assert_gpkg_styled(cities)
 
 
 def test_three_cities_on_local_cluster(

@@ -284,17 +284,23 @@ def gpkg_task(layers: dict[str, Any], path: Path, crs: Any) -> None:
 def _gpkg_beside(key: str, layers: dict[str, Any], path: Path, crs: Any) -> Callable[[], None]:
     """Start :func:`gpkg_task` as a task of its own; return the wait for it.
 
-    A writing task runs from inside a worker: the GeoPackage goes to a free worker (the
-    last workspace's writing task otherwise runs while the other workers have nothing
-    left), and while it waits this task leaves its worker's thread to others (Dask's
-    ``secede``), so a cluster of one worker does not wait for itself. The layers go as
-    scattered data, not inside the task.
+    A writing task runs from inside a worker: the GeoPackage goes to another worker by
+    preference (the last workspace's writing task otherwise runs while the other workers
+    have nothing left), and while it waits this task leaves its worker's thread to others
+    (Dask's ``secede``), so a cluster of one worker does not wait for itself. The layers
+    go as scattered data, not inside the task.
     """
-    from distributed import get_client, rejoin, secede
+    from distributed import get_client, get_worker, rejoin, secede
 
     client = get_client()
-    (data,) = client.scatter([layers], hash=False)  # type: ignore[no-untyped-call]
-    future = client.submit(gpkg_task, data, path, crs, key=key, retries=RETRIES)
+    me = get_worker().address
+    others = [w for w in client.scheduler_info()["workers"] if w != me]
+    # another worker by preference (this one goes on with the maps); any one if busy
+    where: dict[str, Any] = {"workers": others, "allow_other_workers": True} if others else {}
+    (data,) = client.scatter(  # type: ignore[no-untyped-call]
+        [layers], hash=False, workers=others or None
+    )
+    future = client.submit(gpkg_task, data, path, crs, key=key, retries=RETRIES, **where)
 
     def wait() -> None:
         secede()  # type: ignore[no-untyped-call]
