@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -355,20 +356,26 @@ def _write_all(
     """
     gl, gs = gpkg_layers(run.results, run.h3, run.h3_styles)
     wait = None if gpkg_writer is None else gpkg_writer(gl, tmp / "results.gpkg", run.layers.crs)
-    files = [(name, res, cells) for name, by_res in run.h3.items() for res, cells in by_res.items()]
-    with progress.stage("H3 files", total=len(files)) as step:
-        for name, res, cells in files:
-            write_h3(cells, tmp / "h3", f"{name}_r{res}", style=run.h3_styles.get(name))
-            step.advance()
-    if wait is None:
-        with progress.stage("GeoPackage", total=len(gl)) as step:
-            write_gpkg(gl, tmp / "results.gpkg", crs=run.layers.crs, step=step)
-    from urbanform.maps import deliverables
+    try:
+        files = [(n, res, cells) for n, by_res in run.h3.items() for res, cells in by_res.items()]
+        with progress.stage("H3 files", total=len(files)) as step:
+            for name, res, cells in files:
+                write_h3(cells, tmp / "h3", f"{name}_r{res}", style=run.h3_styles.get(name))
+                step.advance()
+        if wait is None:
+            with progress.stage("GeoPackage", total=len(gl)) as step:
+                write_gpkg(gl, tmp / "results.gpkg", crs=run.layers.crs, step=step)
+        from urbanform.maps import deliverables
 
-    deliverables.write_all(
-        run, tmp, gpkg_layers=gl, gpkg_styles=gs, started=started,
-        seconds=time.perf_counter() - t0,
-        progress=progress, before_qgis=wait,
-    )
+        deliverables.write_all(
+            run, tmp, gpkg_layers=gl, gpkg_styles=gs, started=started,
+            seconds=time.perf_counter() - t0,
+            progress=progress, before_qgis=wait,
+        )
+    except BaseException:
+        if wait is not None:  # the staged folder goes away only after the GeoPackage is done
+            with contextlib.suppress(Exception):
+                wait()
+        raise
     write_summary(run.summary, tmp / "summary.json")  # last: a folder with it is complete
 
