@@ -166,6 +166,10 @@ def _block(raster: RasterLayer) -> int:
     return max(1, int(_UNIT_BLOCK_M // size))
 
 
+_BLOCK_SUMS = ["share__num", "share__den", "w", "wx", "wy"]
+"""The sums per block of pixels: forest m², land m², pixel m² and the m²-weighted x, y."""
+
+
 def _zone_blocks(
     raster: RasterLayer,
     zone: gpd.GeoSeries,
@@ -192,8 +196,7 @@ def _zone_blocks(
     sums[2] = area
     np.multiply(area, px["x"], out=sums[3])
     np.multiply(area, px["y"], out=sums[4])
-    cols = ["share__num", "share__den", "w", "wx", "wy"]
-    g = pd.DataFrame(sums.T, columns=cols, copy=False).groupby(block, sort=True).sum()
+    g = pd.DataFrame(sums.T, columns=_BLOCK_SUMS, copy=False).groupby(block, sort=True).sum()
     return g, int(cell.size)
 
 
@@ -231,8 +234,8 @@ def raster_share_units(
     parts = [_zone_blocks(raster, zones.geometry.iloc[[i]], i, k, (n_br, n_bc), forest_codes,
                           exclude_codes) for i in range(len(zones))]  # fmt: skip
     n_pixels = sum(n for _, n in parts)
-    cols = ["share__num", "share__den", "w", "wx", "wy"]
-    g = pd.concat([p for p, _ in parts]) if parts else pd.DataFrame(columns=cols, dtype=float)
+    empty = pd.DataFrame(columns=_BLOCK_SUMS, dtype=float)
+    g = pd.concat([p for p, _ in parts]) if parts else empty
     zone = g.index.to_numpy() // (n_br * n_bc)
     xs, ys = (g["wx"] / g["w"]).to_numpy(), (g["wy"] / g["w"]).to_numpy()
     if pyproj.CRS(raster.crs) != pyproj.CRS(crs):
