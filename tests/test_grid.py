@@ -106,3 +106,18 @@ def test_coarsen_keeps_the_sums_of_the_children():
     coarse = coarsen(h3_summary(units, resolution=9), 5)
     parent = h3.cell_to_parent(h3.latlng_to_cell(lat, lng, 9), 5)
     assert coarse[["hex_id", "population", "k"]].values.tolist() == [[parent, 35.0, 0.5]]
+
+
+def test_cells_in_chunks_on_threads_match_h3_py(monkeypatch: pytest.MonkeyPatch) -> None:
+    # chunks of 7 points on 2 threads: each chunk's cells land at its points, in order
+    import urbanform.grid as grid
+
+    monkeypatch.setattr(grid, "_H3_CHUNK", 7)
+    monkeypatch.setattr(grid, "H3_THREADS", 2)
+    rng = np.random.default_rng(3)
+    lat = 30.5 + rng.random(60) * 0.3
+    lng = 103.9 + rng.random(60) * 0.3
+    expected = [h3.latlng_to_cell(a, b, 8) for a, b in zip(lat, lng, strict=True)]
+    got = [h3.int_to_str(int(c)) for c in grid.latlng_cells(lat, lng, 8)]
+    assert got == expected
+    assert grid.latlng_cells(lat[:0], lng[:0], 8).size == 0

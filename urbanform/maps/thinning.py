@@ -33,6 +33,7 @@ from h3ronpy import ContainmentMode, cells_to_string
 from h3ronpy import vector as h3v
 from pyproj import Transformer
 
+from urbanform.grid import latlng_cells
 from urbanform.results import LayerStyle
 
 __all__ = [
@@ -201,7 +202,7 @@ def _cells_fitting(lat: np.ndarray, lng: np.ndarray, max_cells: int) -> tuple[np
             break
         res -= 1
     while True:
-        cells = pa.array(h3v.coordinates_to_cells(lat, lng, res)).to_numpy()
+        cells = latlng_cells(lat, lng, res)
         if np.unique(cells).size <= max_cells or res <= _COARSEST_RES:
             return cells, res
         res -= 1
