@@ -27,10 +27,13 @@ def _points(n: int) -> np.ndarray:
     return rng.uniform(-150.0, 650.0, size=(n, 2))  # some beyond max_snap_m of every edge
 
 
-def test_chunks_give_the_answer_of_one_pass(graph, monkeypatch) -> None:
+@pytest.mark.parametrize("threads", [1, 2])
+def test_chunks_give_the_answer_of_one_pass(graph, monkeypatch, threads) -> None:
     xy = _points(400)
+    monkeypatch.setattr(snapping, "_KD_THREADS", 1)
     whole = snap_points(graph, xy, max_snap_m=60.0)
     monkeypatch.setattr(snapping, "_CHUNK", 7)  # 58 passes, the last one short
+    monkeypatch.setattr(snapping, "_KD_THREADS", threads)  # 2: chunks on two threads
     chunked = snap_points(graph, xy, max_snap_m=60.0)
     for name in ("edge", "offset_m", "snap_m"):
         assert np.array_equal(getattr(whole, name), getattr(chunked, name)), name

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,6 +248,49 @@ def _pick_nearest_k(
     return (ok, best_edge[ok], best_off[ok], best[ok]), best
 
 
+def _settle_chunk(
+    seg: dict[str, Any],
+    xy: np.ndarray,
+    rest: np.ndarray,
+    lo: int,
+    threads: int,
+    *,
+    k: int,
+    max_snap_m: float,
+    every: bool,
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Points ``rest[lo : lo + _CHUNK]`` on their ``k`` nearest pieces.
+
+    Returns which of them are settled, and the settled ones' (point, edge, offset,
+    distance).
+    """
+    part = xy[rest[lo : lo + _CHUNK]]
+    dk, ik = seg["kdtree"].query(
+        part, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2, workers=threads
+    )
+    dk, ik = dk.reshape(part.shape[0], k), ik.reshape(part.shape[0], k)
+    (pi, *rest_of), best = _pick_nearest_k(seg, part, ik, max_snap_m)
+    # settled: no other piece is near enough, or every piece was a candidate
+    ok = (dk[:, -1] == np.inf) | (best <= dk[:, -1] - _PIECE_M / 2) | every
+    keep = ok[pi]
+    return ok, (rest[lo + pi[keep]], *(a[keep] for a in rest_of))
+
+
+def _map_chunks(
+    fn: Callable[[int, int], tuple[np.ndarray, tuple[np.ndarray, ...]]], n: int
+) -> list[tuple[np.ndarray, tuple[np.ndarray, ...]]]:
+    """``fn(start, threads)`` for each chunk start of ``range(n)``, in order.
+
+    One chunk: one call, whose k-d tree query uses the threads; more: the chunks
+    themselves run on :data:`_KD_THREADS` threads.
+    """
+    starts = range(0, n, _CHUNK)
+    if _KD_THREADS == 1 or len(starts) == 1:
+        return [fn(lo, _KD_THREADS) for lo in starts]
+    with ThreadPoolExecutor(max_workers=_KD_THREADS) as pool:  # pragma: no mutate - threads only
+        return list(pool.map(lambda lo: fn(lo, 1), starts))
+
+
 def _nearest_edges(
     graph: WalkGraph, xy: np.ndarray, max_snap_m: float, edges: np.ndarray | None = None
 ) -> tuple[np.ndarray, ...]:
@@ -264,19 +310,15 @@ def _nearest_edges(
     for k in (min(_K, n_pieces), min(_K_MORE, n_pieces)):  # the few unsettled: more candidates
         if rest.size == 0:
             break
-        settled = np.zeros(rest.size, dtype=bool)
-        for lo in range(0, rest.size, _CHUNK):  # (chunk, k) arrays stay in the CPU's cache
-            part = xy[rest[lo : lo + _CHUNK]]
-            dk, ik = seg["kdtree"].query(
-                part, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2, workers=_KD_THREADS
-            )
-            dk, ik = dk.reshape(part.shape[0], k), ik.reshape(part.shape[0], k)
-            (pi, *rest_of), best = _pick_nearest_k(seg, part, ik, max_snap_m)
-            # settled: no other piece is near enough, or every piece was a candidate
-            ok = (dk[:, -1] == np.inf) | (best <= dk[:, -1] - _PIECE_M / 2) | (k == n_pieces)
-            settled[lo : lo + part.shape[0]] = ok
-            keep = ok[pi]
-            found.append((rest[lo + pi[keep]], *(a[keep] for a in rest_of)))
+        # (chunk, k) arrays stay in the CPU's cache; chunks run on _KD_THREADS threads
+        # (numpy and the k-d tree work without the GIL), their answers kept in order
+        chunks = _map_chunks(
+            functools.partial(_settle_chunk, seg, xy, rest, k=k, max_snap_m=max_snap_m,
+                              every=k == n_pieces),
+            rest.size,
+        )
+        settled = np.concatenate([ok for ok, _ in chunks])
+        found.extend(one for _, one in chunks)
         rest = rest[~settled]
     if rest.size:
         p2, s2 = _pieces_within(seg, xy[rest], max_snap_m + _PIECE_M / 2)
