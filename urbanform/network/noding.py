@@ -2,8 +2,9 @@
 
 Street centrelines from a GIS are often not noded: two streets cross without a shared
 vertex. :func:`graph_from_lines` inserts a vertex where ground-level lines truly cross or
-touch (an STRtree finds the candidate pairs, GEOS computes the intersections, all
-vectorised), and then splits every line at each vertex it shares with another line.
+touch (a grid of the segments' envelopes gives the candidate pairs, GEOS computes the
+intersections, all vectorised), and then splits every line at each vertex it shares with
+another line.
 Bridges and tunnels are left out of the crossing step, so they join the network only at
 their ends and at vertices they share with other lines, as in OSM.
 """
@@ -189,18 +190,69 @@ def _may_meet(p0: np.ndarray, p1: np.ndarray, a: np.ndarray, b: np.ndarray) -> n
     return cast(np.ndarray, ~apart & ~(shared_end & ~collinear))
 
 
+def _envelope_pairs(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)``, ``i < j``, of boxes ``[lo, hi]`` that intersect (touching counts).
+
+    The boxes are put on a grid of square cells about the median box's size; two boxes
+    are compared when they share a cell, and a pair is kept in one cell only, the one
+    holding the lower-left corner of their intersection. The pairs are those of an
+    STRtree query of the boxes against themselves, without a geometry per box. Returned
+    sorted by ``i``, then ``j``.
+    """
+    n = lo.shape[0]
+    origin = lo.min(axis=0) if n else np.zeros(2)
+    size = max(float(np.median((hi - lo).max(axis=1))) if n else 1.0, 1.0)
+    while True:  # a few long boxes would put each in many cells: coarser cells then
+        c0 = np.floor((lo - origin) / size).astype(np.int64)
+        c1 = np.floor((hi - origin) / size).astype(np.int64)
+        span = c1 - c0 + 1
+        count = span[:, 0] * span[:, 1]
+        if count.sum() <= 4 * n:
+            break
+        size *= 2.0
+    ny = int(c1[:, 1].max()) + 1 if n else 1
+    box = np.repeat(np.arange(n), count)
+    k = np.arange(box.size) - np.repeat(np.cumsum(count) - count, count)
+    cell = (c0[box, 0] + k // span[box, 1]) * ny + c0[box, 1] + k % span[box, 1]
+    order = np.argsort(cell, kind="stable")
+    cell, box = cell[order], box[order]
+    del k, order
+    new = np.r_[True, cell[1:] != cell[:-1]]
+    start = np.flatnonzero(new)
+    end = np.r_[start[1:], cell.size][np.cumsum(new) - 1]  # end of each entry's cell
+    lx, ly, hx, hy = lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]
+    out_i, out_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    step = 1 << 20  # pragma: no mutate - entries per pass: memory only
+    for e0 in range(0, cell.size, step):
+        pos = np.arange(e0, min(e0 + step, cell.size))
+        after = end[pos] - pos - 1  # each entry meets the entries after it in its cell
+        first = np.repeat(pos, after)
+        second = first + 1 + np.arange(first.size) - np.repeat(np.cumsum(after) - after, after)
+        i, j = box[first], box[second]
+        meet = (lx[i] <= hx[j]) & (lx[j] <= hx[i]) & (ly[i] <= hy[j]) & (ly[j] <= hy[i])
+        i, j, here = i[meet], j[meet], cell[first[meet]]
+        rx = np.floor((np.maximum(lx[i], lx[j]) - origin[0]) / size).astype(np.int64)
+        ry = np.floor((np.maximum(ly[i], ly[j]) - origin[1]) / size).astype(np.int64)
+        once = rx * ny + ry == here
+        out_i.append(np.minimum(i[once], j[once]))
+        out_j.append(np.maximum(i[once], j[once]))
+    i, j = np.concatenate(out_i), np.concatenate(out_j)
+    order = np.lexsort((j, i))
+    return i[order], j[order]
+
+
 def _segment_candidates(coords: np.ndarray, line_id: np.ndarray) -> tuple[np.ndarray, ...]:
     """Segments of all lines and the pairs (a, b) of segments of different lines that may meet.
 
-    Pairs come from an STRtree of segment envelopes; pairs that are clearly apart (strict
-    orientation test) or that only share an end vertex without overlapping are dropped in
-    numpy (in chunks, to bound memory), so GEOS only sees true crossings, touches and
-    overlaps. Returns segment start indices, segment geometries and the pairs.
+    Pairs come from the segments' envelopes (:func:`_envelope_pairs`); pairs that are
+    clearly apart (strict orientation test) or that only share an end vertex without
+    overlapping are dropped in numpy (in chunks, to bound memory), so GEOS only sees true
+    crossings, touches and overlaps. Returns segment start indices and the pairs, ``a``
+    on the line that comes first.
     """
     s0 = np.flatnonzero(line_id[1:] == line_id[:-1])
     p0, p1 = coords[s0], coords[s0 + 1]
-    seg = shapely.linestrings(np.stack([p0, p1], axis=1))
-    a, b = shapely.STRtree(seg).query(seg)
+    a, b = _envelope_pairs(np.minimum(p0, p1), np.maximum(p0, p1))
     keep = line_id[s0][a] < line_id[s0][b]
     a, b = a[keep], b[keep]
     chunk = 2_000_000  # pragma: no mutate - batch size only (bounds memory)
@@ -208,7 +260,7 @@ def _segment_candidates(coords: np.ndarray, line_id: np.ndarray) -> tuple[np.nda
         [np.zeros(0, bool)]
         + [_may_meet(p0, p1, a[k : k + chunk], b[k : k + chunk]) for k in range(0, a.size, chunk)]
     )
-    return s0, seg, a[keep], b[keep]
+    return s0, a[keep], b[keep]
 
 
 def _insert_crossings(geoms: np.ndarray) -> np.ndarray:
@@ -218,12 +270,11 @@ def _insert_crossings(geoms: np.ndarray) -> np.ndarray:
     split joins them exactly.
     """
     coords, vid = shapely.get_coordinates(geoms, return_index=True)
-    s0, seg, a, b = _segment_candidates(coords, vid)
+    s0, a, b = _segment_candidates(coords, vid)
     if a.size == 0:
         return geoms
     p0 = coords[s0]
-    pts, pair = _meeting_points(p0, coords[s0 + 1], seg, a, b)
-    del seg
+    pts, pair = _meeting_points(p0, coords[s0 + 1], a, b)
     if pts.shape[0] == 0:
         return geoms
     vpos = _cumulative_length(coords, vid)
@@ -291,7 +342,7 @@ def _proper_crossings(
 
 
 def _meeting_points(
-    p0: np.ndarray, p1: np.ndarray, seg: np.ndarray, a: np.ndarray, b: np.ndarray
+    p0: np.ndarray, p1: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates where segments a and b meet, and the pair index of each, in pair order.
 
@@ -306,7 +357,11 @@ def _meeting_points(
         proper[k : k + chunk] = ok
         xy.append(pts)
     rest = np.flatnonzero(~proper)
-    meet = shapely.intersection(seg[a[rest]], seg[b[rest]])
+    ra, rb = a[rest], b[rest]
+    meet = shapely.intersection(
+        shapely.linestrings(np.stack([p0[ra], p1[ra]], axis=1)),
+        shapely.linestrings(np.stack([p0[rb], p1[rb]], axis=1)),
+    )
     more, at = shapely.get_coordinates(meet, return_index=True)
     pair = np.concatenate([np.flatnonzero(proper), rest[at]])
     order = np.argsort(pair, kind="stable")
