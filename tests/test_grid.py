@@ -121,3 +121,15 @@ def test_cells_in_chunks_on_threads_match_h3_py(monkeypatch: pytest.MonkeyPatch)
     got = [h3.int_to_str(int(c)) for c in grid.latlng_cells(lat, lng, 8)]
     assert got == expected
     assert grid.latlng_cells(lat[:0], lng[:0], 8).size == 0
+
+
+def test_commute_cells_match_h3_py_one_point_at_a_time() -> None:
+    # the jobs-housing cell table's cells (h3ronpy, as strings): h3-py's, point by point
+    from urbanform.analyses.commute import cells_of
+
+    rng = np.random.default_rng(4)
+    xy = np.column_stack([X0 + rng.random(500) * 20_000, Y0 + rng.random(500) * 20_000])
+    ll = gpd.GeoSeries(shapely.points(xy), crs=32648).to_crs(4326)
+    got = cells_of(xy, crs="EPSG:32648", resolution=8)
+    assert got.tolist() == [h3.latlng_to_cell(p.y, p.x, 8) for p in ll]
+    assert all(type(c) is str for c in got)

@@ -19,14 +19,17 @@ import h3
 import numpy as np
 import ot
 import pandas as pd
+import pyarrow as pa
 import pyproj
 import scipy.sparse
 import shapely
+from h3ronpy import cells_to_string
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 from urbanform.checks import check_memory
 from urbanform.errors import AnalysisError
+from urbanform.grid import latlng_cells
 from urbanform.results import LayerStyle
 
 __all__ = [
@@ -55,9 +58,9 @@ def cells_of(xy: np.ndarray, *, crs: Any, resolution: int) -> np.ndarray:
         return np.array([], dtype=object)
     to_wgs = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
     lon, lat = to_wgs.transform(xy[:, 0], xy[:, 1])
-    return np.array(
-        [h3.latlng_to_cell(a, o, resolution) for a, o in zip(lat, lon, strict=True)],
-        dtype=object,
+    cells = latlng_cells(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), resolution)
+    return np.asarray(
+        pa.array(cells_to_string(pa.array(cells))).to_numpy(zero_copy_only=False), dtype=object
     )
 
 
