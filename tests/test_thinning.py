@@ -204,3 +204,32 @@ def test_template_syntax_in_names_is_shown_as_written():
     park.layers["parks"].loc[0, "name"] = "{{ 7 * 7 }} {% raw %}"
     page = render_map_html(fl.analysis_map(park))
     assert "{{ 7 * 7 }} {% raw %}" in page
+
+
+def test_least_vertices_counts_every_part_without_making_them() -> None:
+    # 4 per polygon ring and 2 per other part, counted part by part (get_parts) as the
+    # independent count; single, multi, empty and missing geometries of every type
+    from shapely import wkt
+
+    from urbanform.maps.thinning import _least_vertices
+
+    texts = [
+        "POINT (1 2)", "POINT EMPTY", "LINESTRING (0 0, 1 1, 2 2)", "LINESTRING EMPTY",
+        "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (1 1, 2 1, 2 2, 1 1))", "POLYGON EMPTY",
+        "MULTIPOINT ((0 0), (1 1))", "MULTIPOINT EMPTY",
+        "MULTILINESTRING ((0 0, 1 1), (2 2, 3 3, 4 4))", "MULTILINESTRING EMPTY",
+        "MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 6 5, 6 6, 5 5), "
+        "(5.1 5.1, 5.2 5.1, 5.2 5.2, 5.1 5.1)))",
+        "MULTIPOLYGON EMPTY",
+        "GEOMETRYCOLLECTION (POINT (0 0), LINESTRING (0 0, 1 1), POLYGON ((0 0, 1 0, 1 1, 0 0)))",
+        "GEOMETRYCOLLECTION EMPTY",
+    ]  # fmt: skip
+    geoms = np.array([wkt.loads(t) for t in texts] + [None], dtype=object)
+    expected = [2, 2, 2, 2, 8, 4, 4, 0, 4, 0, 12, 0, 8, 0, 0]  # by hand, one per geometry
+    for g, want in zip(geoms, expected, strict=True):
+        parts = shapely.get_parts(np.array([g], dtype=object))
+        rings = np.maximum(shapely.get_num_interior_rings(parts), 0)
+        by_parts = int(np.where(shapely.get_type_id(parts) == 3, 4 * (1 + rings), 2).sum())
+        assert by_parts == want, g
+        assert _least_vertices(np.array([g], dtype=object)) == want, g
+    assert _least_vertices(geoms) == sum(expected)

@@ -105,6 +105,25 @@ def _simplify_parts(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
     return out
 
 
+def _least_vertices(geoms: np.ndarray) -> int:
+    """Fewest vertices the parts of ``geoms`` can keep: 4 per polygon ring, 2 per other part.
+
+    Parts are made (``get_parts``) only of multi-polygons and collections: a multi-line
+    of a million pieces is counted without a shapely object per piece.
+    """
+    types = shapely.get_type_id(geoms)
+    rings = np.maximum(shapely.get_num_interior_rings(geoms), 0)
+    least = np.where(types == 3, 4 * (1 + rings), 2 * (types >= 0))  # single parts
+    multi = (types == 4) | (types == 5)  # points and lines: 2 each
+    least[multi] = 2 * shapely.get_num_geometries(geoms[multi])
+    mixed = types >= 6  # multi-polygons, collections: part by part
+    least[mixed] = 0
+    parts = shapely.get_parts(geoms[mixed])
+    ring_n = np.maximum(shapely.get_num_interior_rings(parts), 0)
+    in_parts = np.where(shapely.get_type_id(parts) == 3, 4 * (1 + ring_n), 2)
+    return int(least.sum()) + int(in_parts.sum())
+
+
 def simplify_to_budget(
     geoms: np.ndarray,
     *,
@@ -136,10 +155,7 @@ def simplify_to_budget(
     >>> int(shapely.get_num_coordinates(out)[0]), tol, fits
     (2, 3.0, True)
     """
-    parts = shapely.get_parts(geoms)
-    rings = shapely.get_num_interior_rings(parts)
-    least = np.where(shapely.get_type_id(parts) == 3, 4 * (1 + np.maximum(rings, 0)), 2)
-    if int(least.sum()) > max_vertices:  # no tolerance can make it fit
+    if _least_vertices(geoms) > max_vertices:  # no tolerance can make it fit
         return np.asarray(geoms, dtype=object), start_m, False
     tol = start_m
     while True:
