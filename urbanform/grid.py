@@ -132,13 +132,17 @@ def memo_cells(
     points: gpd.GeoSeries,
     resolutions: tuple[int, ...],
     memo: H3Memo | None,
+    *,
+    xy: np.ndarray | None = None,
 ) -> dict[int, np.ndarray]:
     """:func:`cells_at`, reusing the cells of points at the same coordinates from ``memo``.
 
     ``memo`` is a dict kept by the caller for one run (None: nothing kept). The H3
     summaries and the "where to act" cells of one run index each set of units once.
+    ``xy`` are the points' coordinates (``shapely.get_coordinates``) when the caller
+    has them.
     """
-    xy = np.ascontiguousarray(shapely.get_coordinates(points.values))
+    xy = np.ascontiguousarray(shapely.get_coordinates(points.values) if xy is None else xy)
     key = f"{points.crs}:{hashlib.blake2b(xy.tobytes(), digest_size=16).hexdigest()}"
     known = (memo or {}).get(key, {})
     todo = tuple(r for r in resolutions if r not in known)

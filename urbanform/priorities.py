@@ -103,7 +103,7 @@ def priorities(
     xy = shapely.get_coordinates(units.geometry.values)
     frame = pd.DataFrame(
         {
-            "cell": memo_cells(units.geometry, (resolution,), memo)[resolution],
+            "cell": memo_cells(units.geometry, (resolution,), memo, xy=xy)[resolution],
             "den": np.nan_to_num(den),
             "short": short,
             "wx": xy[:, 0] * short,
