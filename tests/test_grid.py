@@ -133,3 +133,21 @@ def test_commute_cells_match_h3_py_one_point_at_a_time() -> None:
     got = cells_of(xy, crs="EPSG:32648", resolution=8)
     assert got.tolist() == [h3.latlng_to_cell(p.y, p.x, 8) for p in ll]
     assert all(type(c) is str for c in got)
+
+
+def test_projected_lat_lng_on_threads_is_one_transformers_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pyproj
+
+    import urbanform.grid as grid
+
+    monkeypatch.setattr(grid, "_H3_CHUNK", 10)
+    monkeypatch.setattr(grid, "H3_THREADS", 2)
+    rng = np.random.default_rng(5)
+    xy = np.column_stack([X0 + rng.random(101) * 9000, Y0 + rng.random(101) * 9000])
+    lng, lat = pyproj.Transformer.from_crs(32648, 4326, always_xy=True).transform(*xy.T)
+    got_lat, got_lng = grid.projected_lat_lng(xy, pyproj.CRS(32648))
+    assert np.array_equal(got_lat, lat) and np.array_equal(got_lng, lng)
+    one = grid.projected_lat_lng(xy[:1], pyproj.CRS(32648))
+    assert np.array_equal(one[0], lat[:1]) and np.array_equal(one[1], lng[:1])

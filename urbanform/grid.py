@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "cells_at",
     "cells_of_points",
     "latlng_cells",
+    "projected_lat_lng",
     "coarsen",
     "h3_summaries",
     "h3_summary",
@@ -92,11 +94,32 @@ def _lat_lng(
     """Latitude and longitude of the points (``xy``: their coordinates, when known)."""
     xy = shapely.get_coordinates(points.values) if xy is None else xy
     if points.crs is not None and not points.crs.equals("EPSG:4326"):
-        tf = Transformer.from_crs(points.crs, 4326, always_xy=True)
-        lng, lat = tf.transform(xy[:, 0], xy[:, 1])
-    else:
-        lng, lat = xy[:, 0], xy[:, 1]
-    return np.asarray(lat, dtype=float), np.asarray(lng, dtype=float)
+        return projected_lat_lng(xy, points.crs)
+    return np.asarray(xy[:, 1], dtype=float), np.asarray(xy[:, 0], dtype=float)
+
+
+def projected_lat_lng(xy: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude of ``(n, 2)`` coordinates in ``crs``, on :data:`H3_THREADS`.
+
+    PROJ works without the GIL; each thread has its own ``Transformer`` (pyproj's
+    transformers are not shared between threads). Each point is transformed alone, so
+    the answer is that of one call.
+    """
+    n = xy.shape[0]
+    pieces = H3_THREADS if n > _H3_CHUNK else 1
+    bounds = np.linspace(0, n, pieces + 1).astype(np.int64)
+
+    def part(k: int) -> tuple[np.ndarray, np.ndarray]:
+        tf = Transformer.from_crs(crs, 4326, always_xy=True)
+        s = slice(bounds[k], bounds[k + 1])
+        lng, lat = tf.transform(xy[s, 0], xy[s, 1])
+        return np.asarray(lat, dtype=float), np.asarray(lng, dtype=float)
+
+    if pieces == 1:
+        return part(0)
+    with ThreadPoolExecutor(max_workers=pieces) as pool:  # pragma: no mutate - threads only
+        done = list(pool.map(part, range(pieces)))
+    return np.concatenate([d[0] for d in done]), np.concatenate([d[1] for d in done])
 
 
 def cells_at(

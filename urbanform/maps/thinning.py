@@ -31,9 +31,8 @@ import pyarrow as pa
 import shapely
 from h3ronpy import ContainmentMode, cells_to_string
 from h3ronpy import vector as h3v
-from pyproj import Transformer
 
-from urbanform.grid import latlng_cells
+from urbanform.grid import latlng_cells, projected_lat_lng
 from urbanform.results import LayerStyle
 
 __all__ = [
@@ -169,9 +168,7 @@ def simplify_to_budget(
 def _to_lnglat(xy: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
     if crs is None or crs.equals("EPSG:4326"):
         return xy[:, 1], xy[:, 0]
-    tf = Transformer.from_crs(crs, 4326, always_xy=True)
-    lng, lat = tf.transform(xy[:, 0], xy[:, 1])
-    return np.asarray(lat, dtype=float), np.asarray(lng, dtype=float)
+    return projected_lat_lng(xy, crs)
 
 
 def _samples(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
