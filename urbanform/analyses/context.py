@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,20 +41,53 @@ class Context:
 
     layers: Layers
     cache: dict[str, Any] = field(default_factory=dict)
+    _pending: dict[str, Future[Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def walk_graph(self, *, needed_by: str = "") -> WalkGraph:
-        """The walk network built from the ``streets`` layer (cached for the run)."""
-        if "walk_graph" not in self.cache:
-            from urbanform.network import graph_from_lines
+        """The walk network built from the ``streets`` layer (cached for the run).
 
-            streets = self.layers.vector("streets", needed_by=needed_by)
-            osm = "streets" in self.layers.osm_roles
-            log.info("building the walk network from %d street lines", len(streets))
-            graph = graph_from_lines(streets, node_crossings=not osm)
-            log.info("walk network: %d nodes, %d edges", graph.n_nodes, graph.n_edges)
-            self.cache["walk_graph"] = graph
+        Waits for a build :meth:`start_walk_graph` started, and raises what it raised.
+        """
+        if "walk_graph" not in self.cache:
+            pending = self._pending.pop("walk_graph", None)
+            self.cache["walk_graph"] = (
+                pending.result() if pending is not None else self._build_walk_graph(needed_by)
+            )
         graph_: WalkGraph = self.cache["walk_graph"]
         return graph_
+
+    def start_walk_graph(self, *, needed_by: str = "") -> None:
+        """Start building the walk graph on a background thread, unless built or under way.
+
+        An analysis calls this before long work that does not need the graph (park
+        coverage dissolves the residential land first): GEOS and numpy work without the
+        GIL, so the two overlap on a second core. The graph is the one
+        :meth:`walk_graph` would build; it waits for it.
+        """
+        if "walk_graph" in self.cache or "walk_graph" in self._pending:
+            return
+        pending: Future[WalkGraph] = Future()
+
+        def build() -> None:
+            try:
+                pending.set_result(self._build_walk_graph(needed_by))
+            except BaseException as exc:  # raised again by walk_graph()
+                pending.set_exception(exc)
+
+        self._pending["walk_graph"] = pending
+        threading.Thread(target=build, name="urbanform-walk-graph", daemon=True).start()
+
+    def _build_walk_graph(self, needed_by: str) -> WalkGraph:
+        from urbanform.network import graph_from_lines
+
+        streets = self.layers.vector("streets", needed_by=needed_by)
+        osm = "streets" in self.layers.osm_roles
+        log.info("building the walk network from %d street lines", len(streets))
+        graph = graph_from_lines(streets, node_crossings=not osm)
+        log.info("walk network: %d nodes, %d edges", graph.n_nodes, graph.n_edges)
+        return graph
 
     def snapped(
         self,

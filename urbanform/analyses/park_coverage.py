@@ -373,6 +373,8 @@ def run(
         ``parks``, ``service_areas`` and ``gaps``.
     """
     zonal.require_metric(ctx.layers.crs, needed_by=name)
+    if params.distance == "network":  # built beside the residential land and the parks
+        ctx.start_walk_graph(needed_by=name)
     tiers = params.tiers
     parks = classify_parks(ctx.layers.vector("parks", needed_by=name), tiers=tiers)
     log.info("%d parks, %d large enough to count", len(parks), int(parks["counts"].sum()))
