@@ -8,7 +8,6 @@ cell sums add up to the district and city figures exactly.
 from __future__ import annotations
 
 import hashlib
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,6 +21,7 @@ from h3ronpy import vector as h3v
 from pyproj import Transformer
 
 from urbanform.results import DEN, NUM
+from urbanform.threads import thread_count
 
 __all__ = [
     "cells_at",
@@ -50,7 +50,7 @@ H3Memo = dict[str, dict[int, np.ndarray]]
 """The H3 cells of one run's units, by coordinates and resolution (:func:`memo_cells`)."""
 
 
-H3_THREADS = min(2, os.cpu_count() or 1)  # pragma: no mutate - threads: the same cells
+H3_THREADS = thread_count(2)  # pragma: no mutate - threads: the same cells
 """Threads indexing points on the H3 grid (h3ronpy works without the GIL)."""
 
 _H3_CHUNK = 262_144  # pragma: no mutate - points per call: speed only

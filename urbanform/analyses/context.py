@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 
 from urbanform.layers.types import Layers
+from urbanform.threads import thread_count
 
 if TYPE_CHECKING:
     from urbanform.network import Snapped, WalkGraph
@@ -64,9 +65,10 @@ class Context:
         An analysis calls this before long work that does not need the graph (park
         coverage dissolves the residential land first): GEOS and numpy work without the
         GIL, so the two overlap on a second core. The graph is the one
-        :meth:`walk_graph` would build; it waits for it.
+        :meth:`walk_graph` would build; it waits for it. With one thread
+        (:func:`urbanform.threads.thread_count`) the graph is left to :meth:`walk_graph`.
         """
-        if "walk_graph" in self.cache or "walk_graph" in self._pending:
+        if "walk_graph" in self.cache or "walk_graph" in self._pending or thread_count(2) < 2:
             return
         pending: Future[WalkGraph] = Future()
 

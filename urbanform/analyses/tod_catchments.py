@@ -30,7 +30,6 @@ Only the units within reach of an entrance in a straight line are snapped
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,6 +55,7 @@ from urbanform.network import (
     substrings,
     via_nearer_end,
 )
+from urbanform.threads import thread_count
 
 __all__ = [
     "StationSources",
@@ -85,7 +85,7 @@ MAX_BATCH_STATIONS = 64
 BAND_QUAD_SEGS = 4
 """Segments per quarter circle of the buffered pieces' round caps and joins."""
 
-POLYGON_THREADS = min(4, os.cpu_count() or 1)
+POLYGON_THREADS = thread_count(4)
 """Threads dissolving catchment polygons (GEOS work runs without the GIL)."""
 
 _MARGIN_M = 1.0  # extra straight-line reach (local graph, units snapped), against rounding

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from scipy.spatial import cKDTree
 
 from urbanform.errors import CRSError, NetworkError
 from urbanform.network.graph import WalkGraph
+from urbanform.threads import thread_count
 
 __all__ = ["Snapped", "island_warning", "main_edges", "near_street", "snap_points"]
 
@@ -119,7 +119,7 @@ _PIECE_M = 40.0  # edge pieces indexed by their midpoints are at most this long
 _K = 8  # nearest piece midpoints examined per point first
 _K_MORE = 48  # then for the points those left unsettled, before the exact fallback
 _CHUNK = 131_072  # pragma: no mutate - points per pass: memory and speed only
-_KD_THREADS = min(2, os.cpu_count() or 1)  # pragma: no mutate - threads: the same answer
+_KD_THREADS = thread_count(2)  # pragma: no mutate - threads: the same answer
 
 
 def main_edges(graph: WalkGraph, min_piece_share: float) -> np.ndarray | None:
