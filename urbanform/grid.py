@@ -8,7 +8,6 @@ cell sums add up to the district and city figures exactly.
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -21,11 +20,12 @@ from h3ronpy import vector as h3v
 from pyproj import Transformer
 
 from urbanform.results import DEN, NUM
-from urbanform.threads import thread_count
+from urbanform.threads import in_chunks, thread_count
 
 __all__ = [
     "cells_at",
     "cells_of_points",
+    "hex_strings",
     "latlng_cells",
     "projected_lat_lng",
     "coarsen",
@@ -62,17 +62,14 @@ def latlng_cells(lat: np.ndarray, lng: np.ndarray, resolution: int) -> np.ndarra
     The same cells as one ``h3ronpy.vector.coordinates_to_cells`` call; each point's
     cell depends on that point alone.
     """
-    n = lat.size
+    if lat.size == 0:
+        return np.zeros(0, dtype=np.uint64)
 
-    def part(i: int) -> np.ndarray:
-        s = slice(i, i + _H3_CHUNK)
+    def part(s: slice) -> np.ndarray:
         cells = h3v.coordinates_to_cells(lat[s], lng[s], resolution)
         return np.asarray(pa.array(cells).to_numpy())
 
-    if H3_THREADS == 1 or n <= _H3_CHUNK:
-        return part(0) if n else np.zeros(0, dtype=np.uint64)
-    with ThreadPoolExecutor(max_workers=H3_THREADS) as pool:  # pragma: no mutate - threads only
-        return np.concatenate(list(pool.map(part, range(0, n, _H3_CHUNK))))
+    return np.concatenate(in_chunks(part, lat.size, chunk=_H3_CHUNK, threads=H3_THREADS))
 
 
 def cells_of_points(points: gpd.GeoSeries, resolution: int) -> np.ndarray:
@@ -106,20 +103,21 @@ def projected_lat_lng(xy: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]
     the answer is that of one call.
     """
     n = xy.shape[0]
-    pieces = H3_THREADS if n > _H3_CHUNK else 1
-    bounds = np.linspace(0, n, pieces + 1).astype(np.int64)
 
-    def part(k: int) -> tuple[np.ndarray, np.ndarray]:
+    def part(s: slice) -> tuple[np.ndarray, np.ndarray]:
         tf = Transformer.from_crs(crs, 4326, always_xy=True)
-        s = slice(bounds[k], bounds[k + 1])
         lng, lat = tf.transform(xy[s, 0], xy[s, 1])
         return np.asarray(lat, dtype=float), np.asarray(lng, dtype=float)
 
-    if pieces == 1:
-        return part(0)
-    with ThreadPoolExecutor(max_workers=pieces) as pool:  # pragma: no mutate - threads only
-        done = list(pool.map(part, range(pieces)))
+    # one piece per thread; small arrays in one call
+    done = in_chunks(part, n, chunk=max(_H3_CHUNK, -(-n // H3_THREADS)), threads=H3_THREADS)
     return np.concatenate([d[0] for d in done]), np.concatenate([d[1] for d in done])
+
+
+def hex_strings(cells: np.ndarray) -> np.ndarray:
+    """H3 cells (uint64) as their 15-character strings, an object array of ``str``."""
+    strings = cells_to_string(pa.array(np.asarray(cells, dtype=np.uint64)))
+    return np.asarray(pa.array(strings).to_numpy(zero_copy_only=False), dtype=object)
 
 
 def cells_at(
@@ -232,7 +230,7 @@ def h3_summary(
 def _cell_frame(agg: pd.DataFrame, resolution: int, keys: list[str]) -> gpd.GeoDataFrame:
     """Cells (index: uint64 ids) with their sums -> the summary table with polygons."""
     ids = agg.index.to_numpy(dtype=np.uint64)
-    hex_ids = pa.array(cells_to_string(pa.array(ids))).to_numpy(zero_copy_only=False)
+    hex_ids = hex_strings(ids)
     polys = shapely.from_wkb(
         pa.array(h3v.cells_to_wkb_polygons(pa.array(ids))).to_numpy(zero_copy_only=False)
     )

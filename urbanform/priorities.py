@@ -33,9 +33,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
-from h3ronpy import cells_to_string
 
-from urbanform.grid import H3Memo, memo_cells
+from urbanform.grid import H3Memo, hex_strings, memo_cells
 from urbanform.layers.types import Layers
 from urbanform.results import DEN, NUM, AnalysisResult
 
@@ -116,7 +115,7 @@ def priorities(
     if not len(cells):
         return []
     ids = cells.index.to_numpy(dtype=np.uint64)
-    cells["hex_id"] = pa.array(cells_to_string(pa.array(ids))).to_numpy(zero_copy_only=False)
+    cells["hex_id"] = hex_strings(ids)
     cells = cells.sort_values(["short", "hex_id"], ascending=[False, True]).head(top)
     main = _main_district(frame)
     centres = shapely.points(cells["wx"] / cells["short"], cells["wy"] / cells["short"])

@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
-__all__ = ["thread_count"]
+__all__ = ["in_chunks", "thread_count"]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +45,19 @@ def thread_count(most: int) -> int:
         else:
             count = min(count, cap)
     return max(1, count)
+
+
+def in_chunks(fn: Callable[[slice], T], n: int, *, chunk: int, threads: int) -> list[T]:
+    """``fn(slice)`` over ``range(n)`` cut in chunks of ``chunk``, on ``threads`` threads.
+
+    The answers come in the chunks' order; one chunk (or one thread) is one plain call.
+
+    Examples
+    --------
+    >>> in_chunks(lambda s: list(range(10))[s], 10, chunk=4, threads=2)
+    [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    """
+    if threads <= 1 or n <= chunk:
+        return [fn(slice(0, n))]
+    with ThreadPoolExecutor(max_workers=threads) as pool:  # pragma: no mutate - threads only
+        return list(pool.map(lambda i: fn(slice(i, i + chunk)), range(0, n, chunk)))

@@ -19,17 +19,15 @@ import h3
 import numpy as np
 import ot
 import pandas as pd
-import pyarrow as pa
 import pyproj
 import scipy.sparse
 import shapely
-from h3ronpy import cells_to_string
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 from urbanform.checks import check_memory
 from urbanform.errors import AnalysisError
-from urbanform.grid import latlng_cells
+from urbanform.grid import hex_strings, latlng_cells, projected_lat_lng
 from urbanform.results import LayerStyle
 
 __all__ = [
@@ -56,12 +54,8 @@ def cells_of(xy: np.ndarray, *, crs: Any, resolution: int) -> np.ndarray:
     """H3 cell (15-character string) of each point given in ``crs``."""
     if len(xy) == 0:
         return np.array([], dtype=object)
-    to_wgs = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
-    lon, lat = to_wgs.transform(xy[:, 0], xy[:, 1])
-    cells = latlng_cells(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), resolution)
-    return np.asarray(
-        pa.array(cells_to_string(pa.array(cells))).to_numpy(zero_copy_only=False), dtype=object
-    )
+    lat, lng = projected_lat_lng(np.asarray(xy, dtype=float), crs)
+    return hex_strings(latlng_cells(lat, lng, resolution))
 
 
 def cell_centres(hex_ids: np.ndarray, *, crs: Any) -> np.ndarray:

@@ -55,7 +55,7 @@ from urbanform.network import (
     substrings,
     via_nearer_end,
 )
-from urbanform.threads import thread_count
+from urbanform.threads import in_chunks, thread_count
 
 __all__ = [
     "StationSources",
@@ -544,10 +544,7 @@ def _in_chunks(
 ) -> list[np.ndarray]:
     """``fn(slice)`` over ``range(n)`` cut in chunks, on :data:`POLYGON_THREADS` threads."""
     workers = POLYGON_THREADS if threads is None else max(1, int(threads))
-    if workers == 1 or n <= chunk:
-        return [fn(slice(0, n))]
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # pragma: no mutate - thread count only
-        return list(pool.map(lambda i: fn(slice(i, i + chunk)), range(0, n, chunk)))
+    return in_chunks(fn, n, chunk=chunk, threads=workers)
 
 
 def threaded_intersection(

@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
-from h3ronpy import ContainmentMode, cells_to_string
+from h3ronpy import ContainmentMode
 from h3ronpy import vector as h3v
 
-from urbanform.grid import latlng_cells, projected_lat_lng
+from urbanform.grid import hex_strings, latlng_cells, projected_lat_lng
 from urbanform.results import LayerStyle
 
 __all__ = [
@@ -272,7 +272,7 @@ def aggregate_h3(
         pa.array(h3v.cells_to_wkb_polygons(ids)).to_numpy(zero_copy_only=False)
     )
     out = agg.reset_index(drop=True)
-    out.insert(0, "hex_id", pa.array(cells_to_string(ids)).to_numpy(zero_copy_only=False))
+    out.insert(0, "hex_id", hex_strings(agg.index.to_numpy(dtype=np.uint64)))
     if is_line:
         out["length_m"] = out["length_m"].round(1)
     return gpd.GeoDataFrame(out, geometry=polys, crs=4326), res

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +15,7 @@ from scipy.spatial import cKDTree
 
 from urbanform.errors import CRSError, NetworkError
 from urbanform.network.graph import WalkGraph
-from urbanform.threads import thread_count
+from urbanform.threads import in_chunks, thread_count
 
 __all__ = ["Snapped", "island_warning", "main_edges", "near_street", "snap_points"]
 
@@ -252,43 +250,28 @@ def _settle_chunk(
     seg: dict[str, Any],
     xy: np.ndarray,
     rest: np.ndarray,
-    lo: int,
-    threads: int,
+    s: slice,
     *,
     k: int,
     max_snap_m: float,
     every: bool,
+    workers: int,
 ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Points ``rest[lo : lo + _CHUNK]`` on their ``k`` nearest pieces.
+    """Points ``rest[s]`` on their ``k`` nearest pieces (the k-d tree on ``workers`` threads).
 
     Returns which of them are settled, and the settled ones' (point, edge, offset,
     distance).
     """
-    part = xy[rest[lo : lo + _CHUNK]]
+    part = xy[rest[s]]
     dk, ik = seg["kdtree"].query(
-        part, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2, workers=threads
+        part, k=k, distance_upper_bound=max_snap_m + _PIECE_M / 2, workers=workers
     )
     dk, ik = dk.reshape(part.shape[0], k), ik.reshape(part.shape[0], k)
     (pi, *rest_of), best = _pick_nearest_k(seg, part, ik, max_snap_m)
     # settled: no other piece is near enough, or every piece was a candidate
     ok = (dk[:, -1] == np.inf) | (best <= dk[:, -1] - _PIECE_M / 2) | every
     keep = ok[pi]
-    return ok, (rest[lo + pi[keep]], *(a[keep] for a in rest_of))
-
-
-def _map_chunks(
-    fn: Callable[[int, int], tuple[np.ndarray, tuple[np.ndarray, ...]]], n: int
-) -> list[tuple[np.ndarray, tuple[np.ndarray, ...]]]:
-    """``fn(start, threads)`` for each chunk start of ``range(n)``, in order.
-
-    One chunk: one call, whose k-d tree query uses the threads; more: the chunks
-    themselves run on :data:`_KD_THREADS` threads.
-    """
-    starts = range(0, n, _CHUNK)
-    if _KD_THREADS == 1 or len(starts) == 1:
-        return [fn(lo, _KD_THREADS) for lo in starts]
-    with ThreadPoolExecutor(max_workers=_KD_THREADS) as pool:  # pragma: no mutate - threads only
-        return list(pool.map(lambda lo: fn(lo, 1), starts))
+    return ok, (rest[s][pi[keep]], *(a[keep] for a in rest_of))
 
 
 def _nearest_edges(
@@ -311,11 +294,13 @@ def _nearest_edges(
         if rest.size == 0:
             break
         # (chunk, k) arrays stay in the CPU's cache; chunks run on _KD_THREADS threads
-        # (numpy and the k-d tree work without the GIL), their answers kept in order
-        chunks = _map_chunks(
+        # (numpy and the k-d tree work without the GIL), their answers kept in order; one
+        # chunk gives the threads to its k-d tree query instead
+        one = rest.size <= _CHUNK
+        chunks = in_chunks(
             functools.partial(_settle_chunk, seg, xy, rest, k=k, max_snap_m=max_snap_m,
-                              every=k == n_pieces),
-            rest.size,
+                              every=k == n_pieces, workers=_KD_THREADS if one else 1),
+            rest.size, chunk=_CHUNK, threads=_KD_THREADS,
         )
         settled = np.concatenate([ok for ok, _ in chunks])
         found.extend(one for _, one in chunks)
